@@ -1,0 +1,36 @@
+import Foundation
+
+/// Rules for the ways a public servant is reached: e-mail addresses and Indian mobile numbers.
+public enum Contact {
+    /// A normalised address (lower case) when `text` is a plausible e-mail address, else `nil`.
+    public static func email(_ text: String) -> String? {
+        let email = text.trimmed.lowercased()
+        guard email.count <= 254, email.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let local = parts.first, let domain = parts.last,
+              (1...64).contains(local.count), !local.hasPrefix("."), !local.hasSuffix("."), !local.contains(".."),
+              local.allSatisfy({ $0.isLetter || $0.isNumber || "!#$%&'*+/=?^_`{|}~.-".contains($0) })
+        else { return nil }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2,
+              labels.allSatisfy({ label in
+                  (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                      && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+              }),
+              let top = labels.last, top.count >= 2, top.allSatisfy(\.isLetter)
+        else { return nil }
+        return email
+    }
+
+    /// The ten-digit Indian mobile number in `text` (spaces, dashes, a leading +91, 91 or 0 allowed), else `nil`.
+    public static func mobile(_ text: String) -> String? {
+        var digits = text.filter { !" -()".contains($0) }
+        if digits.hasPrefix("+91") { digits.removeFirst(3) } else if digits.count == 12, digits.hasPrefix("91") {
+            digits.removeFirst(2)
+        } else if digits.count == 11, digits.hasPrefix("0") { digits.removeFirst() }
+        guard digits.count == 10, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+              let first = digits.first, "6789".contains(first)
+        else { return nil }
+        return digits
+    }
+}

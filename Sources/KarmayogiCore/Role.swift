@@ -1,0 +1,31 @@
+/// The roles of the platform and what each may do. Every user is a learner; other roles are granted
+/// on an organisation (covering its subtree) or on a State (covering everything posted or located there).
+public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
+    case learner
+    case mdoAdmin = "mdo_admin"
+    case cbpAdmin = "cbp_admin"
+    case contentCreator = "content_creator"
+    case contentReviewer = "content_reviewer"
+    case contentPublisher = "content_publisher"
+    case stateAdmin = "state_admin"
+    case programmeCoordinator = "programme_coordinator"
+    case nationalAdmin = "national_admin"
+
+    public var permissions: Set<Permission> {
+        switch self {
+        case .nationalAdmin: Set(Permission.allCases)
+        case .stateAdmin, .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations]
+        case .cbpAdmin, .programmeCoordinator: [.viewUsers, .viewOrganisations]
+        case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations]
+        case .learner: []
+        }
+    }
+
+    /// Roles that only make sense on one kind of scope.
+    public var grantableOnOrganisation: Bool { self != .stateAdmin && self != .nationalAdmin }
+    public var grantableOnState: Bool { self == .stateAdmin || self == .mdoAdmin || self == .programmeCoordinator || self == .cbpAdmin }
+}
+
+public enum Permission: String, CaseIterable, Sendable, Hashable {
+    case viewUsers, manageUsers, viewOrganisations, manageOrganisations
+}

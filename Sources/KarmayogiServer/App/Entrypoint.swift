@@ -1,0 +1,79 @@
+import Fluent
+import KarmayogiCore
+import Vapor
+
+/// The `karmayogi` executable: `serve` (the default), `create-admin`, and Vapor's own commands.
+public enum Karmayogi {
+    public static func main() async throws {
+        var environment = try Environment.detect()
+        try LoggingSystem.bootstrap(from: &environment)
+        let app = try await Application.make(environment)
+        do {
+            app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
+            try await configure(app)
+            try await app.execute()
+        } catch {
+            app.logger.report(error: error)
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}
+
+/// `karmayogi create-admin --email E --password P`: a national admin, for a new installation, scripts and recovery.
+struct CreateAdminCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "email", help: "the admin's e-mail address") var email: String?
+        @Option(name: "password", help: "at least 10 characters, mixing letters, digits and symbols") var password: String?
+        @Option(name: "name", help: "the admin's name (default: National Admin)") var name: String?
+    }
+
+    var help: String { "Creates a national admin, or restores one: an existing account gets the role and the new password." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard let text = signature.email, let email = Contact.email(text) else { throw Problem.invalid("email", "give a valid --email") }
+        guard let password = signature.password else { throw Problem.invalid("password", "give --password") }
+        if let problem = PasswordPolicy.problem(with: password) { throw Problem.invalid("password", problem) }
+        let app = context.application
+        let user = try await NationalAdmins.ensure(email: email, password: password, name: signature.name ?? "National Admin", on: app.db)
+        context.console.print("National admin \(user.email) is ready; sign in at \(app.settings.publicURL)/login")
+    }
+}
+
+enum NationalAdmins {
+    /// The operator of the platform, home of its national admins.
+    static func platformOrganisation(on database: any Database) async throws -> Organisation {
+        if let existing = try await Organisation.query(on: database).filter(\.$code == "KARMAYOGI-BHARAT").first() { return existing }
+        let organisation = Organisation(name: "Karmayogi Bharat", code: "KARMAYOGI-BHARAT", type: .courseProvider, parent: nil,
+                                        stateCode: nil, districtCode: nil, sanctionedStrength: nil)
+        try await organisation.create(on: database)
+        return organisation
+    }
+
+    static func ensure(email: String, password: String, name: String, on database: any Database) async throws -> User {
+        let hash = try Bcrypt.hash(password)
+        return try await database.transaction { database in
+            let user: User
+            if let existing = try await User.query(on: database).filter(\.$email == email).first() {
+                user = existing
+            } else {
+                user = User()
+                user.$organisation.id = try await platformOrganisation(on: database).id!
+                user.name = name
+                user.email = email
+                user.language = "en"
+            }
+            user.passwordHash = hash
+            user.status = .active
+            user.activationTokenHash = nil
+            try await user.save(on: database)
+            let hasRole = try await RoleGrantRecord.query(on: database).filter(\.$user.$id == user.id!)
+                .filter(\.$role == Role.nationalAdmin.rawValue).count() > 0
+            if !hasRole {
+                try await Users.record(Grant(role: .nationalAdmin, target: .nation), for: user.id!, by: nil, on: database)
+            }
+            return user
+        }
+    }
+}

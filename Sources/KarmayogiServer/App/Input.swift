@@ -1,0 +1,96 @@
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// A JSON body whose fields are known: a field the endpoint does not take is refused rather than
+/// silently ignored, so that a typo ("emial") never passes as an empty value.
+protocol StrictInput: Decodable {
+    associatedtype Fields: CodingKey & CaseIterable
+}
+
+extension Request {
+    func decodeStrict<Input: StrictInput>(_ type: Input.Type) throws -> Input {
+        guard let contentType = headers.contentType, contentType.type == "application",
+              contentType.subType == "json" || contentType.subType.hasSuffix("+json")
+        else { throw Problem(.unsupportedMediaType, "Send the body as application/json.") }
+        guard let buffer = body.data, buffer.readableBytes > 0 else { throw Problem(.badRequest, "The body is empty; expected a JSON object.") }
+        let data = Data(buffer.readableBytesView)
+        guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
+            throw Problem(.badRequest, "The body is not valid JSON.")
+        }
+        guard let fields = object as? [String: Any] else { throw Problem(.badRequest, "The body must be a JSON object.") }
+        let known = Set(Input.Fields.allCases.map(\.stringValue))
+        let unknown = fields.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw Problem.invalid(unknown.map { FieldError($0, "is not a field of this request; the fields are \(known.sorted().joined(separator: ", "))") })
+        }
+        return try JSONDecoder.api.decode(Input.self, from: data)
+    }
+}
+
+extension JSONDecoder {
+    static let api: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+extension JSONEncoder {
+    static let api: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// `{"items": [...], "nextCursor": ...}`: one page of a list.
+struct Page<Item: Content>: Content {
+    var items: [Item]
+    var nextCursor: String?
+}
+
+/// `cursor=` and `limit=` from the query string, checked.
+struct PageRequest {
+    var cursor: Cursor?
+    var limit: Int
+
+    init(cursor: Cursor? = nil, limit: Int) {
+        self.cursor = cursor
+        self.limit = limit
+    }
+
+    init(_ request: Request, defaultLimit: Int = 50, maximum: Int = 200) throws {
+        let cursorText = try? request.query.get(String.self, at: "cursor")
+        if let cursorText, !cursorText.isEmpty {
+            guard let cursor = Cursor(encoded: cursorText) else {
+                throw Problem.invalid("cursor", "is not a cursor this list handed out")
+            }
+            self.cursor = cursor
+        }
+        if let text = try? request.query.get(String.self, at: "limit") {
+            guard let limit = Int(text), (1...maximum).contains(limit) else {
+                throw Problem.invalid("limit", "must be a whole number from 1 to \(maximum)")
+            }
+            self.limit = limit
+        } else {
+            limit = defaultLimit
+        }
+    }
+
+    /// The page of `rows` (fetched with limit + 1) and the cursor to the next one.
+    func page<Row, Item: Content>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID, item: (Row) throws -> Item) rethrows -> Page<Item> {
+        let shown = rows.prefix(limit)
+        let next = rows.count > limit ? shown.last.map { Cursor(key: key($0), id: id($0)).encoded } : nil
+        return Page(items: try shown.map(item), nextCursor: next)
+    }
+}
+
+extension Request {
+    /// A UUID path parameter; a malformed one is answered like an unknown one.
+    func id(_ name: String = "id", of what: String) throws -> UUID {
+        guard let text = parameters.get(name), let id = UUID(uuidString: text) else { throw Problem.notFound(what) }
+        return id
+    }
+}

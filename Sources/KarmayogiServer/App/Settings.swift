@@ -1,0 +1,52 @@
+import Foundation
+import Vapor
+
+/// Everything the server reads from its environment, with defaults that are safe for a first run.
+public struct Settings: Sendable {
+    /// `postgres://user:password@host:port/database`; without it, the embedded SQLite file.
+    public var databaseURL: String?
+    /// Postgres schema to work in (tests use one each); `nil` means the server's default.
+    public var databaseSchema: String?
+    public var sqlitePath: String
+    public var host: String
+    public var port: Int
+    /// HMAC secret for access tokens; by default one is made on first run and kept in the database.
+    public var jwtSecret: String?
+    public var accessTokenLifetime: TimeInterval
+    public var refreshTokenLifetime: TimeInterval
+    public var activationLifetime: TimeInterval
+    public var maxBodySize: ByteCount
+    public var bulkUploadMaxBytes: Int
+    /// Whether an empty database gets a demo world (development only).
+    public var seedDemoWorld: Bool
+    /// Session cookies carry `Secure` (on behind HTTPS; off for http://localhost in development).
+    public var secureCookies: Bool
+    /// The address people reach the platform at, for links in messages.
+    public var publicURL: String
+
+    public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
+        databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        databaseSchema = variables["DATABASE_SCHEMA"]
+        sqlitePath = variables["SQLITE_PATH"] ?? "karmayogi.sqlite"
+        host = variables["HOST"] ?? "127.0.0.1"
+        port = variables["PORT"].flatMap(Int.init) ?? 8080
+        jwtSecret = variables["JWT_SECRET"]
+        accessTokenLifetime = variables["ACCESS_TOKEN_SECONDS"].flatMap(TimeInterval.init) ?? 15 * 60
+        refreshTokenLifetime = 30 * 24 * 3600
+        activationLifetime = 14 * 24 * 3600
+        maxBodySize = "1mb"
+        bulkUploadMaxBytes = 64 * 1024 * 1024
+        seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
+        secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
+        publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"
+    }
+}
+
+extension Application {
+    private struct SettingsKey: StorageKey { typealias Value = Settings }
+
+    public var settings: Settings {
+        get { storage[SettingsKey.self] ?? Settings(environment: environment) }
+        set { storage[SettingsKey.self] = newValue }
+    }
+}

@@ -1,0 +1,72 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import JWT
+import SQLKit
+import Vapor
+
+/// Builds the whole application from its settings: database, migrations, keys, middleware, routes.
+/// The server, the commands and the tests all start here.
+public func configure(_ app: Application, settings: Settings? = nil) async throws {
+    let settings = settings ?? Settings(environment: app.environment)
+    app.settings = settings
+    app.http.server.configuration.hostname = settings.host
+    app.http.server.configuration.port = settings.port
+    app.routes.defaultMaxBodySize = settings.maxBodySize
+
+    try configureDatabase(app, settings: settings)
+    app.migrations.add(CreateGeography())
+    app.migrations.add(CreateOrganisations())
+    app.migrations.add(CreateIdentity())
+    app.migrations.add(CreateBulkUploads())
+    app.migrations.add(SessionRecord.migration)
+    try await app.autoMigrate()
+
+    var secret = settings.jwtSecret
+    if secret == nil {
+        secret = try await ServerKeys.value(named: "access-token-hmac", on: app.db) { SecretToken.make() + SecretToken.make() }
+    }
+    await app.jwt.keys.add(hmac: HMACKey(from: secret!), digestAlgorithm: .sha256)
+    app.passwords.use(.bcrypt)
+
+    app.sessions.use(.fluent)
+    app.sessions.configuration.cookieName = "karmayogi-session"
+    app.sessions.configuration.cookieFactory = { sessionID in
+        .init(string: sessionID.string, expires: Date().addingTimeInterval(12 * 3600), maxAge: nil, path: "/",
+              isSecure: settings.secureCookies, isHTTPOnly: true, sameSite: .lax)
+    }
+
+    app.middleware = Middlewares()
+    app.middleware.use(ProblemMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+    app.lifecycle.use(OnboardingLifecycle())
+    PlatformMetrics.bootstrap()
+    try routes(app)
+
+    if settings.seedDemoWorld, app.isServing {
+        try await DemoWorld.seedIfEmpty(app)
+    }
+}
+
+private func configureDatabase(_ app: Application, settings: Settings) throws {
+    if let url = settings.databaseURL {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw Problem(.internalServerError, "DATABASE_URL must start with postgres:// (or be unset for the embedded SQLite file)")
+        }
+        var configuration = try SQLPostgresConfiguration(url: url)
+        if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
+        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 8, connectionPoolTimeout: .seconds(30)), as: .psql)
+    } else {
+        let configuration: SQLiteConfiguration = settings.sqlitePath == ":memory:"
+            ? .memory : .file(settings.sqlitePath)
+        app.databases.use(.sqlite(configuration, connectionPoolTimeout: .seconds(30)), as: .sqlite)
+    }
+}
+
+extension Application {
+    /// True when this process was started to serve (the default command), not for a one-off command.
+    var isServing: Bool {
+        let arguments = environment.arguments.dropFirst().filter { !$0.hasPrefix("-") }
+        return arguments.first == nil || arguments.first == "serve"
+    }
+}

@@ -1,0 +1,16 @@
+import Vapor
+
+func routes(_ app: Application) throws {
+    app.get("health", use: Operations.health)
+    app.get("metrics", use: Operations.metrics)
+
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
+    api.get("openapi.json", use: Operations.openAPI)
+    try api.register(collection: GeographyController())
+    try api.register(collection: AuthController())
+    try api.register(collection: OrganisationController())
+    try api.register(collection: UserController())
+    try api.register(collection: BulkUploadController())
+
+    try app.register(collection: WebController(sessions: app.sessions.middleware))
+}

@@ -1,0 +1,375 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+struct RoleDTO: Content, Hashable {
+    var role: Role
+    var organisationId: UUID?
+    var stateCode: Int?
+}
+
+struct UserDTO: Content {
+    var id: UUID
+    var name: String
+    var email: String
+    var phone: String?
+    var employeeId: String?
+    var designation: String?
+    var organisationId: UUID
+    var organisationName: String
+    var stateCode: Int?
+    var districtCode: Int?
+    var language: String
+    var status: User.Status
+    var roles: [RoleDTO]
+    var createdAt: Date?
+}
+
+struct NewUserInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable {
+        case name, email, phone, employeeId, designation, stateCode, districtCode, language, roles, password
+    }
+    var name: String
+    var email: String
+    var phone: String?
+    var employeeId: String?
+    var designation: String?
+    var stateCode: Int?
+    var districtCode: Int?
+    var language: String?
+    var roles: [Role]?
+    var password: String?
+}
+
+struct UserPatch: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable {
+        case name, phone, employeeId, designation, stateCode, districtCode, language, status, roles
+    }
+    var name: String?
+    var phone: String?
+    var employeeId: String?
+    var designation: String?
+    var stateCode: Int?
+    var districtCode: Int?
+    var language: String?
+    var status: User.Status?
+    var roles: [Role]?
+}
+
+/// The people of the platform as admins see them: created one by one, found, listed and changed,
+/// always within the reach of the admin's grants. What is out of reach answers as if it did not exist.
+enum Users {
+    static func dto(_ user: User, on database: any Database) async throws -> UserDTO {
+        try await dtos([user], on: database)[0]
+    }
+
+    static func dtos(_ users: [User], on database: any Database) async throws -> [UserDTO] {
+        guard !users.isEmpty else { return [] }
+        let ids = users.map { $0.id! }
+        let grants = try await RoleGrantRecord.query(on: database).filter(\.$user.$id ~~ ids).all()
+        let grantsByUser = Dictionary(grouping: grants, by: { $0.$user.id })
+        let organisationIDs = Array(Set(users.map { $0.$organisation.id }))
+        let organisations = try await Organisation.query(on: database).filter(\.$id ~~ organisationIDs).all()
+        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id!, $0.name) })
+        return users.map { user in
+            let roles = [RoleDTO(role: .learner, organisationId: user.$organisation.id, stateCode: nil)] + (grantsByUser[user.id!] ?? []).compactMap { grant in
+                Role(rawValue: grant.role).map { RoleDTO(role: $0, organisationId: grant.$organisation.id, stateCode: grant.stateCode) }
+            }
+            return UserDTO(id: user.id!, name: user.name, email: user.email, phone: user.phone, employeeId: user.employeeId,
+                           designation: user.designation, organisationId: user.$organisation.id,
+                           organisationName: names[user.$organisation.id] ?? "", stateCode: user.stateCode,
+                           districtCode: user.districtCode, language: user.language, status: user.status, roles: roles, createdAt: user.createdAt)
+        }
+    }
+
+    static func placement(of user: User, in organisation: Organisation) -> Placement {
+        Placement(organisationPath: organisation.path, stateCodes: Set([user.stateCode, organisation.stateCode].compactMap { $0 }))
+    }
+
+    /// A user the principal may see (themselves, or within the reach of `permission`), else 404.
+    static func visible(_ id: UUID, to principal: Principal, for permission: Permission = .viewUsers,
+                        on database: any Database) async throws -> (User, Organisation) {
+        guard let user = try await User.find(id, on: database), let organisation = try await Organisation.find(user.$organisation.id, on: database),
+              user.id == principal.userID || principal.access.allows(permission, on: placement(of: user, in: organisation))
+        else { throw Problem.notFound("user") }
+        return (user, organisation)
+    }
+
+    static func create(_ input: NewUserInput, in organisationID: UUID, by principal: Principal, request: Request) async throws -> User {
+        let database = request.db
+        let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
+        var errors: [FieldError] = []
+        let name = input.name.trimmed
+        if name.isEmpty { errors.append(.init("name", "must not be empty")) } else if name.count > 200 { errors.append(.init("name", "must be at most 200 characters")) }
+        let email = Contact.email(input.email)
+        if email == nil { errors.append(.init("email", "is not a valid e-mail address")) }
+        var phone: String?
+        if let text = input.phone, !text.trimmed.isEmpty {
+            phone = Contact.mobile(text)
+            if phone == nil { errors.append(.init("phone", "is not a 10-digit Indian mobile number")) }
+        }
+        if let employeeId = input.employeeId, employeeId.count > 64 { errors.append(.init("employeeId", "must be at most 64 characters")) }
+        if let designation = input.designation, designation.count > 200 { errors.append(.init("designation", "must be at most 200 characters")) }
+        let stateCode = input.stateCode ?? organisation.stateCode
+        let districtCode = input.districtCode ?? (input.stateCode == nil ? organisation.districtCode : nil)
+        errors += placementProblems(stateCode: stateCode, districtCode: districtCode)
+        let language = input.language.map { Language.named($0)?.code } ?? "en"
+        if language == nil { errors.append(.init("language", "is not one of the platform's languages (ISO 639 code)")) }
+        if let password = input.password, let problem = PasswordPolicy.problem(with: password) { errors.append(.init("password", problem)) }
+        let grants = (input.roles ?? []).filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: stateCode) }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+
+        let placement = Placement(organisationPath: organisation.path, stateCodes: Set([stateCode, organisation.stateCode].compactMap { $0 }))
+        guard principal.access.allows(.manageUsers, on: placement) else {
+            throw principal.access.allows(.viewOrganisations, on: organisation.placement) || principal.organisationPath.hasPrefix(organisation.path)
+                ? Problem.forbidden : Problem.notFound("organisation")
+        }
+        for grant in grants where !principal.access.mayGrant(grant) {
+            throw Problem(.forbidden, "You may not grant \(grant.role.rawValue) there.", errors: [.init("roles", "\(grant.role.rawValue) is beyond your own reach")])
+        }
+        if try await User.query(on: database).filter(\.$email == email!).count() > 0 {
+            throw Problem(.conflict, "An account with this e-mail address already exists.", errors: [.init("email", "is already registered")])
+        }
+        if let employeeId = input.employeeId?.trimmed, !employeeId.isEmpty,
+           try await User.query(on: database).filter(\.$organisation.$id == organisationID).filter(\.$employeeId == employeeId).count() > 0 {
+            throw Problem(.conflict, "Someone in this organisation already has this employee id.", errors: [.init("employeeId", "is taken in this organisation")])
+        }
+
+        let user = User()
+        user.id = UUID()
+        user.$organisation.id = organisationID
+        user.name = name
+        user.email = email!
+        user.phone = phone
+        user.employeeId = input.employeeId?.trimmed.nilIfEmpty
+        user.designation = input.designation?.trimmed.nilIfEmpty
+        user.stateCode = stateCode
+        user.districtCode = districtCode
+        user.language = language!
+        let activationToken = input.password == nil ? SecretToken.make() : nil
+        if let password = input.password {
+            user.passwordHash = try await request.password.async.hash(password)
+            user.status = .active
+        } else if let activationToken {
+            user.status = .pending
+            user.activationTokenHash = SecretToken.hash(activationToken)
+            user.activationExpiresAt = Date().addingTimeInterval(request.application.settings.activationLifetime)
+        }
+        try await database.transaction { database in
+            try await user.create(on: database)
+            for grant in grants { try await record(grant, for: user.id!, by: principal.userID, on: database) }
+            if let activationToken {
+                try await ActivationMessage(user: user, organisationName: organisation.name, token: activationToken,
+                                            publicURL: request.application.settings.publicURL).record().create(on: database)
+            }
+        }
+        return user
+    }
+
+    static func update(_ id: UUID, with patch: UserPatch, by principal: Principal, on database: any Database) async throws -> User {
+        let (user, organisation) = try await visible(id, to: principal, on: database)
+        let isAdmin = principal.access.allows(.manageUsers, on: placement(of: user, in: organisation))
+        if !isAdmin {
+            let adminOnly = [patch.name == nil ? nil : "name", patch.employeeId == nil ? nil : "employeeId", patch.designation == nil ? nil : "designation",
+                             patch.stateCode == nil ? nil : "stateCode", patch.districtCode == nil ? nil : "districtCode",
+                             patch.status == nil ? nil : "status", patch.roles == nil ? nil : "roles"].compactMap { $0 }
+            if !adminOnly.isEmpty {
+                throw Problem(.forbidden, "Only your organisation's admin may change these.", errors: adminOnly.map { FieldError($0, "is changed by an admin") })
+            }
+        }
+        var errors: [FieldError] = []
+        if let name = patch.name?.trimmed {
+            if name.isEmpty || name.count > 200 { errors.append(.init("name", "must be 1–200 characters")) } else { user.name = name }
+        }
+        if let text = patch.phone {
+            if text.trimmed.isEmpty { user.phone = nil } else if let phone = Contact.mobile(text) { user.phone = phone } else {
+                errors.append(.init("phone", "is not a 10-digit Indian mobile number"))
+            }
+        }
+        if let employeeId = patch.employeeId { user.employeeId = employeeId.trimmed.nilIfEmpty }
+        if let designation = patch.designation { user.designation = designation.trimmed.nilIfEmpty }
+        if patch.stateCode != nil || patch.districtCode != nil {
+            let stateCode = patch.stateCode ?? user.stateCode
+            let districtCode = patch.districtCode ?? (patch.stateCode == nil ? user.districtCode : nil)
+            errors += placementProblems(stateCode: stateCode, districtCode: districtCode)
+            user.stateCode = stateCode
+            user.districtCode = districtCode
+        }
+        if let text = patch.language {
+            if let language = Language.named(text) { user.language = language.code } else { errors.append(.init("language", "is not one of the platform's languages")) }
+        }
+        if let status = patch.status {
+            if status == .pending { errors.append(.init("status", "may be set to active or disabled")) }
+            else if status == .active, user.passwordHash == nil { errors.append(.init("status", "the person must activate their account first")) }
+            else { user.status = status }
+        }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        let grants = patch.roles.map { $0.filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: user.stateCode) } }
+        if let grants {
+            for grant in grants where !principal.access.mayGrant(grant) {
+                throw Problem(.forbidden, "You may not grant \(grant.role.rawValue) there.", errors: [.init("roles", "\(grant.role.rawValue) is beyond your own reach")])
+            }
+            if user.id == principal.userID, !grants.contains(where: { $0.role == .nationalAdmin }), principal.access.isNationalAdmin {
+                throw Problem.invalid("roles", "you may not take away your own national admin role")
+            }
+        }
+        if patch.employeeId != nil, let employeeId = user.employeeId,
+           try await User.query(on: database).filter(\.$organisation.$id == organisation.id!).filter(\.$employeeId == employeeId).filter(\.$id != id).count() > 0 {
+            throw Problem(.conflict, "Someone in this organisation already has this employee id.", errors: [.init("employeeId", "is taken in this organisation")])
+        }
+        try await database.transaction { database in
+            try await user.save(on: database)
+            if let grants {
+                // Roles given through this organisation are replaced; grants elsewhere stay.
+                try await RoleGrantRecord.query(on: database).filter(\.$user.$id == id)
+                    .group(.or) { $0.filter(\.$organisation.$id == organisation.id!).filter(\.$organisation.$id == nil) }.delete()
+                for grant in grants { try await record(grant, for: id, by: principal.userID, on: database) }
+            }
+        }
+        if user.status == .disabled {
+            try await (database as! any SQLDatabase).update(RefreshToken.schema).set("revoked_at", to: SQLBind(Date()))
+                .where("user_id", .equal, SQLBind(id)).where("revoked_at", .is, SQLLiteral.null).run()
+        }
+        return user
+    }
+
+    /// Where a role granted through an organisation lands: a State admin on the person's State,
+    /// a national admin on the nation, anything else on the organisation's subtree.
+    static func grant(for role: Role, organisation: Organisation, stateCode: Int?) -> Grant {
+        switch role {
+        case .nationalAdmin: Grant(role: role, target: .nation)
+        case .stateAdmin: Grant(role: role, target: .state(code: stateCode ?? organisation.stateCode ?? 0))
+        default: Grant(role: role, target: .organisation(path: organisation.path))
+        }
+    }
+
+    static func record(_ grant: Grant, for userID: UUID, by granter: UUID?, on database: any Database) async throws {
+        let organisationID: UUID?
+        let stateCode: Int?
+        switch grant.target {
+        case .nation: (organisationID, stateCode) = (nil, nil)
+        case .state(let code): (organisationID, stateCode) = (nil, code)
+        case .organisation(let path):
+            organisationID = path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }
+            stateCode = nil
+        }
+        try await RoleGrantRecord(userID: userID, role: grant.role, organisationID: organisationID, stateCode: stateCode, grantedBy: granter)
+            .create(on: database)
+    }
+
+    static func placementProblems(stateCode: Int?, districtCode: Int?) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let stateCode, Geography.reference.state(code: stateCode) == nil { errors.append(.init("stateCode", "no State/UT has LGD code \(stateCode)")) }
+        if let districtCode {
+            if let district = Geography.reference.district(code: districtCode) {
+                if district.stateCode != stateCode { errors.append(.init("districtCode", "district \(districtCode) is not in State \(stateCode.map(String.init) ?? "(none)")")) }
+            } else {
+                errors.append(.init("districtCode", "no district has LGD code \(districtCode)"))
+            }
+        }
+        return errors
+    }
+
+    struct ListFilter {
+        var query: String?
+        var includeSubtree = false
+    }
+
+    /// The people of an organisation the principal may see: all of them where the organisation is
+    /// within reach, those posted in the principal's States otherwise.
+    static func list(in organisationID: UUID, filter: ListFilter, page: PageRequest, for principal: Principal,
+                     on database: any Database) async throws -> Page<UserDTO> {
+        let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
+        let reach = principal.access.reach(of: .viewUsers)
+        let query = User.query(on: database)
+        if filter.includeSubtree {
+            query.join(Organisation.self, on: \User.$organisation.$id == \Organisation.$id).filter(Organisation.self, \.$path =~ organisation.path)
+        } else {
+            query.filter(\.$organisation.$id == organisationID)
+        }
+        if !principal.access.allows(.viewUsers, on: organisation.placement) {
+            guard !reach.stateCodes.isEmpty else { throw reach.isEmpty ? Problem.forbidden : Problem.notFound("organisation") }
+            query.filter(\.$stateCode ~~ Array(reach.stateCodes))
+        }
+        if let text = filter.query?.trimmed, !text.isEmpty {
+            let pattern = "%\(text.lowercased())%"
+            let like: DatabaseQuery.Filter.Method = .custom(database.dialectName == "postgresql" ? "ILIKE" : "LIKE")
+            query.group(.or) { $0.filter(\.$name, like, pattern).filter(\.$email, like, pattern).filter(\.$employeeId, like, pattern) }
+        }
+        if let cursor = page.cursor {
+            query.group(.or) { group in
+                group.filter(\.$name > cursor.key)
+                group.group(.and) { $0.filter(\.$name == cursor.key).filter(\.$id > cursor.id) }
+            }
+        }
+        let rows = try await query.sort(\.$name).sort(\.$id).limit(page.limit + 1).all()
+        let shown = Array(rows.prefix(page.limit))
+        let items = try await dtos(shown, on: database)
+        let next = rows.count > page.limit ? shown.last.map { Cursor(key: $0.name, id: $0.id!).encoded } : nil
+        return Page(items: items, nextCursor: next)
+    }
+}
+
+/// The activation link an onboarded person is sent, as it waits in the outbox.
+struct ActivationMessage {
+    var user: User
+    var organisationName: String
+    var token: String
+    var publicURL: String
+
+    var link: String { "\(publicURL)/activate?token=\(token)" }
+
+    func record() -> OutboxMessage {
+        let message = OutboxMessage()
+        message.kind = "activation"
+        message.recipient = user.email
+        message.userID = user.id
+        message.subject = "Activate your Karmayogi account"
+        message.body = "Namaste \(user.name),\n\n\(organisationName) has registered you on Karmayogi. Choose your password here: \(link)\n\nThe link works once and for 14 days."
+        return message
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+struct UserController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("orgs", ":id", "users", use: Self.create)
+        routes.get("orgs", ":id", "users", use: Self.list)
+        routes.get("users", ":id", use: Self.read)
+        routes.patch("users", ":id", use: Self.update)
+    }
+
+    @Sendable static func create(_ request: Request) async throws -> Response {
+        let input = try request.decodeStrict(NewUserInput.self)
+        let user = try await Users.create(input, in: try request.id(of: "organisation"), by: try request.principal(), request: request)
+        return try await Users.dto(user, on: request.db).encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable static func list(_ request: Request) async throws -> Page<UserDTO> {
+        var filter = Users.ListFilter()
+        filter.query = try? request.query.get(String.self, at: "q")
+        if let query = filter.query, query.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
+        if let text = try? request.query.get(String.self, at: "includeSubtree") {
+            guard let value = Bool(text) else { throw Problem.invalid("includeSubtree", "must be true or false") }
+            filter.includeSubtree = value
+        }
+        return try await Users.list(in: try request.id(of: "organisation"), filter: filter, page: try PageRequest(request),
+                                    for: try request.principal(), on: request.db)
+    }
+
+    @Sendable static func read(_ request: Request) async throws -> UserDTO {
+        let (user, _) = try await Users.visible(try request.id(of: "user"), to: try request.principal(), on: request.db)
+        return try await Users.dto(user, on: request.db)
+    }
+
+    @Sendable static func update(_ request: Request) async throws -> UserDTO {
+        let patch = try request.decodeStrict(UserPatch.self)
+        let user = try await Users.update(try request.id(of: "user"), with: patch, by: try request.principal(), on: request.db)
+        return try await Users.dto(user, on: request.db)
+    }
+}

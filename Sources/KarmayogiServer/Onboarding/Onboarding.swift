@@ -1,0 +1,192 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// Turns an accepted staff sheet into accounts, a thousand rows to a transaction, counting as it goes.
+/// Rows already onboarded (same e-mail, same organisation) are skipped, so sending a file twice
+/// creates nobody twice; a restart re-runs what was not finished and finds the same answer.
+enum Onboarding {
+    static let batchSize = 1000
+
+    static func run(_ uploadID: UUID, app: Application) async {
+        let database = app.db
+        do {
+            guard let upload = try await BulkUpload.find(uploadID, on: database), let content = upload.content,
+                  let organisation = try await Organisation.find(upload.$organisation.id, on: database)
+            else { return }
+            let sheet = try OnboardingSheet(bytes: Array(content), geography: .reference,
+                                            defaults: .init(stateCode: organisation.stateCode, districtCode: organisation.districtCode))
+            let sql = database as! any SQLDatabase
+            // Start over from the sheet itself: counters, errors, and which rows this upload already created.
+            try await sql.delete(from: "bulk_upload_errors").where("upload_id", .equal, SQLBind(uploadID)).run()
+            upload.status = .running
+            upload.total = sheet.total
+            upload.created = 0
+            upload.skipped = 0
+            upload.failed = Set(sheet.errors.map(\.line)).count
+            upload.done = upload.failed
+            try await upload.save(on: database)
+            try await insertErrors(sheet.errors, upload: uploadID, on: sql)
+
+            let publicURL = app.settings.publicURL
+            let activationLifetime = app.settings.activationLifetime
+            for start in stride(from: 0, to: sheet.rows.count, by: batchSize) {
+                try Task.checkCancellation()
+                let batch = Array(sheet.rows[start..<min(start + batchSize, sheet.rows.count)])
+                let outcome = try await onboard(batch, into: organisation, upload: uploadID, publicURL: publicURL,
+                                                activationLifetime: activationLifetime, on: database)
+                upload.created += outcome.created
+                upload.skipped += outcome.skipped
+                upload.failed += outcome.failed
+                upload.done += batch.count
+                try await upload.save(on: database)
+            }
+            upload.status = .completed
+            upload.finishedAt = Date()
+            upload.content = nil
+            try await upload.save(on: database)
+            app.logger.info("bulk upload \(uploadID): \(upload.created) created, \(upload.skipped) skipped, \(upload.failed) failed of \(upload.total)")
+        } catch is CancellationError {
+            app.logger.info("bulk upload \(uploadID) paused by shutdown; it resumes on the next start")
+        } catch {
+            app.logger.report(error: error)
+            if let upload = try? await BulkUpload.find(uploadID, on: database) {
+                upload.status = .failed
+                upload.failure = "The upload stopped on a server error; the rows counted as created are stored. Send the file again to finish it."
+                upload.finishedAt = Date()
+                try? await upload.save(on: database)
+            }
+        }
+    }
+
+    struct Outcome { var created = 0, skipped = 0, failed = 0 }
+
+    private static func onboard(_ rows: [OnboardingSheet.Row], into organisation: Organisation, upload: UUID, publicURL: String,
+                                activationLifetime: TimeInterval, on database: any Database) async throws -> Outcome {
+        try await database.transaction { database in
+            let sql = database as! any SQLDatabase
+            struct Existing: Decodable {
+                var email: String
+                var organisation_id: UUID
+                var bulk_upload_id: UUID?
+            }
+            let existing = try await sql.select().columns("email", "organisation_id", "bulk_upload_id").from(User.schema)
+                .where("email", .in, SQLBind.group(rows.map(\.email))).all(decoding: Existing.self)
+            let existingByEmail = Dictionary(existing.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
+            struct Taken: Decodable { var employee_id: String }
+            let employeeIds = rows.compactMap(\.employeeId)
+            let takenIds = employeeIds.isEmpty ? [] : try await sql.select().column("employee_id").from(User.schema)
+                .where("organisation_id", .equal, SQLBind(organisation.id!))
+                .where("employee_id", .in, SQLBind.group(employeeIds)).all(decoding: Taken.self)
+            let taken = Set(takenIds.map(\.employee_id))
+
+            var outcome = Outcome()
+            var inserted = 0
+            var errors: [OnboardingSheet.RowError] = []
+            var users = sql.insert(into: User.schema).columns("id", "organisation_id", "bulk_upload_id", "name", "email", "phone", "employee_id",
+                                                               "designation", "state_code", "district_code", "language", "status",
+                                                               "activation_token_hash", "activation_expires_at", "created_at", "updated_at")
+            var messages = sql.insert(into: OutboxMessage.schema).columns("id", "kind", "recipient", "user_id", "subject", "body", "created_at")
+            let now = Date()
+            for row in rows {
+                if let found = existingByEmail[row.email] {
+                    if found.organisation_id == organisation.id {
+                        // Already here: created by this very upload before a restart, or onboarded earlier.
+                        if found.bulk_upload_id == upload { outcome.created += 1 } else {
+                            outcome.skipped += 1
+                            errors.append(.init(line: row.line, column: "email", reason: "skipped: \(row.email) is already registered in this organisation"))
+                        }
+                    } else {
+                        outcome.failed += 1
+                        errors.append(.init(line: row.line, column: "email", reason: "duplicate in database: \(row.email) is already registered"))
+                    }
+                    continue
+                }
+                if let employeeId = row.employeeId, taken.contains(employeeId) {
+                    outcome.failed += 1
+                    errors.append(.init(line: row.line, column: "employee_id", reason: "duplicate in database: employee id \(employeeId) is already used in this organisation"))
+                    continue
+                }
+                let id = UUID()
+                let token = SecretToken.make()
+                users = users.values(SQLBind(id), SQLBind(organisation.id!), SQLBind(upload), SQLBind(row.name), SQLBind(row.email),
+                                     SQLBind(row.phone), SQLBind(row.employeeId), SQLBind(row.designation), SQLBind(row.stateCode),
+                                     SQLBind(row.districtCode), SQLBind(row.language), SQLBind(User.Status.pending.rawValue),
+                                     SQLBind(SecretToken.hash(token)), SQLBind(now.addingTimeInterval(activationLifetime)), SQLBind(now), SQLBind(now))
+                let user = User()
+                user.id = id
+                user.name = row.name
+                user.email = row.email
+                let message = ActivationMessage(user: user, organisationName: organisation.name, token: token, publicURL: publicURL).record()
+                messages = messages.values(SQLBind(UUID()), SQLBind(message.kind), SQLBind(message.recipient), SQLBind(id),
+                                           SQLBind(message.subject), SQLBind(message.body), SQLBind(now))
+                outcome.created += 1
+                inserted += 1
+            }
+            if inserted > 0 {
+                try await users.run()
+                try await messages.run()
+            }
+            try await insertErrors(errors, upload: upload, on: sql)
+            return outcome
+        }
+    }
+
+    private static func insertErrors(_ errors: [OnboardingSheet.RowError], upload: UUID, on sql: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: errors.count, by: 2000) {
+            var insert = sql.insert(into: "bulk_upload_errors").columns("upload_id", "line", "column_name", "reason")
+            for error in errors[start..<min(start + 2000, errors.count)] {
+                insert = insert.values(SQLBind(upload), SQLBind(error.line), SQLBind(error.column), SQLBind(error.reason))
+            }
+            try await insert.run()
+        }
+    }
+}
+
+/// The uploads being worked on in this process; shutting down stops them between batches and waits.
+actor OnboardingQueue {
+    private var tasks: [UUID: Task<Void, Never>] = [:]
+
+    func start(_ id: UUID, app: Application) {
+        guard tasks[id] == nil else { return }
+        tasks[id] = Task.detached {
+            await Onboarding.run(id, app: app)
+            await self.finished(id)
+        }
+    }
+
+    private func finished(_ id: UUID) { tasks[id] = nil }
+
+    func wait(for id: UUID) async { await tasks[id]?.value }
+
+    func stopAll() async {
+        let running = Array(tasks.values)
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+}
+
+extension Application {
+    private struct OnboardingQueueKey: StorageKey { typealias Value = OnboardingQueue }
+
+    var onboardingQueue: OnboardingQueue {
+        if let queue = storage[OnboardingQueueKey.self] { return queue }
+        let queue = OnboardingQueue()
+        storage[OnboardingQueueKey.self] = queue
+        return queue
+    }
+}
+
+/// Resumes unfinished uploads when the server starts, and lets them pause cleanly when it stops.
+struct OnboardingLifecycle: LifecycleHandler {
+    func didBootAsync(_ application: Application) async throws {
+        let unfinished = try await BulkUpload.query(on: application.db).filter(\.$status ~~ [.queued, .running]).all()
+        for upload in unfinished { await application.onboardingQueue.start(upload.id!, app: application) }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        await application.onboardingQueue.stopAll()
+    }
+}

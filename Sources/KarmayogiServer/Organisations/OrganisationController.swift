@@ -1,0 +1,192 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+struct OrganisationDTO: Content {
+    var id: UUID
+    var name: String
+    var code: String
+    var type: OrganisationType
+    var parentId: UUID?
+    var stateCode: Int?
+    var districtCode: Int?
+    var sanctionedStrength: Int?
+    var createdAt: Date?
+
+    init(_ organisation: Organisation) {
+        id = organisation.id!
+        name = organisation.name
+        code = organisation.code
+        type = organisation.organisationType
+        parentId = organisation.$parent.id
+        stateCode = organisation.stateCode
+        districtCode = organisation.districtCode
+        sanctionedStrength = organisation.sanctionedStrength
+        createdAt = organisation.createdAt
+    }
+}
+
+struct OrganisationInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable { case name, code, type, parentId, stateCode, districtCode, sanctionedStrength }
+    var name: String
+    var code: String
+    var type: OrganisationType
+    var parentId: UUID?
+    var stateCode: Int?
+    var districtCode: Int?
+    var sanctionedStrength: Int?
+}
+
+struct OrganisationPatch: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable { case name, code, districtCode, sanctionedStrength }
+    var name: String?
+    var code: String?
+    var districtCode: Int?
+    var sanctionedStrength: Int?
+}
+
+/// The organisation tree: who may see and shape which part of it.
+enum Organisations {
+    /// An organisation the principal may see (its own, its ancestors, or any within reach), else 404.
+    static func visible(_ id: UUID, to principal: Principal, on database: any Database) async throws -> Organisation {
+        guard let organisation = try await Organisation.find(id, on: database),
+              principal.organisationPath.hasPrefix(organisation.path)
+                || principal.access.allows(.viewOrganisations, on: organisation.placement)
+        else { throw Problem.notFound("organisation") }
+        return organisation
+    }
+
+    static func create(_ input: OrganisationInput, by principal: Principal, on database: any Database) async throws -> Organisation {
+        var parent: Organisation?
+        if let parentId = input.parentId {
+            parent = try? await visible(parentId, to: principal, on: database)
+            if parent == nil { throw Problem.invalid("parentId", "no organisation with that id is visible to you") }
+        }
+        let stateCode = input.stateCode ?? parent?.stateCode
+        let draft = OrganisationDraft(name: input.name.trimmed, code: input.code.trimmed, type: input.type,
+                                      parent: parent.map { ($0.organisationType, $0.stateCode) }, stateCode: stateCode,
+                                      districtCode: input.districtCode, sanctionedStrength: input.sanctionedStrength)
+        let problems = draft.problems(in: .reference)
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        let organisation = Organisation(name: draft.name, code: draft.code, type: draft.type, parent: parent,
+                                        stateCode: stateCode, districtCode: draft.districtCode, sanctionedStrength: draft.sanctionedStrength)
+        guard principal.access.allows(.manageOrganisations, on: organisation.placement) else {
+            throw Problem(.forbidden, parent == nil
+                ? "Only a national admin (or a State's admin, for that State) may create an organisation at the top of the tree."
+                : "Your roles do not allow creating organisations there.")
+        }
+        try await ensureCodeIsFree(draft.code, except: nil, on: database)
+        try await organisation.create(on: database)
+        return organisation
+    }
+
+    static func update(_ id: UUID, with patch: OrganisationPatch, by principal: Principal, on database: any Database) async throws -> Organisation {
+        let organisation = try await visible(id, to: principal, on: database)
+        guard principal.access.allows(.manageOrganisations, on: organisation.placement) else { throw Problem.forbidden }
+        let parent = try await organisation.$parent.get(on: database)
+        let draft = OrganisationDraft(name: patch.name?.trimmed ?? organisation.name, code: patch.code?.trimmed ?? organisation.code,
+                                      type: organisation.organisationType, parent: parent.map { ($0.organisationType, $0.stateCode) },
+                                      stateCode: organisation.stateCode, districtCode: patch.districtCode ?? organisation.districtCode,
+                                      sanctionedStrength: patch.sanctionedStrength ?? organisation.sanctionedStrength)
+        let problems = draft.problems(in: .reference)
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        if draft.code != organisation.code { try await ensureCodeIsFree(draft.code, except: id, on: database) }
+        organisation.name = draft.name
+        organisation.code = draft.code
+        organisation.districtCode = draft.districtCode
+        organisation.sanctionedStrength = draft.sanctionedStrength
+        try await organisation.save(on: database)
+        return organisation
+    }
+
+    private static func ensureCodeIsFree(_ code: String, except id: UUID?, on database: any Database) async throws {
+        let taken = try await Organisation.query(on: database).filter(\.$code == code).first()
+        if let taken, taken.id != id { throw Problem(.conflict, "Another organisation already has code \(code).", errors: [.init("code", "is taken")]) }
+    }
+
+    struct ListFilter {
+        var type: OrganisationType?
+        var stateCode: Int?
+        var parentId: UUID?
+        var query: String?
+    }
+
+    static func list(_ filter: ListFilter, page: PageRequest, for principal: Principal, on database: any Database) async throws -> Page<OrganisationDTO> {
+        let query = Organisation.query(on: database)
+        let reach = principal.access.reach(of: .viewOrganisations)
+        if !reach.everything {
+            let ownLineage = principal.organisationPath.split(separator: "/").compactMap { UUID(uuidString: String($0)) }
+            query.group(.or) { group in
+                group.filter(\.$id ~~ ownLineage)
+                for path in reach.organisationPaths { group.filter(\.$path =~ path) }
+                if !reach.stateCodes.isEmpty { group.filter(\.$stateCode ~~ Array(reach.stateCodes)) }
+            }
+        }
+        if let type = filter.type { query.filter(\.$type == type.rawValue) }
+        if let stateCode = filter.stateCode { query.filter(\.$stateCode == stateCode) }
+        if let parentId = filter.parentId { query.filter(\.$parent.$id == parentId) }
+        if let text = filter.query?.trimmed, !text.isEmpty {
+            query.group(.or) { $0.filter(\.$name, .custom(database is any SQLDatabase && database.dialectName == "postgresql" ? "ILIKE" : "LIKE"), "%\(text)%").filter(\.$code == text) }
+        }
+        if let cursor = page.cursor {
+            query.group(.or) { group in
+                group.filter(\.$name > cursor.key)
+                group.group(.and) { $0.filter(\.$name == cursor.key).filter(\.$id > cursor.id) }
+            }
+        }
+        let rows = try await query.sort(\.$name).sort(\.$id).limit(page.limit + 1).all()
+        return page.page(rows, key: \.name, id: { $0.id! }, item: OrganisationDTO.init)
+    }
+}
+
+extension Database {
+    var dialectName: String { (self as? any SQLDatabase)?.dialect.name ?? "" }
+}
+
+struct OrganisationController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let orgs = routes.grouped("orgs")
+        orgs.post(use: Self.create)
+        orgs.get(use: Self.list)
+        orgs.get(":id", use: Self.read)
+        orgs.patch(":id", use: Self.update)
+    }
+
+    @Sendable static func create(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        let organisation = try await Organisations.create(try request.decodeStrict(OrganisationInput.self), by: principal, on: request.db)
+        return try await OrganisationDTO(organisation).encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable static func read(_ request: Request) async throws -> OrganisationDTO {
+        OrganisationDTO(try await Organisations.visible(try request.id(of: "organisation"), to: try request.principal(), on: request.db))
+    }
+
+    @Sendable static func update(_ request: Request) async throws -> OrganisationDTO {
+        let patch = try request.decodeStrict(OrganisationPatch.self)
+        return OrganisationDTO(try await Organisations.update(try request.id(of: "organisation"), with: patch, by: try request.principal(), on: request.db))
+    }
+
+    @Sendable static func list(_ request: Request) async throws -> Page<OrganisationDTO> {
+        var filter = Organisations.ListFilter()
+        if let text = try? request.query.get(String.self, at: "type") {
+            guard let type = OrganisationType(rawValue: text) else {
+                throw Problem.invalid("type", "must be one of \(OrganisationType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.type = type
+        }
+        if let text = try? request.query.get(String.self, at: "stateCode") {
+            guard let code = Int(text), request.geography.state(code: code) != nil else { throw Problem.invalid("stateCode", "is not the LGD code of a State/UT") }
+            filter.stateCode = code
+        }
+        if let text = try? request.query.get(String.self, at: "parentId") {
+            guard let id = UUID(uuidString: text) else { throw Problem.invalid("parentId", "must be a UUID") }
+            filter.parentId = id
+        }
+        filter.query = try? request.query.get(String.self, at: "q")
+        if let query = filter.query, query.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
+        return try await Organisations.list(filter, page: try PageRequest(request), for: try request.principal(), on: request.db)
+    }
+}

@@ -1,0 +1,12 @@
+import Vapor
+
+/// Every page of the platform, behind the session and CSRF guard.
+struct WebController: RouteCollection {
+    let sessions: SessionsMiddleware
+
+    func boot(routes: any RoutesBuilder) throws {
+        let pages = routes.grouped(sessions, WebSession())
+        try pages.register(collection: IdentityPages())
+        try pages.register(collection: OnboardingPages())
+    }
+}

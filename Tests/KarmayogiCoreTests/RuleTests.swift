@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import KarmayogiCore
+
+@Suite struct ContactTests {
+    @Test(arguments: ["a@b.in", "first.last+tag@nic.gov.in", "UPPER@Example.COM"])
+    func acceptsEmail(_ text: String) { #expect(Contact.email(text) == text.lowercased()) }
+
+    @Test(arguments: ["", "a", "a@b", "a@@b.in", ".a@b.in", "a..b@c.in", "a b@c.in", "a@-b.in", "a@b.i1", "<script>@x.in"])
+    func refusesEmail(_ text: String) { #expect(Contact.email(text) == nil) }
+
+    @Test func normalisesIndianMobiles() {
+        #expect(Contact.mobile("+91 98290-12345") == "9829012345")
+        #expect(Contact.mobile("919829012345") == "9829012345")
+        #expect(Contact.mobile("09829012345") == "9829012345")
+        #expect(Contact.mobile("5829012345") == nil)
+        #expect(Contact.mobile("98290") == nil)
+        #expect(Contact.mobile("९८२९०१२३४५") == nil)
+    }
+}
+
+@Suite struct OrganisationTreeTests {
+    func draft(_ type: OrganisationType, parent: OrganisationType? = nil, parentState: Int? = nil,
+               state: Int? = nil, district: Int? = nil) -> OrganisationDraft {
+        OrganisationDraft(name: "X", code: "X-1", type: type, parent: parent.map { ($0, parentState) },
+                          stateCode: state, districtCode: district, sanctionedStrength: 10)
+    }
+
+    @Test func followsTheTree() {
+        #expect(draft(.ministry).problems(in: geography).isEmpty)
+        #expect(draft(.department, parent: .ministry).problems(in: geography).isEmpty)
+        #expect(draft(.department).problems(in: geography).map(\.field) == ["parentId"])
+        #expect(draft(.ministry, parent: .ministry).problems(in: geography).map(\.field) == ["parentId"])
+        #expect(draft(.stateDepartment).problems(in: geography).map(\.field) == ["stateCode"])
+        let jaipur = geography.district(named: "Jaipur", inState: 8)!.code
+        #expect(draft(.ulb, state: 8, district: jaipur).problems(in: geography).isEmpty)
+        #expect(draft(.ulb, state: 23, district: jaipur).problems(in: geography).map(\.field) == ["districtCode"])
+        #expect(draft(.ulb, parent: .stateDepartment, parentState: 23, state: 8, district: jaipur)
+            .problems(in: geography).map(\.field) == ["stateCode"])
+        #expect(draft(.panchayat, state: 99, district: 1).problems(in: geography).map(\.field) == ["stateCode", "districtCode"])
+    }
+}
+
+@Suite struct LoginThrottleTests {
+    let throttle = LoginThrottle()
+    let start = Date(timeIntervalSince1970: 1_000_000)
+
+    @Test func allowsAFewFailuresThenDoublesTheWait() {
+        var record: LoginThrottle.Record?
+        for _ in 0..<4 { record = throttle.failing(record, now: start) }
+        #expect(throttle.retryAfter(record, now: start) == nil)
+        record = throttle.failing(record, now: start)
+        #expect(throttle.retryAfter(record, now: start) == 2)
+        record = throttle.failing(record, now: start)
+        #expect(throttle.retryAfter(record, now: start) == 4)
+        #expect(throttle.retryAfter(record, now: start.addingTimeInterval(5)) == nil)
+        for _ in 0..<30 { record = throttle.failing(record, now: start) }
+        #expect(throttle.retryAfter(record, now: start) == throttle.maximumDelay)
+    }
+
+    @Test func forgetsOldFailures() {
+        var record: LoginThrottle.Record?
+        for _ in 0..<9 { record = throttle.failing(record, now: start) }
+        let later = start.addingTimeInterval(throttle.window + throttle.maximumDelay + 1)
+        #expect(throttle.failing(record, now: later).failures == 1)
+    }
+}
+
+@Suite struct PasswordPolicyTests {
+    @Test func demandsLengthAndMix() {
+        #expect(PasswordPolicy.problem(with: "short1A!") != nil)
+        #expect(PasswordPolicy.problem(with: "alllowercaseletters") != nil)
+        #expect(PasswordPolicy.problem(with: "Karmayogi@2026") == nil)
+        #expect(PasswordPolicy.problem(with: String(repeating: "Aa1!", count: 20)) != nil)
+    }
+}
+
+@Suite struct CursorTests {
+    @Test func roundTripsAndRefusesGarbage() {
+        let cursor = Cursor(key: "Verma, Asha", id: UUID())
+        #expect(Cursor(encoded: cursor.encoded) == cursor)
+        #expect(Cursor(encoded: "not a cursor") == nil)
+        #expect(Cursor(encoded: String(repeating: "A", count: 5000)) == nil)
+    }
+}
