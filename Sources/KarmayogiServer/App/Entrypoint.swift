@@ -36,7 +36,8 @@ struct CreateAdminCommand: AsyncCommand {
         guard let password = signature.password else { throw Problem.invalid("password", "give --password") }
         if let problem = PasswordPolicy.problem(with: password) { throw Problem.invalid("password", problem) }
         let app = context.application
-        let user = try await NationalAdmins.ensure(email: email, password: password, name: signature.name ?? "National Admin", on: app.db)
+        let hash = try await app.password.async.hash(password)
+        let user = try await NationalAdmins.ensure(email: email, passwordHash: hash, name: signature.name ?? "National Admin", on: app.db)
         context.console.print("National admin \(user.email) is ready; sign in at \(app.settings.publicURL)/login")
     }
 }
@@ -51,9 +52,8 @@ enum NationalAdmins {
         return organisation
     }
 
-    static func ensure(email: String, password: String, name: String, on database: any Database) async throws -> User {
-        let hash = try Bcrypt.hash(password)
-        return try await database.transaction { database in
+    static func ensure(email: String, passwordHash hash: String, name: String, on database: any Database) async throws -> User {
+        try await database.transaction { database in
             let user: User
             if let existing = try await User.query(on: database).filter(\.$email == email).first() {
                 user = existing

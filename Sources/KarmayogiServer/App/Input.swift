@@ -14,6 +14,8 @@ extension Request {
               contentType.subType == "json" || contentType.subType.hasSuffix("+json")
         else { throw Problem(.unsupportedMediaType, "Send the body as application/json.") }
         guard let buffer = body.data, buffer.readableBytes > 0 else { throw Problem(.badRequest, "The body is empty; expected a JSON object.") }
+        let limit = application.routes.defaultMaxBodySize.value
+        if buffer.readableBytes > limit { throw Problem(.payloadTooLarge, "The body is larger than this endpoint accepts (\(limit / 1024) KiB).") }
         let data = Data(buffer.readableBytesView)
         guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
             throw Problem(.badRequest, "The body is not valid JSON.")

@@ -60,7 +60,7 @@ struct ProblemMiddleware: AsyncMiddleware {
             }
             let response = Response(status: problem.status, headers: problem.headers)
             response.headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
-            response.body = .init(data: try JSONEncoder().encode(problem))
+            response.body = .init(data: try JSONEncoder.api.encode(problem))
             return response
         }
     }

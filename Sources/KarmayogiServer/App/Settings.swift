@@ -17,6 +17,8 @@ public struct Settings: Sendable {
     public var activationLifetime: TimeInterval
     public var maxBodySize: ByteCount
     public var bulkUploadMaxBytes: Int
+    /// bcrypt work factor for passwords (12 in service; tests lower it to stay fast).
+    public var bcryptCost: Int
     /// Whether an empty database gets a demo world (development only).
     public var seedDemoWorld: Bool
     /// Session cookies carry `Secure` (on behind HTTPS; off for http://localhost in development).
@@ -36,6 +38,7 @@ public struct Settings: Sendable {
         activationLifetime = 14 * 24 * 3600
         maxBodySize = "1mb"
         bulkUploadMaxBytes = 64 * 1024 * 1024
+        bcryptCost = environment == .testing ? 4 : 12
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
         publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"

@@ -15,6 +15,9 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.routes.defaultMaxBodySize = settings.maxBodySize
 
     try configureDatabase(app, settings: settings)
+    if let schema = settings.databaseSchema, settings.databaseURL != nil {
+        try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+    }
     app.migrations.add(CreateGeography())
     app.migrations.add(CreateOrganisations())
     app.migrations.add(CreateIdentity())
@@ -27,7 +30,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         secret = try await ServerKeys.value(named: "access-token-hmac", on: app.db) { SecretToken.make() + SecretToken.make() }
     }
     await app.jwt.keys.add(hmac: HMACKey(from: secret!), digestAlgorithm: .sha256)
-    app.passwords.use(.bcrypt)
+    app.passwords.use(.bcrypt(cost: settings.bcryptCost))
 
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "karmayogi-session"

@@ -67,7 +67,7 @@ enum DemoWorld {
     /// Creates the world when the database holds nobody yet, and prints the sign-ins once.
     static func seedIfEmpty(_ app: Application) async throws {
         guard try await User.query(on: app.db).count() == 0 else { return }
-        let hash = try Bcrypt.hash(password)
+        let hash = try await app.password.async.hash(password)
         let geography = Geography.reference
         try await app.db.transaction { database in
             var byCode: [String: Organisation] = ["KARMAYOGI-BHARAT": try await NationalAdmins.platformOrganisation(on: database)]

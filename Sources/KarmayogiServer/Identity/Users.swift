@@ -281,8 +281,16 @@ enum Users {
     /// within reach, those posted in the principal's States otherwise.
     static func list(in organisationID: UUID, filter: ListFilter, page: PageRequest, for principal: Principal,
                      on database: any Database) async throws -> Page<UserDTO> {
-        let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
         let reach = principal.access.reach(of: .viewUsers)
+        let organisation: Organisation
+        if let visible = try? await Organisations.visible(organisationID, to: principal, on: database) {
+            organisation = visible
+        } else if !reach.stateCodes.isEmpty, let found = try await Organisation.find(organisationID, on: database) {
+            // A State's admin may look into any organisation for the people posted in their State.
+            organisation = found
+        } else {
+            throw Problem.notFound("organisation")
+        }
         let query = User.query(on: database)
         if filter.includeSubtree {
             query.join(Organisation.self, on: \User.$organisation.$id == \Organisation.$id).filter(Organisation.self, \.$path =~ organisation.path)

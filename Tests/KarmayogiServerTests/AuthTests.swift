@@ -1,0 +1,125 @@
+import Fluent
+import Foundation
+import JWT
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+@Suite struct AuthTests {
+    @Test func loginGivesTokensThatOpenMe() async throws {
+        try await withApp { app, world in
+            // MUT
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "MDO.MHA@test.example.org", "password": TestWorld.password])
+            // validate
+            #expect(login.status == .ok)
+            #expect(login.json["expiresIn"] as? Int == 900)
+            #expect((login.json["refreshToken"] as? String)?.count ?? 0 >= 40)
+            let me = try await app.send(.GET, "/api/v1/me", token: login.json["accessToken"] as? String)
+            #expect(me.status == .ok)
+            #expect(me.json["id"] as? String == world.users["mdo.mha"]!.uuidString)
+            #expect(me.json["organisationName"] as? String == "Ministry of Home Affairs")
+            let roles = (me.json["roles"] as? [[String: Any]] ?? []).compactMap { $0["role"] as? String }
+            #expect(roles == ["learner", "mdo_admin"])
+        }
+    }
+
+    @Test func wrongEmailAndWrongPasswordAnswerAlike() async throws {
+        try await withApp { app, _ in
+            let wrongPassword = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "mdo.mha@test.example.org", "password": "nope"])
+            let unknownEmail = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "nobody@test.example.org", "password": "nope"])
+            #expect(wrongPassword.status == .unauthorized)
+            #expect(wrongPassword.isProblem)
+            #expect(wrongPassword.status == unknownEmail.status)
+            #expect(wrongPassword.body == unknownEmail.body)
+        }
+    }
+
+    @Test func repeatedFailuresAreSlowedDownPerAccount() async throws {
+        try await withApp { app, _ in
+            for _ in 0..<5 {
+                let reply = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "cbp.mha@test.example.org", "password": "wrong"])
+                #expect(reply.status == .unauthorized)
+            }
+            // Even the right password waits now.
+            let blocked = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "cbp.mha@test.example.org", "password": TestWorld.password])
+            #expect(blocked.status == .tooManyRequests)
+            #expect(Int(blocked.headers.first(name: .retryAfter) ?? "") ?? 0 >= 1)
+            // Another account is not affected.
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "mdo.mha@test.example.org", "password": TestWorld.password]).status == .ok)
+        }
+    }
+
+    @Test func missingForgedExpiredAndMalformedTokensAreRefused() async throws {
+        try await withApp { app, world in
+            #expect(try await app.send(.GET, "/api/v1/me").status == .unauthorized)
+            let claims = AccessClaims(sub: .init(value: world.users["national"]!.uuidString), exp: .init(value: Date().addingTimeInterval(600)), iat: .init(value: Date()))
+            let otherKeys = JWTKeyCollection()
+            await otherKeys.add(hmac: HMACKey(from: "a secret that is not the platform's"), digestAlgorithm: .sha256)
+            let forged = try await otherKeys.sign(claims)
+            let forgedReply = try await app.send(.GET, "/api/v1/me", token: forged)
+            #expect(forgedReply.status == .unauthorized && forgedReply.isProblem)
+            var old = claims
+            old.exp = .init(value: Date().addingTimeInterval(-60))
+            let expired = try await app.jwt.keys.sign(old)
+            let expiredReply = try await app.send(.GET, "/api/v1/me", token: expired)
+            #expect(expiredReply.status == .unauthorized)
+            #expect((expiredReply.json["detail"] as? String)?.contains("expired") == true)
+            #expect(try await app.send(.GET, "/api/v1/me", token: "not.a.token").status == .unauthorized)
+            let valid = try await app.jwt.keys.sign(claims)
+            var tampered = Array(valid)
+            let middle = valid.firstIndex(of: ".")!.utf16Offset(in: valid) + 5
+            tampered[middle] = tampered[middle] == "A" ? "B" : "A"
+            #expect(try await app.send(.GET, "/api/v1/me", token: String(tampered)).status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/me", token: valid).status == .ok)
+        }
+    }
+
+    @Test func refreshRotatesAndReuseRevokesTheFamily() async throws {
+        try await withApp { app, _ in
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            let first = login.json["refreshToken"] as! String
+            let refreshed = try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": first])
+            #expect(refreshed.status == .ok)
+            let second = refreshed.json["refreshToken"] as! String
+            #expect(second != first)
+            #expect(try await app.send(.GET, "/api/v1/me", token: refreshed.json["accessToken"] as? String).status == .ok)
+            // The spent token comes back: stolen. Both it and its successor stop working.
+            let reused = try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": first])
+            #expect(reused.status == .unauthorized)
+            #expect(reused.fields == ["refreshToken"])
+            #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": second]).status == .unauthorized)
+            #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": "made-up"]).status == .unauthorized)
+        }
+    }
+
+    @Test func logoutRevokesTheRefreshToken() async throws {
+        try await withApp { app, _ in
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            let refresh = login.json["refreshToken"] as! String
+            #expect(try await app.send(.POST, "/api/v1/auth/logout", json: ["refreshToken": refresh]).status == .noContent)
+            #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": refresh]).status == .unauthorized)
+        }
+    }
+
+    @Test func onboardedUserActivatesWithTheTokenFromTheOutbox() async throws {
+        try await withApp { app, world in
+            let admin = try await app.token("mdo.mha")
+            let created = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users", token: admin,
+                                             json: ["name": "Asha Verma", "email": "asha@test.example.org", "designation": "Section Officer"])
+            #expect(created.status == .created)
+            #expect(created.json["status"] as? String == "pending")
+            let message = try #require(try await OutboxMessage.query(on: app.db).filter(\.$recipient == "asha@test.example.org").first())
+            #expect(message.kind == "activation")
+            let token = try #require(message.body.split(separator: "token=").last.map { String($0.prefix { !$0.isWhitespace }) })
+            // A pending account cannot sign in yet.
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "Karmayogi@2026"]).status == .unauthorized)
+            let weak = try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "password"])
+            #expect(weak.status == .unprocessableEntity && weak.fields == ["password"])
+            let activated = try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "Karmayogi@2026"])
+            #expect(activated.status == .ok)
+            #expect((activated.json["user"] as? [String: Any])?["status"] as? String == "active")
+            #expect(try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "Karmayogi@2027"]).status == .unprocessableEntity)
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "Karmayogi@2026"]).status == .ok)
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-import VaporTesting
-@testable import KarmayogiServer
