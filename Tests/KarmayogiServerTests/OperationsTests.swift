@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+@Suite struct OperationsTests {
+    @Test func healthChecksTheDatabase() async throws {
+        try await withApp { app, _ in
+            let health = try await app.send(.GET, "/health")
+            #expect(health.status == .ok)
+            #expect(health.json["status"] as? String == "ok")
+            #expect(["sqlite", "postgresql"].contains(health.json["database"] as? String))
+        }
+    }
+
+    @Test func metricsAreServedInPrometheusFormat() async throws {
+        try await withApp { app, _ in
+            _ = try await app.send(.GET, "/api/v1/states")
+            _ = try await app.send(.GET, "/health")
+            let metrics = try await app.send(.GET, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(metrics.headers.contentType?.subType == "plain")
+            #expect(metrics.body.contains("# TYPE http_requests_total counter"))
+            #expect(metrics.body.contains("http_requests_total{method=\"GET\",path=\"/api/v1/states\",status=\"200\"}"))
+            #expect(metrics.body.contains("http_request_duration_seconds_bucket"))
+            #expect(metrics.body.contains("karmayogi_db_ping_seconds"))
+        }
+    }
+
+    @Test func unknownPathsAreProblems() async throws {
+        try await withApp { app, _ in
+            let reply = try await app.send(.GET, "/api/v1/nothing-here")
+            #expect(reply.status == .notFound && reply.isProblem)
+        }
+    }
+
+    @Test func geographyIsServedByLGDCode() async throws {
+        try await withApp { app, _ in
+            let states = try await app.send(.GET, "/api/v1/states")
+            #expect(states.items.count == 36)
+            #expect(states.items.reduce(0) { $0 + ($1["districtCount"] as? Int ?? 0) } == 784)
+            let rajasthan = try await app.send(.GET, "/api/v1/states/8/districts")
+            #expect(rajasthan.items.contains { $0["name"] as? String == "Jaipur" })
+            #expect(try await app.send(.GET, "/api/v1/states/99/districts").status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/states/rajasthan/districts").status == .notFound)
+        }
+    }
+
+    /// Every API route is described in the OpenAPI document, and everything described exists.
+    @Test func openAPIDescribesEveryRoute() async throws {
+        try await withApp { app, _ in
+            let reply = try await app.send(.GET, "/api/v1/openapi.json")
+            #expect(reply.status == .ok)
+            #expect(reply.json["openapi"] as? String == "3.1.0")
+            let paths = try #require(reply.json["paths"] as? [String: [String: Any]])
+            var routed = Set<String>()
+            for route in app.routes.all {
+                let path = "/" + route.path.map { component -> String in
+                    if case .parameter(let name) = component { return "{\(name)}" }
+                    return component.description
+                }.joined(separator: "/")
+                guard path.hasPrefix("/api/") || path == "/health" || path == "/metrics" else { continue }
+                let operation = "\(route.method.rawValue.lowercased()) \(path)"
+                routed.insert(operation)
+                #expect(paths[path]?[route.method.rawValue.lowercased()] != nil, "\(operation) is not in openapi.json")
+            }
+            let documented = Set(paths.flatMap { path, operations in
+                operations.keys.filter { $0 != "parameters" }.map { "\($0) \(path)" }
+            })
+            #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed))")
+        }
+    }
+}

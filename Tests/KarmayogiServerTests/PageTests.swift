@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+/// A browser without JavaScript: keeps cookies, reads the CSRF token off forms, follows nothing by itself.
+struct Browser {
+    let app: Application
+    var cookies: [String: String] = [:]
+    var csrf: String?
+
+    init(_ app: Application) { self.app = app }
+
+    mutating func get(_ path: String) async throws -> Reply {
+        try await send(.GET, path, form: nil)
+    }
+
+    mutating func post(_ path: String, form: [String: String], withCSRF: Bool = true) async throws -> Reply {
+        var fields = form
+        if withCSRF, let csrf { fields["csrf"] = csrf }
+        return try await send(.POST, path, form: fields)
+    }
+
+    private mutating func send(_ method: HTTPMethod, _ path: String, form: [String: String]?) async throws -> Reply {
+        var headers = HTTPHeaders()
+        headers.add(name: .accept, value: "text/html")
+        if !cookies.isEmpty { headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        var body: ByteBuffer?
+        if let form {
+            headers.contentType = .urlEncodedForm
+            body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&"))
+        }
+        var reply: Reply?
+        try await app.testing().test(method, path, headers: headers, body: body) { response in
+            reply = Reply(status: response.status, headers: response.headers, body: response.body.string)
+        }
+        for cookie in reply!.headers[.setCookie] {
+            let pair = cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { cookies[String(pair[0])] = String(pair[1]) }
+        }
+        if let range = reply!.body.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) {
+            csrf = String(reply!.body[range].split(separator: "\"")[3])
+        }
+        return reply!
+    }
+
+    mutating func signIn(_ key: String) async throws {
+        _ = try await get("/login")
+        let reply = try await post("/login", form: ["email": "\(key)@test.example.org", "password": TestWorld.password, "next": "/"])
+        guard reply.status == .seeOther else { throw TestFailure("page sign-in failed: \(reply.status)") }
+    }
+}
+
+@Suite struct PageTests {
+    @Test func signInNeedsTheFormsCSRFToken() async throws {
+        try await withApp { app, _ in
+            var browser = Browser(app)
+            let form = try await browser.get("/login")
+            #expect(form.status == .ok && form.body.contains("name=\"csrf\""))
+            let session = try #require(form.headers[.setCookie].first { $0.hasPrefix("karmayogi-session=") })
+            #expect(session.contains("HttpOnly") && session.contains("SameSite=Lax"))
+            let forged = try await browser.post("/login", form: ["email": "national@test.example.org", "password": TestWorld.password], withCSRF: false)
+            #expect(forged.status == .forbidden)
+            let wrong = try await browser.post("/login", form: ["email": "national@test.example.org", "password": "nope"])
+            #expect(wrong.status == .unauthorized && wrong.body.contains("role=\"alert\""))
+            let signedIn = try await browser.post("/login", form: ["email": "national@test.example.org", "password": TestWorld.password, "next": "/"])
+            #expect(signedIn.status == .seeOther && signedIn.headers.first(name: .location) == "/")
+            let home = try await browser.get("/")
+            #expect(home.status == .ok && home.body.contains("National") && home.body.contains("Ministry of Home Affairs"))
+        }
+    }
+
+    @Test func pagesNeedASignIn() async throws {
+        try await withApp { app, _ in
+            var browser = Browser(app)
+            let home = try await browser.get("/admin/users")
+            #expect(home.status == .seeOther && home.headers.first(name: .location)?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test func hindiIsOneClickAway() async throws {
+        try await withApp { app, _ in
+            var browser = Browser(app)
+            let hindi = try await browser.get("/login?lang=hi")
+            #expect(hindi.body.contains("<html lang=\"hi\">") && hindi.body.contains("साइन इन"))
+            let remembered = try await browser.get("/login")
+            #expect(remembered.body.contains("<html lang=\"hi\">"), "the choice is remembered")
+            let english = try await browser.get("/login?lang=en")
+            #expect(english.body.contains("<html lang=\"en\">") && english.body.contains("Sign in"))
+        }
+    }
+
+    @Test func catalogueHasEveryMessageInBothLanguages() {
+        let english = Set(Catalogue.messages("en").keys), hindi = Set(Catalogue.messages("hi").keys)
+        #expect(!english.isEmpty)
+        #expect(english.subtracting(hindi).isEmpty, "missing in Hindi: \(english.subtracting(hindi).sorted())")
+        #expect(hindi.subtracting(english).isEmpty, "missing in English: \(hindi.subtracting(english).sorted())")
+    }
+
+    @Test func adminCreatesSomeoneAndTheirNameIsShownEscaped() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("mdo.mha")
+            let page = try await browser.get("/admin/users?org=\(world.mha)")
+            #expect(page.status == .ok && page.body.contains("Mdo.Mha"))
+            let created = try await browser.post("/admin/users?org=\(world.mha)", form: ["name": "<script>alert('x')</script>", "email": "xss@test.example.org", "language": "hi"])
+            #expect(created.status == .created)
+            #expect(!created.body.contains("<script>alert"))
+            #expect(created.body.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+            let invalid = try await browser.post("/admin/users?org=\(world.mha)", form: ["name": "", "email": "bad"])
+            #expect(invalid.status == .unprocessableEntity && invalid.body.contains("role=\"alert\""))
+            let search = try await browser.get("/admin/users?org=\(world.mha)&q=xss")
+            #expect(search.body.contains("xss@test.example.org") && !search.body.contains("mdo.mha@test.example.org"))
+        }
+    }
+
+    @Test func bulkUploadShowsLivePerRowResults() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("mdo.mha")
+            _ = try await browser.get("/admin/users?org=\(world.mha)")
+            let boundary = "----page"
+            let csv = "name,email\nGood,good@test.example.org\nBad,not-an-email\n"
+            let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n\(browser.csrf!)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"staff.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
+            var headers = HTTPHeaders()
+            headers.add(name: .cookie, value: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+            headers.contentType = .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
+            var location: String?
+            try await app.testing().test(.POST, "/admin/uploads?org=\(world.mha)", headers: headers, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .seeOther)
+                location = response.headers.first(name: .location)
+            }
+            let path = try #require(location)
+            var page = try await browser.get(path)
+            for _ in 0..<100 where page.body.contains("http-equiv=\"refresh\"") {
+                try await Task.sleep(for: .milliseconds(50))
+                page = try await browser.get(path)
+            }
+            #expect(page.body.contains("Completed"))
+            #expect(page.body.contains("<td>3</td><td>email</td>"))
+            #expect(page.body.contains("not a valid e-mail address"))
+        }
+    }
+
+    @Test func activationPageSignsTheNewPersonIn() async throws {
+        try await withApp { app, world in
+            let admin = try await app.token("mdo.mha")
+            _ = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users", token: admin, json: ["name": "New Person", "email": "new@test.example.org"])
+            let message = try await OutboxMessage.query(on: app.db).first()!
+            let token = String(message.body.split(separator: "token=")[1].prefix { !$0.isWhitespace })
+            var browser = Browser(app)
+            let form = try await browser.get("/activate?token=\(token)")
+            #expect(form.body.contains("value=\"\(token)\""))
+            let weak = try await browser.post("/activate", form: ["token": token, "password": "weak"])
+            #expect(weak.status == .unprocessableEntity)
+            let done = try await browser.post("/activate", form: ["token": token, "password": "Karmayogi@2026"])
+            #expect(done.status == .seeOther)
+            #expect(try await browser.get("/").body.contains("New Person"))
+        }
+    }
+}
+
+import Fluent
