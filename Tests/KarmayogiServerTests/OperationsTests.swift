@@ -71,3 +71,26 @@ import Vapor
         }
     }
 }
+
+@Suite struct SQLiteFileTests {
+    @Test func aFileDatabaseRunsInWALMode() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("karmayogi-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let app = try await Application.make(.testing)
+        var settings = Settings(environment: .testing, variables: [:])
+        settings.sqlitePath = path
+        do {
+            try await configure(app, settings: settings)
+            struct Mode: Decodable { var journal_mode: String }
+            let mode = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode").first(decoding: Mode.self)
+            #expect(mode?.journal_mode == "wal")
+            #expect(try await app.send(.GET, "/api/v1/states").items.count == 36)
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}
+
+import SQLKit

@@ -15,8 +15,14 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.routes.defaultMaxBodySize = settings.maxBodySize
 
     try configureDatabase(app, settings: settings)
+    let sql = app.db as! any SQLDatabase
     if let schema = settings.databaseSchema, settings.databaseURL != nil {
-        try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+        try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+    }
+    if settings.databaseURL == nil, settings.sqlitePath != ":memory:" {
+        // Readers do not wait for the writer, and a commit is one append to the log. The mode stays with the file;
+        // the driver's busy handler retries a locked database instead of failing.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
     }
     app.migrations.add(CreateGeography())
     app.migrations.add(CreateOrganisations())
