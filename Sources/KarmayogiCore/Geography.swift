@@ -20,6 +20,9 @@ public struct Geography: Sendable {
     private var districtByCode: [Int: District] = [:]
     private var stateByName: [String: State] = [:]
     private var districtByName: [String: District] = [:]
+    /// Names exactly as the reference spells them (and in lower case): most sheets use them, and these lookups skip folding.
+    private var stateBySpelling: [String: State] = [:]
+    private var districtBySpelling: [String: District] = [:]
 
     public init(states: [State], districts: [District]) {
         self.states = states.sorted { $0.name < $1.name }
@@ -27,10 +30,14 @@ public struct Geography: Sendable {
         for state in states {
             stateByCode[state.code] = state
             stateByName[Geography.key(state.name)] = state
+            stateBySpelling[state.name] = state
+            stateBySpelling[state.name.lowercased()] = state
         }
         for district in districts {
             districtByCode[district.code] = district
             districtByName["\(district.stateCode)|\(Geography.key(district.name))"] = district
+            districtBySpelling["\(district.stateCode)|\(district.name)"] = district
+            districtBySpelling["\(district.stateCode)|\(district.name.lowercased())"] = district
         }
     }
 
@@ -54,12 +61,14 @@ public struct Geography: Sendable {
 
     /// A State given in a spreadsheet: its LGD code or its name, in any case.
     public func state(named text: String) -> State? {
+        if let exact = stateBySpelling[text] { return exact }
         if let code = Int(text.trimmed) { return state(code: code) }
         return stateByName[Geography.key(text)]
     }
 
     /// A district given in a spreadsheet, within its State: its LGD code or its name.
     public func district(named text: String, inState stateCode: Int) -> District? {
+        if let exact = districtBySpelling["\(stateCode)|\(text)"] { return exact }
         if let code = Int(text.trimmed) {
             return district(code: code).flatMap { $0.stateCode == stateCode ? $0 : nil }
         }

@@ -1,4 +1,6 @@
+import Fluent
 import Foundation
+import SQLKit
 import KarmayogiCore
 import Vapor
 
@@ -81,12 +83,32 @@ struct PageRequest {
         }
     }
 
-    /// The page of `rows` (fetched with limit + 1) and the cursor to the next one.
-    func page<Row, Item: Content>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID, item: (Row) throws -> Item) rethrows -> Page<Item> {
-        let shown = rows.prefix(limit)
+    /// The rows of this page (they were fetched with one extra) and the cursor to the next page, if there is one.
+    func slice<Row>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID) -> (rows: [Row], nextCursor: String?) {
+        let shown = Array(rows.prefix(limit))
         let next = rows.count > limit ? shown.last.map { Cursor(key: key($0), id: id($0)).encoded } : nil
-        return Page(items: try shown.map(item), nextCursor: next)
+        return (shown, next)
     }
+}
+
+extension QueryBuilder where Model.IDValue == UUID {
+    /// Keyset paging in (key, id) order: the rows after the cursor, one more than the page holds.
+    func page(by key: KeyPath<Model, FieldProperty<Model, String>>, _ page: PageRequest) -> Self {
+        if let cursor = page.cursor {
+            group(.or) { group in
+                group.filter(key > cursor.key)
+                group.group(.and) { $0.filter(key == cursor.key).filter(\._$id > cursor.id) }
+            }
+        }
+        return sort(key).sort(\._$id).limit(page.limit + 1)
+    }
+}
+
+extension Database {
+    var dialectName: String { (self as? any SQLDatabase)?.dialect.name ?? "" }
+
+    /// `LIKE` that ignores case on both databases.
+    var caseInsensitiveLike: DatabaseQuery.Filter.Method { .custom(dialectName == "postgresql" ? "ILIKE" : "LIKE") }
 }
 
 extension Request {

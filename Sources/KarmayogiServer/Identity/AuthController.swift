@@ -176,8 +176,6 @@ struct AuthController: RouteCollection {
     }
 
     @Sendable static func me(_ request: Request) async throws -> UserDTO {
-        let principal = try request.principal()
-        guard let user = try await User.find(principal.userID, on: request.db) else { throw Problem.unauthorised }
-        return try await Users.dto(user, on: request.db)
+        try request.principal().me
     }
 }

@@ -19,8 +19,7 @@ struct IdentityPages: RouteCollection {
     @Sendable static func home(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
-        guard let user = try await User.find(principal.userID, on: request.db) else { throw Redirect.toSignIn(from: request) }
-        let me = try await Users.dto(user, on: request.db)
+        let me = principal.me
         let geography = request.geography
         let roles: [HTML] = me.roles.map { role in
             let scope = role.stateCode.flatMap { geography.state(code: $0)?.name } ?? (role.role == .nationalAdmin ? t("scope.nation") : me.organisationName)

@@ -6,58 +6,54 @@ import SQLKit
 import Vapor
 
 /// The signed-in person as every endpoint sees them: who, where in the tree, and what their grants reach.
+/// Loaded with two queries per request, and enough to answer `GET /me` without more.
 struct Principal: Authenticatable, Sendable {
-    var userID: UUID
-    var name: String
-    var organisationID: UUID
+    var me: UserDTO
     var organisationPath: String
-    var stateCode: Int?
-    var language: String
     var access: Access
 
+    var userID: UUID { me.id }
+    var organisationID: UUID { me.organisationId }
+
     static func load(userID: UUID, on database: any Database) async throws -> Principal? {
-        let sql = database as! any SQLDatabase
-        struct Row: Decodable {
-            var name: String
-            var organisation_id: UUID
-            var path: String
-            var state_code: Int?
-            var language: String
-            var status: String
-        }
-        guard let row = try await sql.select()
-            .column(SQLColumn("name", table: "u")).column(SQLColumn("organisation_id", table: "u"))
-            .column(SQLColumn("path", table: "o")).column(SQLColumn("state_code", table: "u"))
-            .column(SQLColumn("language", table: "u")).column(SQLColumn("status", table: "u"))
-            .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
-            .where(SQLColumn("id", table: "u"), .equal, SQLBind(userID))
-            .first(decoding: Row.self),
-            row.status == User.Status.active.rawValue
+        guard let user = try await User.query(on: database).join(Organisation.self, on: \User.$organisation.$id == \Organisation.$id)
+            .filter(\.$id == userID).first(),
+            user.status == .active
         else { return nil }
-        return Principal(userID: userID, name: row.name, organisationID: row.organisation_id, organisationPath: row.path,
-                         stateCode: row.state_code, language: row.language, access: Access(grants: try await grants(of: userID, on: database)))
+        let organisation = try user.joined(Organisation.self)
+        let held = try await grants(of: [userID], on: database)[userID] ?? []
+        return Principal(me: Users.dto(user, organisationName: organisation.name, held: held.map(\.role)),
+                         organisationPath: organisation.path, access: Access(grants: held.compactMap(\.grant)))
     }
 
-    static func grants(of userID: UUID, on database: any Database) async throws -> [Grant] {
+    /// The roles people hold, each as shown to them and as the scope rule reads it.
+    static func grants(of userIDs: [UUID], on database: any Database) async throws -> [UUID: [(role: RoleDTO, grant: Grant?)]] {
+        guard !userIDs.isEmpty else { return [:] }
         struct Row: Decodable {
+            var user_id: UUID
             var role: String
+            var organisation_id: UUID?
             var state_code: Int?
             var path: String?
         }
         let rows = try await (database as! any SQLDatabase).select()
-            .column(SQLColumn("role", table: "g")).column(SQLColumn("state_code", table: "g")).column(SQLColumn("path", table: "o"))
+            .column(SQLColumn("user_id", table: "g")).column(SQLColumn("role", table: "g")).column(SQLColumn("organisation_id", table: "g"))
+            .column(SQLColumn("state_code", table: "g")).column(SQLColumn("path", table: "o"))
             .from(SQLAlias(SQLIdentifier(RoleGrantRecord.schema), as: SQLIdentifier("g")))
             .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), method: SQLJoinMethod.left,
                   on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "g"))
-            .where(SQLColumn("user_id", table: "g"), .equal, SQLBind(userID))
+            .where(SQLColumn("user_id", table: "g"), .in, SQLBind.group(userIDs))
             .all(decoding: Row.self)
-        return rows.compactMap { row in
-            guard let role = Role(rawValue: row.role) else { return nil }
-            if let path = row.path { return Grant(role: role, target: .organisation(path: path)) }
-            if let state = row.state_code { return Grant(role: role, target: .state(code: state)) }
-            return role == .nationalAdmin ? Grant(role: role, target: .nation) : nil
+        var held: [UUID: [(role: RoleDTO, grant: Grant?)]] = [:]
+        for row in rows {
+            guard let role = Role(rawValue: row.role) else { continue }
+            let grant: Grant? = if let path = row.path { Grant(role: role, target: .organisation(path: path)) }
+                else if let state = row.state_code { Grant(role: role, target: .state(code: state)) }
+                else if role == .nationalAdmin { Grant(role: role, target: .nation) }
+                else { nil }
+            held[row.user_id, default: []].append((RoleDTO(role: role, organisationId: row.organisation_id, stateCode: row.state_code), grant))
         }
+        return held
     }
 }
 
@@ -102,14 +98,35 @@ struct BearerAuthenticator: AsyncMiddleware {
 
 /// Random secrets handed to people (refresh and activation tokens); only their hashes are stored.
 enum SecretToken {
+    /// 256 random bits as 43 characters of base64url. (Onboarding makes one per person, so this stays cheap.)
     static func make() -> String {
-        Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(33)
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) } }
+        bytes.append(0)
+        var text: [UInt8] = []
+        text.reserveCapacity(44)
+        for index in stride(from: 0, to: 33, by: 3) {
+            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            for shift: UInt32 in [18, 12, 6, 0] { text.append(base64URL[Int(chunk >> shift & 63)]) }
+        }
+        return String(decoding: text.prefix(43), as: UTF8.self)
     }
 
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func hash(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
+
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let base64URL = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// Keys the server makes on first run and keeps in its own database, so that every instance

@@ -67,21 +67,19 @@ enum Users {
 
     static func dtos(_ users: [User], on database: any Database) async throws -> [UserDTO] {
         guard !users.isEmpty else { return [] }
-        let ids = users.map { $0.id! }
-        let grants = try await RoleGrantRecord.query(on: database).filter(\.$user.$id ~~ ids).all()
-        let grantsByUser = Dictionary(grouping: grants, by: { $0.$user.id })
+        let held = try await Principal.grants(of: users.map { $0.id! }, on: database)
         let organisationIDs = Array(Set(users.map { $0.$organisation.id }))
         let organisations = try await Organisation.query(on: database).filter(\.$id ~~ organisationIDs).all()
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id!, $0.name) })
-        return users.map { user in
-            let roles = [RoleDTO(role: .learner, organisationId: user.$organisation.id, stateCode: nil)] + (grantsByUser[user.id!] ?? []).compactMap { grant in
-                Role(rawValue: grant.role).map { RoleDTO(role: $0, organisationId: grant.$organisation.id, stateCode: grant.stateCode) }
-            }
-            return UserDTO(id: user.id!, name: user.name, email: user.email, phone: user.phone, employeeId: user.employeeId,
-                           designation: user.designation, organisationId: user.$organisation.id,
-                           organisationName: names[user.$organisation.id] ?? "", stateCode: user.stateCode,
-                           districtCode: user.districtCode, language: user.language, status: user.status, roles: roles, createdAt: user.createdAt)
-        }
+        return users.map { dto($0, organisationName: names[$0.$organisation.id] ?? "", held: (held[$0.id!] ?? []).map(\.role)) }
+    }
+
+    /// Every user is a learner in their own organisation; other roles are the grants they hold.
+    static func dto(_ user: User, organisationName: String, held: [RoleDTO]) -> UserDTO {
+        UserDTO(id: user.id!, name: user.name, email: user.email, phone: user.phone, employeeId: user.employeeId,
+                designation: user.designation, organisationId: user.$organisation.id, organisationName: organisationName,
+                stateCode: user.stateCode, districtCode: user.districtCode, language: user.language, status: user.status,
+                roles: [RoleDTO(role: .learner, organisationId: user.$organisation.id, stateCode: nil)] + held, createdAt: user.createdAt)
     }
 
     static func placement(of user: User, in organisation: Organisation) -> Placement {
@@ -303,20 +301,11 @@ enum Users {
         }
         if let text = filter.query?.trimmed, !text.isEmpty {
             let pattern = "%\(text.lowercased())%"
-            let like: DatabaseQuery.Filter.Method = .custom(database.dialectName == "postgresql" ? "ILIKE" : "LIKE")
+            let like = database.caseInsensitiveLike
             query.group(.or) { $0.filter(\.$name, like, pattern).filter(\.$email, like, pattern).filter(\.$employeeId, like, pattern) }
         }
-        if let cursor = page.cursor {
-            query.group(.or) { group in
-                group.filter(\.$name > cursor.key)
-                group.group(.and) { $0.filter(\.$name == cursor.key).filter(\.$id > cursor.id) }
-            }
-        }
-        let rows = try await query.sort(\.$name).sort(\.$id).limit(page.limit + 1).all()
-        let shown = Array(rows.prefix(page.limit))
-        let items = try await dtos(shown, on: database)
-        let next = rows.count > page.limit ? shown.last.map { Cursor(key: $0.name, id: $0.id!).encoded } : nil
-        return Page(items: items, nextCursor: next)
+        let (rows, next) = page.slice(try await query.page(by: \.$name, page).all(), key: \.name, id: { $0.id! })
+        return Page(items: try await dtos(rows, on: database), nextCursor: next)
     }
 }
 

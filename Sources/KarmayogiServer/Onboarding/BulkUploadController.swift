@@ -39,7 +39,10 @@ enum BulkUploads {
         let parsed = await Task.detached { () -> Result<OnboardingSheet, CSVError> in
             do throws(CSVError) { return .success(try OnboardingSheet(bytes: bytes, geography: .reference, defaults: defaults)) } catch { return .failure(error) }
         }.value
-        if case .failure(let error) = parsed {
+        let sheet: OnboardingSheet
+        switch parsed {
+        case .success(let checked): sheet = checked
+        case .failure(let error):
             throw Problem(.unprocessableEntity, "The file cannot be read as a staff sheet: line \(error.line): \(error.reason).",
                           errors: [.init("file", "line \(error.line): \(error.reason)")])
         }
@@ -47,16 +50,16 @@ enum BulkUploads {
         upload.$organisation.id = organisationID
         upload.createdBy = principal.userID
         upload.fileName = String(fileName.prefix(200))
-        upload.contentSHA256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        upload.contentSHA256 = SecretToken.hex(SHA256.hash(data: bytes))
         upload.content = Data(bytes)
         upload.status = .queued
-        upload.total = (try? parsed.get().total) ?? 0
+        upload.total = sheet.total
         upload.done = 0
         upload.created = 0
         upload.skipped = 0
         upload.failed = 0
         try await upload.create(on: database)
-        await app.onboardingQueue.start(upload.id!, app: app)
+        await app.onboardingQueue.start(upload.id!, sheet: sheet, app: app)
         return upload
     }
 

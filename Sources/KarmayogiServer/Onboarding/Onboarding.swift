@@ -10,14 +10,15 @@ import Vapor
 enum Onboarding {
     static let batchSize = 1000
 
-    static func run(_ uploadID: UUID, app: Application) async {
+    /// Works through an upload: the sheet as it was checked on arrival, or, when resuming after a restart, read again from the stored file.
+    static func run(_ uploadID: UUID, sheet checked: OnboardingSheet?, app: Application) async {
         let database = app.db
         do {
             guard let upload = try await BulkUpload.find(uploadID, on: database), let content = upload.content,
                   let organisation = try await Organisation.find(upload.$organisation.id, on: database)
             else { return }
-            let sheet = try OnboardingSheet(bytes: Array(content), geography: .reference,
-                                            defaults: .init(stateCode: organisation.stateCode, districtCode: organisation.districtCode))
+            let sheet = try checked ?? OnboardingSheet(bytes: Array(content), geography: .reference,
+                                                       defaults: .init(stateCode: organisation.stateCode, districtCode: organisation.districtCode))
             let sql = database as! any SQLDatabase
             // Start over from the sheet itself: counters, errors, and which rows this upload already created.
             try await sql.delete(from: "bulk_upload_errors").where("upload_id", .equal, SQLBind(uploadID)).run()
@@ -149,10 +150,10 @@ enum Onboarding {
 actor OnboardingQueue {
     private var tasks: [UUID: Task<Void, Never>] = [:]
 
-    func start(_ id: UUID, app: Application) {
+    func start(_ id: UUID, sheet: OnboardingSheet? = nil, app: Application) {
         guard tasks[id] == nil else { return }
         tasks[id] = Task.detached {
-            await Onboarding.run(id, app: app)
+            await Onboarding.run(id, sheet: sheet, app: app)
             await self.finished(id)
         }
     }

@@ -128,21 +128,11 @@ enum Organisations {
         if let stateCode = filter.stateCode { query.filter(\.$stateCode == stateCode) }
         if let parentId = filter.parentId { query.filter(\.$parent.$id == parentId) }
         if let text = filter.query?.trimmed, !text.isEmpty {
-            query.group(.or) { $0.filter(\.$name, .custom(database is any SQLDatabase && database.dialectName == "postgresql" ? "ILIKE" : "LIKE"), "%\(text)%").filter(\.$code == text) }
+            query.group(.or) { $0.filter(\.$name, database.caseInsensitiveLike, "%\(text)%").filter(\.$code == text) }
         }
-        if let cursor = page.cursor {
-            query.group(.or) { group in
-                group.filter(\.$name > cursor.key)
-                group.group(.and) { $0.filter(\.$name == cursor.key).filter(\.$id > cursor.id) }
-            }
-        }
-        let rows = try await query.sort(\.$name).sort(\.$id).limit(page.limit + 1).all()
-        return page.page(rows, key: \.name, id: { $0.id! }, item: OrganisationDTO.init)
+        let (rows, next) = page.slice(try await query.page(by: \.$name, page).all(), key: \.name, id: { $0.id! })
+        return Page(items: rows.map(OrganisationDTO.init), nextCursor: next)
     }
-}
-
-extension Database {
-    var dialectName: String { (self as? any SQLDatabase)?.dialect.name ?? "" }
 }
 
 struct OrganisationController: RouteCollection {
