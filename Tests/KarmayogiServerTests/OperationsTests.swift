@@ -24,6 +24,7 @@ import Vapor
             #expect(metrics.body.contains("http_requests_total{method=\"GET\",path=\"/api/v1/states\",status=\"200\"}"))
             #expect(metrics.body.contains("http_request_duration_seconds_bucket"))
             #expect(metrics.body.contains("karmayogi_db_ping_seconds"))
+            #expect(metrics.body.contains("karmayogi_db_pool_max_connections"))
         }
     }
 

@@ -30,7 +30,6 @@ enum Operations {
     }
 
     @Sendable static func metrics(_ request: Request) async throws -> Response {
-        PlatformMetrics.poolSize.record(request.application.settings.databaseURL == nil ? 1 : 8)
         var buffer: [UInt8] = []
         PlatformMetrics.registry.emit(into: &buffer)
         var headers = HTTPHeaders()
@@ -62,7 +61,9 @@ enum PlatformMetrics {
 
     static func bootstrap() { _ = registry }
 
+    /// A database round trip, including the wait for a pooled connection: it rises when the pool is saturated.
     static let databasePing = Metrics.Timer(label: "karmayogi_db_ping_seconds", preferredDisplayUnit: .seconds)
-    static let poolSize = Gauge(label: "karmayogi_db_pool_connections_per_event_loop")
+    /// How many database connections the pool may open (SQLite: one writer-serialised connection per event loop).
+    static let poolCapacity = Gauge(label: "karmayogi_db_pool_max_connections")
     static let onboardedUsers = Counter(label: "karmayogi_onboarded_users_total")
 }

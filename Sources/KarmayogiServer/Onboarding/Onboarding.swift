@@ -38,6 +38,7 @@ enum Onboarding {
                 let batch = Array(sheet.rows[start..<min(start + batchSize, sheet.rows.count)])
                 let outcome = try await onboard(batch, into: organisation, upload: uploadID, publicURL: publicURL,
                                                 activationLifetime: activationLifetime, on: database)
+                PlatformMetrics.onboardedUsers.increment(by: outcome.created)
                 upload.created += outcome.created
                 upload.skipped += outcome.skipped
                 upload.failed += outcome.failed

@@ -49,6 +49,8 @@ extension Request {
     var csrfField: HTML { "<input type=\"hidden\" name=\"csrf\" value=\"\(csrfToken)\">" }
 
     func signIn(_ user: User) {
+        // A new session id on sign-in, so an id planted before it (session fixation) never becomes a signed-in one.
+        session.id = nil
         session.data["user"] = user.id!.uuidString
         session.data["csrf"] = SecretToken.make()
     }
