@@ -32,6 +32,9 @@ import Vapor
         try await withApp { app, _ in
             let reply = try await app.send(.GET, "/api/v1/nothing-here")
             #expect(reply.status == .notFound && reply.isProblem)
+            let wrongMethod = try await app.send(.DELETE, "/api/v1/orgs/\(UUID())")
+            #expect(wrongMethod.status == .methodNotAllowed && wrongMethod.isProblem)
+            #expect(wrongMethod.headers.first(name: .allow) == "GET, PATCH")
         }
     }
 

@@ -53,6 +53,13 @@ extension JSONEncoder {
 struct Page<Item: Content>: Content {
     var items: [Item]
     var nextCursor: String?
+
+    /// `nextCursor` is always present: `null` on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
 }
 
 /// `cursor=` and `limit=` from the query string, checked.

@@ -10,12 +10,14 @@ public struct Problem: AbortError, Content {
     public var detail: String
     public var errors: [FieldError]
     public var retryAfter: Int?
+    public var allow: [String] = []
 
     public var status: HTTPResponseStatus { .init(statusCode: Int(statusCode)) }
     public var reason: String { detail }
     public var headers: HTTPHeaders {
         var headers = HTTPHeaders()
         if let retryAfter { headers.add(name: .retryAfter, value: String(retryAfter)) }
+        if !allow.isEmpty { headers.add(name: .allow, value: allow.joined(separator: ", ")) }
         return headers
     }
 
@@ -78,6 +80,12 @@ struct ProblemMiddleware: AsyncMiddleware {
             case .unsupportedMediaType:
                 return Problem(.unsupportedMediaType, "Send the body as application/json.")
             case .notFound where abort.reason == "Not Found":
+                let allowed = allowedMethods(for: request)
+                if !allowed.isEmpty {
+                    var problem = Problem(.methodNotAllowed, "\(request.method.rawValue) is not answered at \(request.url.path); try \(allowed.joined(separator: ", ")).")
+                    problem.allow = allowed
+                    return problem
+                }
                 return Problem(.notFound, "There is nothing at \(request.url.path).")
             default:
                 return Problem(abort.status, abort.reason)
@@ -85,6 +93,18 @@ struct ProblemMiddleware: AsyncMiddleware {
         default:
             return Problem(.internalServerError, "Something went wrong on our side; it has been logged.")
         }
+    }
+
+    /// The methods routed at this path, for a 405 in place of a 404 when only the method is wrong.
+    private static func allowedMethods(for request: Request) -> [String] {
+        let segments = request.url.path.split(separator: "/").map(String.init)
+        let methods = request.application.routes.all.filter { route in
+            route.path.count == segments.count && zip(route.path, segments).allSatisfy { component, segment in
+                if case .constant(let constant) = component { return constant == segment }
+                return true
+            }
+        }.map(\.method.rawValue)
+        return Array(Set(methods)).sorted()
     }
 
     static func problem(for error: DecodingError) -> Problem {
