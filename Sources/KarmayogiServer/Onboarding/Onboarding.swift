@@ -32,19 +32,29 @@ enum Onboarding {
             try await insertErrors(sheet.errors, upload: uploadID, on: sql)
 
             let publicURL = app.settings.publicURL
-            let activationLifetime = app.settings.activationLifetime
-            for start in stride(from: 0, to: sheet.rows.count, by: batchSize) {
-                try Task.checkCancellation()
-                let batch = Array(sheet.rows[start..<min(start + batchSize, sheet.rows.count)])
-                let outcome = try await onboard(batch, into: organisation, upload: uploadID, publicURL: publicURL,
-                                                activationLifetime: activationLifetime, on: database)
+            let activationExpiry = Date().addingTimeInterval(app.settings.activationLifetime)
+            // While the database writes one batch, the next is prepared (tokens, hashes, messages) on the other core.
+            var writing: (task: Task<Outcome, any Error>, rows: Int)?
+            func settle() async throws {
+                guard let (task, rows) = writing else { return }
+                writing = nil
+                let outcome = try await task.value
                 PlatformMetrics.onboardedUsers.increment(by: outcome.created)
                 upload.created += outcome.created
                 upload.skipped += outcome.skipped
                 upload.failed += outcome.failed
-                upload.done += batch.count
+                upload.done += rows
                 try await upload.save(on: database)
             }
+            for start in stride(from: 0, to: sheet.rows.count, by: batchSize) {
+                let batch = prepare(sheet.rows[start..<min(start + batchSize, sheet.rows.count)], for: organisation, publicURL: publicURL)
+                try await settle()
+                try Task.checkCancellation()
+                let organisationID = organisation.id!
+                writing = (Task { try await onboard(batch, into: organisationID, upload: uploadID, activationExpiry: activationExpiry, on: database) },
+                           batch.count)
+            }
+            try await settle()
             upload.status = .completed
             upload.finishedAt = Date()
             upload.content = nil
@@ -65,8 +75,28 @@ enum Onboarding {
 
     struct Outcome { var created = 0, skipped = 0, failed = 0 }
 
-    private static func onboard(_ rows: [OnboardingSheet.Row], into organisation: Organisation, upload: UUID, publicURL: String,
-                                activationLifetime: TimeInterval, on database: any Database) async throws -> Outcome {
+    /// A row with what its account needs made up front: its id, activation token and message.
+    struct PreparedRow: Sendable {
+        var row: OnboardingSheet.Row
+        var id: UUID
+        var activationTokenHash: String
+        var message: (subject: String, body: String)
+    }
+
+    private static func prepare(_ rows: ArraySlice<OnboardingSheet.Row>, for organisation: Organisation, publicURL: String) -> [PreparedRow] {
+        rows.map { row in
+            let user = User()
+            user.id = UUID()
+            user.name = row.name
+            user.email = row.email
+            let token = SecretToken.make()
+            let message = ActivationMessage(user: user, organisationName: organisation.name, token: token, publicURL: publicURL).record()
+            return PreparedRow(row: row, id: user.id!, activationTokenHash: SecretToken.hash(token), message: (message.subject, message.body))
+        }
+    }
+
+    private static func onboard(_ rows: [PreparedRow], into organisationID: UUID, upload: UUID, activationExpiry: Date,
+                                on database: any Database) async throws -> Outcome {
         try await database.transaction { database in
             let sql = database as! any SQLDatabase
             struct Existing: Decodable {
@@ -75,12 +105,12 @@ enum Onboarding {
                 var bulk_upload_id: UUID?
             }
             let existing = try await sql.select().columns("email", "organisation_id", "bulk_upload_id").from(User.schema)
-                .where("email", .in, SQLBind.group(rows.map(\.email))).all(decoding: Existing.self)
+                .where("email", .in, SQLBind.group(rows.map(\.row.email))).all(decoding: Existing.self)
             let existingByEmail = Dictionary(existing.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
             struct Taken: Decodable { var employee_id: String }
-            let employeeIds = rows.compactMap(\.employeeId)
+            let employeeIds = rows.compactMap(\.row.employeeId)
             let takenIds = employeeIds.isEmpty ? [] : try await sql.select().column("employee_id").from(User.schema)
-                .where("organisation_id", .equal, SQLBind(organisation.id!))
+                .where("organisation_id", .equal, SQLBind(organisationID))
                 .where("employee_id", .in, SQLBind.group(employeeIds)).all(decoding: Taken.self)
             let taken = Set(takenIds.map(\.employee_id))
 
@@ -92,9 +122,10 @@ enum Onboarding {
                                                                "activation_token_hash", "activation_expires_at", "created_at", "updated_at")
             var messages = sql.insert(into: OutboxMessage.schema).columns("id", "kind", "recipient", "user_id", "subject", "body", "created_at")
             let now = Date()
-            for row in rows {
+            for prepared in rows {
+                let row = prepared.row
                 if let found = existingByEmail[row.email] {
-                    if found.organisation_id == organisation.id {
+                    if found.organisation_id == organisationID {
                         // Already here: created by this very upload before a restart, or onboarded earlier.
                         if found.bulk_upload_id == upload { outcome.created += 1 } else {
                             outcome.skipped += 1
@@ -111,19 +142,12 @@ enum Onboarding {
                     errors.append(.init(line: row.line, column: "employee_id", reason: "duplicate in database: employee id \(employeeId) is already used in this organisation"))
                     continue
                 }
-                let id = UUID()
-                let token = SecretToken.make()
-                users = users.values(SQLBind(id), SQLBind(organisation.id!), SQLBind(upload), SQLBind(row.name), SQLBind(row.email),
+                users = users.values(SQLBind(prepared.id), SQLBind(organisationID), SQLBind(upload), SQLBind(row.name), SQLBind(row.email),
                                      SQLBind(row.phone), SQLBind(row.employeeId), SQLBind(row.designation), SQLBind(row.stateCode),
                                      SQLBind(row.districtCode), SQLBind(row.language), SQLBind(User.Status.pending.rawValue),
-                                     SQLBind(SecretToken.hash(token)), SQLBind(now.addingTimeInterval(activationLifetime)), SQLBind(now), SQLBind(now))
-                let user = User()
-                user.id = id
-                user.name = row.name
-                user.email = row.email
-                let message = ActivationMessage(user: user, organisationName: organisation.name, token: token, publicURL: publicURL).record()
-                messages = messages.values(SQLBind(UUID()), SQLBind(message.kind), SQLBind(message.recipient), SQLBind(id),
-                                           SQLBind(message.subject), SQLBind(message.body), SQLBind(now))
+                                     SQLBind(prepared.activationTokenHash), SQLBind(activationExpiry), SQLBind(now), SQLBind(now))
+                messages = messages.values(SQLBind(UUID()), SQLBind("activation"), SQLBind(row.email), SQLBind(prepared.id),
+                                           SQLBind(prepared.message.subject), SQLBind(prepared.message.body), SQLBind(now))
                 outcome.created += 1
                 inserted += 1
             }
