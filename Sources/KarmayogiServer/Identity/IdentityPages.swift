@@ -68,7 +68,8 @@ struct IdentityPages: RouteCollection {
         do {
             let user = try await Authentication.signIn(email: form.email, password: form.password, address: request.remoteAddress?.ipAddress, on: request)
             request.signIn(user)
-            let next = form.next.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+            // Only a path on this site: "//host" and "/\\host" would leave it.
+            let next = form.next.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? "/"
             return request.redirect(to: next, redirectType: .normal)
         } catch let problem as Problem {
             let message = problem.status == .tooManyRequests ? problem.detail : request.catalogue("signIn.wrong")

@@ -124,15 +124,12 @@ enum Users {
             throw principal.access.allows(.viewOrganisations, on: organisation.placement) || principal.organisationPath.hasPrefix(organisation.path)
                 ? Problem.forbidden : Problem.notFound("organisation")
         }
-        for grant in grants where !principal.access.mayGrant(grant) {
-            throw Problem(.forbidden, "You may not grant \(grant.role.rawValue) there.", errors: [.init("roles", "\(grant.role.rawValue) is beyond your own reach")])
-        }
+        try ensure(principal, mayGrant: grants)
         if try await User.query(on: database).filter(\.$email == email!).count() > 0 {
             throw Problem(.conflict, "An account with this e-mail address already exists.", errors: [.init("email", "is already registered")])
         }
-        if let employeeId = input.employeeId?.trimmed, !employeeId.isEmpty,
-           try await User.query(on: database).filter(\.$organisation.$id == organisationID).filter(\.$employeeId == employeeId).count() > 0 {
-            throw Problem(.conflict, "Someone in this organisation already has this employee id.", errors: [.init("employeeId", "is taken in this organisation")])
+        if let employeeId = input.employeeId?.trimmed.nilIfEmpty {
+            try await ensureEmployeeIdIsFree(employeeId, in: organisationID, except: nil, on: database)
         }
 
         let user = User()
@@ -206,16 +203,13 @@ enum Users {
         if !errors.isEmpty { throw Problem.invalid(errors) }
         let grants = patch.roles.map { $0.filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: user.stateCode) } }
         if let grants {
-            for grant in grants where !principal.access.mayGrant(grant) {
-                throw Problem(.forbidden, "You may not grant \(grant.role.rawValue) there.", errors: [.init("roles", "\(grant.role.rawValue) is beyond your own reach")])
-            }
+            try ensure(principal, mayGrant: grants)
             if user.id == principal.userID, !grants.contains(where: { $0.role == .nationalAdmin }), principal.access.isNationalAdmin {
                 throw Problem.invalid("roles", "you may not take away your own national admin role")
             }
         }
-        if patch.employeeId != nil, let employeeId = user.employeeId,
-           try await User.query(on: database).filter(\.$organisation.$id == organisation.id!).filter(\.$employeeId == employeeId).filter(\.$id != id).count() > 0 {
-            throw Problem(.conflict, "Someone in this organisation already has this employee id.", errors: [.init("employeeId", "is taken in this organisation")])
+        if patch.employeeId != nil, let employeeId = user.employeeId {
+            try await ensureEmployeeIdIsFree(employeeId, in: organisation.id!, except: id, on: database)
         }
         try await database.transaction { database in
             try await user.save(on: database)
@@ -231,6 +225,19 @@ enum Users {
                 .where("user_id", .equal, SQLBind(id)).where("revoked_at", .is, SQLLiteral.null).run()
         }
         return user
+    }
+
+    private static func ensure(_ principal: Principal, mayGrant grants: [Grant]) throws {
+        for grant in grants where !principal.access.mayGrant(grant) {
+            throw Problem(.forbidden, "You may not grant \(grant.role.rawValue) there.", errors: [.init("roles", "\(grant.role.rawValue) is beyond your own reach")])
+        }
+    }
+
+    private static func ensureEmployeeIdIsFree(_ employeeId: String, in organisationID: UUID, except userID: UUID?, on database: any Database) async throws {
+        let holder = try await User.query(on: database).filter(\.$organisation.$id == organisationID).filter(\.$employeeId == employeeId).first()
+        if let holder, holder.id != userID {
+            throw Problem(.conflict, "Someone in this organisation already has this employee id.", errors: [.init("employeeId", "is taken in this organisation")])
+        }
     }
 
     /// Where a role granted through an organisation lands: a State admin on the person's State,
