@@ -32,9 +32,11 @@ struct CreateAdminCommand: AsyncCommand {
     var help: String { "Creates a national admin, or restores one: an existing account gets the role and the new password." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard let text = signature.email, let email = Contact.email(text) else { throw Problem.invalid("email", "give a valid --email") }
-        guard let password = signature.password else { throw Problem.invalid("password", "give --password") }
-        if let problem = PasswordPolicy.problem(with: password) { throw Problem.invalid("password", problem) }
+        guard let text = signature.email, let email = Contact.email(text) else {
+            throw Problem(.badRequest, "--email: give a valid e-mail address")
+        }
+        guard let password = signature.password else { throw Problem(.badRequest, "--password: give the admin's password") }
+        if let problem = PasswordPolicy.problem(with: password) { throw Problem(.badRequest, "--password \(problem)") }
         let app = context.application
         let hash = try await app.password.async.hash(password)
         let user = try await NationalAdmins.ensure(email: email, passwordHash: hash, name: signature.name ?? "National Admin", on: app.db)
