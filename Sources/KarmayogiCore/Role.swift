@@ -14,8 +14,10 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
     public var permissions: Set<Permission> {
         switch self {
         case .nationalAdmin: Set(Permission.allCases)
-        case .stateAdmin, .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations]
-        case .cbpAdmin, .programmeCoordinator: [.viewUsers, .viewOrganisations]
+        case .stateAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies]
+        case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies]
+        case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies]
+        case .programmeCoordinator: [.viewUsers, .viewOrganisations]
         case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations]
         case .learner: []
         }
@@ -28,4 +30,10 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
 
 public enum Permission: String, CaseIterable, Sendable, Hashable {
     case viewUsers, manageUsers, viewOrganisations, manageOrganisations
+    /// Say which competencies and levels the organisation's designations need.
+    case mapCompetencies
+    /// Add (and retire) domain competencies for one's own organisations.
+    case addDomainCompetencies
+    /// Change the national framework itself (behavioural and functional competencies).
+    case manageFramework
 }

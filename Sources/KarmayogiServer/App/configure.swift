@@ -37,6 +37,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateOrganisations())
     app.migrations.add(CreateIdentity())
     app.migrations.add(CreateBulkUploads())
+    app.migrations.add(CreateCompetencies())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

@@ -11,6 +11,8 @@ func routes(_ app: Application) throws {
     try api.register(collection: OrganisationController())
     try api.register(collection: UserController())
     try api.register(collection: BulkUploadController())
+    try api.register(collection: CompetencyController())
+    try api.register(collection: DesignationController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }
