@@ -1,4 +1,6 @@
+import Fluent
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 @testable import KarmayogiServer
@@ -97,4 +99,21 @@ import Vapor
     }
 }
 
-import SQLKit
+
+@Suite struct DemoWorldTests {
+    @Test func theDemoWorldIsBuiltOnceAndItsSignInsWork() async throws {
+        try await withBareApp { app in
+            try await DemoWorld.seedIfEmpty(app)
+            try await DemoWorld.seedIfEmpty(app)
+            #expect(try await User.query(on: app.db).count() == 200, "built once, not twice")
+            #expect(Set(try await Organisation.query(on: app.db).all().compactMap(\.stateCode)).count >= 3)
+            for signIn in DemoWorld.signIns {
+                let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": signIn.email, "password": DemoWorld.password])
+                #expect(login.status == .ok, "\(signIn.email) signs in")
+                let roles = ((login.json["user"] as? [String: Any])?["roles"] as? [[String: Any]] ?? []).compactMap { $0["role"] as? String }
+                #expect(roles.contains(signIn.role.rawValue))
+            }
+            #expect(try await DesignationRequirement.query(on: app.db).count() == DemoWorld.roleMappings.reduce(0) { $0 + $1.2.count })
+        }
+    }
+}

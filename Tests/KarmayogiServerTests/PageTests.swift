@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Testing
 import Vapor
@@ -160,4 +161,53 @@ struct Browser {
     }
 }
 
-import Fluent
+
+@Suite struct CompetencyPageTests {
+    @Test func anyoneBrowsesTheFramework() async throws {
+        try await withApp { app, _ in
+            var browser = Browser(app)
+            let framework = try await browser.get("/competencies?area=behavioural")
+            #expect(framework.status == .ok)
+            #expect(framework.body.contains("Self-Awareness") && !framework.body.contains("Project Management"))
+            let search = try await browser.get("/competencies?q=kpis")
+            #expect(search.body.contains("Project KPIs Monitoring"))
+            let id = try await app.send(.GET, "/api/v1/competencies?q=Self-Analysis").items[0]["id"] as! String
+            let one = try await browser.get("/competencies/\(id)")
+            #expect(one.body.contains("Self-Analysis") && one.body.contains("<th>5</th>"))
+            let hindi = try await browser.get("/competencies?lang=hi")
+            #expect(hindi.body.contains("दक्षता ढाँचा") && hindi.body.contains("व्यवहारिक"))
+        }
+    }
+
+    @Test func anAdminMapsADesignationOnItsPage() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("mdo.mha")
+            let id = try await app.send(.GET, "/api/v1/competencies?q=Self-Analysis").items[0]["id"] as! String
+            let page = try await browser.get("/designations/Section%20Officer?org=\(world.mha)")
+            #expect(page.status == .ok && page.body.contains("No competencies are mapped"))
+            let saved = try await browser.post("/designations/Section%20Officer?org=\(world.mha)", form: ["add": id, "addLevel": "4"])
+            #expect(saved.status == .ok && saved.body.contains("Saved."))
+            #expect(saved.body.contains("Self-Analysis"))
+            let list = try await browser.get("/designations?org=\(world.mha)")
+            #expect(list.body.contains("Section Officer"))
+            let api = try await app.send(.GET, "/api/v1/orgs/\(world.mha)/designations/Section%20Officer", token: try await app.token("mdo.mha"))
+            #expect((api.json["competencies"] as? [[String: Any]])?.first?["level"] as? Int == 4)
+            let bad = try await browser.post("/designations/Section%20Officer?org=\(world.mha)", form: ["competency[0]": id, "level[0]": "9"])
+            #expect(bad.status == .unprocessableEntity && bad.body.contains("role=\"alert\""))
+            let removed = try await browser.post("/designations/Section%20Officer?org=\(world.mha)", form: ["competency[0]": id, "level[0]": "4", "remove[0]": "1"])
+            #expect(removed.body.contains("No competencies are mapped"))
+        }
+    }
+
+    @Test func learnersSeeButCannotChangeTheirDesignation() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("learner.mha")
+            let page = try await browser.get("/designations/Section%20Officer?org=\(world.mha)")
+            #expect(page.status == .ok && !page.body.contains("Add a competency"))
+            let change = try await browser.post("/designations/Section%20Officer?org=\(world.mha)", form: ["add": UUID().uuidString, "addLevel": "2"])
+            #expect(change.status == .forbidden)
+        }
+    }
+}

@@ -11,6 +11,11 @@ import VaporTesting
 /// A fresh server for one test, on in-memory SQLite, or on PostgreSQL in a schema of its own when
 /// `TEST_DATABASE_URL` is set (so tests run in parallel on either database).
 func withApp(_ test: (Application, TestWorld) async throws -> Void) async throws {
+    try await withBareApp { app in try await test(app, try await TestWorld.build(on: app)) }
+}
+
+/// A fresh, migrated server with nobody in it.
+func withBareApp(_ test: (Application) async throws -> Void) async throws {
     let app = try await Application.make(.testing)
     var settings = Settings(environment: .testing, variables: [:])
     let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -22,8 +27,7 @@ func withApp(_ test: (Application, TestWorld) async throws -> Void) async throws
     }
     do {
         try await configure(app, settings: settings)
-        let world = try await TestWorld.build(on: app)
-        try await test(app, world)
+        try await test(app)
     } catch {
         await cleanUp(app, schema: settings.databaseURL == nil ? nil : schema)
         throw error

@@ -128,11 +128,46 @@ enum DemoWorld {
                 used.insert(email)
                 _ = try await makeUser(name: "\(first) \(last)", email: email, in: organisation, active: index % 10 != 0)
             }
+            try await mapCompetencies(byCode: byCode, on: database)
         }
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
         for signIn in signIns { lines.append("  \(signIn.email.padding(toLength: 42, withPad: " ", startingAt: 0)) \(signIn.note)") }
         lines.append("")
         print(lines.joined(separator: "\n"))
+    }
+}
+
+extension DemoWorld {
+    /// (organisation, designation, competency keys with levels)
+    static let roleMappings: [(String, String, [(String, Int)])] = [
+        ("MHA", "Section Officer", [("functional/office management/office procedures", 3), ("functional/administration matters", 2), ("behavioural/self-awareness", 2)]),
+        ("MHA", "Under Secretary", [("functional/office management", 4), ("functional/cabinet note preparation", 3), ("behavioural/collaborative leadership", 3)]),
+        ("MOHFW", "Medical Officer", [("domain/public health/public health programme management", 3), ("behavioural/self-awareness", 2)]),
+        ("MOHFW", "Director", [("domain/public health/public health programme management", 4), ("behavioural/collaborative leadership", 4)]),
+    ]
+
+    static func mapCompetencies(byCode: [String: Organisation], on database: any Database) async throws {
+        let health = byCode["MOHFW"]!
+        let version = try await FrameworkVersion.next("added domain/public health/public health programme management", by: nil, on: database)
+        try await Competency(CompetencyEntry(area: .domain, theme: "Public Health Programme Management",
+                                             subTheme: nil, description: "Plans, runs and monitors national health programmes (immunisation, TB elimination, maternal health) from district to nation."),
+                             domain: "Public Health", owner: health.id, levels: nil, version: version)
+            .create(on: database)
+        let competencies = try await Competency.query(on: database).all()
+        var byKey = Dictionary(uniqueKeysWithValues: competencies.map { ($0.key, $0) })
+        if let added = competencies.first(where: { $0.domain == "Public Health" }) { byKey["domain/public health/public health programme management"] = added }
+        for (code, designation, needs) in roleMappings {
+            for (key, level) in needs {
+                guard let competency = byKey[key] else { throw Abort(.internalServerError, reason: "the demo world maps \(key), which the framework lacks") }
+                let row = DesignationRequirement()
+                row.$organisation.id = byCode[code]!.id!
+                row.$competency.id = competency.id!
+                row.designation = designation
+                row.designationKey = Designation.key(designation)
+                row.level = level
+                try await row.create(on: database)
+            }
+        }
     }
 }
 

@@ -8,5 +8,6 @@ struct WebController: RouteCollection {
         let pages = routes.grouped(sessions, WebSession())
         try pages.register(collection: IdentityPages())
         try pages.register(collection: OnboardingPages())
+        try pages.register(collection: CompetencyPages())
     }
 }
