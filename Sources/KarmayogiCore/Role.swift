@@ -18,7 +18,7 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
         case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies]
         case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies]
         case .programmeCoordinator: [.viewUsers, .viewOrganisations]
-        case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations]
+        case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations, .authorCourses]
         case .learner: []
         }
     }
@@ -36,4 +36,6 @@ public enum Permission: String, CaseIterable, Sendable, Hashable {
     case addDomainCompetencies
     /// Change the national framework itself (behavioural and functional competencies).
     case manageFramework
+    /// See a provider's courses in the works (drafting, reviewing or publishing them).
+    case authorCourses
 }

@@ -43,6 +43,11 @@ public struct Access: Sendable {
 
     public var isNationalAdmin: Bool { grants.contains { $0.role == .nationalAdmin } }
 
+    /// Whether the principal holds `role` over `placement` (a national admin holds every role everywhere).
+    public func holds(_ role: Role, on placement: Placement) -> Bool {
+        grants.contains { ($0.role == role || $0.role == .nationalAdmin) && $0.covers(placement) }
+    }
+
     /// The slice of the world a permission reaches: organisation subtrees and States, or everything.
     public func reach(of permission: Permission) -> Reach {
         var reach = Reach()

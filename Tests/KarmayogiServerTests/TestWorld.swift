@@ -93,6 +93,8 @@ struct TestWorld {
         try await person("mdo.health", in: health, role: .mdoAdmin)
         try await person("cbp.mha", in: mha, role: .cbpAdmin)
         try await person("creator.mha", in: mha, role: .contentCreator)
+        try await person("reviewer.mha", in: mha, role: .contentReviewer)
+        try await person("publisher.mha", in: mha, role: .contentPublisher)
         try await person("state.rajasthan", in: rajasthan, role: .stateAdmin)
         try await person("learner.mha", in: department, role: nil)
         try await person("learner.health", in: health, role: nil, state: 23)

@@ -38,6 +38,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateIdentity())
     app.migrations.add(CreateBulkUploads())
     app.migrations.add(CreateCompetencies())
+    app.migrations.add(CreateCourses())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

@@ -13,6 +13,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: BulkUploadController())
     try api.register(collection: CompetencyController())
     try api.register(collection: DesignationController())
+    try api.register(collection: CourseController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -1,0 +1,154 @@
+import Foundation
+
+/// What a course is made of, and the rules a version must meet to be saved and to be published.
+public enum ContentKind: String, Codable, CaseIterable, Sendable {
+    case video, document, web, scorm, xapi, assessment, offline, link
+}
+
+public struct CourseContent: Codable, Equatable, Sendable {
+    public struct Module: Codable, Equatable, Sendable {
+        public var id: UUID?
+        public var title: String
+        public var items: [Item]
+
+        public init(id: UUID? = nil, title: String, items: [Item]) {
+            self.id = id
+            self.title = title
+            self.items = items
+        }
+    }
+
+    public struct Item: Codable, Equatable, Sendable {
+        /// Kept from version to version, so progress on an item outlives edits of the course.
+        public var id: UUID?
+        public var title: String
+        public var kind: ContentKind
+        public var durationMinutes: Int
+        public var required: Bool
+        /// Where the content lives: a URL for web pages and links, a content-store reference for uploads.
+        public var url: String?
+
+        public init(id: UUID? = nil, title: String, kind: ContentKind, durationMinutes: Int, required: Bool, url: String? = nil) {
+            self.id = id
+            self.title = title
+            self.kind = kind
+            self.durationMinutes = durationMinutes
+            self.required = required
+            self.url = url
+        }
+    }
+
+    public var title: String
+    public var summary: String
+    public var description: String
+    public var keywords: [String]
+    public var language: String
+    public var durationMinutes: Int
+    public var competencies: [RoleRequirement]
+    public var modules: [Module]
+
+    public init(title: String, summary: String, description: String, keywords: [String], language: String, durationMinutes: Int,
+                competencies: [RoleRequirement], modules: [Module]) {
+        self.title = title
+        self.summary = summary
+        self.description = description
+        self.keywords = keywords
+        self.language = language
+        self.durationMinutes = durationMinutes
+        self.competencies = competencies
+        self.modules = modules
+    }
+
+    /// Field errors that stop a version from being saved at all.
+    public func problems(current: Set<UUID>, retired: Set<UUID>) -> [FieldError] {
+        var errors: [FieldError] = []
+        if title.trimmed.isEmpty || title.count > 300 { errors.append(.init("title", "must be 1–300 characters")) }
+        if summary.count > 1000 { errors.append(.init("summary", "must be at most 1,000 characters")) }
+        if description.count > 20000 { errors.append(.init("description", "must be at most 20,000 characters")) }
+        if keywords.count > 30 { errors.append(.init("keywords", "at most 30 keywords")) }
+        for (index, keyword) in keywords.enumerated() where keyword.trimmed.isEmpty || keyword.count > 60 {
+            errors.append(.init("keywords[\(index)]", "must be 1–60 characters"))
+        }
+        if Language.named(language) == nil { errors.append(.init("language", "is not one of the platform's languages (ISO 639 code)")) }
+        if !(1...100_000).contains(durationMinutes) { errors.append(.init("durationMinutes", "must be from 1 to 100,000 minutes")) }
+        errors += RoleRequirement.problems(competencies, current: current, retired: retired)
+        if modules.count > 200 { errors.append(.init("modules", "at most 200 modules")) }
+        var itemIDs = Set<UUID>()
+        for (m, module) in modules.enumerated() {
+            if module.title.trimmed.isEmpty || module.title.count > 300 { errors.append(.init("modules[\(m)].title", "must be 1–300 characters")) }
+            if module.items.count > 500 { errors.append(.init("modules[\(m)].items", "at most 500 items in a module")) }
+            for (i, item) in module.items.enumerated() {
+                let field = "modules[\(m)].items[\(i)]"
+                if item.title.trimmed.isEmpty || item.title.count > 300 { errors.append(.init("\(field).title", "must be 1–300 characters")) }
+                if !(0...10_000).contains(item.durationMinutes) { errors.append(.init("\(field).durationMinutes", "must be from 0 to 10,000 minutes")) }
+                if let id = item.id, !itemIDs.insert(id).inserted { errors.append(.init("\(field).id", "is used by another item")) }
+                if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
+                    errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
+                }
+                if [.web, .link].contains(item.kind), item.url == nil { errors.append(.init("\(field).url", "is required for a \(item.kind.rawValue) item")) }
+            }
+        }
+        return errors
+    }
+
+    /// Further errors that stop a saved version from going to review or being published.
+    public var publishProblems: [FieldError] {
+        var errors: [FieldError] = []
+        if modules.isEmpty { errors.append(.init("modules", "a course needs at least one module")) }
+        for (m, module) in modules.enumerated() where module.items.isEmpty {
+            errors.append(.init("modules[\(m)].items", "module '\(module.title)' is empty"))
+        }
+        if !modules.isEmpty, !modules.contains(where: { $0.items.contains(where: \.required) }) {
+            errors.append(.init("modules", "at least one item must be required, or the course could never be completed"))
+        }
+        return errors
+    }
+
+    /// Ids for new modules and items; ids already given are kept.
+    public func identified() -> CourseContent {
+        var content = self
+        for m in content.modules.indices {
+            if content.modules[m].id == nil { content.modules[m].id = UUID() }
+            for i in content.modules[m].items.indices where content.modules[m].items[i].id == nil {
+                content.modules[m].items[i].id = UUID()
+            }
+        }
+        return content
+    }
+}
+
+/// The life of a course version: a creator drafts and submits, a reviewer approves or rejects, a
+/// publisher publishes, and a published course may be retired. Each step names the role it needs.
+public enum CourseState: String, Codable, CaseIterable, Sendable {
+    case draft
+    case inReview = "in_review"
+    case approved
+    case published
+    case retired
+    /// A published version that a newer publication replaced.
+    case superseded
+}
+
+public enum CourseAction: String, Codable, CaseIterable, Sendable {
+    case submit, approve, reject, publish, retire
+
+    public var role: Role {
+        switch self {
+        case .submit: .contentCreator
+        case .approve, .reject: .contentReviewer
+        case .publish, .retire: .contentPublisher
+        }
+    }
+
+    /// The state this action leads to from `state`, or `nil` when it is not allowed there.
+    public func next(from state: CourseState) -> CourseState? {
+        switch (self, state) {
+        case (.submit, .draft): .inReview
+        case (.approve, .inReview): .approved
+        case (.reject, .inReview), (.reject, .approved): .draft
+        case (.publish, .approved): .published
+        case (.retire, .published): .retired
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,300 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+struct CourseDTO: Content {
+    var id: UUID
+    var providerId: UUID
+    var status: Course.Status
+    var version: Int
+    var state: CourseState
+    var latestVersion: Int
+    var publishedVersion: Int?
+    var title: String
+    var summary: String
+    var description: String
+    var keywords: [String]
+    var language: String
+    var durationMinutes: Int
+    var competencies: [RoleRequirement]
+    var modules: [CourseContent.Module]
+    var updatedAt: Date?
+
+    init(_ course: Course, _ version: CourseVersion) {
+        id = course.id!
+        providerId = course.$provider.id
+        status = course.status
+        self.version = version.version
+        state = version.state
+        latestVersion = course.latestVersion
+        publishedVersion = course.publishedVersion
+        title = version.content.title
+        summary = version.content.summary
+        description = version.content.description
+        keywords = version.content.keywords
+        language = version.content.language
+        durationMinutes = version.content.durationMinutes
+        competencies = version.content.competencies
+        modules = version.content.modules
+        updatedAt = version.updatedAt
+    }
+}
+
+struct CourseInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable {
+        case title, summary, description, keywords, language, providerId, durationMinutes, competencies, modules
+    }
+    var title: String
+    var summary: String?
+    var description: String?
+    var keywords: [String]?
+    var language: String
+    var providerId: UUID?
+    var durationMinutes: Int
+    var competencies: [RoleRequirement]?
+    var modules: [CourseContent.Module]?
+
+    var content: CourseContent {
+        CourseContent(title: title.trimmed, summary: summary?.trimmed ?? "", description: description?.trimmed ?? "",
+                      keywords: (keywords ?? []).map(\.trimmed), language: Language.named(language)?.code ?? language,
+                      durationMinutes: durationMinutes, competencies: competencies ?? [], modules: modules ?? [])
+    }
+}
+
+struct CourseTransitionDTO: Content {
+    var version: Int
+    var action: CourseAction
+    var from: CourseState
+    var to: CourseState
+    var by: UUID
+    var comment: String?
+    var at: Date?
+}
+
+/// The course catalogue's authoring side: providers' people draft, review and publish versions; a
+/// published version never changes, and every step is recorded.
+enum Courses {
+    static func staff(_ principal: Principal?, of provider: Organisation) -> Bool {
+        principal?.access.allows(.authorCourses, on: provider.placement) ?? false
+    }
+
+    /// The course and the version the caller should see: provider staff the latest, everyone else the published one.
+    static func visible(_ id: UUID, to principal: Principal?, on database: any Database) async throws -> (Course, CourseVersion) {
+        guard let course = try await Course.query(on: database).filter(\.$id == id).with(\.$provider).first() else { throw Problem.notFound("course") }
+        let number = staff(principal, of: course.provider) ? course.latestVersion : course.publishedVersion
+        guard let number, let version = try await version(number, of: id, on: database) else { throw Problem.notFound("course") }
+        return (course, version)
+    }
+
+    static func version(_ number: Int, of course: UUID, on database: any Database) async throws -> CourseVersion? {
+        try await CourseVersion.query(on: database).filter(\.$course.$id == course).filter(\.$version == number).first()
+    }
+
+    static func checked(_ input: CourseInput, on database: any Database) async throws -> CourseContent {
+        let content = input.content
+        let (current, retired) = try await Designations.states(of: content.competencies.map(\.competencyId), on: database)
+        let problems = content.problems(current: current, retired: retired)
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        return content.identified()
+    }
+
+    static func create(_ input: CourseInput, by principal: Principal, on database: any Database) async throws -> (Course, CourseVersion) {
+        guard let providerID = input.providerId else { throw Problem.invalid("providerId", "is required: the organisation that offers the course") }
+        guard let provider = try? await Organisations.visible(providerID, to: principal, on: database) else {
+            throw Problem.invalid("providerId", "no organisation with that id is visible to you")
+        }
+        guard principal.access.holds(.contentCreator, on: provider.placement) else {
+            throw Problem(.forbidden, "Only a content creator of \(provider.name) may draft its courses.")
+        }
+        let content = try await checked(input, on: database)
+        return try await database.transaction { database in
+            let course = Course()
+            course.$provider.id = providerID
+            course.createdBy = principal.userID
+            course.status = .draft
+            course.latestVersion = 1
+            try await course.create(on: database)
+            let version = CourseVersion(course: course.id!, version: 1, content: content, by: principal.userID)
+            try await version.create(on: database)
+            return (course, version)
+        }
+    }
+
+    /// Saves new content: into the draft in the works, or, when the latest version is published, as a new draft version.
+    static func update(_ id: UUID, with input: CourseInput, by principal: Principal, on database: any Database) async throws -> (Course, CourseVersion) {
+        let (course, latest) = try await visible(id, to: principal, on: database)
+        guard principal.access.holds(.contentCreator, on: course.provider.placement) else { throw Problem.forbidden }
+        if let providerId = input.providerId, providerId != course.$provider.id {
+            throw Problem.invalid("providerId", "a course stays with its provider")
+        }
+        switch latest.state {
+        case .inReview, .approved:
+            throw Problem(.conflict, "Version \(latest.version) is \(latest.state == .inReview ? "in review" : "approved"); a reviewer must reject it back to draft before it changes.")
+        case .draft, .published, .retired, .superseded:
+            break
+        }
+        let content = try await checked(input, on: database)
+        return try await database.transaction { database in
+            if latest.state == .draft {
+                latest.content = content
+                latest.title = content.title
+                latest.language = content.language
+                try await latest.save(on: database)
+                return (course, latest)
+            }
+            latest.isLatest = false
+            try await latest.save(on: database)
+            course.latestVersion += 1
+            try await course.save(on: database)
+            let version = CourseVersion(course: course.id!, version: course.latestVersion, content: content, by: principal.userID)
+            try await version.create(on: database)
+            return (course, version)
+        }
+    }
+
+    static func transition(_ id: UUID, _ action: CourseAction, comment: String?, by principal: Principal,
+                           on database: any Database) async throws -> (Course, CourseVersion) {
+        let (course, latest) = try await visible(id, to: principal, on: database)
+        guard principal.access.holds(action.role, on: course.provider.placement) else {
+            throw Problem(.forbidden, "To \(action.rawValue) a course you need the \(action.role.rawValue) role for \(course.provider.name).")
+        }
+        guard let next = action.next(from: latest.state) else {
+            throw Problem(.conflict, "Version \(latest.version) is \(latest.state.rawValue); it cannot be \(action.rawValue == "submit" ? "submitted" : action.rawValue + "d") from there.")
+        }
+        if action == .submit || action == .publish {
+            let problems = latest.content.publishProblems
+            if !problems.isEmpty { throw Problem.invalid(problems) }
+        }
+        if let comment, comment.count > 2000 { throw Problem.invalid("comment", "must be at most 2,000 characters") }
+        if action == .reject, comment?.trimmed.isEmpty ?? true {
+            throw Problem.invalid("comment", "say what must change, so the creator can mend it")
+        }
+        return try await database.transaction { database in
+            let from = latest.state
+            latest.state = next
+            if action == .publish {
+                if let previous = course.publishedVersion, let old = try await version(previous, of: id, on: database) {
+                    old.state = .superseded
+                    try await old.save(on: database)
+                }
+                latest.publishedAt = Date()
+                course.publishedVersion = latest.version
+                course.status = .published
+            }
+            if action == .retire { course.status = .retired }
+            try await latest.save(on: database)
+            try await course.save(on: database)
+            let record = CourseTransition()
+            record.courseID = id
+            record.version = latest.version
+            record.action = action
+            record.from = from
+            record.to = next
+            record.byUser = principal.userID
+            record.comment = comment?.trimmed.nilIfEmpty
+            try await record.create(on: database)
+            return (course, latest)
+        }
+    }
+
+    struct ListFilter {
+        var query: String?
+        var language: String?
+        var providerId: UUID?
+        /// The latest version of every course within the caller's authoring reach, instead of the catalogue.
+        var authoring = false
+    }
+
+    /// The catalogue (published versions of published courses), or for providers' people their courses in the works.
+    static func list(_ filter: ListFilter, page: PageRequest, for principal: Principal?, on database: any Database) async throws -> Page<CourseDTO> {
+        let query = CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
+        if filter.authoring {
+            guard let principal else { throw Problem.unauthorised }
+            let reach = principal.access.reach(of: .authorCourses)
+            guard !reach.isEmpty else { throw Problem(.forbidden, "The authoring view is for providers' content creators, reviewers and publishers.") }
+            query.filter(\.$isLatest == true)
+            if !reach.everything {
+                query.join(Organisation.self, on: \Course.$provider.$id == \Organisation.$id).group(.or) { group in
+                    for path in reach.organisationPaths { group.filter(Organisation.self, \.$path =~ path) }
+                    if !reach.stateCodes.isEmpty { group.filter(Organisation.self, \.$stateCode ~~ Array(reach.stateCodes)) }
+                }
+            }
+        } else {
+            query.filter(\.$state == .published).filter(Course.self, \.$status == .published)
+        }
+        if let language = filter.language { query.filter(\.$language == language) }
+        if let providerId = filter.providerId { query.filter(Course.self, \.$provider.$id == providerId) }
+        if let text = filter.query?.trimmed, !text.isEmpty { query.filter(\.$title, database.caseInsensitiveLike, "%\(text)%") }
+        let (rows, next) = page.slice(try await query.page(by: \.$title, page).all(), key: \.title, id: { $0.id! })
+        return Page(items: try rows.map { CourseDTO(try $0.joined(Course.self), $0) }, nextCursor: next)
+    }
+
+    static func history(_ id: UUID, for principal: Principal, on database: any Database) async throws -> [CourseTransitionDTO] {
+        let (course, _) = try await visible(id, to: principal, on: database)
+        guard staff(principal, of: course.provider) else { throw Problem.notFound("course") }
+        return try await CourseTransition.query(on: database).filter(\.$courseID == id).sort(\.$createdAt).all().map {
+            CourseTransitionDTO(version: $0.version, action: $0.action, from: $0.from, to: $0.to, by: $0.byUser, comment: $0.comment, at: $0.createdAt)
+        }
+    }
+}
+
+struct CourseController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let courses = routes.grouped("courses")
+        courses.post(use: Self.create)
+        courses.get(use: Self.list)
+        courses.get(":id", use: Self.read)
+        courses.put(":id", use: Self.update)
+        courses.get(":id", "history", use: Self.history)
+        for action in CourseAction.allCases {
+            courses.post(":id", PathComponent(stringLiteral: action.rawValue)) { request in try await Self.transition(request, action) }
+        }
+    }
+
+    @Sendable static func create(_ request: Request) async throws -> Response {
+        let (course, version) = try await Courses.create(try request.decodeStrict(CourseInput.self), by: try request.principal(), on: request.db)
+        return try await CourseDTO(course, version).encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable static func list(_ request: Request) async throws -> Page<CourseDTO> {
+        var filter = Courses.ListFilter()
+        filter.query = request.query[String.self, at: "q"]
+        if let query = filter.query, query.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
+        if let text = request.query[String.self, at: "language"] {
+            guard let language = Language.named(text) else { throw Problem.invalid("language", "is not one of the platform's languages") }
+            filter.language = language.code
+        }
+        if let text = request.query[String.self, at: "providerId"] {
+            guard let id = UUID(uuidString: text) else { throw Problem.invalid("providerId", "must be a UUID") }
+            filter.providerId = id
+        }
+        if let view = request.query[String.self, at: "view"] {
+            guard view == "catalogue" || view == "authoring" else { throw Problem.invalid("view", "must be catalogue or authoring") }
+            filter.authoring = view == "authoring"
+        }
+        return try await Courses.list(filter, page: try PageRequest(request), for: request.auth.get(Principal.self), on: request.db)
+    }
+
+    @Sendable static func read(_ request: Request) async throws -> CourseDTO {
+        let (course, version) = try await Courses.visible(try request.id(of: "course"), to: request.auth.get(Principal.self), on: request.db)
+        return CourseDTO(course, version)
+    }
+
+    @Sendable static func update(_ request: Request) async throws -> CourseDTO {
+        let input = try request.decodeStrict(CourseInput.self)
+        let (course, version) = try await Courses.update(try request.id(of: "course"), with: input, by: try request.principal(), on: request.db)
+        return CourseDTO(course, version)
+    }
+
+    @Sendable static func history(_ request: Request) async throws -> Page<CourseTransitionDTO> {
+        Page(items: try await Courses.history(try request.id(of: "course"), for: try request.principal(), on: request.db), nextCursor: nil)
+    }
+
+    static func transition(_ request: Request, _ action: CourseAction) async throws -> CourseDTO {
+        let principal = try request.principal()
+        let comment = request.body.data == nil ? nil : try request.decodeStrict(CommentInput.self).comment
+        let (course, version) = try await Courses.transition(try request.id(of: "course"), action, comment: comment, by: principal, on: request.db)
+        return CourseDTO(course, version)
+    }
+}

@@ -1,0 +1,142 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+/// A course as a provider's creator writes it.
+func courseBody(_ world: TestWorld, competency: String, title: String = "Noting and Drafting in e-Office", modules: [[String: Any]]? = nil) -> [String: Any] {
+    [
+        "title": title, "summary": "Write clear notes and drafts in e-Office.", "description": "For section officers.",
+        "keywords": ["e-office", "noting", "ई-ऑफिस"], "language": "hi", "providerId": world.mha.uuidString, "durationMinutes": 120,
+        "competencies": [["competencyId": competency, "level": 2]],
+        "modules": modules ?? [["title": "Noting", "items": [
+            ["title": "Why notes matter", "kind": "video", "durationMinutes": 12, "required": true],
+            ["title": "Manual of Office Procedure", "kind": "link", "durationMinutes": 30, "required": false, "url": "https://example.gov.in/mop.pdf"],
+        ]]],
+    ]
+}
+
+@Suite struct CourseWorkflowTests {
+    func competency(_ app: Application) async throws -> String {
+        try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+    }
+
+    @Test func aCourseGoesFromDraftToTheCatalogueWithEveryStepRecorded() async throws {
+        try await withApp { app, world in
+            let creator = try await app.token("creator.mha"), reviewer = try await app.token("reviewer.mha")
+            let publisher = try await app.token("publisher.mha"), learner = try await app.token("learner.health")
+            let created = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: try await competency(app)))
+            #expect(created.status == .created)
+            #expect(created.json["state"] as? String == "draft" && created.json["version"] as? Int == 1)
+            let items = ((created.json["modules"] as? [[String: Any]])?.first?["items"] as? [[String: Any]]) ?? []
+            #expect(items.count == 2 && items.allSatisfy { $0["id"] is String }, "items get ids")
+            let id = created.json["id"] as! String
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)", token: learner).status == .notFound, "drafts are not public")
+            #expect(try await app.send(.GET, "/api/v1/courses").items.isEmpty)
+            let drafts = try await app.send(.GET, "/api/v1/courses?view=authoring", token: reviewer)
+            #expect(drafts.items.count == 1)
+
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).json["state"] as? String == "in_review")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/approve", token: creator).status == .forbidden)
+            let bare = try await app.send(.POST, "/api/v1/courses/\(id)/reject", token: reviewer)
+            #expect(bare.status == .unprocessableEntity && bare.fields == ["comment"])
+            let rejected = try await app.send(.POST, "/api/v1/courses/\(id)/reject", token: reviewer, json: ["comment": "Add a module on drafting."])
+            #expect(rejected.json["state"] as? String == "draft")
+            var revised = courseBody(world, competency: try await competency(app))
+            revised["modules"] = (created.json["modules"] as! [[String: Any]]) + [["title": "Drafting", "items": [["title": "Letters", "kind": "document", "durationMinutes": 20, "required": true]]]]
+            let saved = try await app.send(.PUT, "/api/v1/courses/\(id)", token: creator, json: revised)
+            #expect(saved.status == .ok && saved.json["version"] as? Int == 1 && (saved.json["modules"] as? [Any])?.count == 2)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/approve", token: reviewer).status == .ok)
+            let published = try await app.send(.POST, "/api/v1/courses/\(id)/publish", token: publisher)
+            #expect(published.json["state"] as? String == "published" && published.json["status"] as? String == "published")
+
+            let catalogue = try await app.send(.GET, "/api/v1/courses?language=hi")
+            #expect(catalogue.items.map { $0["id"] as? String } == [id])
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)", token: learner).status == .ok)
+            let history = try await app.send(.GET, "/api/v1/courses/\(id)/history", token: reviewer)
+            #expect(history.items.map { "\($0["action"]!):\($0["from"]!)→\($0["to"]!)" } == [
+                "submit:draft→in_review", "reject:in_review→draft", "submit:draft→in_review", "approve:in_review→approved", "publish:approved→published",
+            ])
+            #expect(history.items[1]["comment"] as? String == "Add a module on drafting.")
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)/history", token: learner).status == .notFound)
+        }
+    }
+
+    @Test func aPublishedVersionNeverChanges() async throws {
+        try await withApp { app, world in
+            let creator = try await app.token("creator.mha"), reviewer = try await app.token("reviewer.mha"), publisher = try await app.token("publisher.mha")
+            let created = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: try await competency(app)))
+            let id = created.json["id"] as! String
+            for (token, action) in [(creator, "submit"), (reviewer, "approve"), (publisher, "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(id)/\(action)", token: token).status == .ok)
+            }
+            var edit = courseBody(world, competency: try await competency(app), title: "Noting and Drafting in e-Office (2026)")
+            edit["modules"] = created.json["modules"]
+            let draft = try await app.send(.PUT, "/api/v1/courses/\(id)", token: creator, json: edit)
+            #expect(draft.json["version"] as? Int == 2 && draft.json["state"] as? String == "draft")
+            let firstItem = { (reply: Reply) in ((reply.json["modules"] as? [[String: Any]])?.first?["items"] as? [[String: Any]])?.first?["id"] as? String }
+            #expect(firstItem(draft) == firstItem(created), "an item keeps its id across versions")
+            let learnerSees = try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("learner.health"))
+            #expect(learnerSees.json["version"] as? Int == 1 && learnerSees.json["title"] as? String == "Noting and Drafting in e-Office")
+            for (token, action) in [(creator, "submit"), (reviewer, "approve"), (publisher, "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(id)/\(action)", token: token).status == .ok)
+            }
+            let now = try await app.send(.GET, "/api/v1/courses/\(id)")
+            #expect(now.json["version"] as? Int == 2 && now.json["publishedVersion"] as? Int == 2)
+            let versions = try await CourseVersion.query(on: app.db).sort(\.$version).all()
+            #expect(versions.map(\.state) == [.superseded, .published])
+            #expect(versions[0].content.title == "Noting and Drafting in e-Office", "version 1 is as it was published")
+            let retired = try await app.send(.POST, "/api/v1/courses/\(id)/retire", token: publisher)
+            #expect(retired.json["status"] as? String == "retired")
+            #expect(try await app.send(.GET, "/api/v1/courses").items.isEmpty, "hidden from the catalogue")
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)").status == .ok, "still readable for those enrolled")
+        }
+    }
+
+    @Test func badCoursesAndStepsChangeNothing() async throws {
+        try await withApp { app, world in
+            let creator = try await app.token("creator.mha")
+            let known = try await competency(app)
+            var unknown = courseBody(world, competency: UUID().uuidString)
+            #expect(try await app.send(.POST, "/api/v1/courses", token: creator, json: unknown).fields == ["competencies[0].competencyId"])
+            for level in [0, 6] {
+                unknown = courseBody(world, competency: known)
+                unknown["competencies"] = [["competencyId": known, "level": level]]
+                #expect(try await app.send(.POST, "/api/v1/courses", token: creator, json: unknown).fields == ["competencies[0].level"])
+            }
+            #expect(try await app.send(.POST, "/api/v1/courses", token: try await app.token("learner.mha"), json: courseBody(world, competency: known)).status == .forbidden)
+            #expect(try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"),
+                                       json: courseBody(world, competency: known).merging(["providerId": world.health.uuidString]) { $1 }).status == .unprocessableEntity)
+            #expect(try await Course.query(on: app.db).count() == 0)
+
+            let empty = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: known, modules: []))
+            #expect(empty.status == .created, "an empty draft may be saved")
+            let id = empty.json["id"] as! String
+            let submit = try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator)
+            #expect(submit.status == .unprocessableEntity && submit.fields == ["modules"])
+            let emptyModule = courseBody(world, competency: known, modules: [["title": "Empty", "items": []]])
+            _ = try await app.send(.PUT, "/api/v1/courses/\(id)", token: creator, json: emptyModule)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).fields.contains("modules[0].items"))
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/publish", token: try await app.token("publisher.mha")).status == .conflict)
+            _ = try await app.send(.PUT, "/api/v1/courses/\(id)", token: creator, json: courseBody(world, competency: known))
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).status == .ok)
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(id)", token: creator, json: courseBody(world, competency: known)).status == .conflict)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).status == .conflict)
+            #expect(try await CourseTransition.query(on: app.db).count() == 1, "only the one allowed step was recorded")
+        }
+    }
+
+    @Test func scriptInTextIsStoredAsGivenAndLongQueriesAreRefused() async throws {
+        try await withApp { app, world in
+            let body = courseBody(world, competency: try await competency(app), title: "<script>alert('x')</script> Drafting")
+            let created = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: body)
+            #expect(created.json["title"] as? String == "<script>alert('x')</script> Drafting")
+            let long = try await app.send(.GET, "/api/v1/courses?q=" + String(repeating: "a", count: 10_000))
+            #expect(long.status == .unprocessableEntity && long.fields == ["q"])
+            #expect(try await app.send(.GET, "/api/v1/courses?view=authoring").status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/courses?view=authoring", token: try await app.token("learner.mha")).status == .forbidden)
+        }
+    }
+}
