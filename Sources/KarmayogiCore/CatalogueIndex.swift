@@ -181,12 +181,13 @@ public struct CatalogueIndex: Sendable {
             for kind in entry.kinds { facets["kind", default: [:]][kind.rawValue, default: 0] += 1 }
             facets["duration", default: [:]][Self.durationBucket(entry.durationMinutes), default: 0] += 1
         }
+        // A total order (the slot breaks every tie), so that paging never repeats or skips a course.
         matches.sort { a, b in
             switch query.sort {
-            case .relevance: (a.score, a.entry.enrolments, a.entry.title) > (b.score, b.entry.enrolments, b.entry.title)
-            case .popularity: (a.entry.enrolments, a.score, a.entry.title) > (b.entry.enrolments, b.score, b.entry.title)
-            case .rating: (a.entry.rating, a.entry.enrolments, a.entry.title) > (b.entry.rating, b.entry.enrolments, b.entry.title)
-            case .newest: (a.entry.publishedAt, a.entry.title) > (b.entry.publishedAt, b.entry.title)
+            case .relevance: (a.score, a.entry.enrolments, a.entry.title, b.slot) > (b.score, b.entry.enrolments, b.entry.title, a.slot)
+            case .popularity: (a.entry.enrolments, a.score, a.entry.title, b.slot) > (b.entry.enrolments, b.score, b.entry.title, a.slot)
+            case .rating: (a.entry.rating, a.entry.enrolments, a.entry.title, b.slot) > (b.entry.rating, b.entry.enrolments, b.entry.title, a.slot)
+            case .newest: (a.entry.publishedAt, a.entry.title, b.slot) > (b.entry.publishedAt, b.entry.title, a.slot)
             }
         }
         let page = matches.dropFirst(query.offset).prefix(query.limit)
