@@ -140,3 +140,78 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
         }
     }
 }
+
+@Suite struct CatalogueSearchTests {
+    /// Publishes a course straight through the workflow and returns its id.
+    func publish(_ app: Application, _ world: TestWorld, title: String, language: String = "en", keywords: [String] = [],
+                 competency: String, kind: String = "video", minutes: Int = 60) async throws -> String {
+        var body = courseBody(world, competency: competency, title: title,
+                              modules: [["title": "One", "items": [["title": "Watch", "kind": kind, "durationMinutes": 10, "required": true]]]])
+        body["language"] = language
+        body["keywords"] = keywords
+        body["durationMinutes"] = minutes
+        let created = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: body)
+        let id = created.json["id"] as! String
+        for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+            let reply = try await app.send(.POST, "/api/v1/courses/\(id)/\(action)", token: try await app.token(key))
+            guard reply.status == .ok else { throw TestFailure("\(action) failed: \(reply.body)") }
+        }
+        return id
+    }
+
+    @Test func searchFindsCoursesInEveryScriptWithFacets() async throws {
+        try await withApp { app, world in
+            let behavioural = try await app.send(.GET, "/api/v1/competencies?q=Self-Analysis").items[0]["id"] as! String
+            let functional = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let english = try await publish(app, world, title: "Office Procedure in e-Office", competency: functional, minutes: 45)
+            let hindi = try await publish(app, world, title: "कार्यालय प्रक्रिया", language: "hi", keywords: ["ई-ऑफिस"], competency: functional, kind: "document", minutes: 90)
+            let tamil = try await publish(app, world, title: "சுய பகுப்பாய்வு", language: "ta", competency: behavioural, minutes: 20)
+            func ids(_ query: String) async throws -> [String] { try await app.send(.GET, "/api/v1/courses?\(query)").items.compactMap { $0["id"] as? String } }
+            #expect(try await ids("q=%E0%A4%AA%E0%A5%8D%E0%A4%B0%E0%A4%95%E0%A5%8D%E0%A4%B0%E0%A4%BF%E0%A4%AF%E0%A4%BE") == [hindi], "प्रक्रिया")
+            #expect(try await ids("q=OFFICE%20proc") == [english])
+            #expect(try await ids("q=%E0%AE%9A%E0%AF%81%E0%AE%AF") == [tamil], "சுய")
+            #expect(Set(try await ids("area=functional")) == [english, hindi])
+            #expect(try await ids("competencyId=\(behavioural)") == [tamil])
+            #expect(try await ids("kind=document") == [hindi])
+            #expect(try await ids("minDuration=30&maxDuration=60") == [english])
+            #expect(try await ids("language=hi") == [hindi])
+            let all = try await app.send(.GET, "/api/v1/courses?sort=newest&limit=2")
+            #expect(all.json["total"] as? Int == 3 && all.items.count == 2)
+            let facets = all.json["facets"] as? [String: [String: Int]]
+            #expect(facets?["language"] == ["en": 1, "hi": 1, "ta": 1])
+            #expect(facets?["area"] == ["functional": 2, "behavioural": 1])
+            let rest = try await app.send(.GET, "/api/v1/courses?sort=newest&limit=2&cursor=\(all.json["nextCursor"] as! String)")
+            #expect(rest.items.count == 1 && rest.json["nextCursor"] is NSNull)
+            #expect(Set((all.items + rest.items).compactMap { $0["id"] as? String }) == [english, hindi, tamil])
+        }
+    }
+
+    @Test func theIndexFollowsPublishingAndRetiring() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            #expect(try await app.send(.GET, "/api/v1/courses?q=drafting").json["total"] as? Int == 0)
+            let id = try await publish(app, world, title: "Drafting letters", competency: competency)
+            #expect(try await app.send(.GET, "/api/v1/courses?q=drafting").json["total"] as? Int == 1)
+            _ = try await app.send(.POST, "/api/v1/courses/\(id)/retire", token: try await app.token("publisher.mha"))
+            #expect(try await app.send(.GET, "/api/v1/courses?q=drafting").json["total"] as? Int == 0)
+            // Another server on the same database publishes it again: only the tables changed, and this index notices.
+            let course = try await Course.find(UUID(uuidString: id)!, on: app.db)!
+            let version = try await CourseVersion.query(on: app.db).filter(\.$course.$id == course.id!).first()!
+            version.state = .published
+            try await version.save(on: app.db)
+            course.status = .published
+            try await course.save(on: app.db)
+            #expect(try await app.send(.GET, "/api/v1/courses?q=drafting").json["total"] as? Int == 1)
+        }
+    }
+
+    @Test func badSearchParametersAreNamed() async throws {
+        try await withApp { app, _ in
+            let reply = try await app.send(.GET, "/api/v1/courses?area=cosmic&kind=hologram&minDuration=90&maxDuration=30&sort=best&competencyId=x")
+            #expect(reply.status == .unprocessableEntity)
+            #expect(Set(reply.fields) == ["area", "kind", "minDuration", "sort", "competencyId"])
+            #expect(try await app.send(.GET, "/api/v1/courses?limit=500").fields == ["limit"])
+            #expect(try await app.send(.GET, "/api/v1/courses?view=everything").fields == ["view"])
+        }
+    }
+}

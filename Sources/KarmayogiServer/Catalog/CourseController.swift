@@ -62,6 +62,22 @@ struct CourseInput: StrictInput {
     }
 }
 
+/// A page of the catalogue: the courses, how many match in all, and the counts behind each filter.
+struct CataloguePage: Content {
+    var items: [CourseDTO]
+    var nextCursor: String?
+    var total: Int
+    var facets: [String: [String: Int]]
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(total, forKey: .total)
+        try container.encode(facets, forKey: .facets)
+    }
+}
+
 struct CourseTransitionDTO: Content {
     var version: Int
     var action: CourseAction
@@ -202,32 +218,40 @@ enum Courses {
         var query: String?
         var language: String?
         var providerId: UUID?
-        /// The latest version of every course within the caller's authoring reach, instead of the catalogue.
-        var authoring = false
     }
 
-    /// The catalogue (published versions of published courses), or for providers' people their courses in the works.
-    static func list(_ filter: ListFilter, page: PageRequest, for principal: Principal?, on database: any Database) async throws -> Page<CourseDTO> {
-        let query = CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
-        if filter.authoring {
-            guard let principal else { throw Problem.unauthorised }
-            let reach = principal.access.reach(of: .authorCourses)
-            guard !reach.isEmpty else { throw Problem(.forbidden, "The authoring view is for providers' content creators, reviewers and publishers.") }
-            query.filter(\.$isLatest == true)
-            if !reach.everything {
-                query.join(Organisation.self, on: \Course.$provider.$id == \Organisation.$id).group(.or) { group in
-                    for path in reach.organisationPaths { group.filter(Organisation.self, \.$path =~ path) }
-                    if !reach.stateCodes.isEmpty { group.filter(Organisation.self, \.$stateCode ~~ Array(reach.stateCodes)) }
-                }
+    /// For providers' people: the latest version of every course within their authoring reach, drafts included.
+    static func authoring(_ filter: ListFilter, page: PageRequest, for principal: Principal?, on database: any Database) async throws -> Page<CourseDTO> {
+        guard let principal else { throw Problem.unauthorised }
+        let reach = principal.access.reach(of: .authorCourses)
+        guard !reach.isEmpty else { throw Problem(.forbidden, "The authoring view is for providers' content creators, reviewers and publishers.") }
+        let query = CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id).filter(\.$isLatest == true)
+        if !reach.everything {
+            query.join(Organisation.self, on: \Course.$provider.$id == \Organisation.$id).group(.or) { group in
+                for path in reach.organisationPaths { group.filter(Organisation.self, \.$path =~ path) }
+                if !reach.stateCodes.isEmpty { group.filter(Organisation.self, \.$stateCode ~~ Array(reach.stateCodes)) }
             }
-        } else {
-            query.filter(\.$state == .published).filter(Course.self, \.$status == .published)
         }
         if let language = filter.language { query.filter(\.$language == language) }
         if let providerId = filter.providerId { query.filter(Course.self, \.$provider.$id == providerId) }
         if let text = filter.query?.trimmed, !text.isEmpty { query.filter(\.$title, database.caseInsensitiveLike, "%\(text)%") }
         let (rows, next) = page.slice(try await query.page(by: \.$title, page).all(), key: \.title, id: { $0.id! })
         return Page(items: try rows.map { CourseDTO(try $0.joined(Course.self), $0) }, nextCursor: next)
+    }
+
+    /// The published catalogue, searched and filtered through the in-memory index.
+    static func search(_ query: CatalogueQuery, app: Application, on database: any Database) async throws -> CataloguePage {
+        let result = try await app.catalogueSearch.search(query, on: database)
+        var items: [CourseDTO] = []
+        if !result.ids.isEmpty {
+            let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
+                .filter(\.$course.$id ~~ result.ids).filter(\.$state == .published).all()
+            let byCourse = Dictionary(versions.map { ($0.$course.id, $0) }, uniquingKeysWith: { first, _ in first })
+            items = try result.ids.compactMap { id in try byCourse[id].map { CourseDTO(try $0.joined(Course.self), $0) } }
+        }
+        let end = query.offset + result.ids.count
+        let next = end < result.total ? Cursor(key: String(end), id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).encoded : nil
+        return CataloguePage(items: items, nextCursor: next, total: result.total, facets: result.facets)
     }
 
     static func history(_ id: UUID, for principal: Principal, on database: any Database) async throws -> [CourseTransitionDTO] {
@@ -257,23 +281,63 @@ struct CourseController: RouteCollection {
         return try await CourseDTO(course, version).encodeResponse(status: .created, for: request)
     }
 
-    @Sendable static func list(_ request: Request) async throws -> Page<CourseDTO> {
-        var filter = Courses.ListFilter()
-        filter.query = request.query[String.self, at: "q"]
-        if let query = filter.query, query.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
-        if let text = request.query[String.self, at: "language"] {
-            guard let language = Language.named(text) else { throw Problem.invalid("language", "is not one of the platform's languages") }
-            filter.language = language.code
+    /// The catalogue (searched, filtered, faceted), or with `view=authoring` the courses one works on.
+    @Sendable static func list(_ request: Request) async throws -> Response {
+        let text = request.query[String.self, at: "q"] ?? ""
+        if text.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
+        var language: String?
+        if let code = request.query[String.self, at: "language"] {
+            guard let known = Language.named(code) else { throw Problem.invalid("language", "is not one of the platform's languages") }
+            language = known.code
         }
-        if let text = request.query[String.self, at: "providerId"] {
-            guard let id = UUID(uuidString: text) else { throw Problem.invalid("providerId", "must be a UUID") }
-            filter.providerId = id
+        var providerId: UUID?
+        if let id = request.query[String.self, at: "providerId"] {
+            guard let parsed = UUID(uuidString: id) else { throw Problem.invalid("providerId", "must be a UUID") }
+            providerId = parsed
         }
-        if let view = request.query[String.self, at: "view"] {
-            guard view == "catalogue" || view == "authoring" else { throw Problem.invalid("view", "must be catalogue or authoring") }
-            filter.authoring = view == "authoring"
+        let view = request.query[String.self, at: "view"] ?? "catalogue"
+        guard view == "catalogue" || view == "authoring" else { throw Problem.invalid("view", "must be catalogue or authoring") }
+        if view == "authoring" {
+            let page = try await Courses.authoring(.init(query: text, language: language, providerId: providerId), page: try PageRequest(request),
+                                              for: request.auth.get(Principal.self), on: request.db)
+            return try await page.encodeResponse(for: request)
         }
-        return try await Courses.list(filter, page: try PageRequest(request), for: request.auth.get(Principal.self), on: request.db)
+        var query = CatalogueQuery()
+        query.text = text
+        query.language = language
+        query.providerId = providerId
+        var errors: [FieldError] = []
+        if let area = request.query[String.self, at: "area"] {
+            query.area = CompetencyArea(rawValue: area)
+            if query.area == nil { errors.append(.init("area", "must be behavioural, functional or domain")) }
+        }
+        if let id = request.query[String.self, at: "competencyId"] {
+            query.competencyId = UUID(uuidString: id)
+            if query.competencyId == nil { errors.append(.init("competencyId", "must be a UUID")) }
+        }
+        if let kind = request.query[String.self, at: "kind"] {
+            query.kind = ContentKind(rawValue: kind)
+            if query.kind == nil { errors.append(.init("kind", "must be one of \(ContentKind.allCases.map(\.rawValue).joined(separator: ", "))")) }
+        }
+        for (field, keyPath) in [("minDuration", \CatalogueQuery.minDuration), ("maxDuration", \CatalogueQuery.maxDuration)] {
+            if let value = request.query[String.self, at: field] {
+                guard let minutes = Int(value), minutes >= 0 else { errors.append(.init(field, "must be a whole number of minutes")); continue }
+                query[keyPath: keyPath] = minutes
+            }
+        }
+        if let min = query.minDuration, let max = query.maxDuration, min > max { errors.append(.init("minDuration", "must not exceed maxDuration")) }
+        if let sort = request.query[String.self, at: "sort"] {
+            query.sort = CatalogueQuery.Sort(rawValue: sort) ?? .relevance
+            if CatalogueQuery.Sort(rawValue: sort) == nil { errors.append(.init("sort", "must be relevance, popularity, rating or newest")) }
+        }
+        let page = try PageRequest(request, defaultLimit: 20, maximum: 100)
+        if let cursor = page.cursor {
+            guard let offset = Int(cursor.key), offset >= 0 else { throw Problem.invalid("cursor", "is not a cursor this list handed out") }
+            query.offset = offset
+        }
+        query.limit = page.limit
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        return try await Courses.search(query, app: request.application, on: request.db).encodeResponse(for: request)
     }
 
     @Sendable static func read(_ request: Request) async throws -> CourseDTO {

@@ -1,0 +1,70 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+
+/// The published catalogue as a search index held in memory. Before each search it compares a cheap
+/// signature of the courses table (count, latest change) with the one it was built from, and rebuilds
+/// when another request, or another server on the same database, has published or retired a course.
+final class CatalogueSearch: Sendable {
+    private struct State {
+        var index = CatalogueIndex()
+        var signature: Signature?
+    }
+
+    struct Signature: Decodable, Equatable {
+        var count: Int
+        var latest: Date?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func search(_ query: CatalogueQuery, on database: any Database) async throws -> CatalogueResult {
+        let signature = try await Self.signature(on: database)
+        if state.withLockedValue({ $0.signature }) != signature {
+            var index = try await Self.build(on: database)
+            index.prepare()
+            state.withLockedValue { $0 = State(index: index, signature: signature) }
+        }
+        return state.withLockedValue { $0.index.search(query) }
+    }
+
+    private static func signature(on database: any Database) async throws -> Signature {
+        try await (database as! any SQLDatabase).select()
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
+            .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest")
+            .from(Course.schema).first(decoding: Signature.self) ?? Signature(count: 0, latest: nil)
+    }
+
+    private static func build(on database: any Database) async throws -> CatalogueIndex {
+        let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
+            .filter(\.$state == .published).filter(Course.self, \.$status == .published).all()
+        let areas = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).field(\.$id).field(\.$area).all().map { ($0.id!, $0.area) })
+        var index = CatalogueIndex()
+        for version in versions {
+            let course = try version.joined(Course.self)
+            let content = version.content
+            index.upsert(CatalogueEntry(
+                id: course.id!, title: content.title, summary: content.summary, description: content.description, keywords: content.keywords,
+                language: content.language, providerId: course.$provider.id,
+                competencies: Dictionary(content.competencies.compactMap { requirement in areas[requirement.competencyId].map { (requirement.competencyId, $0) } },
+                                         uniquingKeysWith: { first, _ in first }),
+                kinds: Set(content.modules.flatMap { $0.items.map(\.kind) }), durationMinutes: content.durationMinutes,
+                publishedAt: version.publishedAt ?? version.updatedAt ?? Date()))
+        }
+        return index
+    }
+}
+
+extension Application {
+    private struct CatalogueSearchKey: StorageKey { typealias Value = CatalogueSearch }
+
+    var catalogueSearch: CatalogueSearch {
+        if let search = storage[CatalogueSearchKey.self] { return search }
+        let search = CatalogueSearch()
+        storage[CatalogueSearchKey.self] = search
+        return search
+    }
+}
