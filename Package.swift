@@ -33,6 +33,7 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         .executableTarget(name: "karmayogi", dependencies: ["KarmayogiServer"]),
+        .executableTarget(name: "catalogue-benchmark", dependencies: ["KarmayogiCore"], path: "Benchmarks/CatalogueSearch"),
         .testTarget(name: "KarmayogiCoreTests", dependencies: ["KarmayogiCore"]),
         .testTarget(
             name: "KarmayogiServerTests",

@@ -145,53 +145,106 @@ public struct CatalogueIndex: Sendable {
     public func search(_ query: CatalogueQuery) -> CatalogueResult {
         precondition(vocabularyIsSorted, "call prepare() after changing the index")
         let words = SearchText.words(query.text)
-        var scores: [Int: Double] = [:]
-        if words.isEmpty {
-            for (slot, entry) in entries.enumerated() where entry != nil { scores[slot] = 0 }
-        } else {
+        // score[slot] < 0: not a match. Flat arrays: a search touches each posting once.
+        var score = [Double](repeating: words.isEmpty ? 0 : -1, count: entries.count)
+        if !words.isEmpty {
             let live = Double(max(slots.count, 1))
             let averageLength = max(totalLength / live, 1)
+            var wordScore = [Double](repeating: -1, count: entries.count)
             for (index, word) in words.enumerated() {
                 // The last word may be unfinished: it matches every word it begins.
                 let terms = index == words.count - 1 ? prefixed(word) : (postings[word] == nil ? [] : [word])
-                var wordScores: [Int: Double] = [:]
+                var touched: [Int] = []
                 for term in terms {
                     guard let list = postings[term], !list.isEmpty else { continue }
                     let idf = log(1 + (live - Double(list.count) + 0.5) / (Double(list.count) + 0.5))
-                    for (slot, frequency) in list {
+                    let exactness = term == word ? 1.0 : 0.8
+                    for (slot, frequency) in list where index == 0 || score[slot] >= 0 {
                         let norm = frequency + 1.2 * (0.25 + 0.75 * lengths[slot] / averageLength)
-                        wordScores[slot] = max(wordScores[slot] ?? 0, idf * frequency * 2.2 / norm * (term == word ? 1 : 0.8))
+                        let value = idf * frequency * 2.2 / norm * exactness
+                        if wordScore[slot] < 0 { touched.append(slot) }
+                        if value > wordScore[slot] { wordScore[slot] = value }
                     }
                 }
-                if index == 0 { scores = wordScores } else {
-                    scores = scores.filter { wordScores[$0.key] != nil }.reduce(into: [:]) { $0[$1.key] = $1.value + wordScores[$1.key]! }
+                if index == 0 {
+                    for slot in touched { score[slot] = wordScore[slot] }
+                } else {
+                    for slot in score.indices where score[slot] >= 0 { score[slot] = wordScore[slot] < 0 ? -1 : score[slot] + wordScore[slot] }
                 }
-                if scores.isEmpty { break }
+                for slot in touched { wordScore[slot] = -1 }
+                if touched.isEmpty { return CatalogueResult(ids: [], total: 0, facets: [:]) }
             }
         }
-        var matches: [(slot: Int, entry: CatalogueEntry, score: Double)] = []
-        var facets: [String: [String: Int]] = [:]
-        for (slot, score) in scores {
+
+        var counts = FacetCounts()
+        var matches: [Int] = []
+        for slot in score.indices where score[slot] >= 0 {
             guard let entry = entries[slot], passes(entry, query) else { continue }
-            matches.append((slot, entry, score))
-            facets["language", default: [:]][entry.language, default: 0] += 1
-            facets["provider", default: [:]][entry.providerId.uuidString, default: 0] += 1
-            for area in Set(entry.competencies.values) { facets["area", default: [:]][area.rawValue, default: 0] += 1 }
-            for competency in entry.competencies.keys { facets["competency", default: [:]][competency.uuidString, default: 0] += 1 }
-            for kind in entry.kinds { facets["kind", default: [:]][kind.rawValue, default: 0] += 1 }
-            facets["duration", default: [:]][Self.durationBucket(entry.durationMinutes), default: 0] += 1
+            matches.append(slot)
+            counts.add(entry)
         }
         // A total order (the slot breaks every tie), so that paging never repeats or skips a course.
-        matches.sort { a, b in
+        func before(_ a: Int, _ b: Int) -> Bool {
+            let x = entries[a]!, y = entries[b]!
             switch query.sort {
-            case .relevance: (a.score, a.entry.enrolments, a.entry.title, b.slot) > (b.score, b.entry.enrolments, b.entry.title, a.slot)
-            case .popularity: (a.entry.enrolments, a.score, a.entry.title, b.slot) > (b.entry.enrolments, b.score, b.entry.title, a.slot)
-            case .rating: (a.entry.rating, a.entry.enrolments, a.entry.title, b.slot) > (b.entry.rating, b.entry.enrolments, b.entry.title, a.slot)
-            case .newest: (a.entry.publishedAt, a.entry.title, b.slot) > (b.entry.publishedAt, b.entry.title, a.slot)
+            case .relevance: return (score[a], x.enrolments, y.title, b) > (score[b], y.enrolments, x.title, a)
+            case .popularity: return (x.enrolments, score[a], y.title, b) > (y.enrolments, score[b], x.title, a)
+            case .rating: return (x.rating, x.enrolments, y.title, b) > (y.rating, y.enrolments, x.title, a)
+            case .newest: return (x.publishedAt, y.title, b) > (y.publishedAt, x.title, a)
             }
         }
-        let page = matches.dropFirst(query.offset).prefix(query.limit)
-        return CatalogueResult(ids: page.map(\.entry.id), total: matches.count, facets: facets)
+        // Only the courses up to the end of the asked page need ordering.
+        let needed = min(query.offset + query.limit, matches.count)
+        var top: [Int] = []
+        top.reserveCapacity(needed + 1)
+        for slot in matches {
+            if top.count == needed, let last = top.last, !before(slot, last) { continue }
+            var low = 0, high = top.count
+            while low < high {
+                let middle = (low + high) / 2
+                if before(top[middle], slot) { low = middle + 1 } else { high = middle }
+            }
+            top.insert(slot, at: low)
+            if top.count > needed { top.removeLast() }
+        }
+        let page = top.dropFirst(query.offset)
+        return CatalogueResult(ids: page.map { entries[$0]!.id }, total: matches.count, facets: counts.facets)
+    }
+
+    /// Facet counting with typed keys; strings are made once per value, not once per match.
+    private struct FacetCounts {
+        var languages: [String: Int] = [:]
+        var providers: [UUID: Int] = [:]
+        var areas: [CompetencyArea: Int] = [:]
+        var competencies: [UUID: Int] = [:]
+        var kinds: [ContentKind: Int] = [:]
+        var durations: [String: Int] = [:]
+
+        mutating func add(_ entry: CatalogueEntry) {
+            languages[entry.language, default: 0] += 1
+            providers[entry.providerId, default: 0] += 1
+            var seenAreas: Set<CompetencyArea> = []
+            for (competency, area) in entry.competencies {
+                competencies[competency, default: 0] += 1
+                if seenAreas.insert(area).inserted { areas[area, default: 0] += 1 }
+            }
+            for kind in entry.kinds { kinds[kind, default: 0] += 1 }
+            durations[CatalogueIndex.durationBucket(entry.durationMinutes), default: 0] += 1
+        }
+
+        var facets: [String: [String: Int]] {
+            var facets: [String: [String: Int]] = [:]
+            func put<Key>(_ name: String, _ counts: [Key: Int], _ label: (Key) -> String) {
+                if !counts.isEmpty { facets[name] = Dictionary(uniqueKeysWithValues: counts.map { (label($0.key), $0.value) }) }
+            }
+            put("language", languages) { $0 }
+            put("provider", providers) { $0.uuidString }
+            put("area", areas) { $0.rawValue }
+            put("competency", competencies) { $0.uuidString }
+            put("kind", kinds) { $0.rawValue }
+            put("duration", durations) { $0 }
+            return facets
+        }
     }
 
     public static func durationBucket(_ minutes: Int) -> String {

@@ -6,8 +6,8 @@ import SQLKit
 import Vapor
 
 /// The published catalogue as a search index held in memory. Before each search it compares a cheap
-/// signature of the courses table (count, latest change) with the one it was built from, and rebuilds
-/// when another request, or another server on the same database, has published or retired a course.
+/// signature of the courses table (count, latest change) with the one it was built from; when another
+/// request, or another server on the same database, has changed courses since, it loads just those.
 final class CatalogueSearch: Sendable {
     private struct State {
         var index = CatalogueIndex()
@@ -23,8 +23,12 @@ final class CatalogueSearch: Sendable {
 
     func search(_ query: CatalogueQuery, on database: any Database) async throws -> CatalogueResult {
         let signature = try await Self.signature(on: database)
-        if state.withLockedValue({ $0.signature }) != signature {
-            var index = try await Self.build(on: database)
+        let (held, known) = state.withLockedValue { ($0.signature, $0.index) }
+        if held != signature {
+            var index = known
+            // Courses are never deleted, so a known signature means: apply what changed since its latest change.
+            let since = held.flatMap { $0.count <= signature.count ? $0.latest : nil }
+            try await Self.load(into: &index, changedSince: since, on: database)
             index.prepare()
             state.withLockedValue { $0 = State(index: index, signature: signature) }
         }
@@ -38,11 +42,19 @@ final class CatalogueSearch: Sendable {
             .from(Course.schema).first(decoding: Signature.self) ?? Signature(count: 0, latest: nil)
     }
 
-    private static func build(on database: any Database) async throws -> CatalogueIndex {
-        let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
-            .filter(\.$state == .published).filter(Course.self, \.$status == .published).all()
+    /// All published courses, or only those changed at or after `since`: those published are (re)entered, the others leave.
+    private static func load(into index: inout CatalogueIndex, changedSince since: Date?, on database: any Database) async throws {
+        if let since {
+            let changed = try await Course.query(on: database).filter(\.$updatedAt >= since).field(\.$id).field(\.$status).all()
+            for course in changed where course.status != .published { index.remove(course.id!) }
+        } else {
+            index = CatalogueIndex()
+        }
+        let query = CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
+            .filter(\.$state == .published).filter(Course.self, \.$status == .published)
+        if let since { query.filter(Course.self, \.$updatedAt >= since) }
+        let versions = try await query.all()
         let areas = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).field(\.$id).field(\.$area).all().map { ($0.id!, $0.area) })
-        var index = CatalogueIndex()
         for version in versions {
             let course = try version.joined(Course.self)
             let content = version.content
@@ -54,7 +66,6 @@ final class CatalogueSearch: Sendable {
                 kinds: Set(content.modules.flatMap { $0.items.map(\.kind) }), durationMinutes: content.durationMinutes,
                 publishedAt: version.publishedAt ?? version.updatedAt ?? Date()))
         }
-        return index
     }
 }
 
