@@ -215,3 +215,43 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
         }
     }
 }
+
+@Suite struct RatingTests {
+    @Test func oneEditableRatingPerLearnerWithAnIncrementalSummary() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let id = try await CatalogueSearchTests().publish(app, world, title: "Rated course", competency: competency)
+            let path = "/api/v1/courses/\(id)/ratings"
+            let first = try await app.send(.POST, path, token: try await app.token("learner.mha"), json: ["stars": 5, "text": "<b>Very</b> useful"])
+            #expect(first.status == .created && first.json["text"] as? String == "<b>Very</b> useful")
+            #expect(try await app.send(.POST, path, token: try await app.token("learner.health"), json: ["stars": 2]).status == .created)
+            let changed = try await app.send(.POST, path, token: try await app.token("learner.mha"), json: ["stars": 4, "text": "Useful"])
+            #expect(changed.status == .ok)
+            let page = try await app.send(.GET, path)
+            let summary = page.json["summary"] as? [String: Any]
+            #expect(summary?["count"] as? Int == 2 && summary?["average"] as? Double == 3)
+            #expect(summary?["histogram"] as? [Int] == [0, 1, 0, 1, 0])
+            #expect(page.items.count == 2 && page.items.first?["stars"] as? Int == 4, "newest first")
+            #expect(try await CourseRating.query(on: app.db).count() == 2)
+            let course = try await app.send(.GET, "/api/v1/courses/\(id)")
+            #expect((course.json["rating"] as? [String: Any])?["count"] as? Int == 2)
+            let sorted = try await app.send(.GET, "/api/v1/courses?sort=rating")
+            #expect((sorted.items.first?["rating"] as? [String: Any])?["average"] as? Double == 3)
+        }
+    }
+
+    @Test func badRatingsChangeNothing() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let id = try await CatalogueSearchTests().publish(app, world, title: "Rated course", competency: competency)
+            let token = try await app.token("learner.mha")
+            for body: [String: Any] in [["stars": 0], ["stars": 6], ["stars": 3, "text": String(repeating: "x", count: 2001)], ["stars": "five"]] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(id)/ratings", token: token, json: body).status == .unprocessableEntity)
+            }
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/ratings", json: ["stars": 3]).status == .unauthorized)
+            let draft = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: courseBody(world, competency: competency))
+            #expect(try await app.send(.POST, "/api/v1/courses/\(draft.json["id"] as! String)/ratings", token: token, json: ["stars": 3]).status == .notFound)
+            #expect(try await CourseRating.query(on: app.db).count() == 0)
+        }
+    }
+}

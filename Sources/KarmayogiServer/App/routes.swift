@@ -14,6 +14,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: CompetencyController())
     try api.register(collection: DesignationController())
     try api.register(collection: CourseController())
+    try api.register(collection: RatingController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -55,6 +55,7 @@ final class CatalogueSearch: Sendable {
         if let since { query.filter(Course.self, \.$updatedAt >= since) }
         let versions = try await query.all()
         let areas = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).field(\.$id).field(\.$area).all().map { ($0.id!, $0.area) })
+        let ratings = try await Ratings.summaries(of: versions.map { $0.$course.id }, on: database)
         for version in versions {
             let course = try version.joined(Course.self)
             let content = version.content
@@ -64,6 +65,7 @@ final class CatalogueSearch: Sendable {
                 competencies: Dictionary(content.competencies.compactMap { requirement in areas[requirement.competencyId].map { (requirement.competencyId, $0) } },
                                          uniquingKeysWith: { first, _ in first }),
                 kinds: Set(content.modules.flatMap { $0.items.map(\.kind) }), durationMinutes: content.durationMinutes,
+                rating: ratings[course.id!]?.average ?? 0,
                 publishedAt: version.publishedAt ?? version.updatedAt ?? Date()))
         }
     }

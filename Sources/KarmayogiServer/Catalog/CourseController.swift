@@ -20,6 +20,8 @@ struct CourseDTO: Content {
     var competencies: [RoleRequirement]
     var modules: [CourseContent.Module]
     var updatedAt: Date?
+    /// Present where the catalogue shows it: the course page and search results.
+    var rating: RatingSummaryDTO?
 
     init(_ course: Course, _ version: CourseVersion) {
         id = course.id!
@@ -247,7 +249,14 @@ enum Courses {
             let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
                 .filter(\.$course.$id ~~ result.ids).filter(\.$state == .published).all()
             let byCourse = Dictionary(versions.map { ($0.$course.id, $0) }, uniquingKeysWith: { first, _ in first })
-            items = try result.ids.compactMap { id in try byCourse[id].map { CourseDTO(try $0.joined(Course.self), $0) } }
+            let ratings = try await Ratings.summaries(of: result.ids, on: database)
+            items = try result.ids.compactMap { id in
+                try byCourse[id].map { version in
+                    var dto = CourseDTO(try version.joined(Course.self), version)
+                    dto.rating = ratings[id] ?? .none
+                    return dto
+                }
+            }
         }
         let end = query.offset + result.ids.count
         let next = end < result.total ? Cursor(key: String(end), id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).encoded : nil
@@ -342,7 +351,9 @@ struct CourseController: RouteCollection {
 
     @Sendable static func read(_ request: Request) async throws -> CourseDTO {
         let (course, version) = try await Courses.visible(try request.id(of: "course"), to: request.auth.get(Principal.self), on: request.db)
-        return CourseDTO(course, version)
+        var dto = CourseDTO(course, version)
+        dto.rating = try await Ratings.summaries(of: [course.id!], on: request.db)[course.id!] ?? .none
+        return dto
     }
 
     @Sendable static func update(_ request: Request) async throws -> CourseDTO {
