@@ -114,6 +114,12 @@ import Vapor
                 #expect(roles.contains(signIn.role.rawValue))
             }
             #expect(try await DesignationRequirement.query(on: app.db).count() == DemoWorld.roleMappings.reduce(0) { $0 + $1.2.count })
+            let catalogue = try await app.send(.GET, "/api/v1/courses?limit=1")
+            #expect(catalogue.json["total"] as? Int == 60)
+            let facets = catalogue.json["facets"] as? [String: [String: Int]]
+            #expect((facets?["language"]?.count ?? 0) >= 6)
+            #expect(Set(facets?["area"]?.keys.map { $0 } ?? []) == ["behavioural", "functional", "domain"])
+            #expect(try await CourseVersion.query(on: app.db).filter(\.$state == .inReview).count() == 3)
         }
     }
 }

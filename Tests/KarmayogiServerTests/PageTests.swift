@@ -211,3 +211,26 @@ struct Browser {
         }
     }
 }
+
+@Suite struct CataloguePageTests {
+    @Test func learnersFindAndOpenACourse() async throws {
+        try await withApp { app, world in
+            let found = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]
+            let competency = found["id"] as! String
+            let competencyName = [found["theme"] as? String, found["subTheme"] as? String].compactMap { $0 }.joined(separator: " › ")
+            let id = try await CatalogueSearchTests().publish(app, world, title: "<i>Drafting</i> letters", language: "hi", competency: competency, kind: "document")
+            _ = try await app.send(.POST, "/api/v1/courses/\(id)/ratings", token: try await app.token("learner.mha"), json: ["stars": 4, "text": "Clear <script>x</script>"])
+            var browser = Browser(app)
+            let all = try await browser.get("/courses")
+            #expect(all.status == .ok && all.body.contains("1 courses") && all.body.contains("&lt;i&gt;Drafting&lt;/i&gt; letters"))
+            #expect(all.body.contains("हिन्दी (1)"), "facet counts beside the options")
+            let none = try await browser.get("/courses?q=nothing&kind=video")
+            #expect(none.body.contains("0 courses"))
+            let page = try await browser.get("/courses/\(id)")
+            #expect(page.status == .ok)
+            #expect(page.body.contains(competencyName) && page.body.contains("Watch"))
+            #expect(page.body.contains("Clear &lt;script&gt;x&lt;/script&gt;") && !page.body.contains("<script>x"))
+            #expect(page.body.contains("Ratings: 4.0 of 5 from 1"))
+        }
+    }
+}

@@ -146,16 +146,24 @@ extension DemoWorld {
         ("MOHFW", "Director", [("domain/public health/public health programme management", 4), ("behavioural/collaborative leadership", 4)]),
     ]
 
+    /// (domain, theme, description, owning organisation)
+    static let domainCompetencies: [(String, String, String, String)] = [
+        ("Public Health", "Public Health Programme Management",
+         "Plans, runs and monitors national health programmes (immunisation, TB elimination, maternal health) from district to nation.", "MOHFW"),
+        ("Rural Development", "Farming Systems", "Advises farmers on integrated farming systems, soil health and allied activities.", "MORD"),
+        ("Home Affairs", "Criminal Law Administration", "Applies the Bharatiya Nyaya Sanhita, Nagarik Suraksha Sanhita and Sakshya Adhiniyam in daily work.", "MHA"),
+        ("Finance", "Revenue Recognition", "Recognises and accounts for government revenue under the applicable accounting standards.", "DOPT"),
+    ]
+
     static func mapCompetencies(byCode: [String: Organisation], on database: any Database) async throws {
-        let health = byCode["MOHFW"]!
-        let version = try await FrameworkVersion.next("added domain/public health/public health programme management", by: nil, on: database)
-        try await Competency(CompetencyEntry(area: .domain, theme: "Public Health Programme Management",
-                                             subTheme: nil, description: "Plans, runs and monitors national health programmes (immunisation, TB elimination, maternal health) from district to nation."),
-                             domain: "Public Health", owner: health.id, levels: nil, version: version)
-            .create(on: database)
-        let competencies = try await Competency.query(on: database).all()
-        var byKey = Dictionary(uniqueKeysWithValues: competencies.map { ($0.key, $0) })
-        if let added = competencies.first(where: { $0.domain == "Public Health" }) { byKey["domain/public health/public health programme management"] = added }
+        for (domain, theme, description, owner) in domainCompetencies {
+            let entry = CompetencyEntry(area: .domain, theme: theme, subTheme: nil, description: description)
+            let version = try await FrameworkVersion.next("added domain/\(domain.lowercased())/\(theme.lowercased())", by: nil, on: database)
+            let competency = Competency(entry, domain: domain, owner: byCode[owner]!.id, levels: nil, version: version)
+            competency.key = "domain/\(domain.lowercased())/\(theme.lowercased())"
+            try await competency.create(on: database)
+        }
+        let byKey = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).all().map { ($0.key, $0) })
         for (code, designation, needs) in roleMappings {
             for (key, level) in needs {
                 guard let competency = byKey[key] else { throw Abort(.internalServerError, reason: "the demo world maps \(key), which the framework lacks") }
@@ -167,6 +175,87 @@ extension DemoWorld {
                 row.level = level
                 try await row.create(on: database)
             }
+        }
+        try await addCourses(byCode: byCode, competencies: byKey, on: database)
+    }
+
+    /// (English title, competency key, minutes, provider, translations by language)
+    static let courses: [(String, String, Int, String, [String: String])] = [
+        ("Yoga Break at Workplace", "behavioural/personal effectiveness", 30, "KARMAYOGI-BHARAT",
+         ["hi": "कार्यस्थल पर योग ब्रेक", "ta": "பணியிடத்தில் யோகா இடைவேளை", "bn": "কর্মস্থলে যোগ বিরতি", "mr": "कामाच्या ठिकाणी योग विश्रांती",
+          "te": "పని ప్రదేశంలో యోగా విరామం", "gu": "કાર્યસ્થળ પર યોગ વિરામ"]),
+        ("Orientation Module on Mission LiFE (Lifestyle for Environment)", "behavioural/service orientation", 45, "KARMAYOGI-BHARAT",
+         ["hi": "मिशन लाइफ़ (पर्यावरण के लिए जीवनशैली) पर अभिविन्यास मॉड्यूल"]),
+        ("Stress Management", "behavioural/self-awareness", 60, "LBSNAA",
+         ["hi": "तनाव प्रबंधन", "ta": "மன அழுத்த மேலாண்மை", "bn": "মানসিক চাপ ব্যবস্থাপনা", "mr": "ताण व्यवस्थापन", "te": "ఒత్తిడి నిర్వహణ", "gu": "તણાવ વ્યવસ્થાપન"]),
+        ("Self Leadership", "behavioural/self-awareness", 90, "LBSNAA", ["hi": "स्व-नेतृत्व"]),
+        ("Heart in Governance", "behavioural/service orientation", 60, "LBSNAA", [:]),
+        ("Code of Conduct for Government Employees", "functional/vigilance administration", 75, "HCM-RIPA",
+         ["hi": "सरकारी कर्मचारियों के लिए आचरण संहिता", "bn": "সরকারি কর্মচারীদের আচরণবিধি", "te": "ప్రభుత్వ ఉద్యోగుల ప్రవర్తనా నియమావళి",
+          "gu": "સરકારી કર્મચારીઓ માટે આચાર સંહિતા"]),
+        ("Prevention of Sexual Harassment of Women at Workplace", "functional/establishment & hr", 60, "KARMAYOGI-BHARAT",
+         ["hi": "कार्यस्थल पर महिलाओं के यौन उत्पीड़न की रोकथाम"]),
+        ("Introduction to Emerging Technologies", "functional/digital fluency", 120, "KARMAYOGI-BHARAT", ["hi": "उभरती प्रौद्योगिकियों का परिचय"]),
+        ("Stay Safe in Cyber Space", "functional/digital fluency", 40, "HCM-RIPA",
+         ["hi": "साइबर स्पेस में सुरक्षित रहें", "ta": "இணைய வெளியில் பாதுகாப்பாக இருங்கள்", "bn": "সাইবার জগতে নিরাপদ থাকুন",
+          "mr": "सायबर जगतात सुरक्षित राहा", "te": "సైబర్ ప్రపంచంలో సురక్షితంగా ఉండండి", "gu": "સાયબર વિશ્વમાં સુરક્ષિત રહો"]),
+        ("Microsoft Excel for Beginners", "functional/data analytics", 180, "BR-BIPARD", ["hi": "शुरुआती लोगों के लिए माइक्रोसॉफ्ट एक्सेल"]),
+        ("Women Self Defense Techniques", "behavioural/personal effectiveness", 90, "BR-BIPARD", [:]),
+        ("Understanding Revenue Recognition Principle", "domain/finance/revenue recognition", 120, "LBSNAA", [:]),
+        ("Cyber Security Best Practices for an Organization", "functional/digital fluency", 150, "HCM-RIPA", [:]),
+        ("Farming Systems Approach", "domain/rural development/farming systems", 240, "BR-BIPARD", ["hi": "कृषि प्रणाली दृष्टिकोण"]),
+        ("Bharatiya Nyaya Sanhita, 2023: An Overview", "domain/home affairs/criminal law administration", 180, "LBSNAA",
+         ["hi": "भारतीय न्याय संहिता, 2023: एक परिचय", "ta": "பாரதிய நியாய சன்ஹிதா, 2023: ஓர் அறிமுகம்", "mr": "भारतीय न्याय संहिता, 2023: परिचय"]),
+        ("Bharatiya Nagarik Suraksha Sanhita, 2023", "domain/home affairs/criminal law administration", 180, "LBSNAA", ["hi": "भारतीय नागरिक सुरक्षा संहिता, 2023"]),
+        ("Bharatiya Sakshya Adhiniyam, 2023", "domain/home affairs/criminal law administration", 150, "LBSNAA", ["hi": "भारतीय साक्ष्य अधिनियम, 2023"]),
+        ("Noting and Drafting in e-Office", "functional/office management", 120, "HCM-RIPA", ["hi": "ई-ऑफिस में टिप्पण और प्रारूपण"]),
+        ("Public Procurement under GFR 2017", "functional/public procurement (gfr)", 300, "LBSNAA", ["hi": "सामान्य वित्तीय नियम 2017 के अंतर्गत सार्वजनिक खरीद"]),
+        ("Handling RTI Applications", "functional/handling rti matters", 90, "HCM-RIPA", ["hi": "आरटीआई आवेदनों का निपटान"]),
+        ("Grievance Redressal through CPGRAMS", "functional/grievance redressal", 60, "KARMAYOGI-BHARAT", ["hi": "सीपीग्राम्स के माध्यम से शिकायत निवारण"]),
+        ("Immunisation Programme Management", "domain/public health/public health programme management", 240, "MOHFW-DHFW", ["hi": "टीकाकरण कार्यक्रम प्रबंधन"]),
+    ]
+
+    /// Courses still in the works: drafts waiting for a reviewer.
+    static let coursesInReview: [(String, String, String)] = [
+        ("Leading Change in Government", "functional/change management", "LBSNAA"),
+        ("Citizen-Centric Service Design", "functional/citizen centricity", "KARMAYOGI-BHARAT"),
+        ("Monitoring and Evaluation of Schemes", "functional/monitoring & evaluation", "HCM-RIPA"),
+    ]
+
+    static func addCourses(byCode: [String: Organisation], competencies: [String: Competency], on database: any Database) async throws {
+        let author = try await User.query(on: database).filter(\.$email == "creator.lbsnaa@karmayogi.example.org").first()!.id!
+        func content(_ title: String, _ key: String, _ minutes: Int, _ language: String) throws -> CourseContent {
+            guard let competency = competencies[key] else { throw Abort(.internalServerError, reason: "the demo catalogue names \(key), which the framework lacks") }
+            return CourseContent(
+                title: title, summary: "\(title): a course for public servants.", description: "Part of the Karmayogi demo catalogue.",
+                keywords: [competency.theme], language: language, durationMinutes: minutes,
+                competencies: [RoleRequirement(competencyId: competency.id!, level: 2)],
+                modules: [.init(title: "Introduction", items: [.init(title: "Overview", kind: .video, durationMinutes: minutes / 3, required: true),
+                                                               .init(title: "Reading", kind: .document, durationMinutes: minutes / 3, required: false)]),
+                          .init(title: "Practice", items: [.init(title: "Check your understanding", kind: .assessment, durationMinutes: minutes / 3, required: true)])]
+            ).identified()
+        }
+        func add(_ content: CourseContent, provider: String, state: CourseState) async throws {
+            let course = Course()
+            course.$provider.id = byCode[provider]!.id!
+            course.createdBy = author
+            course.status = state == .published ? .published : .draft
+            course.latestVersion = 1
+            course.publishedVersion = state == .published ? 1 : nil
+            try await course.create(on: database)
+            let version = CourseVersion(course: course.id!, version: 1, content: content, by: author)
+            version.state = state
+            version.publishedAt = state == .published ? Date() : nil
+            try await version.create(on: database)
+        }
+        for (title, key, minutes, provider, translations) in courses {
+            try await add(try content(title, key, minutes, "en"), provider: provider, state: .published)
+            for (language, translated) in translations.sorted(by: { $0.key < $1.key }) {
+                try await add(try content(translated, key, minutes, language), provider: provider, state: .published)
+            }
+        }
+        for (title, key, provider) in coursesInReview {
+            try await add(try content(title, key, 90, "en"), provider: provider, state: .inReview)
         }
     }
 }

@@ -8,11 +8,13 @@ enum Layout {
         var navigation: [HTML] = []
         if let principal {
             navigation.append("<a href=\"/\">\(t("nav.home"))</a>")
+            navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
             navigation.append("<a href=\"/designations\">\(t("nav.designations"))</a>")
             if !principal.access.reach(of: .viewUsers).isEmpty { navigation.append("<a href=\"/admin/users\">\(t("nav.users"))</a>") }
             navigation.append("<form method=\"post\" action=\"/logout\" class=\"inline\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")
         } else {
+            navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
             navigation.append("<a href=\"/login\">\(t("nav.signIn"))</a>")
         }

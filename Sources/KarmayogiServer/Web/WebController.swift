@@ -9,5 +9,6 @@ struct WebController: RouteCollection {
         try pages.register(collection: IdentityPages())
         try pages.register(collection: OnboardingPages())
         try pages.register(collection: CompetencyPages())
+        try pages.register(collection: CataloguePages())
     }
 }
