@@ -101,9 +101,11 @@ struct CataloguePages: RouteCollection {
             <p>\(content.description)</p>
             <h2>\(t("catalogue.competencies"))</h2><ul>\(claimed)</ul>
             <h2>\(t("catalogue.modules"))</h2>\(modules)
-            <h2>\(t("catalogue.ratings", ["average": String(format: "%.1f", ratings.summary.average), "count": String(ratings.summary.count)]))</h2>
-            <table>\(histogram)</table>
-            \(reviews)
+            \(ratings.summary.count == 0 ? "<h2>\(t("catalogue.noRatings"))</h2>" as HTML : """
+              <h2>\(t("catalogue.ratings", ["average": String(format: "%.1f", ratings.summary.average), "count": String(ratings.summary.count)]))</h2>
+              <table>\(histogram)</table>
+              \(reviews)
+              """ as HTML)
             """)
     }
 }
