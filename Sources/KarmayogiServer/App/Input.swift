@@ -52,13 +52,20 @@ extension JSONEncoder {
 /// `{"items": [...], "nextCursor": ...}`: one page of a list.
 struct Page<Item: Content>: Content {
     var items: [Item]
-    var nextCursor: String?
+    var nextCursor: NextCursor
+}
 
-    /// `nextCursor` is always present: `null` on the last page.
+/// The cursor to a list's next page: always written, as `null` on the last page, never left out.
+struct NextCursor: Codable, Sendable, Equatable, ExpressibleByNilLiteral {
+    var value: String?
+
+    init(_ value: String?) { self.value = value }
+    init(nilLiteral: ()) { value = nil }
+    init(from decoder: any Decoder) throws { value = try decoder.singleValueContainer().decode(String?.self) }
+
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
     }
 }
 
@@ -91,10 +98,10 @@ struct PageRequest {
     }
 
     /// The rows of this page (they were fetched with one extra) and the cursor to the next page, if there is one.
-    func slice<Row>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID) -> (rows: [Row], nextCursor: String?) {
+    func slice<Row>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID) -> (rows: [Row], nextCursor: NextCursor) {
         let shown = Array(rows.prefix(limit))
         let next = rows.count > limit ? shown.last.map { Cursor(key: key($0), id: id($0)).encoded } : nil
-        return (shown, next)
+        return (shown, NextCursor(next))
     }
 }
 

@@ -51,7 +51,7 @@ struct CataloguePages: RouteCollection {
                 """
         }
         var next: HTML = ""
-        if page.nextCursor != nil {
+        if page.nextCursor.value != nil {
             var components = URLComponents()
             components.queryItems = (request.url.query.map { URLComponents(string: "?\($0)")?.queryItems ?? [] } ?? []).filter { $0.name != "from" }
                 + [URLQueryItem(name: "from", value: String(query.offset + page.items.count))]

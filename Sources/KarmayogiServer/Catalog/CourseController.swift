@@ -67,17 +67,9 @@ struct CourseInput: StrictInput {
 /// A page of the catalogue: the courses, how many match in all, and the counts behind each filter.
 struct CataloguePage: Content {
     var items: [CourseDTO]
-    var nextCursor: String?
+    var nextCursor: NextCursor
     var total: Int
     var facets: [String: [String: Int]]
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-        try container.encode(total, forKey: .total)
-        try container.encode(facets, forKey: .facets)
-    }
 }
 
 struct CourseTransitionDTO: Content {
@@ -260,7 +252,7 @@ enum Courses {
         }
         let end = query.offset + result.ids.count
         let next = end < result.total ? Cursor(key: String(end), id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).encoded : nil
-        return CataloguePage(items: items, nextCursor: next, total: result.total, facets: result.facets)
+        return CataloguePage(items: items, nextCursor: NextCursor(next), total: result.total, facets: result.facets)
     }
 
     static func history(_ id: UUID, for principal: Principal, on database: any Database) async throws -> [CourseTransitionDTO] {

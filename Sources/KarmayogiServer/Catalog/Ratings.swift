@@ -75,14 +75,7 @@ struct RatingDTO: Content {
 struct RatingsPage: Content {
     var summary: RatingSummaryDTO
     var items: [RatingDTO]
-    var nextCursor: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(summary, forKey: .summary)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
+    var nextCursor: NextCursor
 }
 
 enum Ratings {

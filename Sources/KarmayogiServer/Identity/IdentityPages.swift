@@ -155,7 +155,7 @@ struct IdentityPages: RouteCollection {
         let canManage = principal.access.allows(.manageUsers, on: organisation.placement)
         let others = try await Organisations.list(.init(), page: .init(limit: 200), for: principal, on: request.db).items
         let options: [HTML] = others.map { "<option value=\"\($0.id.uuidString)\"\($0.id == organisation.id ? " selected" : "" as HTML)>\($0.name)</option>" }
-        let next: HTML = page.nextCursor.map { "<p><a href=\"/admin/users?\(orgParam)&q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&cursor=\($0)\">\(t("list.next"))</a></p>" } ?? ""
+        let next: HTML = page.nextCursor.value.map { "<p><a href=\"/admin/users?\(orgParam)&q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&cursor=\($0)\">\(t("list.next"))</a></p>" } ?? ""
         var sections: [HTML] = []
         if let created { sections.append("<p class=\"ok\" role=\"status\">\(t("users.created", ["name": created.name]))</p>") }
         if let problem {
