@@ -255,3 +255,36 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
         }
     }
 }
+
+@Suite struct TranslationTests {
+    @Test func languageVersionsLinkEachOther() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let english = try await CatalogueSearchTests().publish(app, world, title: "Stress Management", competency: competency)
+            let creator = try await app.token("creator.mha")
+            var hindiBody = courseBody(world, competency: competency, title: "तनाव प्रबंधन")
+            hindiBody["translationOf"] = english
+            let hindi = try await app.send(.POST, "/api/v1/courses", token: creator, json: hindiBody)
+            #expect(hindi.status == .created)
+            let hindiID = hindi.json["id"] as! String
+            let before = try await app.send(.GET, "/api/v1/courses/\(english)")
+            #expect((before.json["translations"] as? [Any])?.isEmpty == true, "a draft translation is not shown to learners")
+            #expect((before.json["rating"] as? [String: Any])?["count"] as? Int == 0, "an unrated course says so")
+            for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(hindiID)/\(action)", token: try await app.token(key)).status == .ok)
+            }
+            let fromEnglish = try await app.send(.GET, "/api/v1/courses/\(english)").json["translations"] as? [[String: Any]]
+            #expect(fromEnglish?.map { $0["language"] as? String } == ["hi"])
+            let fromHindi = try await app.send(.GET, "/api/v1/courses/\(hindiID)").json["translations"] as? [[String: Any]]
+            #expect(fromHindi?.map { $0["title"] as? String } == ["Stress Management"])
+
+            var sameLanguage = courseBody(world, competency: competency)
+            sameLanguage["language"] = "en"
+            sameLanguage["translationOf"] = english
+            #expect(try await app.send(.POST, "/api/v1/courses", token: creator, json: sameLanguage).fields == ["language"])
+            hindiBody["translationOf"] = UUID().uuidString
+            #expect(try await app.send(.POST, "/api/v1/courses", token: creator, json: hindiBody).fields == ["translationOf"])
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(hindiID)", token: creator, json: hindiBody).fields == ["translationOf"])
+        }
+    }
+}

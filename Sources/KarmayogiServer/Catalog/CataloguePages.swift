@@ -93,10 +93,14 @@ struct CataloguePages: RouteCollection {
             "<tr><th>\(stars) ★</th><td><progress max=\"\(max(ratings.summary.count, 1))\" value=\"\(ratings.summary.histogram[stars - 1])\"></progress></td><td>\(ratings.summary.histogram[stars - 1])</td></tr>"
         }
         let provider = try await Organisation.find(course.$provider.id, on: request.db)
+        let translations: [HTML] = try await Courses.translations(of: course, for: principal, on: request.db).map {
+            "<a href=\"/courses/\($0.id.uuidString)\" lang=\"\($0.language)\">\(Language.named($0.language)?.nativeName ?? $0.language)</a> "
+        }
         let notice: HTML = version.state == .published ? "" : "<p class=\"notice\">\(t("catalogue.state", ["version": String(version.version), "state": t("state.\(version.state.rawValue)")]))</p>"
         return Layout.page(content.title, for: request, """
             \(notice)
             <p class="muted">\(provider?.name ?? "") · \(Language.named(content.language)?.nativeName ?? content.language) · \(t("catalogue.minutes", ["minutes": String(content.durationMinutes)]))</p>
+            \(translations.isEmpty ? "" : "<p>\(t("catalogue.translations")): \(translations)</p>" as HTML)
             <p><strong>\(content.summary)</strong></p>
             <p>\(content.description)</p>
             <h2>\(t("catalogue.competencies"))</h2><ul>\(claimed)</ul>

@@ -24,6 +24,8 @@ final class Course: Model, @unchecked Sendable {
     // reference fields
     @Parent(key: "provider_id") var provider: Organisation
     @Field(key: "created_by") var createdBy: UUID
+    /// Courses that are the same course in other languages share a family (the first one's id).
+    @Field(key: "family_id") var familyID: UUID
 
     // data fields
     @Field(key: "status") var status: Status
@@ -92,6 +94,7 @@ struct CreateCourses: AsyncMigration {
             .id()
             .field("provider_id", .uuid, .required, .references(Organisation.schema, "id"))
             .field("created_by", .uuid, .required)
+            .field("family_id", .uuid, .required)
             .field("status", .string, .required)
             .field("latest_version", .int, .required)
             .field("published_version", .int)
@@ -99,6 +102,7 @@ struct CreateCourses: AsyncMigration {
             .field("updated_at", .datetime)
             .create()
         try await database.index("courses_provider", on: Course.schema, columns: ["provider_id", "status"])
+        try await database.index("courses_family", on: Course.schema, columns: ["family_id"])
         try await database.schema(CourseVersion.schema)
             .id()
             .field("course_id", .uuid, .required, .references(Course.schema, "id"))

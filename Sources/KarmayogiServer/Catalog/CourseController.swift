@@ -22,6 +22,14 @@ struct CourseDTO: Content {
     var updatedAt: Date?
     /// Present where the catalogue shows it: the course page and search results.
     var rating: RatingSummaryDTO?
+    /// The same course in other languages (published ones; for its provider's people, all).
+    var translations: [Translation]?
+
+    struct Translation: Content {
+        var id: UUID
+        var language: String
+        var title: String
+    }
 
     init(_ course: Course, _ version: CourseVersion) {
         id = course.id!
@@ -45,7 +53,7 @@ struct CourseDTO: Content {
 
 struct CourseInput: StrictInput {
     enum Fields: String, CodingKey, CaseIterable {
-        case title, summary, description, keywords, language, providerId, durationMinutes, competencies, modules
+        case title, summary, description, keywords, language, providerId, durationMinutes, competencies, modules, translationOf
     }
     var title: String
     var summary: String?
@@ -56,6 +64,8 @@ struct CourseInput: StrictInput {
     var durationMinutes: Int
     var competencies: [RoleRequirement]?
     var modules: [CourseContent.Module]?
+    /// Creating: the course this one is a translation of.
+    var translationOf: UUID?
 
     var content: CourseContent {
         CourseContent(title: title.trimmed, summary: summary?.trimmed ?? "", description: description?.trimmed ?? "",
@@ -118,8 +128,19 @@ enum Courses {
             throw Problem(.forbidden, "Only a content creator of \(provider.name) may draft its courses.")
         }
         let content = try await checked(input, on: database)
+        var source: (Course, CourseVersion)?
+        if let original = input.translationOf {
+            source = try? await visible(original, to: principal, on: database)
+            guard let source else { throw Problem.invalid("translationOf", "no course with that id is visible to you") }
+            if source.1.content.language == content.language {
+                throw Problem.invalid("language", "a translation must be in another language than the course it translates")
+            }
+        }
+        let family = source?.0.familyID
         return try await database.transaction { database in
             let course = Course()
+            course.id = UUID()
+            course.familyID = family ?? course.id!
             course.$provider.id = providerID
             course.createdBy = principal.userID
             course.status = .draft
@@ -138,6 +159,7 @@ enum Courses {
         if let providerId = input.providerId, providerId != course.$provider.id {
             throw Problem.invalid("providerId", "a course stays with its provider")
         }
+        if input.translationOf != nil { throw Problem.invalid("translationOf", "is given when a translation is created") }
         switch latest.state {
         case .inReview, .approved:
             throw Problem(.conflict, "Version \(latest.version) is \(latest.state == .inReview ? "in review" : "approved"); a reviewer must reject it back to draft before it changes.")
@@ -233,6 +255,18 @@ enum Courses {
         return Page(items: try rows.map { CourseDTO(try $0.joined(Course.self), $0) }, nextCursor: next)
     }
 
+    /// The other language versions of a course that the caller may see.
+    static func translations(of course: Course, for principal: Principal?, on database: any Database) async throws -> [CourseDTO.Translation] {
+        let family = try await Course.query(on: database).filter(\.$familyID == course.familyID).filter(\.$id != course.id!).with(\.$provider).all()
+        var translations: [CourseDTO.Translation] = []
+        for sibling in family {
+            let number = staff(principal, of: sibling.provider) ? sibling.latestVersion : (sibling.status == .published ? sibling.publishedVersion : nil)
+            guard let number, let version = try await version(number, of: sibling.id!, on: database) else { continue }
+            translations.append(.init(id: sibling.id!, language: version.language, title: version.title))
+        }
+        return translations.sorted { $0.language < $1.language }
+    }
+
     /// The published catalogue, searched and filtered through the in-memory index.
     static func search(_ query: CatalogueQuery, app: Application, on database: any Database) async throws -> CataloguePage {
         let result = try await app.catalogueSearch.search(query, on: database)
@@ -245,7 +279,7 @@ enum Courses {
             items = try result.ids.compactMap { id in
                 try byCourse[id].map { version in
                     var dto = CourseDTO(try version.joined(Course.self), version)
-                    dto.rating = ratings[id] ?? .none
+                    dto.rating = ratings[id] ?? .unrated
                     return dto
                 }
             }
@@ -342,9 +376,11 @@ struct CourseController: RouteCollection {
     }
 
     @Sendable static func read(_ request: Request) async throws -> CourseDTO {
-        let (course, version) = try await Courses.visible(try request.id(of: "course"), to: request.auth.get(Principal.self), on: request.db)
+        let principal = request.auth.get(Principal.self)
+        let (course, version) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
         var dto = CourseDTO(course, version)
-        dto.rating = try await Ratings.summaries(of: [course.id!], on: request.db)[course.id!] ?? .none
+        dto.rating = try await Ratings.summaries(of: [course.id!], on: request.db)[course.id!] ?? .unrated
+        dto.translations = try await Courses.translations(of: course, for: principal, on: request.db)
         return dto
     }
 

@@ -60,7 +60,7 @@ struct RatingSummaryDTO: Content {
     /// How many ratings gave 1, 2, 3, 4 and 5 stars.
     var histogram: [Int]
 
-    static let none = RatingSummaryDTO(average: 0, count: 0, histogram: [0, 0, 0, 0, 0])
+    static let unrated = RatingSummaryDTO(average: 0, count: 0, histogram: [0, 0, 0, 0, 0])
 }
 
 struct RatingDTO: Content {
@@ -152,7 +152,7 @@ enum Ratings {
         }
         let rows = try await query.sort(\.$updatedAt, .descending).sort(\.$id).limit(page.limit + 1).all()
         let (shown, next) = page.slice(rows, key: { String($0.updatedAt?.timeIntervalSince1970 ?? 0) }, id: { $0.id! })
-        return RatingsPage(summary: try await summaries(of: [courseID], on: database)[courseID] ?? .none,
+        return RatingsPage(summary: try await summaries(of: [courseID], on: database)[courseID] ?? .unrated,
                            items: shown.map { RatingDTO(courseId: courseID, userId: $0.$user.id, name: $0.user.name, stars: $0.stars, text: $0.text, updatedAt: $0.updatedAt) },
                            nextCursor: next)
     }

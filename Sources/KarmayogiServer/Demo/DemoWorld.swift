@@ -235,8 +235,10 @@ extension DemoWorld {
                           .init(title: "Practice", items: [.init(title: "Check your understanding", kind: .assessment, durationMinutes: minutes / 3, required: true)])]
             ).identified()
         }
-        func add(_ content: CourseContent, provider: String, state: CourseState) async throws {
+        func add(_ content: CourseContent, provider: String, state: CourseState, family: UUID? = nil) async throws -> UUID {
             let course = Course()
+            course.id = UUID()
+            course.familyID = family ?? course.id!
             course.$provider.id = byCode[provider]!.id!
             course.createdBy = author
             course.status = state == .published ? .published : .draft
@@ -247,15 +249,16 @@ extension DemoWorld {
             version.state = state
             version.publishedAt = state == .published ? Date() : nil
             try await version.create(on: database)
+            return course.id!
         }
         for (title, key, minutes, provider, translations) in courses {
-            try await add(try content(title, key, minutes, "en"), provider: provider, state: .published)
+            let original = try await add(try content(title, key, minutes, "en"), provider: provider, state: .published)
             for (language, translated) in translations.sorted(by: { $0.key < $1.key }) {
-                try await add(try content(translated, key, minutes, language), provider: provider, state: .published)
+                _ = try await add(try content(translated, key, minutes, language), provider: provider, state: .published, family: original)
             }
         }
         for (title, key, provider) in coursesInReview {
-            try await add(try content(title, key, 90, "en"), provider: provider, state: .inReview)
+            _ = try await add(try content(title, key, 90, "en"), provider: provider, state: .inReview)
         }
     }
 }
