@@ -37,7 +37,8 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
             let drafts = try await app.send(.GET, "/api/v1/courses?view=authoring", token: reviewer)
             #expect(drafts.items.count == 1)
 
-            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator).json["state"] as? String == "in_review")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator, body: "", contentType: .json).json["state"] as? String == "in_review",
+                    "an empty body is no comment")
             #expect(try await app.send(.POST, "/api/v1/courses/\(id)/approve", token: creator).status == .forbidden)
             let bare = try await app.send(.POST, "/api/v1/courses/\(id)/reject", token: reviewer)
             #expect(bare.status == .unprocessableEntity && bare.fields == ["comment"])

@@ -32,6 +32,14 @@ extension Request {
     }
 }
 
+extension Request {
+    /// An optional body: none at all, or an empty one, is `nil`; anything else must be valid.
+    func decodeStrictIfPresent<Input: StrictInput>(_ type: Input.Type) throws -> Input? {
+        guard let buffer = body.data, buffer.readableBytes > 0 else { return nil }
+        return try decodeStrict(type)
+    }
+}
+
 extension JSONDecoder {
     static let api: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -396,7 +396,7 @@ struct CourseController: RouteCollection {
 
     static func transition(_ request: Request, _ action: CourseAction) async throws -> CourseDTO {
         let principal = try request.principal()
-        let comment = request.body.data == nil ? nil : try request.decodeStrict(CommentInput.self).comment
+        let comment = try request.decodeStrictIfPresent(CommentInput.self)?.comment
         let (course, version) = try await Courses.transition(try request.id(of: "course"), action, comment: comment, by: principal, on: request.db)
         return CourseDTO(course, version)
     }

@@ -197,7 +197,7 @@ struct CompetencyController: RouteCollection {
 
     @Sendable static func retire(_ request: Request) async throws -> CompetencyDTO {
         let principal = try request.principal()
-        let comment = request.body.data == nil ? nil : try request.decodeStrict(CommentInput.self).comment
+        let comment = try request.decodeStrictIfPresent(CommentInput.self)?.comment
         return CompetencyDTO(try await Competencies.retire(try request.id(of: "competency"), comment: comment, by: principal, on: request.db))
     }
 }
