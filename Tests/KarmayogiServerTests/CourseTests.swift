@@ -289,3 +289,62 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
         }
     }
 }
+
+@Suite struct ContentFileTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+
+    func upload(_ app: Application, course: String, token: String, kind: String, name: String, bytes: [UInt8]) async throws -> Reply {
+        let boundary = "----files"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n\(kind)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += bytes + Array("\r\n--\(boundary)--\r\n".utf8)
+        var headers = HTTPHeaders()
+        headers.bearerAuthorization = BearerAuthorization(token: token)
+        headers.contentType = .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
+        var reply: Reply?
+        try await app.testing().test(.POST, "/api/v1/courses/\(course)/files", headers: headers, body: ByteBuffer(bytes: body)) {
+            reply = Reply(status: $0.status, headers: $0.headers, body: $0.body.string)
+        }
+        return reply!
+    }
+
+    @Test func filesAreStoredByContentAndCheckedByTheirBytes() async throws {
+        try await withApp { app, world in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("content-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            app.contentStore = DirectoryContentStore(root: root)
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let course = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: courseBody(world, competency: competency)).json["id"] as! String
+            let creator = try await app.token("creator.mha")
+            let package = try [UInt8](Data(contentsOf: Self.fixtures.appendingPathComponent("scorm/aicc/aicc.zip")))
+            let stored = try await upload(app, course: course, token: creator, kind: "scorm", name: "package.zip", bytes: package)
+            #expect(stored.status == .created)
+            #expect(stored.json["mediaType"] as? String == "application/zip" && stored.json["size"] as? Int == package.count)
+            let reference = try #require(stored.json["reference"] as? String)
+            let hash = String(reference.dropFirst("content:".count))
+            #expect(try Data(contentsOf: try #require(app.contentStore.url(for: hash))) == Data(package))
+            #expect(try await upload(app, course: course, token: creator, kind: "scorm", name: "again.zip", bytes: package).status == .created, "same bytes, one copy")
+            #expect(try await ContentFile.query(on: app.db).count() == 1)
+
+            let pdfThatIsAZip = try await upload(app, course: course, token: creator, kind: "document", name: "notes.pdf", bytes: package)
+            #expect(pdfThatIsAZip.status == .unprocessableEntity && pdfThatIsAZip.fields == ["file"])
+            #expect((pdfThatIsAZip.json["errors"] as? [[String: Any]])?.first?["reason"] as? String == "its bytes are a ZIP archive, not a PDF document as a document item needs")
+            let script = try await upload(app, course: course, token: creator, kind: "video", name: "x.mp4", bytes: Array("<script>alert(1)</script>".utf8))
+            #expect(script.status == .unprocessableEntity)
+            #expect(try await upload(app, course: course, token: creator, kind: "link", name: "a.pdf", bytes: Array("%PDF-1.4".utf8)).fields == ["kind"])
+            #expect(try await upload(app, course: course, token: try await app.token("learner.mha"), kind: "document", name: "a.pdf", bytes: Array("%PDF-1.4".utf8)).status == .notFound,
+                    "a draft does not exist for a learner")
+            #expect(try await upload(app, course: course, token: try await app.token("reviewer.mha"), kind: "document", name: "a.pdf", bytes: Array("%PDF-1.4".utf8)).status == .forbidden)
+            #expect(try await upload(app, course: UUID().uuidString, token: creator, kind: "document", name: "a.pdf", bytes: Array("%PDF-1.4".utf8)).status == .notFound)
+
+            app.settings.contentMaxBytes = 1024
+            let large = try await upload(app, course: course, token: creator, kind: "document", name: "big.pdf", bytes: Array("%PDF-1.4".utf8) + [UInt8](repeating: 32, count: 200_000))
+            #expect(large.status == .payloadTooLarge && large.isProblem)
+            #expect(try await ContentFile.query(on: app.db).count() == 1, "nothing refused was kept")
+
+            var body = courseBody(world, competency: competency)
+            body["modules"] = [["title": "Package", "items": [["title": "SCORM", "kind": "scorm", "durationMinutes": 30, "required": true, "url": reference]]]]
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: body).status == .ok)
+        }
+    }
+}

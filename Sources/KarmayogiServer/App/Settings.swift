@@ -17,6 +17,9 @@ public struct Settings: Sendable {
     public var activationLifetime: TimeInterval
     public var maxBodySize: ByteCount
     public var bulkUploadMaxBytes: Int
+    /// Where uploaded course files are kept, and how large one may be.
+    public var contentDirectory: String
+    public var contentMaxBytes: Int
     /// bcrypt work factor for passwords (12 in service; tests lower it to stay fast).
     public var bcryptCost: Int
     /// Whether an empty database gets a demo world (development only).
@@ -39,6 +42,8 @@ public struct Settings: Sendable {
         maxBodySize = "1mb"
         bulkUploadMaxBytes = 64 * 1024 * 1024
         bcryptCost = environment == .testing ? 4 : 12
+        contentDirectory = variables["CONTENT_DIR"] ?? "content-store"
+        contentMaxBytes = variables["CONTENT_MAX_MB"].flatMap(Int.init).map { $0 * 1_048_576 } ?? 100 * 1_048_576
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
         publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"

@@ -15,6 +15,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: DesignationController())
     try api.register(collection: CourseController())
     try api.register(collection: RatingController())
+    try api.register(collection: ContentFileController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -1,0 +1,136 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// Where uploaded course files live. A directory by default; object storage can stand behind the same interface.
+protocol ContentStore: Sendable {
+    /// Stores the bytes under their SHA-256 and answers it; storing the same bytes twice keeps one copy.
+    func put(_ bytes: [UInt8]) async throws -> String
+    func url(for sha256: String) -> URL?
+}
+
+/// Files in a directory, two levels deep by hash (ab/abcdef…), written atomically.
+struct DirectoryContentStore: ContentStore {
+    let root: URL
+
+    func put(_ bytes: [UInt8]) async throws -> String {
+        let hash = SecretToken.hex(SHA256.hash(data: bytes))
+        let folder = root.appendingPathComponent(String(hash.prefix(2)), isDirectory: true)
+        let file = folder.appendingPathComponent(hash)
+        try await Task.detached {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: file.path) { try Data(bytes).write(to: file, options: .atomic) }
+        }.value
+        return hash
+    }
+
+    func url(for sha256: String) -> URL? {
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { return nil }
+        let file = root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256)
+        return FileManager.default.fileExists(atPath: file.path) ? file : nil
+    }
+}
+
+/// A stored file as the catalogue knows it: what it is, how big, who sent it for which provider.
+final class ContentFile: Model, @unchecked Sendable {
+    static let schema = "content_files"
+
+    @ID(custom: "sha256", generatedBy: .user) var id: String?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Field(key: "provider_id") var providerID: UUID
+    @Field(key: "uploaded_by") var uploadedBy: UUID
+    @Field(key: "media_type") var mediaType: String
+    @Field(key: "size") var size: Int
+    @Field(key: "file_name") var fileName: String
+
+    init() {}
+}
+
+struct CreateContentFiles: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(ContentFile.schema)
+            .field("sha256", .string, .identifier(auto: false))
+            .field("provider_id", .uuid, .required, .references(Organisation.schema, "id"))
+            .field("uploaded_by", .uuid, .required)
+            .field("media_type", .string, .required)
+            .field("size", .int64, .required)
+            .field("file_name", .string, .required)
+            .field("created_at", .datetime)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(ContentFile.schema).delete()
+    }
+}
+
+struct ContentFileDTO: Content {
+    /// What a content item's `url` names: "content:<sha256>".
+    var reference: String
+    var mediaType: String
+    var size: Int
+    var fileName: String
+}
+
+extension Application {
+    private struct ContentStoreKey: StorageKey { typealias Value = any ContentStore }
+
+    var contentStore: any ContentStore {
+        get { storage[ContentStoreKey.self] ?? DirectoryContentStore(root: URL(fileURLWithPath: settings.contentDirectory, isDirectory: true)) }
+        set { storage[ContentStoreKey.self] = newValue }
+    }
+}
+
+struct ContentFileController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        // Streamed: the limit is applied while the body arrives, so an oversized file is refused before it is read whole.
+        routes.on(.POST, "courses", ":id", "files", body: .stream, use: Self.upload)
+    }
+
+    struct Form: Content {
+        var file: File?
+        var kind: String?
+    }
+
+    @Sendable static func upload(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        let limit = request.application.settings.contentMaxBytes
+        if let declared = request.headers.first(name: .contentLength).flatMap(Int.init), declared > limit + 64 * 1024 {
+            throw Problem(.payloadTooLarge, "A course file may be at most \(limit / 1_048_576) MiB.")
+        }
+        let (course, _) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
+        guard principal.access.holds(.contentCreator, on: course.provider.placement) else { throw Problem.forbidden }
+        guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data" else {
+            throw Problem(.unsupportedMediaType, "Send a multipart form with the fields 'file' and 'kind'.")
+        }
+        _ = try await request.body.collect(max: limit + 64 * 1024).get()
+        let form = try request.content.decode(Form.self)
+        var errors: [FieldError] = []
+        let kind = form.kind.flatMap(ContentKind.init(rawValue:))
+        if kind == nil || kind!.acceptedFiles.isEmpty {
+            errors.append(.init("kind", "must be one of video, document, scorm, xapi (the kinds that take a file)"))
+        }
+        guard let file = form.file, file.data.readableBytes > 0 else { throw Problem.invalid(errors + [.init("file", "is missing or empty")]) }
+        if file.data.readableBytes > limit { throw Problem(.payloadTooLarge, "A course file may be at most \(limit / 1_048_576) MiB.") }
+        let bytes = Array(file.data.readableBytesView)
+        let detected = FileSignature.detect(bytes)
+        if let kind, !kind.acceptedFiles.isEmpty, detected.map({ !kind.acceptedFiles.contains($0) }) ?? true {
+            let expected = kind.acceptedFiles.map(\.description).sorted().joined(separator: " or ")
+            errors.append(.init("file", "its bytes are \(detected?.description ?? "of no known type"), not \(expected) as a \(kind.rawValue) item needs"))
+        }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        let hash = try await request.application.contentStore.put(bytes)
+        let record = ContentFile()
+        record.id = hash
+        record.providerID = course.$provider.id
+        record.uploadedBy = principal.userID
+        record.mediaType = detected!.mediaType
+        record.size = bytes.count
+        record.fileName = String(file.filename.prefix(200))
+        if try await ContentFile.find(hash, on: request.db) == nil { try await record.create(on: request.db) }
+        return try await ContentFileDTO(reference: "content:\(hash)", mediaType: record.mediaType, size: bytes.count, fileName: record.fileName)
+            .encodeResponse(status: .created, for: request)
+    }
+}
