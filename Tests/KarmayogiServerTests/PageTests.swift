@@ -234,3 +234,33 @@ struct Browser {
         }
     }
 }
+
+@Suite struct ReviewPageTests {
+    @Test func reviewersAndPublishersTakeTheirStepsOnThePage() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let creator = try await app.token("creator.mha")
+            let id = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: competency, title: "Records <Management>")).json["id"] as! String
+            _ = try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator)
+
+            var reviewer = Browser(app)
+            try await reviewer.signIn("reviewer.mha")
+            let queue = try await reviewer.get("/review")
+            #expect(queue.body.contains("Records &lt;Management&gt;") && queue.body.contains("/review/\(id)/approve"))
+            #expect(!queue.body.contains("/review/\(id)/publish"))
+            let noComment = try await reviewer.post("/review/\(id)/reject", form: [:])
+            #expect(noComment.status == .unprocessableEntity && noComment.body.contains("role=\"alert\""))
+            let approved = try await reviewer.post("/review/\(id)/approve", form: [:])
+            #expect(approved.status == .ok && approved.body.contains("is now approved"))
+            #expect(try await reviewer.post("/review/\(id)/publish", form: [:]).status == .forbidden)
+
+            var publisher = Browser(app)
+            try await publisher.signIn("publisher.mha")
+            #expect(try await publisher.get("/review").body.contains("/review/\(id)/publish"))
+            let published = try await publisher.post("/review/\(id)/publish", form: [:])
+            #expect(published.body.contains("is now published") && published.body.contains("Nothing is waiting."))
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)").json["state"] as? String == "published")
+            #expect(try await publisher.post("/review/\(id)/delete", form: [:]).status == .notFound)
+        }
+    }
+}

@@ -11,6 +11,7 @@ enum Layout {
             navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
             navigation.append("<a href=\"/designations\">\(t("nav.designations"))</a>")
+            if !principal.access.reach(of: .authorCourses).isEmpty { navigation.append("<a href=\"/review\">\(t("nav.review"))</a>") }
             if !principal.access.reach(of: .viewUsers).isEmpty { navigation.append("<a href=\"/admin/users\">\(t("nav.users"))</a>") }
             navigation.append("<form method=\"post\" action=\"/logout\" class=\"inline\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")
         } else {

@@ -10,5 +10,6 @@ struct WebController: RouteCollection {
         try pages.register(collection: OnboardingPages())
         try pages.register(collection: CompetencyPages())
         try pages.register(collection: CataloguePages())
+        try pages.register(collection: ReviewPages())
     }
 }
