@@ -6,35 +6,24 @@ import KarmayogiCore
 
 let courses = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
 let searches = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 5_000 : 5_000
-var random = SeededGenerator(seed: 2026)
+var random = SeededGenerator(seed: 7)
 
-let vocabulary: [String: [String]] = [
-    "en": ["office", "procedure", "cyber", "security", "stress", "management", "leadership", "public", "procurement", "finance", "ethics",
-           "governance", "citizen", "service", "digital", "data", "analytics", "project", "policy", "health", "yoga", "law", "criminal", "revenue"],
-    "hi": ["कार्यालय", "प्रक्रिया", "साइबर", "सुरक्षा", "तनाव", "प्रबंधन", "नेतृत्व", "लोक", "खरीद", "वित्त", "नैतिकता", "शासन", "नागरिक", "सेवा", "डिजिटल"],
-    "ta": ["அலுவலக", "நடைமுறை", "இணைய", "பாதுகாப்பு", "மன", "அழுத்தம்", "மேலாண்மை", "தலைமை", "பொது", "நிதி"],
-    "bn": ["অফিস", "পদ্ধতি", "সাইবার", "নিরাপত্তা", "চাপ", "ব্যবস্থাপনা", "নেতৃত্ব", "জনসেবা", "অর্থ"],
-    "te": ["కార్యాలయ", "విధానం", "సైబర్", "భద్రత", "ఒత్తిడి", "నిర్వహణ", "నాయకత్వం", "ప్రజా", "ఆర్థిక"],
-    "ur": ["دفتری", "طریقہ", "سائبر", "تحفظ", "دباؤ", "انتظام", "قیادت", "عوامی", "مالیات"],
-]
-let languages = Array(vocabulary.keys).sorted()
+let languages = CatalogueSample.languages
+var sample = CatalogueSample(seed: 2026)
 let providers = (0..<200).map { _ in UUID() }
 let competencies = (0..<150).map { index in (UUID(), index < 54 ? CompetencyArea.behavioural : index < 149 ? .functional : .domain) }
-@MainActor func phrase(_ language: String, _ count: Int) -> String {
-    (0..<count).map { _ in vocabulary[language]!.randomElement(using: &random)! }.joined(separator: " ")
-}
+@MainActor func phrase(_ language: String, _ count: Int) -> String { sample.phrase(language, words: count) }
 
 let buildStart = ContinuousClock.now
 var index = CatalogueIndex()
 for number in 0..<courses {
-    let language = number % 3 == 0 ? "en" : languages.randomElement(using: &random)!
+    let course = sample.course(number: number)
     let tagged = (0..<Int.random(in: 1...3, using: &random)).map { _ in competencies.randomElement(using: &random)! }
     index.upsert(CatalogueEntry(
-        id: UUID(), title: phrase(language, Int.random(in: 2...6, using: &random)), summary: phrase(language, 12),
-        description: phrase(language, 60), keywords: (0..<4).map { _ in phrase(language, 1) }, language: language,
-        providerId: providers.randomElement(using: &random)!, competencies: Dictionary(tagged, uniquingKeysWith: { first, _ in first }),
-        kinds: [ContentKind.allCases.randomElement(using: &random)!], durationMinutes: Int.random(in: 10...900, using: &random),
-        enrolments: Int(pow(Double.random(in: 0...1, using: &random), 4) * 300_000), rating: Double.random(in: 2.5...5, using: &random),
+        id: UUID(), title: course.title, summary: course.summary, description: course.description, keywords: course.keywords,
+        language: course.language, providerId: providers.randomElement(using: &random)!,
+        competencies: Dictionary(tagged, uniquingKeysWith: { first, _ in first }), kinds: [ContentKind.allCases.randomElement(using: &random)!],
+        durationMinutes: course.minutes, enrolments: course.enrolments, rating: Double.random(in: 2.5...5, using: &random),
         publishedAt: Date(timeIntervalSince1970: Double.random(in: 1.6e9...1.78e9, using: &random))))
 }
 index.prepare()

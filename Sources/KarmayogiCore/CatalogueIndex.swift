@@ -89,7 +89,13 @@ public struct CatalogueResult: Sendable {
 /// An inverted index over the published catalogue, ranked with BM25 over weighted fields
 /// (title, keywords, summary, description); filters, facet counts and four sort orders.
 public struct CatalogueIndex: Sendable {
-    private var entries: [CatalogueEntry?] = []
+    /// Entries behind a reference, so a search that touches thousands of them copies none.
+    private final class Stored: Sendable {
+        let entry: CatalogueEntry
+        init(_ entry: CatalogueEntry) { self.entry = entry }
+    }
+
+    private var entries: [Stored?] = []
     private var slots: [UUID: Int] = [:]
     private var postings: [String: [Int: Double]] = [:]
     private var lengths: [Double] = []
@@ -106,7 +112,7 @@ public struct CatalogueIndex: Sendable {
     public mutating func upsert(_ entry: CatalogueEntry) {
         remove(entry.id)
         let slot = entries.count
-        entries.append(entry)
+        entries.append(Stored(entry))
         slots[entry.id] = slot
         var weighted: [String: Double] = [:]
         let weights = Self.fieldWeights
@@ -126,7 +132,7 @@ public struct CatalogueIndex: Sendable {
     }
 
     public mutating func remove(_ id: UUID) {
-        guard let slot = slots.removeValue(forKey: id), let entry = entries[slot] else { return }
+        guard let slot = slots.removeValue(forKey: id), let entry = entries[slot]?.entry else { return }
         for word in Set(SearchText.words([entry.title, entry.keywords.joined(separator: " "), entry.summary, entry.description].joined(separator: " "))) {
             postings[word]?[slot] = nil
         }
@@ -177,38 +183,42 @@ public struct CatalogueIndex: Sendable {
         }
 
         var counts = FacetCounts()
-        var matches: [Int] = []
+        /// What ordering needs, read once per match; a title is read only when everything else ties.
+        struct Key { var primary: Double; var secondary: Double; var slot: Int }
+        var keys: [Key] = []
         for slot in score.indices where score[slot] >= 0 {
-            guard let entry = entries[slot], passes(entry, query) else { continue }
-            matches.append(slot)
-            counts.add(entry)
-        }
-        // A total order (the slot breaks every tie), so that paging never repeats or skips a course.
-        func before(_ a: Int, _ b: Int) -> Bool {
-            let x = entries[a]!, y = entries[b]!
+            guard let stored = entries[slot], passes(stored.entry, query) else { continue }
+            counts.add(stored.entry)
+            let entry = stored.entry
             switch query.sort {
-            case .relevance: return (score[a], x.enrolments, y.title, b) > (score[b], y.enrolments, x.title, a)
-            case .popularity: return (x.enrolments, score[a], y.title, b) > (y.enrolments, score[b], x.title, a)
-            case .rating: return (x.rating, x.enrolments, y.title, b) > (y.rating, y.enrolments, x.title, a)
-            case .newest: return (x.publishedAt, y.title, b) > (y.publishedAt, x.title, a)
+            case .relevance: keys.append(Key(primary: score[slot], secondary: Double(entry.enrolments), slot: slot))
+            case .popularity: keys.append(Key(primary: Double(entry.enrolments), secondary: score[slot], slot: slot))
+            case .rating: keys.append(Key(primary: entry.rating, secondary: Double(entry.enrolments), slot: slot))
+            case .newest: keys.append(Key(primary: entry.publishedAt.timeIntervalSince1970, secondary: 0, slot: slot))
             }
         }
+        // A total order (title, then slot, break ties), so that paging never repeats or skips a course.
+        func before(_ a: Key, _ b: Key) -> Bool {
+            if a.primary != b.primary { return a.primary > b.primary }
+            if a.secondary != b.secondary { return a.secondary > b.secondary }
+            let titleA = entries[a.slot]!.entry.title, titleB = entries[b.slot]!.entry.title
+            return titleA != titleB ? titleA < titleB : a.slot < b.slot
+        }
         // Only the courses up to the end of the asked page need ordering.
-        let needed = min(query.offset + query.limit, matches.count)
-        var top: [Int] = []
+        let needed = min(query.offset + query.limit, keys.count)
+        var top: [Key] = []
         top.reserveCapacity(needed + 1)
-        for slot in matches {
-            if top.count == needed, let last = top.last, !before(slot, last) { continue }
+        for key in keys {
+            if top.count == needed, let last = top.last, !before(key, last) { continue }
             var low = 0, high = top.count
             while low < high {
                 let middle = (low + high) / 2
-                if before(top[middle], slot) { low = middle + 1 } else { high = middle }
+                if before(top[middle], key) { low = middle + 1 } else { high = middle }
             }
-            top.insert(slot, at: low)
+            top.insert(key, at: low)
             if top.count > needed { top.removeLast() }
         }
-        let page = top.dropFirst(query.offset)
-        return CatalogueResult(ids: page.map { entries[$0]!.id }, total: matches.count, facets: counts.facets)
+        return CatalogueResult(ids: top.dropFirst(query.offset).map { entries[$0.slot]!.entry.id }, total: keys.count, facets: counts.facets)
     }
 
     /// Facet counting with typed keys; strings are made once per value, not once per match.

@@ -10,6 +10,7 @@ public enum Karmayogi {
         let app = try await Application.make(environment)
         do {
             app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
+            app.asyncCommands.use(GenerateCommand(), as: "generate")
             try await configure(app)
             try await app.execute()
         } catch {

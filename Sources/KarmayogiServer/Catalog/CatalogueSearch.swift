@@ -32,7 +32,9 @@ final class CatalogueSearch: Sendable {
             index.prepare()
             state.withLockedValue { $0 = State(index: index, signature: signature) }
         }
-        return state.withLockedValue { $0.index.search(query) }
+        // Searched outside the lock: the index is copy-on-write, so taking it is a reference, and searches run in parallel.
+        let index = state.withLockedValue { $0.index }
+        return index.search(query)
     }
 
     private static func signature(on database: any Database) async throws -> Signature {

@@ -118,7 +118,6 @@ struct CreateCourses: AsyncMigration {
             .field("updated_at", .datetime)
             .unique(on: "course_id", "version")
             .create()
-        try await database.index("course_versions_catalogue", on: CourseVersion.schema, columns: ["state", "title"])
         try await database.index("course_versions_latest", on: CourseVersion.schema, columns: ["is_latest", "title"])
         try await database.schema(CourseTransition.schema)
             .id()

@@ -272,8 +272,10 @@ enum Courses {
         let result = try await app.catalogueSearch.search(query, on: database)
         var items: [CourseDTO] = []
         if !result.ids.isEmpty {
+            // By course id (its own index), keeping the version each course says is published.
             let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
-                .filter(\.$course.$id ~~ result.ids).filter(\.$state == .published).all()
+                .filter(\.$course.$id ~~ result.ids).all()
+                .filter { (try? $0.joined(Course.self).publishedVersion) == $0.version }
             let byCourse = Dictionary(versions.map { ($0.$course.id, $0) }, uniquingKeysWith: { first, _ in first })
             let ratings = try await Ratings.summaries(of: result.ids, on: database)
             items = try result.ids.compactMap { id in
