@@ -123,3 +123,18 @@ import Vapor
         }
     }
 }
+
+@Suite struct GenerateTests {
+    @Test func generatedCoursesArePublishedAndSearchable() async throws {
+        try await withApp { app, _ in
+            var reported: [Int] = []
+            let provider = try await GenerateCommand.addCourses(1_200, seed: 7, on: app.db) { reported.append($0) }
+            #expect(reported == [500, 1000, 1200], "progress after each batch")
+            let catalogue = try await app.send(.GET, "/api/v1/courses?providerId=\(provider.id!)&limit=5")
+            #expect(catalogue.json["total"] as? Int == 1_200)
+            #expect(catalogue.items.count == 5)
+            let languages = (catalogue.json["facets"] as? [String: [String: Int]])?["language"] ?? [:]
+            #expect(languages.count == 6 && languages.values.reduce(0, +) == 1_200)
+        }
+    }
+}

@@ -18,15 +18,23 @@ struct GenerateCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let count = signature.courses ?? 1000
         guard (1...1_000_000).contains(count) else { throw Problem(.badRequest, "--courses: give a number from 1 to 1,000,000") }
-        let database = context.application.db
-        var sample = CatalogueSample(seed: UInt64(signature.seed ?? 2026))
+        let started = Date()
+        let provider = try await Self.addCourses(count, seed: UInt64(signature.seed ?? 2026), on: context.application.db) { done in
+            context.console.output("\r\(Self.bar(done, of: count)) \(done)/\(count) courses".consoleText(), newLine: false)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        context.console.print("\nAdded \(count) published courses from \(provider.name) in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / max(seconds, 0.001))) a second).")
+    }
+
+    /// Adds `count` published courses from a new provider, 500 to a transaction, telling `progress` how many are in.
+    static func addCourses(_ count: Int, seed: UInt64, on database: any Database, progress: (Int) -> Void) async throws -> Organisation {
+        var sample = CatalogueSample(seed: seed)
         let provider = Organisation(name: "Generated Course Provider \(UUID().uuidString.prefix(8))", code: "GEN-\(UUID().uuidString.prefix(8))",
                                     type: .courseProvider, parent: nil, stateCode: nil, districtCode: nil, sanctionedStrength: nil)
         try await provider.create(on: database)
         let author = try await User.query(on: database).first()?.id ?? UUID()
         let competencies = try await Competency.query(on: database).filter(\.$status == .current).all().map { $0.id! }
         let encoder = JSONEncoder()
-        let started = Date()
         for start in stride(from: 0, to: count, by: 500) {
             let now = Date()
             var courses: [[any SQLExpression]] = []
@@ -54,11 +62,9 @@ struct GenerateCommand: AsyncCommand {
                 try await sql.insert(into: CourseVersion.schema).columns("id", "course_id", "created_by", "version", "is_latest", "state", "title",
                                                                          "language", "content", "published_at", "created_at", "updated_at").rows(versions).run()
             }
-            let done = min(start + 500, count)
-            context.console.output("\r\(Self.bar(done, of: count)) \(done)/\(count) courses".consoleText(), newLine: false)
+            progress(min(start + 500, count))
         }
-        let seconds = Date().timeIntervalSince(started)
-        context.console.print("\nAdded \(count) published courses from \(provider.name) in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / max(seconds, 0.001))) a second).")
+        return provider
     }
 
     static func bar(_ done: Int, of total: Int) -> String {
