@@ -34,7 +34,6 @@ struct GenerateCommand: AsyncCommand {
         try await provider.create(on: database)
         let author = try await User.query(on: database).first()?.id ?? UUID()
         let competencies = try await Competency.query(on: database).filter(\.$status == .current).all().map { $0.id! }
-        let encoder = JSONEncoder()
         for start in stride(from: 0, to: count, by: 500) {
             let now = Date()
             var courses: [[any SQLExpression]] = []
@@ -52,7 +51,7 @@ struct GenerateCommand: AsyncCommand {
                 courses.append([SQLBind(id), SQLBind(provider.id!), SQLBind(author), SQLBind(id), SQLBind(Course.Status.published.rawValue),
                                 SQLBind(1), SQLBind(1), SQLBind(now), SQLBind(now)])
                 versions.append([SQLBind(UUID()), SQLBind(id), SQLBind(author), SQLBind(1), SQLBind(true), SQLBind(CourseState.published.rawValue),
-                                 SQLBind(made.title), SQLBind(made.language), SQLBind(String(decoding: try encoder.encode(content), as: UTF8.self)),
+                                 SQLBind(made.title), SQLBind(made.language), SQLBind(content),
                                  SQLBind(now), SQLBind(now), SQLBind(now)])
             }
             try await database.transaction { [courses, versions] database in
