@@ -10,6 +10,10 @@ import Vapor
 public func configure(_ app: Application, settings: Settings? = nil) async throws {
     let settings = settings ?? Settings(environment: app.environment)
     app.settings = settings
+    // The process's shared services, made once here rather than on first use by concurrent requests.
+    app.signInAttempts = SignInAttempts()
+    app.onboardingQueue = OnboardingQueue()
+    app.catalogueSearch = CatalogueSearch()
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
     app.routes.defaultMaxBodySize = settings.maxBodySize

@@ -76,10 +76,9 @@ final class CatalogueSearch: Sendable {
 extension Application {
     private struct CatalogueSearchKey: StorageKey { typealias Value = CatalogueSearch }
 
+    /// Made once by `configure`: one index per process.
     var catalogueSearch: CatalogueSearch {
-        if let search = storage[CatalogueSearchKey.self] { return search }
-        let search = CatalogueSearch()
-        storage[CatalogueSearchKey.self] = search
-        return search
+        get { storage[CatalogueSearchKey.self]! }
+        set { storage[CatalogueSearchKey.self] = newValue }
     }
 }

@@ -113,7 +113,7 @@ enum Courses {
 
     static func checked(_ input: CourseInput, on database: any Database) async throws -> CourseContent {
         let content = input.content
-        let (current, retired) = try await Designations.states(of: content.competencies.map(\.competencyId), on: database)
+        let (current, retired) = try await Competencies.states(of: content.competencies.map(\.competencyId), on: database)
         let problems = content.problems(current: current, retired: retired)
         if !problems.isEmpty { throw Problem.invalid(problems) }
         return content.identified()

@@ -78,6 +78,13 @@ enum Competencies {
         return Page(items: rows.map(CompetencyDTO.init), nextCursor: next)
     }
 
+    /// Which of `ids` are current and which retired.
+    static func states(of ids: [UUID], on database: any Database) async throws -> (current: Set<UUID>, retired: Set<UUID>) {
+        guard !ids.isEmpty else { return ([], []) }
+        let found = try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).field(\.$id).field(\.$status).all()
+        return (Set(found.filter { $0.status == .current }.map { $0.id! }), Set(found.filter { $0.status == .retired }.map { $0.id! }))
+    }
+
     static func find(_ id: UUID, on database: any Database) async throws -> Competency {
         guard let competency = try await Competency.find(id, on: database) else { throw Problem.notFound("competency") }
         return competency

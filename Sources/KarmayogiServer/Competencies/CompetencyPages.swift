@@ -132,8 +132,7 @@ struct CompetencyPages: RouteCollection {
 
     @Sendable static func saveDesignation(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let organisationID = request.query[String.self, at: "org"].flatMap(UUID.init(uuidString:)) ?? principal.organisationID
-        let organisation = try await Designations.mappable(organisationID, by: principal, on: request.db)
+        let organisation = try await Designations.mappable(try await organisationFor(request, principal: principal).id!, by: principal, on: request.db)
         let name = request.parameters.get("designation") ?? ""
         try Designations.checkName(name)
         struct Form: Decodable {
@@ -152,7 +151,7 @@ struct CompetencyPages: RouteCollection {
         if let add = form.add.flatMap(UUID.init(uuidString:)) {
             requirements.append(RoleRequirement(competencyId: add, level: Int(form.addLevel ?? "") ?? 0))
         }
-        let (current, retired) = try await Designations.states(of: requirements.map(\.competencyId), on: request.db)
+        let (current, retired) = try await Competencies.states(of: requirements.map(\.competencyId), on: request.db)
         let problems = RoleRequirement.problems(requirements, current: current, retired: retired)
         if !problems.isEmpty {
             let response = try await designationPage(request, problem: .invalid(problems), saved: false).encodeResponse(for: request)

@@ -97,13 +97,6 @@ enum Designations {
         }
     }
 
-    /// Which of `ids` are current and which retired.
-    static func states(of ids: [UUID], on database: any Database) async throws -> (current: Set<UUID>, retired: Set<UUID>) {
-        guard !ids.isEmpty else { return ([], []) }
-        let found = try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).field(\.$id).field(\.$status).all()
-        return (Set(found.filter { $0.status == .current }.map { $0.id! }), Set(found.filter { $0.status == .retired }.map { $0.id! }))
-    }
-
     static func checkName(_ designation: String) throws {
         let name = Designation.normalised(designation)
         if name.isEmpty || name.count > 200 { throw Problem.invalid("designation", "must be 1–200 characters") }
@@ -195,7 +188,7 @@ struct DesignationController: RouteCollection {
         let name = try designation(request)
         let input = try request.decodeStrict(DesignationInput.self)
         let organisation = try await Designations.mappable(try request.id(of: "organisation"), by: principal, on: request.db)
-        let (current, retired) = try await Designations.states(of: input.competencies.map(\.competencyId), on: request.db)
+        let (current, retired) = try await Competencies.states(of: input.competencies.map(\.competencyId), on: request.db)
         let problems = RoleRequirement.problems(input.competencies, current: current, retired: retired)
         if !problems.isEmpty { throw Problem.invalid(problems) }
         try await Designations.replace([(name, input.competencies)], in: organisation, by: principal, on: request.db)

@@ -25,11 +25,10 @@ actor SignInAttempts {
 extension Application {
     private struct SignInAttemptsKey: StorageKey { typealias Value = SignInAttempts }
 
+    /// Made once by `configure`; never created on first use, where two concurrent requests could each make one.
     var signInAttempts: SignInAttempts {
-        if let attempts = storage[SignInAttemptsKey.self] { return attempts }
-        let attempts = SignInAttempts()
-        storage[SignInAttemptsKey.self] = attempts
-        return attempts
+        get { storage[SignInAttemptsKey.self]! }
+        set { storage[SignInAttemptsKey.self] = newValue }
     }
 }
 

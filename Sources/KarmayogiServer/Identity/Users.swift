@@ -82,15 +82,19 @@ enum Users {
                 roles: [RoleDTO(role: .learner, organisationId: user.$organisation.id, stateCode: nil)] + held, createdAt: user.createdAt)
     }
 
-    static func placement(of user: User, in organisation: Organisation) -> Placement {
-        Placement(organisationPath: organisation.path, stateCodes: Set([user.stateCode, organisation.stateCode].compactMap { $0 }))
+    /// A person is placed in their organisation's subtree, and in both their posting's State and their organisation's.
+    static func placement(postedIn stateCode: Int?, in organisation: Organisation) -> Placement {
+        Placement(organisationPath: organisation.path, stateCodes: Set([stateCode, organisation.stateCode].compactMap { $0 }))
     }
 
-    /// A user the principal may see (themselves, or within the reach of `permission`), else 404.
-    static func visible(_ id: UUID, to principal: Principal, for permission: Permission = .viewUsers,
-                        on database: any Database) async throws -> (User, Organisation) {
+    static func placement(of user: User, in organisation: Organisation) -> Placement {
+        placement(postedIn: user.stateCode, in: organisation)
+    }
+
+    /// A user the principal may see (themselves, or within the reach of their grants), else 404.
+    static func visible(_ id: UUID, to principal: Principal, on database: any Database) async throws -> (User, Organisation) {
         guard let user = try await User.find(id, on: database), let organisation = try await Organisation.find(user.$organisation.id, on: database),
-              user.id == principal.userID || principal.access.allows(permission, on: placement(of: user, in: organisation))
+              user.id == principal.userID || principal.access.allows(.viewUsers, on: placement(of: user, in: organisation))
         else { throw Problem.notFound("user") }
         return (user, organisation)
     }
@@ -119,8 +123,7 @@ enum Users {
         let grants = (input.roles ?? []).filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: stateCode) }
         if !errors.isEmpty { throw Problem.invalid(errors) }
 
-        let placement = Placement(organisationPath: organisation.path, stateCodes: Set([stateCode, organisation.stateCode].compactMap { $0 }))
-        guard principal.access.allows(.manageUsers, on: placement) else {
+        guard principal.access.allows(.manageUsers, on: placement(postedIn: stateCode, in: organisation)) else {
             throw principal.access.allows(.viewOrganisations, on: organisation.placement) || principal.organisationPath.hasPrefix(organisation.path)
                 ? Problem.forbidden : Problem.notFound("organisation")
         }

@@ -197,11 +197,10 @@ actor OnboardingQueue {
 extension Application {
     private struct OnboardingQueueKey: StorageKey { typealias Value = OnboardingQueue }
 
+    /// Made once by `configure`, so that shutdown stops every upload this process runs.
     var onboardingQueue: OnboardingQueue {
-        if let queue = storage[OnboardingQueueKey.self] { return queue }
-        let queue = OnboardingQueue()
-        storage[OnboardingQueueKey.self] = queue
-        return queue
+        get { storage[OnboardingQueueKey.self]! }
+        set { storage[OnboardingQueueKey.self] = newValue }
     }
 }
 
