@@ -22,15 +22,33 @@ struct Browser {
         return try await send(.POST, path, form: fields)
     }
 
+    /// A form with a file, as a browser sends it (multipart), with the session's CSRF token.
+    mutating func post(_ path: String, multipart fields: [String: String], file: (field: String, name: String, bytes: [UInt8])?) async throws -> Reply {
+        let boundary = "----browser"
+        var body: [UInt8] = []
+        for (name, value) in fields.merging(["csrf": csrf ?? ""], uniquingKeysWith: { first, _ in first }) {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        if let file {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+            body += file.bytes + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        return try await send(.POST, path, body: ByteBuffer(bytes: body), type: .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]))
+    }
+
     private mutating func send(_ method: HTTPMethod, _ path: String, form: [String: String]?) async throws -> Reply {
+        let body = form.map { form in
+            ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&"))
+        }
+        return try await send(method, path, body: body, type: form == nil ? nil : .urlEncodedForm)
+    }
+
+    private mutating func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, type: HTTPMediaType?) async throws -> Reply {
         var headers = HTTPHeaders()
         headers.add(name: .accept, value: "text/html")
         if !cookies.isEmpty { headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
-        var body: ByteBuffer?
-        if let form {
-            headers.contentType = .urlEncodedForm
-            body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&"))
-        }
+        if let type { headers.contentType = type }
         var reply: Reply?
         try await app.testing().test(method, path, headers: headers, body: body) { response in
             reply = Reply(status: response.status, headers: response.headers, body: response.body.string)
@@ -120,17 +138,10 @@ struct Browser {
             var browser = Browser(app)
             try await browser.signIn("mdo.mha")
             _ = try await browser.get("/admin/users?org=\(world.mha)")
-            let boundary = "----page"
             let csv = "name,email\nGood,good@test.example.org\nBad,not-an-email\n"
-            let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n\(browser.csrf!)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"staff.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
-            var headers = HTTPHeaders()
-            headers.add(name: .cookie, value: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
-            headers.contentType = .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
-            var location: String?
-            try await app.testing().test(.POST, "/admin/uploads?org=\(world.mha)", headers: headers, body: ByteBuffer(string: body)) { response in
-                #expect(response.status == .seeOther)
-                location = response.headers.first(name: .location)
-            }
+            let sent = try await browser.post("/admin/uploads?org=\(world.mha)", multipart: [:], file: ("file", "staff.csv", Array(csv.utf8)))
+            #expect(sent.status == .seeOther)
+            let location = sent.headers.first(name: .location)
             let path = try #require(location)
             var page = try await browser.get(path)
             for _ in 0..<100 where page.body.contains("http-equiv=\"refresh\"") {
@@ -261,6 +272,123 @@ struct Browser {
             #expect(published.body.contains("is now published") && published.body.contains("Nothing is waiting."))
             #expect(try await app.send(.GET, "/api/v1/courses/\(id)").json["state"] as? String == "published")
             #expect(try await publisher.post("/review/\(id)/delete", form: [:]).status == .notFound)
+        }
+    }
+}
+
+@Suite struct CourseEditorPageTests {
+    /// The draft as the API shows it to its creator.
+    func draft(_ app: Application, _ id: String) async throws -> [String: Any] {
+        try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("creator.mha")).json
+    }
+
+    func items(_ course: [String: Any]) -> [[String: Any]] {
+        (course["modules"] as? [[String: Any]] ?? []).flatMap { $0["items"] as? [[String: Any]] ?? [] }
+    }
+
+    @Test func aCreatorBuildsACourseOnThePagesAndSendsItForReview() async throws {
+        try await withApp { app, world in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("editor-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            app.contentStore = DirectoryContentStore(root: root)
+            var creator = Browser(app)
+            try await creator.signIn("creator.mha")
+            let list = try await creator.get("/author")
+            #expect(list.status == .ok && list.body.contains("value=\"\(world.mha.uuidString)\""), "the creator's organisation is offered as provider")
+
+            let created = try await creator.post("/author/courses", form: ["providerId": world.mha.uuidString, "title": "Pension <rules>", "language": "hi", "durationMinutes": "90"])
+            #expect(created.status == .seeOther)
+            let path = try #require(created.headers.first(name: .location)?.split(separator: "?").first.map(String.init))
+            let id = String(path.split(separator: "/").last!)
+            var page = try await creator.get(path)
+            #expect(page.body.contains("Pension &lt;rules&gt;") && page.body.contains("a course needs at least one module"), "the page says what stands before review")
+            #expect(!page.body.contains("\(path)/submit"))
+
+            // Competencies come from the framework; a level outside 1–5 is refused and changes nothing.
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let tooHigh = try await creator.post("\(path)/add-competency", form: ["competencyId": competency, "level": "6"])
+            #expect(tooHigh.status == .unprocessableEntity && tooHigh.body.contains("role=\"alert\""))
+            #expect((try await draft(app, id)["competencies"] as? [Any])?.isEmpty == true)
+            #expect(try await creator.post("\(path)/add-competency", form: ["competencyId": UUID().uuidString, "level": "2"]).status == .unprocessableEntity)
+            #expect(try await creator.post("\(path)/add-competency", form: ["competencyId": competency, "level": "3"]).status == .seeOther)
+            #expect((try await draft(app, id)["competencies"] as? [[String: Any]])?.first?["level"] as? Int == 3)
+
+            #expect(try await creator.post("\(path)/add-module", form: ["title": "Basics"]).status == .seeOther)
+            let module = try #require((try await draft(app, id)["modules"] as? [[String: Any]])?.first?["id"] as? String)
+            // A file is checked by its bytes: a ZIP sent as a document is refused, a PDF is stored and referenced.
+            let zip = try [UInt8](Data(contentsOf: ContentFileTests.fixtures.appendingPathComponent("scorm/aicc/aicc.zip")))
+            let fake = try await creator.post("\(path)/add-item", multipart: ["moduleId": module, "title": "Rules", "kind": "document", "durationMinutes": "20", "required": "1"],
+                                              file: ("file", "rules.pdf", zip))
+            #expect(fake.status == .unprocessableEntity && fake.body.contains("its bytes are a ZIP archive"))
+            #expect(items(try await draft(app, id)).isEmpty)
+            let pdf = Array("%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj\n".utf8)
+            #expect(try await creator.post("\(path)/add-item", multipart: ["moduleId": module, "title": "Rules", "kind": "document", "durationMinutes": "20", "required": "1"],
+                                           file: ("file", "rules.pdf", pdf)).status == .seeOther)
+            let noAddress = try await creator.post("\(path)/add-item", multipart: ["moduleId": module, "title": "Portal", "kind": "link", "durationMinutes": "5"], file: nil)
+            #expect(noAddress.status == .unprocessableEntity && noAddress.body.contains("modules[0].items[1].url"))
+            #expect(try await creator.post("\(path)/add-item", multipart: ["moduleId": module, "title": "Portal", "kind": "link", "durationMinutes": "5", "url": "https://pensionersportal.gov.in"],
+                                           file: nil).status == .seeOther)
+            var saved = items(try await draft(app, id))
+            #expect(saved.map { $0["title"] as? String } == ["Rules", "Portal"])
+            #expect((saved[0]["url"] as? String)?.hasPrefix("content:") == true && saved[0]["required"] as? Bool == true && saved[1]["required"] as? Bool == false)
+
+            // Reorder and edit items; the ids stay, so progress on them would too.
+            let portal = saved[1]["id"] as! String
+            #expect(try await creator.post("\(path)/move-item", form: ["itemId": portal]).status == .seeOther)
+            #expect(try await creator.post("\(path)/save-item", form: ["itemId": portal, "title": "Pensioners' portal", "kind": "link", "durationMinutes": "8",
+                                                                      "required": "1", "url": "https://pensionersportal.gov.in"]).status == .seeOther)
+            saved = items(try await draft(app, id))
+            #expect(saved.map { $0["title"] as? String } == ["Pensioners' portal", "Rules"] && saved[0]["id"] as? String == portal && saved[0]["durationMinutes"] as? Int == 8)
+            #expect(try await creator.post("\(path)/remove-item", form: ["itemId": UUID().uuidString]).status == .conflict, "an item that is gone is named, not guessed")
+
+            let details = try await creator.post("\(path)/details", form: ["title": "Pension rules", "summary": "CCS (Pension) Rules", "description": "", "keywords": "pension, पेंशन",
+                                                                           "language": "hi", "durationMinutes": "ninety"])
+            #expect(details.status == .unprocessableEntity && details.body.contains("durationMinutes"))
+            #expect(try await draft(app, id)["title"] as? String == "Pension <rules>")
+
+            page = try await creator.get(path)
+            #expect(page.body.contains("\(path)/submit"))
+            #expect(try await creator.post("\(path)/submit", form: [:]).status == .seeOther)
+            #expect(try await draft(app, id)["state"] as? String == "in_review")
+            page = try await creator.get(path)
+            #expect(page.body.contains("only after a reviewer sends it back") && !page.body.contains("\(path)/add-module"))
+            #expect(try await creator.post("\(path)/add-module", form: ["title": "More"]).status == .conflict)
+            #expect((try await draft(app, id)["modules"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test func othersMayLookOrNotSeeItAtAll() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let id = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: courseBody(world, competency: competency)).json["id"] as! String
+            var reviewer = Browser(app)
+            try await reviewer.signIn("reviewer.mha")
+            let look = try await reviewer.get("/author/courses/\(id)")
+            #expect(look.status == .ok && look.body.contains("only a content creator") && !look.body.contains("/add-module"))
+            #expect(try await reviewer.post("/author/courses/\(id)/add-module", form: ["title": "Mine"]).status == .forbidden)
+            #expect(try await reviewer.get("/author").body.contains("Start a new course") == false, "no provider to draft for")
+
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get("/author/courses/\(id)").status == .notFound)
+            #expect(try await learner.post("/author/courses/\(id)/add-module", form: ["title": "Mine"]).status == .notFound)
+            #expect((try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("creator.mha")).json["modules"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test func editingAPublishedCourseMakesANewDraftWhileLearnersKeepThePublishedOne() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let id = try await CatalogueSearchTests().publish(app, world, title: "Leave rules", competency: competency)
+            var creator = Browser(app)
+            try await creator.signIn("creator.mha")
+            let page = try await creator.get("/author/courses/\(id)")
+            #expect(page.body.contains("Saving a change starts a new draft version"))
+            #expect(try await creator.post("/author/courses/\(id)/add-module", form: ["title": "Leave travel concession"]).status == .seeOther)
+            let mine = try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("creator.mha")).json
+            #expect(mine["version"] as? Int == 2 && mine["state"] as? String == "draft" && (mine["modules"] as? [Any])?.count == 2)
+            let learners = try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("learner.health")).json
+            #expect(learners["version"] as? Int == 1 && (learners["modules"] as? [Any])?.count == 1)
         }
     }
 }

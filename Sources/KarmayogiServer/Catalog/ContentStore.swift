@@ -107,12 +107,22 @@ struct ContentFileController: RouteCollection {
         }
         _ = try await request.body.collect(max: limit + 64 * 1024).get()
         let form = try request.content.decode(Form.self)
+        let stored = try await ContentFiles.accept(form.file, as: form.kind, for: course, by: principal, request: request)
+        return try await stored.encodeResponse(status: .created, for: request)
+    }
+}
+
+/// The one way a file enters the content store, from the API and from the course editor alike.
+enum ContentFiles {
+    /// Checks `file` against the kind of item it is for (size, and its bytes' real type) and stores it.
+    static func accept(_ file: File?, as kindName: String?, for course: Course, by principal: Principal, request: Request) async throws -> ContentFileDTO {
+        let limit = request.application.settings.contentMaxBytes
         var errors: [FieldError] = []
-        let kind = form.kind.flatMap(ContentKind.init(rawValue:))
+        let kind = kindName.flatMap(ContentKind.init(rawValue:))
         if kind == nil || kind!.acceptedFiles.isEmpty {
             errors.append(.init("kind", "must be one of video, document, scorm, xapi (the kinds that take a file)"))
         }
-        guard let file = form.file, file.data.readableBytes > 0 else { throw Problem.invalid(errors + [.init("file", "is missing or empty")]) }
+        guard let file, file.data.readableBytes > 0 else { throw Problem.invalid(errors + [.init("file", "is missing or empty")]) }
         if file.data.readableBytes > limit { throw Problem(.payloadTooLarge, "A course file may be at most \(limit / 1_048_576) MiB.") }
         let bytes = Array(file.data.readableBytesView)
         let detected = FileSignature.detect(bytes)
@@ -130,7 +140,6 @@ struct ContentFileController: RouteCollection {
         record.size = bytes.count
         record.fileName = String(file.filename.prefix(200))
         if try await ContentFile.find(hash, on: request.db) == nil { try await record.create(on: request.db) }
-        return try await ContentFileDTO(reference: "content:\(hash)", mediaType: record.mediaType, size: bytes.count, fileName: record.fileName)
-            .encodeResponse(status: .created, for: request)
+        return ContentFileDTO(reference: "content:\(hash)", mediaType: record.mediaType, size: bytes.count, fileName: record.fileName)
     }
 }

@@ -74,6 +74,14 @@ struct CourseInput: StrictInput {
     }
 }
 
+extension CourseInput {
+    /// The input that saves `content` as it is (the course editor's pages change content, then save it this way).
+    init(_ content: CourseContent) {
+        self.init(title: content.title, summary: content.summary, description: content.description, keywords: content.keywords,
+                  language: content.language, durationMinutes: content.durationMinutes, competencies: content.competencies, modules: content.modules)
+    }
+}
+
 /// A page of the catalogue: the courses, how many match in all, and the counts behind each filter.
 struct CataloguePage: Content {
     var items: [CourseDTO]

@@ -11,7 +11,10 @@ enum Layout {
             navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
             navigation.append("<a href=\"/designations\">\(t("nav.designations"))</a>")
-            if !principal.access.reach(of: .authorCourses).isEmpty { navigation.append("<a href=\"/review\">\(t("nav.review"))</a>") }
+            if !principal.access.reach(of: .authorCourses).isEmpty {
+                navigation.append("<a href=\"/author\">\(t("nav.author"))</a>")
+                navigation.append("<a href=\"/review\">\(t("nav.review"))</a>")
+            }
             if !principal.access.reach(of: .viewUsers).isEmpty { navigation.append("<a href=\"/admin/users\">\(t("nav.users"))</a>") }
             navigation.append("<form method=\"post\" action=\"/logout\" class=\"inline\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")
         } else {
@@ -50,8 +53,8 @@ enum Layout {
     header a,header button.link{color:#fff;margin-left:1rem}.brand{font-weight:700;margin:0;text-decoration:none}
     main{max-width:60rem;margin:1rem auto;padding:0 1rem}footer{color:#667;padding:1rem;text-align:center;font-size:.85rem}
     form.inline{display:inline}button.link{background:none;border:0;padding:0;font:inherit;text-decoration:underline;cursor:pointer}
-    label{display:block;margin:.5rem 0 .2rem;font-weight:600}input,select{font:inherit;padding:.4rem;max-width:100%;box-sizing:border-box}
-    input[type=text],input[type=email],input[type=password],input[type=search],input[type=tel]{width:22rem}
+    label{display:block;margin:.5rem 0 .2rem;font-weight:600}input,select,textarea{font:inherit;padding:.4rem;max-width:100%;box-sizing:border-box}
+    input[type=text],input[type=email],input[type=password],input[type=search],input[type=tel],textarea{width:22rem}textarea{width:100%}
     button,.button{background:#0b3d91;color:#fff;border:0;padding:.5rem 1rem;border-radius:4px;font:inherit;cursor:pointer;text-decoration:none}
     table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #dde}
     .card{background:#fff;border:1px solid #dde;border-radius:6px;padding:1rem;margin:1rem 0}.error{color:#a40000}.ok{color:#0a6b2d}

@@ -11,5 +11,6 @@ struct WebController: RouteCollection {
         try pages.register(collection: CompetencyPages())
         try pages.register(collection: CataloguePages())
         try pages.register(collection: ReviewPages())
+        try pages.register(collection: CourseEditorPages())
     }
 }

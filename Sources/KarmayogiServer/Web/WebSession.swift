@@ -14,7 +14,9 @@ struct WebSession: AsyncMiddleware {
         }
         if request.method == .POST {
             if request.body.data == nil {
-                let limit = request.url.path.hasPrefix("/admin/uploads") ? request.application.settings.bulkUploadMaxBytes
+                let path = request.url.path
+                let limit = path.hasPrefix("/admin/uploads") ? request.application.settings.bulkUploadMaxBytes
+                    : CourseEditorPages.takesFiles(path) ? request.application.settings.contentMaxBytes + 64 * 1024
                     : request.application.routes.defaultMaxBodySize.value
                 _ = try await request.body.collect(max: limit).get()
             }
