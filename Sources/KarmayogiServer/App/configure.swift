@@ -45,6 +45,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateCourses())
     app.migrations.add(CreateRatings())
     app.migrations.add(CreateContentFiles())
+    app.migrations.add(IndexCourseChanges())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

@@ -5,12 +5,31 @@ import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
+/// A course as a catalogue listing shows it: all but the module tree. The index holds one per published
+/// course, so a page of results is answered from memory; only ratings, which change without the course, are read.
+struct CourseCard: Content {
+    var id: UUID
+    var providerId: UUID
+    var version: Int
+    var title: String
+    var summary: String
+    var keywords: [String]
+    var language: String
+    var durationMinutes: Int
+    var competencies: [RoleRequirement]
+    var kinds: [ContentKind]
+    var itemCount: Int
+    var publishedAt: Date
+    var rating: RatingSummaryDTO?
+}
+
 /// The published catalogue as a search index held in memory. Before each search it compares a cheap
 /// signature of the courses table (count, latest change) with the one it was built from; when another
 /// request, or another server on the same database, has changed courses since, it loads just those.
 final class CatalogueSearch: Sendable {
     private struct State {
         var index = CatalogueIndex()
+        var cards: [UUID: CourseCard] = [:]
         var signature: Signature?
     }
 
@@ -21,20 +40,23 @@ final class CatalogueSearch: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func search(_ query: CatalogueQuery, on database: any Database) async throws -> CatalogueResult {
+    /// The matching courses' cards, in order, with the total and the facet counts.
+    func search(_ query: CatalogueQuery, on database: any Database) async throws -> (result: CatalogueResult, cards: [CourseCard]) {
         let signature = try await Self.signature(on: database)
-        let (held, known) = state.withLockedValue { ($0.signature, $0.index) }
-        if held != signature {
-            var index = known
+        let known = state.withLockedValue { $0 }
+        if known.signature != signature {
+            var fresh = known
             // Courses are never deleted, so a known signature means: apply what changed since its latest change.
-            let since = held.flatMap { $0.count <= signature.count ? $0.latest : nil }
-            try await Self.load(into: &index, changedSince: since, on: database)
-            index.prepare()
-            state.withLockedValue { $0 = State(index: index, signature: signature) }
+            let since = known.signature.flatMap { $0.count <= signature.count ? $0.latest : nil }
+            try await Self.load(into: &fresh, changedSince: since, on: database)
+            fresh.index.prepare()
+            fresh.signature = signature
+            state.withLockedValue { $0 = fresh }
         }
         // Searched outside the lock: the index is copy-on-write, so taking it is a reference, and searches run in parallel.
-        let index = state.withLockedValue { $0.index }
-        return index.search(query)
+        let (index, cards) = state.withLockedValue { ($0.index, $0.cards) }
+        let result = index.search(query)
+        return (result, result.ids.compactMap { cards[$0] })
     }
 
     private static func signature(on database: any Database) async throws -> Signature {
@@ -45,12 +67,15 @@ final class CatalogueSearch: Sendable {
     }
 
     /// All published courses, or only those changed at or after `since`: those published are (re)entered, the others leave.
-    private static func load(into index: inout CatalogueIndex, changedSince since: Date?, on database: any Database) async throws {
+    private static func load(into state: inout State, changedSince since: Date?, on database: any Database) async throws {
         if let since {
             let changed = try await Course.query(on: database).filter(\.$updatedAt >= since).field(\.$id).field(\.$status).all()
-            for course in changed where course.status != .published { index.remove(course.id!) }
+            for course in changed where course.status != .published {
+                state.index.remove(course.id!)
+                state.cards[course.id!] = nil
+            }
         } else {
-            index = CatalogueIndex()
+            state = State()
         }
         let query = CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
             .filter(\.$state == .published).filter(Course.self, \.$status == .published)
@@ -61,12 +86,18 @@ final class CatalogueSearch: Sendable {
         for version in versions {
             let course = try version.joined(Course.self)
             let content = version.content
-            index.upsert(CatalogueEntry(
+            let items = content.modules.flatMap(\.items)
+            state.cards[course.id!] = CourseCard(
+                id: course.id!, providerId: course.$provider.id, version: version.version, title: content.title, summary: content.summary,
+                keywords: content.keywords, language: content.language, durationMinutes: content.durationMinutes, competencies: content.competencies,
+                kinds: ContentKind.allCases.filter { kind in items.contains { $0.kind == kind } }, itemCount: items.count,
+                publishedAt: version.publishedAt ?? version.updatedAt ?? Date())
+            state.index.upsert(CatalogueEntry(
                 id: course.id!, title: content.title, summary: content.summary, description: content.description, keywords: content.keywords,
                 language: content.language, providerId: course.$provider.id,
                 competencies: Dictionary(content.competencies.compactMap { requirement in areas[requirement.competencyId].map { (requirement.competencyId, $0) } },
                                          uniquingKeysWith: { first, _ in first }),
-                kinds: Set(content.modules.flatMap { $0.items.map(\.kind) }), durationMinutes: content.durationMinutes,
+                kinds: Set(items.map(\.kind)), durationMinutes: content.durationMinutes,
                 rating: ratings[course.id!]?.average ?? 0,
                 publishedAt: version.publishedAt ?? version.updatedAt ?? Date()))
         }

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 /// A course of a provider. Its content lives in versions: one may be published (what learners see),
@@ -135,5 +136,16 @@ struct CreateCourses: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         for table in [CourseTransition.schema, CourseVersion.schema, Course.schema] { try await database.schema(table).delete() }
+    }
+}
+
+/// The catalogue index asks, before each search, for the latest change to any course: an index answers that without a scan.
+struct IndexCourseChanges: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.index("courses_updated", on: Course.schema, columns: ["updated_at"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "courses_updated").run()
     }
 }

@@ -84,7 +84,7 @@ extension CourseInput {
 
 /// A page of the catalogue: the courses, how many match in all, and the counts behind each filter.
 struct CataloguePage: Content {
-    var items: [CourseDTO]
+    var items: [CourseCard]
     var nextCursor: NextCursor
     var total: Int
     var facets: [String: [String: Int]]
@@ -275,28 +275,14 @@ enum Courses {
         return translations.sorted { $0.language < $1.language }
     }
 
-    /// The published catalogue, searched and filtered through the in-memory index.
+    /// The published catalogue, searched and filtered through the in-memory index, which also holds the page's cards.
     static func search(_ query: CatalogueQuery, app: Application, on database: any Database) async throws -> CataloguePage {
-        let result = try await app.catalogueSearch.search(query, on: database)
-        var items: [CourseDTO] = []
-        if !result.ids.isEmpty {
-            // By course id (its own index), keeping the version each course says is published.
-            let versions = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
-                .filter(\.$course.$id ~~ result.ids).all()
-                .filter { (try? $0.joined(Course.self).publishedVersion) == $0.version }
-            let byCourse = Dictionary(versions.map { ($0.$course.id, $0) }, uniquingKeysWith: { first, _ in first })
-            let ratings = try await Ratings.summaries(of: result.ids, on: database)
-            items = try result.ids.compactMap { id in
-                try byCourse[id].map { version in
-                    var dto = CourseDTO(try version.joined(Course.self), version)
-                    dto.rating = ratings[id] ?? .unrated
-                    return dto
-                }
-            }
-        }
+        var (result, cards) = try await app.catalogueSearch.search(query, on: database)
+        let ratings = try await Ratings.summaries(of: cards.map(\.id), on: database)
+        for index in cards.indices { cards[index].rating = ratings[cards[index].id] ?? .unrated }
         let end = query.offset + result.ids.count
         let next = end < result.total ? Cursor(key: String(end), id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).encoded : nil
-        return CataloguePage(items: items, nextCursor: NextCursor(next), total: result.total, facets: result.facets)
+        return CataloguePage(items: cards, nextCursor: NextCursor(next), total: result.total, facets: result.facets)
     }
 
     static func history(_ id: UUID, for principal: Principal, on database: any Database) async throws -> [CourseTransitionDTO] {
