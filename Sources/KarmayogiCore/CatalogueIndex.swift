@@ -95,15 +95,55 @@ public struct CatalogueIndex: Sendable {
         init(_ entry: CatalogueEntry) { self.entry = entry }
     }
 
+    /// What filters, facets and ordering read, per slot, as plain values: a search over thousands of
+    /// matches then neither retains nor hashes anything. Strings and ids are interned to small numbers.
+    private struct Facts {
+        var live = true
+        var language: Int32
+        var provider: Int32
+        var areas: UInt8
+        var kinds: UInt16
+        var competencies: Range<Int32>
+        var minutes: Int
+        var duration: UInt8
+        var enrolments: Double
+        var rating: Double
+        var published: Double
+        /// The entry's place among all titles, so ties are broken without comparing strings (set by `prepare`).
+        var titleRank = 0
+    }
+
+    /// Values seen in some entry, each numbered once.
+    private struct Interned<Value: Hashable & Sendable>: Sendable {
+        var values: [Value] = []
+        var numbers: [Value: Int32] = [:]
+
+        mutating func number(_ value: Value) -> Int32 {
+            if let number = numbers[value] { return number }
+            values.append(value)
+            numbers[value] = Int32(values.count - 1)
+            return Int32(values.count - 1)
+        }
+    }
+
     private var entries: [Stored?] = []
+    private var facts: [Facts] = []
+    private var competencyPool: [Int32] = []
+    private var languages = Interned<String>()
+    private var providers = Interned<UUID>()
+    private var competencies = Interned<UUID>()
     private var slots: [UUID: Int] = [:]
     private var postings: [String: [Int: Double]] = [:]
     private var lengths: [Double] = []
     private var totalLength = 0.0
     private var vocabulary: [String] = []
     private var vocabularyIsSorted = true
+    private var titlesAreRanked = true
 
     static let fieldWeights = (title: 3.0, keywords: 2.0, summary: 1.5, description: 1.0)
+    private static let areas = CompetencyArea.allCases
+    private static let kinds = ContentKind.allCases
+    private static let durationBuckets = ["under-30", "30-120", "120-600", "600-plus"]
 
     public init() {}
 
@@ -114,6 +154,16 @@ public struct CatalogueIndex: Sendable {
         let slot = entries.count
         entries.append(Stored(entry))
         slots[entry.id] = slot
+        titlesAreRanked = false
+        let poolStart = Int32(competencyPool.count)
+        for competency in entry.competencies.keys { competencyPool.append(competencies.number(competency)) }
+        facts.append(Facts(
+            language: languages.number(entry.language), provider: providers.number(entry.providerId),
+            areas: entry.competencies.values.reduce(0) { $0 | 1 << UInt8(Self.areas.firstIndex(of: $1)!) },
+            kinds: entry.kinds.reduce(0) { $0 | 1 << UInt16(Self.kinds.firstIndex(of: $1)!) },
+            competencies: poolStart..<Int32(competencyPool.count), minutes: entry.durationMinutes,
+            duration: UInt8(Self.durationBuckets.firstIndex(of: Self.durationBucket(entry.durationMinutes))!),
+            enrolments: Double(entry.enrolments), rating: entry.rating, published: entry.publishedAt.timeIntervalSince1970))
         var weighted: [String: Double] = [:]
         let weights = Self.fieldWeights
         for (text, weight) in [(entry.title, weights.title), (entry.keywords.joined(separator: " "), weights.keywords),
@@ -137,19 +187,23 @@ public struct CatalogueIndex: Sendable {
             postings[word]?[slot] = nil
         }
         entries[slot] = nil
+        facts[slot].live = false
         totalLength -= lengths[slot]
     }
 
-    /// Sorts the vocabulary for prefix lookups; call after a batch of changes (search calls it when needed).
+    /// Sorts the vocabulary for prefix lookups and ranks the titles; call after a batch of changes.
     public mutating func prepare() {
         if !vocabularyIsSorted {
             vocabulary = Array(Set(vocabulary)).sorted()
             vocabularyIsSorted = true
         }
+        let byTitle = entries.indices.filter { entries[$0] != nil }.sorted { entries[$0]!.entry.title < entries[$1]!.entry.title }
+        for (rank, slot) in byTitle.enumerated() { facts[slot].titleRank = rank }
+        titlesAreRanked = true
     }
 
     public func search(_ query: CatalogueQuery) -> CatalogueResult {
-        precondition(vocabularyIsSorted, "call prepare() after changing the index")
+        precondition(vocabularyIsSorted && titlesAreRanked, "call prepare() after changing the index")
         let words = SearchText.words(query.text)
         // score[slot] < 0: not a match. Flat arrays: a search touches each posting once.
         var score = [Double](repeating: words.isEmpty ? 0 : -1, count: entries.count)
@@ -182,27 +236,54 @@ public struct CatalogueIndex: Sendable {
             }
         }
 
-        var counts = FacetCounts()
+        // The filters in interned numbers; a value no entry has matches nothing.
+        let language = query.language.map { languages.numbers[$0] ?? -1 }
+        let provider = query.providerId.map { providers.numbers[$0] ?? -1 }
+        let competency = query.competencyId.map { competencies.numbers[$0] ?? -1 }
+        let area = query.area.map { UInt8(1) << UInt8(Self.areas.firstIndex(of: $0)!) }
+        let kind = query.kind.map { UInt16(1) << UInt16(Self.kinds.firstIndex(of: $0)!) }
+        var languageCounts = [Int](repeating: 0, count: languages.values.count)
+        var providerCounts = [Int](repeating: 0, count: providers.values.count)
+        var competencyCounts = [Int](repeating: 0, count: competencies.values.count)
+        var areaCounts = [Int](repeating: 0, count: Self.areas.count)
+        var kindCounts = [Int](repeating: 0, count: Self.kinds.count)
+        var durationCounts = [Int](repeating: 0, count: Self.durationBuckets.count)
+
         /// What ordering needs, read once per match; a title is read only when everything else ties.
         struct Key { var primary: Double; var secondary: Double; var slot: Int }
         var keys: [Key] = []
-        for slot in score.indices where score[slot] >= 0 {
-            guard let stored = entries[slot], passes(stored.entry, query) else { continue }
-            counts.add(stored.entry)
-            let entry = stored.entry
-            switch query.sort {
-            case .relevance: keys.append(Key(primary: score[slot], secondary: Double(entry.enrolments), slot: slot))
-            case .popularity: keys.append(Key(primary: Double(entry.enrolments), secondary: score[slot], slot: slot))
-            case .rating: keys.append(Key(primary: entry.rating, secondary: Double(entry.enrolments), slot: slot))
-            case .newest: keys.append(Key(primary: entry.publishedAt.timeIntervalSince1970, secondary: 0, slot: slot))
+        facts.withUnsafeBufferPointer { facts in
+            competencyPool.withUnsafeBufferPointer { pool in
+                for slot in score.indices where score[slot] >= 0 {
+                    let fact = facts[slot]
+                    guard fact.live else { continue }
+                    if let language, fact.language != language { continue }
+                    if let provider, fact.provider != provider { continue }
+                    if let area, fact.areas & area == 0 { continue }
+                    if let kind, fact.kinds & kind == 0 { continue }
+                    if let minimum = query.minDuration, fact.minutes < minimum { continue }
+                    if let maximum = query.maxDuration, fact.minutes > maximum { continue }
+                    if let competency, !pool[Int(fact.competencies.lowerBound)..<Int(fact.competencies.upperBound)].contains(competency) { continue }
+                    languageCounts[Int(fact.language)] += 1
+                    providerCounts[Int(fact.provider)] += 1
+                    for number in pool[Int(fact.competencies.lowerBound)..<Int(fact.competencies.upperBound)] { competencyCounts[Int(number)] += 1 }
+                    for bit in 0..<Self.areas.count where fact.areas & (1 << UInt8(bit)) != 0 { areaCounts[bit] += 1 }
+                    for bit in 0..<Self.kinds.count where fact.kinds & (1 << UInt16(bit)) != 0 { kindCounts[bit] += 1 }
+                    durationCounts[Int(fact.duration)] += 1
+                    switch query.sort {
+                    case .relevance: keys.append(Key(primary: score[slot], secondary: fact.enrolments, slot: slot))
+                    case .popularity: keys.append(Key(primary: fact.enrolments, secondary: score[slot], slot: slot))
+                    case .rating: keys.append(Key(primary: fact.rating, secondary: fact.enrolments, slot: slot))
+                    case .newest: keys.append(Key(primary: fact.published, secondary: 0, slot: slot))
+                    }
+                }
             }
         }
-        // A total order (title, then slot, break ties), so that paging never repeats or skips a course.
+        // A total order (the title's rank breaks ties, and ranks are distinct), so that paging never repeats or skips a course.
         func before(_ a: Key, _ b: Key) -> Bool {
             if a.primary != b.primary { return a.primary > b.primary }
             if a.secondary != b.secondary { return a.secondary > b.secondary }
-            let titleA = entries[a.slot]!.entry.title, titleB = entries[b.slot]!.entry.title
-            return titleA != titleB ? titleA < titleB : a.slot < b.slot
+            return facts[a.slot].titleRank < facts[b.slot].titleRank
         }
         // Only the courses up to the end of the asked page need ordering.
         let needed = min(query.offset + query.limit, keys.count)
@@ -218,43 +299,19 @@ public struct CatalogueIndex: Sendable {
             top.insert(key, at: low)
             if top.count > needed { top.removeLast() }
         }
-        return CatalogueResult(ids: top.dropFirst(query.offset).map { entries[$0.slot]!.entry.id }, total: keys.count, facets: counts.facets)
-    }
-
-    /// Facet counting with typed keys; strings are made once per value, not once per match.
-    private struct FacetCounts {
-        var languages: [String: Int] = [:]
-        var providers: [UUID: Int] = [:]
-        var areas: [CompetencyArea: Int] = [:]
-        var competencies: [UUID: Int] = [:]
-        var kinds: [ContentKind: Int] = [:]
-        var durations: [String: Int] = [:]
-
-        mutating func add(_ entry: CatalogueEntry) {
-            languages[entry.language, default: 0] += 1
-            providers[entry.providerId, default: 0] += 1
-            var seenAreas: Set<CompetencyArea> = []
-            for (competency, area) in entry.competencies {
-                competencies[competency, default: 0] += 1
-                if seenAreas.insert(area).inserted { areas[area, default: 0] += 1 }
-            }
-            for kind in entry.kinds { kinds[kind, default: 0] += 1 }
-            durations[CatalogueIndex.durationBucket(entry.durationMinutes), default: 0] += 1
+        var facets: [String: [String: Int]] = [:]
+        func put<Value>(_ name: String, _ counts: [Int], _ values: [Value], _ label: (Value) -> String) {
+            var named: [String: Int] = [:]
+            for (index, count) in counts.enumerated() where count > 0 { named[label(values[index])] = count }
+            if !named.isEmpty { facets[name] = named }
         }
-
-        var facets: [String: [String: Int]] {
-            var facets: [String: [String: Int]] = [:]
-            func put<Key>(_ name: String, _ counts: [Key: Int], _ label: (Key) -> String) {
-                if !counts.isEmpty { facets[name] = Dictionary(uniqueKeysWithValues: counts.map { (label($0.key), $0.value) }) }
-            }
-            put("language", languages) { $0 }
-            put("provider", providers) { $0.uuidString }
-            put("area", areas) { $0.rawValue }
-            put("competency", competencies) { $0.uuidString }
-            put("kind", kinds) { $0.rawValue }
-            put("duration", durations) { $0 }
-            return facets
-        }
+        put("language", languageCounts, languages.values) { $0 }
+        put("provider", providerCounts, providers.values) { $0.uuidString }
+        put("area", areaCounts, Self.areas) { $0.rawValue }
+        put("competency", competencyCounts, competencies.values) { $0.uuidString }
+        put("kind", kindCounts, Self.kinds) { $0.rawValue }
+        put("duration", durationCounts, Self.durationBuckets) { $0 }
+        return CatalogueResult(ids: top.dropFirst(query.offset).map { entries[$0.slot]!.entry.id }, total: keys.count, facets: facets)
     }
 
     public static func durationBucket(_ minutes: Int) -> String {
@@ -264,17 +321,6 @@ public struct CatalogueIndex: Sendable {
         case ..<600: "120-600"
         default: "600-plus"
         }
-    }
-
-    private func passes(_ entry: CatalogueEntry, _ query: CatalogueQuery) -> Bool {
-        if let language = query.language, entry.language != language { return false }
-        if let provider = query.providerId, entry.providerId != provider { return false }
-        if let area = query.area, !entry.competencies.values.contains(area) { return false }
-        if let competency = query.competencyId, entry.competencies[competency] == nil { return false }
-        if let kind = query.kind, !entry.kinds.contains(kind) { return false }
-        if let minimum = query.minDuration, entry.durationMinutes < minimum { return false }
-        if let maximum = query.maxDuration, entry.durationMinutes > maximum { return false }
-        return true
     }
 
     private func prefixed(_ word: String) -> [String] {

@@ -98,6 +98,17 @@ import Testing
         #expect(search(index, "yoga").isEmpty && index.count == 0)
     }
 
+    @Test func tiesAreBrokenByTitleAlsoAfterChanges() {
+        let courses = [entry("Charlie"), entry("Bravo"), entry("Delta"), entry("Able")]
+        var index = index(Array(courses.prefix(3)))
+        let title = Dictionary(uniqueKeysWithValues: courses.map { ($0.id, $0.title) })
+        #expect(search(index, "") { $0.sort = .rating }.map { title[$0]! } == ["Bravo", "Charlie", "Delta"], "equal ratings: by title")
+        index.upsert(courses[3])
+        index.prepare()
+        #expect(search(index, "") { $0.sort = .rating }.map { title[$0]! } == ["Able", "Bravo", "Charlie", "Delta"], "a new course takes its place")
+        #expect(search(index, "") { $0.sort = .rating; $0.offset = 2; $0.limit = 2 }.map { title[$0]! } == ["Charlie", "Delta"])
+    }
+
     /// Whatever the query, every result passes its filters, and paging never repeats or loses a course.
     @Test(arguments: 0..<25) func resultsAlwaysHonourTheFilters(seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))

@@ -23,8 +23,8 @@ struct CourseCard: Content {
     var rating: RatingSummaryDTO?
 }
 
-/// The published catalogue as a search index held in memory. Before each search it compares a cheap
-/// signature of the courses table (count, latest change) with the one it was built from; when another
+/// The published catalogue as a search index held in memory. Before each search it asks for the latest
+/// change to any course (one index lookup) and compares it with the one it was built from; when another
 /// request, or another server on the same database, has changed courses since, it loads just those.
 final class CatalogueSearch: Sendable {
     private struct State {
@@ -34,7 +34,6 @@ final class CatalogueSearch: Sendable {
     }
 
     struct Signature: Decodable, Equatable {
-        var count: Int
         var latest: Date?
     }
 
@@ -46,8 +45,9 @@ final class CatalogueSearch: Sendable {
         let known = state.withLockedValue { $0 }
         if known.signature != signature {
             var fresh = known
-            // Courses are never deleted, so a known signature means: apply what changed since its latest change.
-            let since = known.signature.flatMap { $0.count <= signature.count ? $0.latest : nil }
+            // Every change moves `updated_at` forward, so a known signature means: apply what changed since its latest change.
+            // (Going backwards means the database was replaced: load it all.)
+            let since = known.signature?.latest.flatMap { held in signature.latest.map { $0 >= held } == true ? held : nil }
             try await Self.load(into: &fresh, changedSince: since, on: database)
             fresh.index.prepare()
             fresh.signature = signature
@@ -61,9 +61,8 @@ final class CatalogueSearch: Sendable {
 
     private static func signature(on database: any Database) async throws -> Signature {
         try await (database as! any SQLDatabase).select()
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
             .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest")
-            .from(Course.schema).first(decoding: Signature.self) ?? Signature(count: 0, latest: nil)
+            .from(Course.schema).first(decoding: Signature.self) ?? Signature(latest: nil)
     }
 
     /// All published courses, or only those changed at or after `since`: those published are (re)entered, the others leave.
