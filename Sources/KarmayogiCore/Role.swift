@@ -14,9 +14,9 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
     public var permissions: Set<Permission> {
         switch self {
         case .nationalAdmin: Set(Permission.allCases)
-        case .stateAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies]
-        case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies]
-        case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies]
+        case .stateAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .enrolUsers]
+        case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies, .enrolUsers]
+        case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies, .enrolUsers]
         case .programmeCoordinator: [.viewUsers, .viewOrganisations]
         case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations, .authorCourses]
         case .learner: []
@@ -38,4 +38,6 @@ public enum Permission: String, CaseIterable, Sendable, Hashable {
     case manageFramework
     /// See a provider's courses in the works (drafting, reviewing or publishing them).
     case authorCourses
+    /// Enrol people within one's reach in courses.
+    case enrolUsers
 }

@@ -223,6 +223,11 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
             let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
             let id = try await CatalogueSearchTests().publish(app, world, title: "Rated course", competency: competency)
             let path = "/api/v1/courses/\(id)/ratings"
+            let notEnrolled = try await app.send(.POST, path, token: try await app.token("learner.mha"), json: ["stars": 5])
+            #expect(notEnrolled.status == .forbidden && notEnrolled.json["detail"] as? String == "Only a learner enrolled in the course may rate it; enrol first.")
+            for key in ["learner.mha", "learner.health"] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(id)/enrol", token: try await app.token(key)).status == .created)
+            }
             let first = try await app.send(.POST, path, token: try await app.token("learner.mha"), json: ["stars": 5, "text": "<b>Very</b> useful"])
             #expect(first.status == .created && first.json["text"] as? String == "<b>Very</b> useful")
             #expect(try await app.send(.POST, path, token: try await app.token("learner.health"), json: ["stars": 2]).status == .created)
@@ -246,6 +251,7 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
             let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
             let id = try await CatalogueSearchTests().publish(app, world, title: "Rated course", competency: competency)
             let token = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(id)/enrol", token: token)
             for body: [String: Any] in [["stars": 0], ["stars": 6], ["stars": 3, "text": String(repeating: "x", count: 2001)], ["stars": "five"]] {
                 #expect(try await app.send(.POST, "/api/v1/courses/\(id)/ratings", token: token, json: body).status == .unprocessableEntity)
             }

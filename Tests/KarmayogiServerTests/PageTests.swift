@@ -144,7 +144,7 @@ struct Browser {
             let location = sent.headers.first(name: .location)
             let path = try #require(location)
             var page = try await browser.get(path)
-            for _ in 0..<100 where page.body.contains("http-equiv=\"refresh\"") {
+            for _ in 0..<600 where page.body.contains("http-equiv=\"refresh\"") {
                 try await Task.sleep(for: .milliseconds(50))
                 page = try await browser.get(path)
             }
@@ -230,6 +230,7 @@ struct Browser {
             let competency = found["id"] as! String
             let competencyName = [found["theme"] as? String, found["subTheme"] as? String].compactMap { $0 }.joined(separator: " › ")
             let id = try await CatalogueSearchTests().publish(app, world, title: "<i>Drafting</i> letters", language: "hi", competency: competency, kind: "document")
+            _ = try await app.send(.POST, "/api/v1/courses/\(id)/enrol", token: try await app.token("learner.mha"))
             _ = try await app.send(.POST, "/api/v1/courses/\(id)/ratings", token: try await app.token("learner.mha"), json: ["stars": 4, "text": "Clear <script>x</script>"])
             var browser = Browser(app)
             let all = try await browser.get("/courses")

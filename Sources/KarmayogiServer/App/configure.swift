@@ -14,6 +14,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.signInAttempts = SignInAttempts()
     app.onboardingQueue = OnboardingQueue()
     app.catalogueSearch = CatalogueSearch()
+    app.publishedContents = PublishedContents()
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
     app.routes.defaultMaxBodySize = settings.maxBodySize
@@ -46,6 +47,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateRatings())
     app.migrations.add(CreateContentFiles())
     app.migrations.add(IndexCourseChanges())
+    app.migrations.add(CreateLearning())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

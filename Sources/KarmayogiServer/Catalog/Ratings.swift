@@ -88,6 +88,9 @@ enum Ratings {
         if !errors.isEmpty { throw Problem.invalid(errors) }
         let (course, _) = try await Courses.visible(courseID, to: principal, on: database)
         guard course.status == .published else { throw Problem(.conflict, "Only a published course can be rated.") }
+        guard try await Enrolments.isEnrolled(principal.userID, in: courseID, on: database) else {
+            throw Problem(.forbidden, "Only a learner enrolled in the course may rate it; enrol first.")
+        }
         return try await database.transaction { database in
             let sql = database as! any SQLDatabase
             try await sql.insert(into: "course_rating_summaries")
@@ -116,6 +119,7 @@ enum Ratings {
                 // The catalogue's rating order follows: its index notices changed courses.
                 try await sql.update(Course.schema).set("updated_at", to: SQLBind(Date())).where("id", .equal, SQLBind(courseID)).run()
             }
+            if existing == nil { try await Karma.give(.rating, to: principal.userID, in: principal.organisationID, course: courseID, on: database) }
             return (RatingDTO(courseId: courseID, userId: principal.userID, name: principal.me.name, stars: rating.stars, text: rating.text,
                               updatedAt: rating.updatedAt), existing == nil)
         }

@@ -79,7 +79,10 @@ enum Authentication {
         }
         await request.application.signInAttempts.succeed("account:\(email)")
         user.lastLoginAt = Date()
-        try await user.save(on: request.db)
+        try await request.db.transaction { database in
+            try await user.save(on: database)
+            try await Karma.give(.firstLogin, to: user.id!, in: user.$organisation.id, on: database)
+        }
         return user
     }
 

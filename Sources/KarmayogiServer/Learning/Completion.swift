@@ -1,0 +1,43 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// A course completes once: the enrolment, the learner's passbook (the course's competencies at their levels),
+/// the learning hours credited and the karma points are written in the caller's transaction, together or not at all.
+enum Completion {
+    /// Completes an active enrolment; answers false when another request completed it first (nothing is given twice).
+    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, on database: any Database) async throws -> Bool {
+        let sql = database as! any SQLDatabase
+        // The state change decides who completes: only one UPDATE finds the enrolment still active.
+        let flipped = try await sql.update(Enrolment.schema)
+            .set("status", to: SQLBind(Enrolment.Status.completed.rawValue))
+            .set("completed_at", to: SQLBind(now))
+            .set("percent", to: SQLBind(100.0))
+            .set("credited_minutes", to: SQLBind(content.durationMinutes))
+            .where("id", .equal, SQLBind(enrolment.id!)).where("status", .equal, SQLBind(Enrolment.Status.active.rawValue))
+            .returning("id").all()
+        guard !flipped.isEmpty else { return false }
+        enrolment.status = .completed
+        enrolment.completedAt = now
+        enrolment.percent = 100
+        enrolment.creditedMinutes = content.durationMinutes
+        for claim in content.competencies {
+            let entry = PassbookEntry()
+            entry.userID = enrolment.userID
+            entry.competencyID = claim.competencyId
+            entry.level = claim.level
+            entry.source = .course
+            entry.status = .verified
+            entry.courseID = enrolment.courseID
+            entry.enrolmentID = enrolment.id
+            try await entry.create(on: database)
+        }
+        let earned = try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database)
+        for reason in KarmaRule.completion(assessmentPassed: false, inPlan: false, unplannedEarnedThisMonth: earned) {
+            try await Karma.give(reason, to: enrolment.userID, in: enrolment.organisationID, course: enrolment.courseID, at: now, on: database)
+        }
+        return true
+    }
+}

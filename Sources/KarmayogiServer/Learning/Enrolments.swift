@@ -1,0 +1,192 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+
+struct EnrolmentDTO: Content {
+    var id: UUID
+    var userId: UUID
+    var courseId: UUID
+    var version: Int
+    var status: Enrolment.Status
+    var percent: Double
+    var secondsSpent: Int
+    var lastItemId: UUID?
+    var lastAccessedAt: Date?
+    var enrolledAt: Date
+    var completedAt: Date?
+    var creditedMinutes: Int?
+    /// The enrolled version's title and language, for a learner's list.
+    var title: String?
+    var language: String?
+
+    init(_ enrolment: Enrolment, content: CourseContent? = nil) {
+        id = enrolment.id!
+        userId = enrolment.userID
+        courseId = enrolment.courseID
+        version = enrolment.version
+        status = enrolment.status
+        percent = enrolment.percent
+        secondsSpent = enrolment.secondsSpent
+        lastItemId = enrolment.lastItemID
+        lastAccessedAt = enrolment.lastAccessedAt
+        enrolledAt = enrolment.enrolledAt
+        completedAt = enrolment.completedAt
+        creditedMinutes = enrolment.creditedMinutes
+        title = content?.title
+        language = content?.language
+    }
+}
+
+struct EnrolInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable { case userIds }
+    var userIds: [UUID]
+}
+
+struct EnrolResult: Content {
+    var userId: UUID
+    var outcome: String
+    var enrolment: EnrolmentDTO?
+    var reason: String?
+}
+
+/// Published versions never change, so their content is kept in memory once read: progress for a course
+/// checks its items without reading the course again.
+final class PublishedContents: Sendable {
+    private let cache = NIOLockedValueBox([String: CourseContent]())
+
+    func content(of courseID: UUID, version: Int, on database: any Database) async throws -> CourseContent {
+        let key = "\(courseID.uuidString)/\(version)"
+        if let content = cache.withLockedValue({ $0[key] }) { return content }
+        guard let stored = try await Courses.version(version, of: courseID, on: database) else { throw Problem.notFound("course") }
+        cache.withLockedValue { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[key] = stored.content
+        }
+        return stored.content
+    }
+}
+
+extension Application {
+    private struct PublishedContentsKey: StorageKey { typealias Value = PublishedContents }
+
+    var publishedContents: PublishedContents {
+        get { storage[PublishedContentsKey.self]! }
+        set { storage[PublishedContentsKey.self] = newValue }
+    }
+}
+
+enum Enrolments {
+    /// Enrols a person in a published course. Enrolling again changes nothing; enrolling after leaving resumes
+    /// where one left. The first enrolment of a life earns its karma in the same transaction.
+    static func enrol(_ courseID: UUID, user: UUID, organisation: UUID, by principal: Principal, on database: any Database) async throws -> (Enrolment, created: Bool) {
+        guard let course = try await Course.find(courseID, on: database), course.status == .published, let version = course.publishedVersion else {
+            throw Problem.notFound("course")
+        }
+        return try await database.transaction { database in
+            if let existing = try await Enrolment.query(on: database).filter(\.$userID == user).filter(\.$courseID == courseID).first() {
+                if existing.status == .left {
+                    existing.status = .active
+                    try await existing.save(on: database)
+                }
+                return (existing, false)
+            }
+            let enrolment = Enrolment()
+            enrolment.id = UUID()
+            enrolment.userID = user
+            enrolment.courseID = courseID
+            enrolment.organisationID = organisation
+            enrolment.version = version
+            enrolment.status = .active
+            enrolment.percent = 0
+            enrolment.secondsSpent = 0
+            enrolment.enrolledAt = Date()
+            enrolment.enrolledBy = principal.userID
+            try await enrolment.create(on: database)
+            try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, on: database)
+            return (enrolment, true)
+        }
+    }
+
+    static func leave(_ courseID: UUID, by principal: Principal, on database: any Database) async throws -> Enrolment {
+        guard let enrolment = try await Enrolment.query(on: database).filter(\.$userID == principal.userID).filter(\.$courseID == courseID).first(),
+              enrolment.status != .left
+        else { throw Problem.notFound("enrolment") }
+        guard enrolment.status == .active else { throw Problem(.conflict, "A completed course stays completed; it cannot be left.") }
+        enrolment.status = .left
+        try await enrolment.save(on: database)
+        return enrolment
+    }
+
+    /// Whether the person is (or was, to completion) enrolled in the course.
+    static func isEnrolled(_ userID: UUID, in courseID: UUID, on database: any Database) async throws -> Bool {
+        try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$courseID == courseID)
+            .filter(\.$status != .left).count() > 0
+    }
+}
+
+struct EnrolmentController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("courses", ":id", "enrol", use: Self.enrol)
+        routes.delete("courses", ":id", "enrol", use: Self.leave)
+        routes.get("me", "enrolments", use: Self.mine)
+    }
+
+    /// Without a body: enrol oneself. With `{"userIds": [...]}`: an admin enrols people within their reach, each answered.
+    @Sendable static func enrol(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        let courseID = try request.id(of: "course")
+        guard let input = try request.decodeStrictIfPresent(EnrolInput.self) else {
+            _ = try await Courses.visible(courseID, to: principal, on: request.db)
+            let (enrolment, created) = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal, on: request.db)
+            return try await EnrolmentDTO(enrolment).encodeResponse(status: created ? .created : .ok, for: request)
+        }
+        guard !principal.access.reach(of: .enrolUsers).isEmpty else { throw Problem(.forbidden, "Enrolling other people is for MDO, CBP and State admins.") }
+        guard (1...1000).contains(input.userIds.count) else { throw Problem.invalid("userIds", "give 1 to 1,000 people") }
+        _ = try await Courses.visible(courseID, to: principal, on: request.db)
+        var results: [EnrolResult] = []
+        for userID in input.userIds {
+            guard let (user, organisation) = try? await Users.visible(userID, to: principal, on: request.db),
+                  principal.access.allows(.enrolUsers, on: Users.placement(of: user, in: organisation))
+            else {
+                results.append(EnrolResult(userId: userID, outcome: "rejected", reason: "no person with that id is within your reach"))
+                continue
+            }
+            let (enrolment, created) = try await Enrolments.enrol(courseID, user: userID, organisation: organisation.id!, by: principal, on: request.db)
+            results.append(EnrolResult(userId: userID, outcome: created ? "enrolled" : "already enrolled", enrolment: EnrolmentDTO(enrolment)))
+        }
+        return try await Page(items: results, nextCursor: nil).encodeResponse(for: request)
+    }
+
+    @Sendable static func leave(_ request: Request) async throws -> EnrolmentDTO {
+        EnrolmentDTO(try await Enrolments.leave(try request.id(of: "course"), by: try request.principal(), on: request.db))
+    }
+
+    /// One's enrolments, most recently used first, with progress and the enrolled version's title. `status=` filters.
+    @Sendable static func mine(_ request: Request) async throws -> Page<EnrolmentDTO> {
+        let principal = try request.principal()
+        let query = Enrolment.query(on: request.db).filter(\.$userID == principal.userID)
+        if let status = request.query[String.self, at: "status"] {
+            guard let wanted = Enrolment.Status(rawValue: status) else { throw Problem.invalid("status", "must be active, left or completed") }
+            query.filter(\.$status == wanted)
+        } else {
+            query.filter(\.$status != .left)
+        }
+        let page = try PageRequest(request, defaultLimit: 50, maximum: 200)
+        var offset = 0
+        if let cursor = page.cursor {
+            guard let value = Int(cursor.key), value >= 0 else { throw Problem.invalid("cursor", "is not a cursor this list handed out") }
+            offset = value
+        }
+        let rows = try await query.sort(\.$updatedAt, .descending).sort(\.$id).range(offset..<(offset + page.limit + 1)).all()
+        var items: [EnrolmentDTO] = []
+        for enrolment in rows.prefix(page.limit) {
+            let content = try await request.application.publishedContents.content(of: enrolment.courseID, version: enrolment.version, on: request.db)
+            items.append(EnrolmentDTO(enrolment, content: content))
+        }
+        let next = rows.count > page.limit ? Cursor(key: String(offset + page.limit), id: rows[page.limit - 1].id!).encoded : nil
+        return Page(items: items, nextCursor: NextCursor(next))
+    }
+}

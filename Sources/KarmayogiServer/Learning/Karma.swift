@@ -1,0 +1,116 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// The karma ledger: points are given with their reason, once-only reasons at most once, and every total
+/// and leaderboard is a sum over the ledger.
+enum Karma {
+    static let onceOnly: Set<KarmaReason> = [.firstLogin, .firstEnrolment]
+
+    static func month(of date: Date) -> String {
+        let parts = Calendar.utc.dateComponents([.year, .month], from: date)
+        return String(format: "%04d-%02d", parts.year!, parts.month!)
+    }
+
+    /// Gives the points for `reason`; a once-only reason already given gives nothing (the database's unique
+    /// key decides, so two concurrent first sign-ins still give once). Answers whether points were given.
+    @discardableResult
+    static func give(_ reason: KarmaReason, to userID: UUID, in organisationID: UUID, course: UUID? = nil, at date: Date = Date(),
+                     on database: any Database) async throws -> Bool {
+        let once: String? = onceOnly.contains(reason) ? reason.rawValue : nil
+        let given = try await (database as! any SQLDatabase).insert(into: KarmaEntry.schema)
+            .columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at", "once_key")
+            .values(SQLBind(UUID()), SQLBind(userID), SQLBind(organisationID), SQLBind(reason.rawValue), SQLBind(reason.points),
+                    SQLBind(course), SQLBind(month(of: date)), SQLBind(date), SQLBind(once))
+            .ignoringConflicts(with: ["user_id", "once_key"])
+            .returning("id").all()
+        return !given.isEmpty
+    }
+
+    /// How many completions outside a plan earned points for the learner in `date`'s month.
+    static func unplannedCompletions(of userID: UUID, in date: Date, on database: any Database) async throws -> Int {
+        try await KarmaEntry.query(on: database).filter(\.$userID == userID).filter(\.$reason == .completion)
+            .filter(\.$month == month(of: date)).count()
+    }
+}
+
+extension Calendar {
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}
+
+struct KarmaDTO: Content {
+    struct Entry: Content {
+        var reason: KarmaReason
+        var points: Int
+        var courseId: UUID?
+        var givenAt: Date
+    }
+
+    var total: Int
+    var thisMonth: Int
+    var items: [Entry]
+}
+
+struct LeaderboardDTO: Content {
+    struct Row: Content {
+        var rank: Int
+        var userId: UUID
+        var name: String
+        var points: Int
+    }
+
+    var organisationId: UUID
+    var month: String
+    var items: [Row]
+}
+
+struct KarmaController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("me", "karma", use: Self.mine)
+        routes.get("orgs", ":id", "leaderboard", use: Self.leaderboard)
+    }
+
+    @Sendable static func mine(_ request: Request) async throws -> KarmaDTO {
+        let principal = try request.principal()
+        let entries = try await KarmaEntry.query(on: request.db).filter(\.$userID == principal.userID).sort(\.$givenAt, .descending).all()
+        let month = Karma.month(of: Date())
+        return KarmaDTO(total: entries.map(\.points).reduce(0, +), thisMonth: entries.filter { $0.month == month }.map(\.points).reduce(0, +),
+                        items: entries.prefix(100).map { .init(reason: $0.reason, points: $0.points, courseId: $0.courseID, givenAt: $0.givenAt) })
+    }
+
+    /// The month's points of the people in an organisation and its subtree, densely ranked. Its own people may
+    /// look, and those whose roles reach it.
+    @Sendable static func leaderboard(_ request: Request) async throws -> LeaderboardDTO {
+        let principal = try request.principal()
+        let organisationID = try request.id(of: "organisation")
+        guard let organisation = try await Organisation.find(organisationID, on: request.db),
+              principal.organisationPath.hasPrefix(organisation.path) || principal.access.allows(.viewUsers, on: organisation.placement)
+        else { throw Problem.notFound("organisation") }
+        let month = request.query[String.self, at: "month"] ?? Karma.month(of: Date())
+        guard month.wholeMatch(of: /\d{4}-(0[1-9]|1[0-2])/) != nil else { throw Problem.invalid("month", "must be a month as YYYY-MM") }
+        struct Row: Decodable { var user_id: UUID; var name: String; var points: Int }
+        let rows = try await (request.db as! any SQLDatabase).select()
+            .column(SQLColumn("user_id", table: "k")).column(SQLColumn("name", table: "u"))
+            // PostgreSQL sums integers as NUMERIC; the cast keeps the total an integer on both databases.
+            .column(SQLQueryString("CAST(SUM(\(ident: "k").\(ident: "points")) AS BIGINT)"), as: "points")
+            .from(SQLAlias(SQLIdentifier(KarmaEntry.schema), as: SQLIdentifier("k")))
+            .join(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")), on: SQLColumn("id", table: "u"), .equal, SQLColumn("user_id", table: "k"))
+            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "k"))
+            .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
+            .where(SQLColumn("month", table: "k"), .equal, SQLBind(month))
+            .groupBy(SQLColumn("user_id", table: "k")).groupBy(SQLColumn("name", table: "u"))
+            .orderBy(SQLOrderBy(expression: SQLIdentifier("points"), direction: SQLDirection.descending))
+            .orderBy(SQLOrderBy(expression: SQLColumn("name", table: "u"), direction: SQLDirection.ascending))
+            .limit(100)
+            .all(decoding: Row.self)
+        let ranks = KarmaRule.denseRanks(rows.map(\.points))
+        return LeaderboardDTO(organisationId: organisationID, month: month,
+                              items: zip(rows, ranks).map { .init(rank: $1, userId: $0.user_id, name: $0.name, points: $0.points) })
+    }
+}

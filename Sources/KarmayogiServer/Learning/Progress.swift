@@ -1,0 +1,235 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+struct ProgressBatchInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable { case updates }
+    var updates: [UpdateInput]
+
+    /// Loosely typed on purpose: a bad value is answered for its update, not by refusing the batch.
+    struct UpdateInput: Decodable {
+        var courseId: String?
+        var itemId: String?
+        var status: Int?
+        var percent: Double?
+        var secondsSpent: Int?
+        var clientTime: String?
+        var key: String?
+    }
+}
+
+struct ProgressAnswer: Content {
+    struct Result: Content {
+        var index: Int
+        var courseId: UUID?
+        var itemId: UUID?
+        /// applied, duplicate (its key was seen before: nothing counted twice), or rejected (with errors).
+        var outcome: String
+        var errors: [FieldError]?
+    }
+
+    struct CourseState: Content {
+        var courseId: UUID
+        var percent: Double
+        var status: Enrolment.Status
+        /// True when this batch completed the course.
+        var completedNow: Bool
+    }
+
+    var results: [Result]
+    var courses: [CourseState]
+}
+
+enum LearningProgress {
+    static let maximumBatch = 500
+
+    /// Applies a learner's batch of content-state updates in one transaction: each update is checked on its own
+    /// (a bad one is rejected, the rest apply), merged by the core rule in SQL (so concurrent batches all count),
+    /// and every course whose required items are now complete is completed in the same transaction.
+    static func apply(_ input: ProgressBatchInput, for principal: Principal, app: Application, on database: any Database) async throws -> ProgressAnswer {
+        guard (1...maximumBatch).contains(input.updates.count) else { throw Problem.invalid("updates", "send 1 to \(maximumBatch) updates") }
+        var results = input.updates.indices.map { ProgressAnswer.Result(index: $0, outcome: "applied") }
+        var valid: [(index: Int, update: ProgressUpdate)] = []
+        for (index, raw) in input.updates.enumerated() {
+            let field = "updates[\(index)]"
+            var errors = ProgressUpdate.problems(status: raw.status, percent: raw.percent, secondsSpent: raw.secondsSpent, key: raw.key, field: field)
+            let courseID = raw.courseId.flatMap(UUID.init(uuidString:))
+            let itemID = raw.itemId.flatMap(UUID.init(uuidString:))
+            if courseID == nil { errors.append(.init("\(field).courseId", "must be the id of a course you are enrolled in")) }
+            if itemID == nil { errors.append(.init("\(field).itemId", "must be the id of an item of the course")) }
+            var clientTime: Date?
+            if let text = raw.clientTime {
+                clientTime = try? Date(text, strategy: .iso8601)
+                if clientTime == nil { errors.append(.init("\(field).clientTime", "must be an RFC 3339 time")) }
+            }
+            results[index].courseId = courseID
+            results[index].itemId = itemID
+            if !errors.isEmpty {
+                results[index].outcome = "rejected"
+                results[index].errors = errors
+                continue
+            }
+            valid.append((index, ProgressUpdate(courseId: courseID!, itemId: itemID!, status: ItemStatus(rawValue: raw.status!)!, percent: raw.percent ?? 0,
+                                                 secondsSpent: raw.secondsSpent ?? 0, clientTime: clientTime, key: raw.key!)))
+        }
+
+        // The learner's enrolments in the courses named, and each enrolled version's items.
+        let courseIDs = Array(Set(valid.map(\.update.courseId)))
+        let enrolments = courseIDs.isEmpty ? [] : try await Enrolment.query(on: database).filter(\.$userID == principal.userID)
+            .filter(\.$courseID ~~ courseIDs).all()
+        let byCourse = Dictionary(uniqueKeysWithValues: enrolments.map { ($0.courseID, $0) })
+        var contents: [UUID: CourseContent] = [:]
+        for enrolment in enrolments where enrolment.status != .left {
+            contents[enrolment.courseID] = try await app.publishedContents.content(of: enrolment.courseID, version: enrolment.version, on: database)
+        }
+        var accepted: [(index: Int, update: ProgressUpdate, enrolment: Enrolment)] = []
+        for (index, update) in valid {
+            let field = "updates[\(index)]"
+            guard let enrolment = byCourse[update.courseId], enrolment.status != .left, let content = contents[update.courseId] else {
+                results[index].outcome = "rejected"
+                results[index].errors = [.init("\(field).courseId", "you are not enrolled in this course")]
+                continue
+            }
+            guard content.modules.contains(where: { $0.items.contains { $0.id == update.itemId } }) else {
+                results[index].outcome = "rejected"
+                results[index].errors = [.init("\(field).itemId", "is not an item of this course (version \(enrolment.version))")]
+                continue
+            }
+            accepted.append((index, update, enrolment))
+        }
+        if accepted.isEmpty {
+            throw Problem.invalid(results.flatMap { $0.errors ?? [] })
+        }
+
+        let checked = results, toApply = accepted, enrolledContents = contents
+        return try await database.transaction { database in
+            let sql = database as! any SQLDatabase
+            var results = checked
+            let accepted = toApply, contents = enrolledContents
+            let now = Date()
+            // Keys first: those new to the database count their seconds; a key seen before (or twice in this batch) does not.
+            let keys = Array(Set(accepted.map(\.update.key)))
+            let fresh = try await newKeys(keys, of: principal.userID, at: now, on: sql)
+            var counted = Set<String>()
+            var deltas: [UUID: [UUID: ItemProgress]] = [:]
+            var added: [UUID: Int] = [:]
+            var lastItem: [UUID: UUID] = [:]
+            for (index, update, enrolment) in accepted {
+                let first = fresh.contains(update.key) && counted.insert(update.key).inserted
+                if !first { results[index].outcome = "duplicate" }
+                deltas[enrolment.id!, default: [:]][update.itemId, default: ItemProgress()].merge(update, firstTimeForKey: first)
+                if first { added[enrolment.id!, default: 0] += update.secondsSpent }
+                lastItem[enrolment.id!] = update.itemId
+            }
+            try await merge(deltas, at: now, on: sql)
+
+            // Each touched enrolment: its progress from the completed items, and completion when they are all done.
+            let touched = enrolments.filter { deltas[$0.id!] != nil }
+            let completedItems = try await completed(in: touched.map { $0.id! }, on: sql)
+            var courses: [ProgressAnswer.CourseState] = []
+            for enrolment in touched {
+                let content = contents[enrolment.courseID]!
+                let done = completedItems[enrolment.id!] ?? []
+                var completedNow = false
+                if enrolment.status == .active {
+                    enrolment.percent = max(enrolment.percent, CompletionRule.percent(content, completed: done))
+                }
+                enrolment.secondsSpent += added[enrolment.id!] ?? 0
+                enrolment.lastItemID = lastItem[enrolment.id!]
+                enrolment.lastAccessedAt = now
+                try await sql.update(Enrolment.schema)
+                    .set("percent", to: SQLBind(enrolment.percent))
+                    .set("seconds_spent", to: SQLBinaryExpression(SQLColumn("seconds_spent"), .add, SQLBind(added[enrolment.id!] ?? 0)))
+                    .set("last_item_id", to: SQLBind(enrolment.lastItemID)).set("last_accessed_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
+                    .where("id", .equal, SQLBind(enrolment.id!)).run()
+                if enrolment.status == .active, CompletionRule.isComplete(content, completed: done) {
+                    completedNow = try await Completion.complete(enrolment, content: content, at: now, on: database)
+                }
+                courses.append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status, completedNow: completedNow))
+            }
+            return ProgressAnswer(results: results, courses: courses)
+        }
+    }
+
+    /// Records the keys and answers those that were not recorded before.
+    private static func newKeys(_ keys: [String], of userID: UUID, at now: Date, on sql: any SQLDatabase) async throws -> Set<String> {
+        struct Row: Decodable { var key: String }
+        var fresh = Set<String>()
+        for start in stride(from: 0, to: keys.count, by: 200) {
+            var insert = sql.insert(into: "progress_keys").columns("user_id", "key", "created_at")
+            for key in keys[start..<min(start + 200, keys.count)] { insert = insert.values(SQLBind(userID), SQLBind(key), SQLBind(now)) }
+            let rows = try await insert.ignoringConflicts(with: ["user_id", "key"]).returning("key").all(decoding: Row.self)
+            fresh.formUnion(rows.map(\.key))
+        }
+        return fresh
+    }
+
+    /// Upserts the batch's merged deltas; on a row that exists, the merge happens in SQL with the same rule as
+    /// `ItemProgress.merge` (the larger status and percentage, the later client time, seconds added), so two
+    /// concurrent batches for one item both count.
+    private static func merge(_ deltas: [UUID: [UUID: ItemProgress]], at now: Date, on sql: any SQLDatabase) async throws {
+        let larger = sql.dialect.name == "postgresql" ? "GREATEST" : "MAX"
+        func largest(_ column: String) -> any SQLExpression {
+            SQLFunction(larger, args: SQLFunction("COALESCE", args: SQLColumn(column, table: "item_progress"), SQLExcludedColumn(column)),
+                        SQLFunction("COALESCE", args: SQLExcludedColumn(column), SQLColumn(column, table: "item_progress")))
+        }
+        var insert = sql.insert(into: "item_progress").columns("enrolment_id", "item_id", "status", "percent", "seconds_spent", "client_time", "updated_at")
+        for (enrolmentID, items) in deltas {
+            for (itemID, delta) in items {
+                insert = insert.values(SQLBind(enrolmentID), SQLBind(itemID), SQLBind(delta.status.rawValue), SQLBind(delta.percent),
+                                       SQLBind(delta.secondsSpent), SQLBind(delta.lastClientTime), SQLBind(now))
+            }
+        }
+        try await insert.onConflict(with: ["enrolment_id", "item_id"]) { update in
+            update.set("status", to: largest("status"))
+                .set("percent", to: largest("percent"))
+                .set("client_time", to: largest("client_time"))
+                .set("seconds_spent", to: SQLBinaryExpression(SQLColumn("seconds_spent", table: "item_progress"), .add, SQLExcludedColumn("seconds_spent")))
+                .set("updated_at", to: SQLExcludedColumn("updated_at"))
+        }.run()
+    }
+
+    private static func completed(in enrolmentIDs: [UUID], on sql: any SQLDatabase) async throws -> [UUID: Set<UUID>] {
+        guard !enrolmentIDs.isEmpty else { return [:] }
+        struct Row: Decodable { var enrolment_id: UUID; var item_id: UUID }
+        let rows = try await sql.select().column("enrolment_id").column("item_id").from("item_progress")
+            .where("enrolment_id", .in, SQLBind.group(enrolmentIDs)).where("status", .equal, SQLBind(ItemStatus.completed.rawValue))
+            .all(decoding: Row.self)
+        return Dictionary(grouping: rows, by: \.enrolment_id).mapValues { Set($0.map(\.item_id)) }
+    }
+}
+
+struct ItemProgressDTO: Content {
+    var itemId: UUID
+    var status: Int
+    var percent: Double
+    var secondsSpent: Int
+}
+
+struct ProgressController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("progress", use: Self.apply)
+        routes.get("me", "enrolments", ":id", "progress", use: Self.items)
+    }
+
+    @Sendable static func apply(_ request: Request) async throws -> ProgressAnswer {
+        let principal = try request.principal()
+        return try await LearningProgress.apply(try request.decodeStrict(ProgressBatchInput.self), for: principal, app: request.application, on: request.db)
+    }
+
+    /// Where one is in each item of a course one is enrolled in (the course's id names the enrolment).
+    @Sendable static func items(_ request: Request) async throws -> Page<ItemProgressDTO> {
+        let principal = try request.principal()
+        let courseID = try request.id(of: "enrolment")
+        guard let enrolment = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$courseID == courseID).first() else {
+            throw Problem.notFound("enrolment")
+        }
+        struct Row: Decodable { var item_id: UUID; var status: Int; var percent: Double; var seconds_spent: Int }
+        let rows = try await (request.db as! any SQLDatabase).select().column("item_id").column("status").column("percent").column("seconds_spent")
+            .from("item_progress").where("enrolment_id", .equal, SQLBind(enrolment.id!)).all(decoding: Row.self)
+        return Page(items: rows.map { ItemProgressDTO(itemId: $0.item_id, status: $0.status, percent: $0.percent, secondsSpent: $0.seconds_spent) },
+                    nextCursor: nil)
+    }
+}

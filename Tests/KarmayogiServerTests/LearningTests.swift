@@ -1,0 +1,171 @@
+import Foundation
+@testable import KarmayogiServer
+import Testing
+import Vapor
+import VaporTesting
+
+/// A published course with two required items and an optional one; answers its id and its items' ids.
+func publishedCourse(_ app: Application, _ world: TestWorld, title: String = "Disaster management basics") async throws -> (id: String, items: [String]) {
+    let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+    let body = courseBody(world, competency: competency, title: title, modules: [
+        ["title": "Plan", "items": [["title": "Video", "kind": "video", "durationMinutes": 20, "required": true],
+                                    ["title": "Reading", "kind": "link", "durationMinutes": 10, "required": false, "url": "https://ndma.gov.in"]]],
+        ["title": "Act", "items": [["title": "Drill", "kind": "offline", "durationMinutes": 60, "required": true]]],
+    ])
+    let created = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: body)
+    let id = created.json["id"] as! String
+    for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+        guard try await app.send(.POST, "/api/v1/courses/\(id)/\(action)", token: try await app.token(key)).status == .ok else { throw TestFailure("\(action) failed") }
+    }
+    let items = (created.json["modules"] as! [[String: Any]]).flatMap { $0["items"] as! [[String: Any]] }.map { $0["id"] as! String }
+    return (id, items)
+}
+
+func update(_ course: String, _ item: String, status: Int, percent: Double = 0, seconds: Int = 0, key: String) -> [String: Any] {
+    ["courseId": course, "itemId": item, "status": status, "percent": percent, "secondsSpent": seconds, "key": key, "clientTime": "2026-11-23T10:00:00Z"]
+}
+
+@Suite struct EnrolmentTests {
+    @Test func aLearnerEnrolsOnceLeavesAndResumes() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha")
+            let first = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            #expect(first.status == .created && first.json["status"] as? String == "active" && first.json["version"] as? Int == 1)
+            let again = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            #expect(again.status == .ok && again.json["id"] as? String == first.json["id"] as? String)
+            let mine = try await app.send(.GET, "/api/v1/me/enrolments", token: learner)
+            #expect(mine.items.count == 1 && mine.items[0]["title"] as? String == "Disaster management basics" && mine.json["nextCursor"] is NSNull)
+
+            _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 1, percent: 30, seconds: 90, key: "a")]])
+            #expect(try await app.send(.DELETE, "/api/v1/courses/\(course)/enrol", token: learner).json["status"] as? String == "left")
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments", token: learner).items.isEmpty)
+            let whileAway = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 2, key: "b")]])
+            #expect(whileAway.status == .unprocessableEntity && whileAway.fields == ["updates[0].courseId"])
+            let back = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            #expect(back.status == .ok && back.json["status"] as? String == "active" && back.json["secondsSpent"] as? Int == 90, "resumes where it was left")
+            #expect(try await app.send(.DELETE, "/api/v1/courses/\(UUID())/enrol", token: learner).status == .notFound)
+        }
+    }
+
+    @Test func onlyPublishedCoursesAndAdminsWithinReach() async throws {
+        try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
+            let draft = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"),
+                                           json: courseBody(world, competency: try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String))
+            #expect(try await app.send(.POST, "/api/v1/courses/\(draft.json["id"] as! String)/enrol", token: try await app.token("learner.mha")).status == .notFound)
+            let learnerMHA = try await app.send(.GET, "/api/v1/me", token: try await app.token("learner.mha")).json["id"] as! String
+            let learnerHealth = try await app.send(.GET, "/api/v1/me", token: try await app.token("learner.health")).json["id"] as! String
+            let byAdmin = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: try await app.token("mdo.mha"), json: ["userIds": [learnerMHA, learnerHealth]])
+            #expect(byAdmin.status == .ok)
+            #expect(byAdmin.items.map { $0["outcome"] as? String } == ["enrolled", "rejected"], "the other ministry's learner is out of reach")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: try await app.token("learner.mha"), json: ["userIds": [learnerHealth]]).status == .forbidden)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: try await app.token("mdo.mha"), json: ["userIds": []]).fields == ["userIds"])
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments", token: try await app.token("learner.mha")).items.count == 1)
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments", token: try await app.token("learner.health")).items.isEmpty)
+        }
+    }
+}
+
+@Suite struct ProgressTests {
+    @Test func progressMergesCountsOnceAndCompletesTheCourseWithEverythingAtOnce() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            let batch: [String: Any] = ["updates": [update(course, items[0], status: 2, percent: 100, seconds: 120, key: "k1"),
+                                                    update(course, items[2], status: 1, percent: 40, seconds: 60, key: "k2")]]
+            let sent = try await app.send(.POST, "/api/v1/progress", token: learner, json: batch)
+            #expect(sent.status == .ok && (sent.json["results"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["applied", "applied"])
+            #expect((sent.json["courses"] as? [[String: Any]])?.first?["percent"] as? Double == 50)
+            let resent = try await app.send(.POST, "/api/v1/progress", token: learner, json: batch)
+            #expect((resent.json["results"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["duplicate", "duplicate"])
+            let late = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 1, percent: 10, seconds: 5, key: "k3")]])
+            #expect(late.status == .ok)
+            let perItem = try await app.send(.GET, "/api/v1/me/enrolments/\(course)/progress", token: learner).items
+            let first = perItem.first { $0["itemId"] as? String == items[0] }
+            #expect(first?["status"] as? Int == 2 && first?["percent"] as? Double == 100 && first?["secondsSpent"] as? Int == 125, "never backwards; seconds once per key")
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments", token: learner).items.first?["secondsSpent"] as? Int == 185)
+
+            let done = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[2], status: 2, percent: 100, seconds: 30, key: "k4")]])
+            let state = (done.json["courses"] as? [[String: Any]])?.first
+            #expect(state?["completedNow"] as? Bool == true && state?["status"] as? String == "completed" && state?["percent"] as? Double == 100)
+            let enrolment = try await app.send(.GET, "/api/v1/me/enrolments?status=completed", token: learner).items.first
+            #expect(enrolment?["creditedMinutes"] as? Int == 120 && enrolment?["completedAt"] is String)
+            #expect(try await PassbookEntry.query(on: app.db).count() == 1, "the course's competency entered the passbook")
+            let karma = try await app.send(.GET, "/api/v1/me/karma", token: learner).json
+            #expect(karma["total"] as? Int == 15, "first sign-in 5, first enrolment 5, completion 5")
+            // Completed once: more updates change nothing given.
+            let again = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[1], status: 2, key: "k5")]])
+            #expect((again.json["courses"] as? [[String: Any]])?.first?["completedNow"] as? Bool == false)
+            #expect(try await app.send(.GET, "/api/v1/me/karma", token: learner).json["total"] as? Int == 15)
+            #expect(try await app.send(.DELETE, "/api/v1/courses/\(course)/enrol", token: learner).status == .conflict)
+        }
+    }
+
+    @Test func badUpdatesAreRejectedOneByOneAndChangeNothing() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let (other, otherItems) = try await publishedCourse(app, world, title: "Not enrolled here")
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            for (bad, field) in [(update(course, items[0], status: 1, percent: 150, key: "x1"), "updates[0].percent"),
+                                 (update(course, items[0], status: 1, percent: -1, key: "x2"), "updates[0].percent"),
+                                 (update(course, items[0], status: 1, seconds: -1, key: "x3"), "updates[0].secondsSpent"),
+                                 (update(course, items[0], status: 3, key: "x4"), "updates[0].status"),
+                                 (update(course, UUID().uuidString, status: 2, key: "x5"), "updates[0].itemId"),
+                                 (update(course, otherItems[0], status: 2, key: "x6"), "updates[0].itemId"),
+                                 (update(other, otherItems[0], status: 2, key: "x7"), "updates[0].courseId")] {
+                let reply = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [bad]])
+                #expect(reply.status == .unprocessableEntity && reply.fields == [field])
+            }
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments/\(course)/progress", token: learner).items.isEmpty, "nothing was stored")
+            let mixed = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [
+                update(course, items[0], status: 1, percent: 150, key: "y1"), update(course, items[0], status: 1, percent: 20, seconds: 10, key: "y2"),
+            ]])
+            #expect(mixed.status == .ok && (mixed.json["results"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["rejected", "applied"])
+            #expect(try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": []]).fields == ["updates"])
+            #expect(try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 1, key: "z")], "extra": 1]).fields == ["extra"])
+            #expect(try await app.send(.POST, "/api/v1/progress", json: ["updates": [update(course, items[0], status: 1, key: "z")]]).status == .unauthorized)
+        }
+    }
+
+    @Test func concurrentBatchesForOneItemAllCount() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await app.send(.POST, "/api/v1/progress", token: learner,
+                                           json: ["updates": [update(course, items[0], status: index % 3, percent: Double(index * 5), seconds: 10, key: "c\(index)")]]).status
+                    }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            let item = try await app.send(.GET, "/api/v1/me/enrolments/\(course)/progress", token: learner).items.first
+            #expect(item?["secondsSpent"] as? Int == 200 && item?["status"] as? Int == 2 && item?["percent"] as? Double == 100)
+        }
+    }
+}
+
+@Suite struct KarmaTests {
+    @Test func ratingEarnsOnceAndTheLeaderboardRanksDensely() async throws {
+        try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha"), admin = try await app.token("mdo.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/ratings", token: learner, json: ["stars": 4])
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/ratings", token: learner, json: ["stars": 5])
+            #expect(try await app.send(.GET, "/api/v1/me/karma", token: learner).json["total"] as? Int == 12, "sign-in 5, enrolment 5, one rating 2")
+            let board = try await app.send(.GET, "/api/v1/orgs/\(world.mha)/leaderboard", token: admin)
+            let rows = board.items
+            #expect(rows.first?["name"] as? String != nil && rows.first?["points"] as? Int == 12 && rows.first?["rank"] as? Int == 1)
+            let ranks = rows.map { $0["rank"] as! Int }
+            #expect(ranks == ranks.sorted() && Set(ranks).count == (ranks.last ?? 0), "dense: no rank is skipped")
+            #expect(try await app.send(.GET, "/api/v1/orgs/\(world.mha)/leaderboard?month=2026-13", token: admin).fields == ["month"])
+            #expect(try await app.send(.GET, "/api/v1/orgs/\(world.mha)/leaderboard", token: try await app.token("learner.health")).status == .notFound)
+        }
+    }
+}
