@@ -16,9 +16,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/vapor/jwt.git", from: "5.2.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
     ],
     targets: [
-        .target(name: "KarmayogiCore"),
+        .target(name: "KarmayogiCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "KarmayogiServer",
             dependencies: [

@@ -1,0 +1,212 @@
+import Crypto
+import Foundation
+
+/// An Open Badges 3.0 `OpenBadgeCredential` (a W3C Verifiable Credential 2.0) for a completed course.
+/// Encoded with sorted keys, so the same credential is always the same bytes.
+public struct OpenBadgeCredential: Codable, Equatable, Sendable {
+    public static let contexts = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+
+    public struct Profile: Codable, Equatable, Sendable {
+        public var id: String
+        public var type = ["Profile"]
+        public var name: String
+        public var url: String?
+    }
+
+    public struct IdentityObject: Codable, Equatable, Sendable {
+        public var type = "IdentityObject"
+        public var identityType: String
+        public var hashed: Bool
+        public var identityHash: String
+        public var salt: String?
+    }
+
+    public struct Alignment: Codable, Equatable, Sendable {
+        public var type = ["Alignment"]
+        public var targetName: String
+        public var targetUrl: String
+        public var targetDescription: String?
+        public var targetFramework: String?
+        public var targetCode: String?
+    }
+
+    public struct Criteria: Codable, Equatable, Sendable {
+        public var narrative: String
+    }
+
+    public struct Achievement: Codable, Equatable, Sendable {
+        public var id: String
+        public var type = ["Achievement"]
+        public var achievementType = "Course"
+        public var name: String
+        public var description: String
+        public var criteria: Criteria
+        public var alignment: [Alignment]
+        public var inLanguage: String
+        public var creator: Profile
+    }
+
+    public struct Subject: Codable, Equatable, Sendable {
+        public var type = ["AchievementSubject"]
+        public var identifier: [IdentityObject]
+        public var achievement: Achievement
+        public var activityEndDate: String
+        public var creditsEarned: Double?
+    }
+
+    public var context = contexts
+    public var id: String
+    public var type = ["VerifiableCredential", "OpenBadgeCredential"]
+    public var issuer: Profile
+    public var validFrom: String
+    public var name: String
+    public var credentialSubject: Subject
+
+    enum CodingKeys: String, CodingKey {
+        case context = "@context", id, type, issuer, validFrom, name, credentialSubject
+    }
+
+    /// What a course completion certifies, in the words the credential uses.
+    public struct Claim: Sendable {
+        public var credentialURL: String
+        public var issuer: Profile
+        public var provider: Profile
+        public var courseURL: String
+        public var courseTitle: String
+        public var courseSummary: String
+        public var language: String
+        public var hours: Double
+        public var competencies: [(name: String, level: Int, url: String, code: String)]
+        public var learnerID: String
+        public var learnerName: String
+        public var salt: String
+        public var completedAt: Date
+
+        public init(credentialURL: String, issuer: Profile, provider: Profile, courseURL: String, courseTitle: String, courseSummary: String, language: String,
+                    hours: Double, competencies: [(name: String, level: Int, url: String, code: String)], learnerID: String, learnerName: String,
+                    salt: String, completedAt: Date) {
+            self.credentialURL = credentialURL
+            self.issuer = issuer
+            self.provider = provider
+            self.courseURL = courseURL
+            self.courseTitle = courseTitle
+            self.courseSummary = courseSummary
+            self.language = language
+            self.hours = hours
+            self.competencies = competencies
+            self.learnerID = learnerID
+            self.learnerName = learnerName
+            self.salt = salt
+            self.completedAt = completedAt
+        }
+    }
+
+    /// The OB3 identity hash: "sha256$" and the hex SHA-256 of the value followed by the salt.
+    public static func identityHash(_ value: String, salt: String) -> String {
+        "sha256$" + SHA256.hash(data: Data((value + salt).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func profile(id: String, name: String, url: String? = nil) -> Profile { Profile(id: id, name: name, url: url) }
+
+    public init(_ claim: Claim) {
+        let time = ISO8601DateFormatter().string(from: claim.completedAt)
+        id = claim.credentialURL
+        issuer = claim.issuer
+        validFrom = time
+        name = claim.courseTitle
+        credentialSubject = Subject(
+            identifier: [
+                IdentityObject(identityType: "systemId", hashed: true, identityHash: Self.identityHash(claim.learnerID, salt: claim.salt), salt: claim.salt),
+                IdentityObject(identityType: "name", hashed: false, identityHash: claim.learnerName, salt: nil),
+            ],
+            achievement: Achievement(
+                id: claim.courseURL, name: claim.courseTitle, description: claim.courseSummary.isEmpty ? claim.courseTitle : claim.courseSummary,
+                criteria: Criteria(narrative: "Completed every required item of the course on the Karmayogi platform."),
+                alignment: claim.competencies.map {
+                    Alignment(targetName: $0.name, targetUrl: $0.url, targetDescription: "Proficiency level \($0.level) of 5",
+                              targetFramework: "Karmayogi Competency Model", targetCode: $0.code)
+                },
+                inLanguage: claim.language, creator: claim.provider),
+            activityEndDate: time, creditsEarned: claim.hours)
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// VC-JOSE: a credential secured as a compact JWS whose payload is the credential itself,
+/// signed with Ed25519 (`alg` EdDSA, `typ` vc+jwt, `cty` vc).
+public enum CredentialJWS {
+    public struct Header: Codable, Equatable, Sendable {
+        public var alg: String
+        public var kid: String
+        public var typ: String?
+        public var cty: String?
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        case malformed(String)
+        case unknownKey(String)
+        case badSignature
+    }
+
+    public static func sign(_ payload: Data, kid: String, with key: Curve25519.Signing.PrivateKey) throws -> String {
+        let header = try JSONEncoder().encode(Header(alg: "EdDSA", kid: kid, typ: "vc+jwt", cty: "vc"))
+        let input = base64URL(header) + "." + base64URL(payload)
+        return input + "." + base64URL(try key.signature(for: Data(input.utf8)))
+    }
+
+    /// The payload of a JWS signed by one of `keys` (by `kid`), or why it is not.
+    public static func verify(_ jws: String, keys: [String: Curve25519.Signing.PublicKey]) -> Result<Data, Failure> {
+        let parts = jws.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = data(base64URL: parts[0]), let payload = data(base64URL: parts[1]), let signature = data(base64URL: parts[2])
+        else { return .failure(.malformed("not a compact JWS (three base64url parts separated by dots)")) }
+        guard let header = try? JSONDecoder().decode(Header.self, from: headerData) else { return .failure(.malformed("its header is not a JOSE header with alg and kid")) }
+        guard header.alg == "EdDSA" else { return .failure(.malformed("signed with \(header.alg), not EdDSA (Ed25519)")) }
+        guard let key = keys[header.kid] else { return .failure(.unknownKey(header.kid)) }
+        guard key.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)) else { return .failure(.badSignature) }
+        return .success(payload)
+    }
+
+    public static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func data(base64URL text: Substring) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard base64.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" }) else { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}
+
+/// What a verifier can tell about a credential without its issuer's database: its form, and its dates.
+public enum CredentialShape {
+    /// Reasons the JSON is not a usable Open Badges 3.0 credential (empty when it is one).
+    public static func problems(_ json: [String: Any], now: Date) -> [String] {
+        var problems: [String] = []
+        let contexts = (json["@context"] as? [Any])?.compactMap { $0 as? String } ?? []
+        if !contexts.contains("https://www.w3.org/ns/credentials/v2") && !contexts.contains("https://www.w3.org/2018/credentials/v1") {
+            problems.append("its @context does not name the W3C Verifiable Credentials context")
+        }
+        if !contexts.contains(where: { $0.hasPrefix("https://purl.imsglobal.org/spec/ob/v3p0/context") }) {
+            problems.append("its @context does not name the Open Badges 3.0 context")
+        }
+        let types = (json["type"] as? [Any])?.compactMap { $0 as? String } ?? []
+        if !types.contains("VerifiableCredential") || !(types.contains("OpenBadgeCredential") || types.contains("AchievementCredential")) {
+            problems.append("its type is not VerifiableCredential with OpenBadgeCredential or AchievementCredential")
+        }
+        let subject = json["credentialSubject"] as? [String: Any]
+        let subjectTypes = (subject?["type"] as? [Any])?.compactMap { $0 as? String } ?? []
+        if subject == nil || !subjectTypes.contains("AchievementSubject") { problems.append("its credentialSubject is not an AchievementSubject") }
+        if json["issuer"] == nil { problems.append("it names no issuer") }
+        let formatter = ISO8601DateFormatter()
+        func date(_ key: String) -> Date? { (json[key] as? String).flatMap { formatter.date(from: $0) } }
+        if let from = date("validFrom") ?? date("issuanceDate"), from > now { problems.append("it is not valid before \(formatter.string(from: from))") }
+        if let until = date("validUntil") ?? date("expirationDate"), until < now { problems.append("it expired on \(formatter.string(from: until))") }
+        return problems
+    }
+}
