@@ -169,3 +169,76 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct CertificateTests {
+    static let samples = ContentFileTests.fixtures.appendingPathComponent("openbadges/samples")
+
+    /// A learner who has completed a published course; answers the certificate's id.
+    func completed(_ app: Application, _ world: TestWorld) async throws -> (certificate: String, course: String) {
+        let (course, items) = try await publishedCourse(app, world)
+        let learner = try await app.token("learner.mha")
+        _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+        _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 2, key: "a"), update(course, items[2], status: 2, key: "b")]])
+        let mine = try await app.send(.GET, "/api/v1/me/certificates", token: learner)
+        guard let id = mine.items.first?["id"] as? String else { throw TestFailure("no certificate: \(mine.body)") }
+        return (id, course)
+    }
+
+    func verify(_ app: Application, _ credential: Any) async throws -> Reply {
+        try await app.send(.POST, "/api/v1/certificates/verify", json: ["credential": credential])
+    }
+
+    @Test func completionIssuesAVerifiableCertificate() async throws {
+        try await withApp { app, world in
+            let (id, course) = try await completed(app, world)
+            let shown = try await app.send(.GET, "/api/v1/certificates/\(id)")
+            #expect(shown.status == .ok && shown.json["status"] as? String == "valid" && shown.json["courseId"] as? String == course)
+            let credential = try #require(shown.json["credential"] as? [String: Any])
+            #expect((credential["type"] as? [String]) == ["VerifiableCredential", "OpenBadgeCredential"])
+            #expect(((credential["credentialSubject"] as? [String: Any])?["achievement"] as? [String: Any])?["name"] as? String == "Disaster management basics")
+            #expect((shown.json["verificationUrl"] as? String)?.hasSuffix("/certificates/\(id)") == true)
+            #expect(try await PassbookEntry.query(on: app.db).first()?.certificateID?.uuidString == id, "the passbook names the certificate as evidence")
+
+            let jws = try #require(shown.json["jws"] as? String)
+            let valid = try await verify(app, jws)
+            #expect(valid.json["status"] as? String == "valid" && valid.json["certificateId"] as? String == id)
+            #expect(try await verify(app, credential).json["status"] as? String == "valid", "the JSON as issued")
+
+            var renamed = credential
+            renamed["name"] = "Advanced disaster management"
+            let changedJSON = try await verify(app, renamed)
+            #expect(changedJSON.json["status"] as? String == "invalid" && (changedJSON.json["reasons"] as? [String])?.first?.contains("differs") == true)
+            var parts = jws.split(separator: ".").map(String.init)
+            parts[1] = String(parts[1].prefix(10)) + (parts[1].dropFirst(10).first == "A" ? "B" : "A") + String(parts[1].dropFirst(11))
+            let changedJWS = try await verify(app, parts.joined(separator: "."))
+            #expect(changedJWS.json["status"] as? String == "invalid")
+            #expect(try await verify(app, 42).fields == ["credential"])
+
+            #expect(try await app.send(.POST, "/api/v1/certificates/\(id)/revoke", token: try await app.token("learner.mha"), json: ["reason": "mine"]).status == .forbidden)
+            let revoked = try await app.send(.POST, "/api/v1/certificates/\(id)/revoke", token: try await app.token("publisher.mha"), json: ["reason": "Issued in error"])
+            #expect(revoked.status == .ok && revoked.json["status"] as? String == "revoked")
+            let afterwards = try await verify(app, jws)
+            #expect(afterwards.json["status"] as? String == "revoked" && (afterwards.json["reasons"] as? [String])?.first?.contains("Issued in error") == true)
+            #expect(try await app.send(.POST, "/api/v1/certificates/\(id)/revoke", token: try await app.token("publisher.mha"), json: ["reason": "again"]).status == .conflict)
+            #expect(try await app.send(.GET, "/api/v1/certificates/\(UUID())").status == .notFound)
+        }
+    }
+
+    @Test func credentialsFromElsewhereAreJudgedNotTrusted() async throws {
+        try await withApp { app, _ in
+            let files = try FileManager.default.contentsOfDirectory(atPath: Self.samples.path).filter { $0.hasSuffix(".json") }
+            #expect(files.count > 20)
+            for file in files {
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.samples.appendingPathComponent(file)))
+                let verdict = try await verify(app, object)
+                #expect(verdict.status == .ok && verdict.json["status"] as? String == "invalid", "\(file)")
+                #expect((verdict.json["reasons"] as? [String])?.contains { $0.contains("not issued by this platform") } == true, "\(file)")
+            }
+            let expired = try await verify(app, try JSONSerialization.jsonObject(with: Data(contentsOf: Self.samples.appendingPathComponent("simple-err-expired.json"))))
+            #expect((expired.json["reasons"] as? [String])?.contains { $0.contains("expired") } == true)
+            let foreignJWT = try String(contentsOf: Self.samples.appendingPathComponent("simple.jwt"), encoding: .utf8)
+            let judged = try await verify(app, foreignJWT)
+            #expect(judged.json["status"] as? String == "invalid" && !((judged.json["reasons"] as? [String]) ?? []).isEmpty)
+        }
+    }
+}

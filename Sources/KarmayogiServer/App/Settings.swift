@@ -28,6 +28,8 @@ public struct Settings: Sendable {
     public var secureCookies: Bool
     /// The address people reach the platform at, for links in messages.
     public var publicURL: String
+    /// The Ed25519 key certificates are signed with (base64 of its 32 bytes); made and kept in the database when not given.
+    public var credentialKey: String?
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -47,6 +49,7 @@ public struct Settings: Sendable {
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
         publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"
+        credentialKey = variables["CREDENTIAL_KEY"]
     }
 }
 

@@ -48,6 +48,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateContentFiles())
     app.migrations.add(IndexCourseChanges())
     app.migrations.add(CreateLearning())
+    app.migrations.add(CreateCertificates())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 
@@ -56,6 +57,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         secret = try await ServerKeys.value(named: "access-token-hmac", on: app.db) { SecretToken.make() + SecretToken.make() }
     }
     await app.jwt.keys.add(hmac: HMACKey(from: secret!), digestAlgorithm: .sha256)
+    app.credentialKeys = try await CredentialKeys.load(settings: settings, on: app.db)
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
 
     app.sessions.use(.fluent)

@@ -19,6 +19,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: EnrolmentController())
     try api.register(collection: ProgressController())
     try api.register(collection: KarmaController())
+    try api.register(collection: CertificateController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

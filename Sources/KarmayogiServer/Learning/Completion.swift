@@ -4,11 +4,12 @@ import KarmayogiCore
 import SQLKit
 import Vapor
 
-/// A course completes once: the enrolment, the learner's passbook (the course's competencies at their levels),
-/// the learning hours credited and the karma points are written in the caller's transaction, together or not at all.
+/// A course completes once: the enrolment, its signed certificate, the learner's passbook (the course's competencies
+/// at their levels, with the certificate as evidence), the learning hours credited and the karma points are written
+/// in the caller's transaction, together or not at all.
 enum Completion {
     /// Completes an active enrolment; answers false when another request completed it first (nothing is given twice).
-    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, on database: any Database) async throws -> Bool {
+    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, on database: any Database) async throws -> Bool {
         let sql = database as! any SQLDatabase
         // The state change decides who completes: only one UPDATE finds the enrolment still active.
         let flipped = try await sql.update(Enrolment.schema)
@@ -23,6 +24,7 @@ enum Completion {
         enrolment.completedAt = now
         enrolment.percent = 100
         enrolment.creditedMinutes = content.durationMinutes
+        let certificate = try await Certificates.issue(for: enrolment, content: content, at: now, keys: keys, on: database)
         for claim in content.competencies {
             let entry = PassbookEntry()
             entry.userID = enrolment.userID
@@ -32,6 +34,7 @@ enum Completion {
             entry.status = .verified
             entry.courseID = enrolment.courseID
             entry.enrolmentID = enrolment.id
+            entry.certificateID = certificate.id
             try await entry.create(on: database)
         }
         let earned = try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database)

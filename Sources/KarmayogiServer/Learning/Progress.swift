@@ -145,7 +145,7 @@ enum LearningProgress {
                     .set("last_item_id", to: SQLBind(enrolment.lastItemID)).set("last_accessed_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
                     .where("id", .equal, SQLBind(enrolment.id!)).run()
                 if enrolment.status == .active, CompletionRule.isComplete(content, completed: done) {
-                    completedNow = try await Completion.complete(enrolment, content: content, at: now, on: database)
+                    completedNow = try await Completion.complete(enrolment, content: content, at: now, keys: app.credentialKeys, on: database)
                 }
                 courses.append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status, completedNow: completedNow))
             }

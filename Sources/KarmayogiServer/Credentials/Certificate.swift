@@ -1,0 +1,182 @@
+import Crypto
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// An issued certificate: the credential exactly as signed, its JWS, and whether the issuing side revoked it.
+final class Certificate: Model, @unchecked Sendable {
+    static let schema = "certificates"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "enrolment_id") var enrolmentID: UUID
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "course_id") var courseID: UUID
+    @Field(key: "provider_id") var providerID: UUID
+    @Field(key: "title") var title: String
+    @Field(key: "issued_at") var issuedAt: Date
+    @Field(key: "credential") var credential: String
+    @Field(key: "jws") var jws: String
+    @Field(key: "kid") var kid: String
+    @OptionalField(key: "revoked_at") var revokedAt: Date?
+    @OptionalField(key: "revoked_by") var revokedBy: UUID?
+    @OptionalField(key: "revocation_reason") var revocationReason: String?
+
+    init() {}
+}
+
+struct CreateCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Certificate.schema)
+            .id()
+            .field("enrolment_id", .uuid, .required, .references(Enrolment.schema, "id"))
+            .field("user_id", .uuid, .required, .references(User.schema, "id"))
+            .field("course_id", .uuid, .required)
+            .field("provider_id", .uuid, .required)
+            .field("title", .string, .required)
+            .field("issued_at", .datetime, .required)
+            .field("credential", .string, .required)
+            .field("jws", .string, .required)
+            .field("kid", .string, .required)
+            .field("revoked_at", .datetime)
+            .field("revoked_by", .uuid)
+            .field("revocation_reason", .string)
+            .unique(on: "enrolment_id")
+            .create()
+        try await database.index("certificates_user", on: Certificate.schema, columns: ["user_id", "issued_at"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(Certificate.schema).delete()
+    }
+}
+
+/// The platform's signing key for credentials: Ed25519, made on first run and kept in the database's
+/// server keys (or given as `CREDENTIAL_KEY`, base64 of the 32-byte private key). Its id is derived from the public key.
+struct CredentialKeys: Sendable {
+    let privateKey: Curve25519.Signing.PrivateKey
+    let kid: String
+    let publicURL: String
+
+    init(privateKey: Curve25519.Signing.PrivateKey, publicURL: String) {
+        self.privateKey = privateKey
+        kid = "ed25519-" + SHA256.hash(data: privateKey.publicKey.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        self.publicURL = publicURL
+    }
+
+    static func load(settings: Settings, on database: any Database) async throws -> CredentialKeys {
+        var encoded = settings.credentialKey ?? ""
+        if settings.credentialKey == nil {
+            encoded = try await ServerKeys.value(named: "credential-ed25519", on: database) { Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString() }
+        }
+        guard let raw = Data(base64Encoded: encoded), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            throw Abort(.internalServerError, reason: "The credential signing key is not base64 of a 32-byte Ed25519 private key.")
+        }
+        return CredentialKeys(privateKey: key, publicURL: settings.publicURL)
+    }
+
+    var verifying: [String: Curve25519.Signing.PublicKey] { [kid: privateKey.publicKey] }
+    var issuer: OpenBadgeCredential.Profile { OpenBadgeCredential.profile(id: "\(publicURL)/issuer", name: "Karmayogi — Mission Karmayogi", url: publicURL) }
+    func certificateURL(_ id: UUID) -> String { "\(publicURL)/api/v1/certificates/\(id.uuidString)" }
+    func pageURL(_ id: UUID) -> String { "\(publicURL)/certificates/\(id.uuidString)" }
+}
+
+extension Application {
+    private struct CredentialKeysKey: StorageKey { typealias Value = CredentialKeys }
+
+    var credentialKeys: CredentialKeys {
+        get { storage[CredentialKeysKey.self]! }
+        set { storage[CredentialKeysKey.self] = newValue }
+    }
+}
+
+enum Certificates {
+    /// Builds, signs and stores the certificate of a completed enrolment, in the caller's transaction.
+    static func issue(for enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, on database: any Database) async throws -> Certificate {
+        guard let user = try await User.find(enrolment.userID, on: database), let course = try await Course.find(enrolment.courseID, on: database),
+              let provider = try await Organisation.find(course.$provider.id, on: database)
+        else { throw Abort(.internalServerError, reason: "the enrolment's learner, course or provider is missing") }
+        let competencies = try await Competency.query(on: database).filter(\.$id ~~ content.competencies.map(\.competencyId)).all()
+        let named = Dictionary(uniqueKeysWithValues: competencies.map { ($0.id!, $0) })
+        let id = UUID()
+        let credential = OpenBadgeCredential(OpenBadgeCredential.Claim(
+            credentialURL: keys.certificateURL(id), issuer: keys.issuer,
+            provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(provider.id!.uuidString)", name: provider.name),
+            courseURL: "\(keys.publicURL)/courses/\(course.id!.uuidString)", courseTitle: content.title, courseSummary: content.summary,
+            language: content.language, hours: (Double(content.durationMinutes) / 60 * 100).rounded() / 100,
+            competencies: content.competencies.map { claim in
+                let competency = named[claim.competencyId]
+                return (name: competency.map { [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ") } ?? claim.competencyId.uuidString,
+                        level: claim.level, url: "\(keys.publicURL)/competencies/\(claim.competencyId.uuidString)", code: competency?.key ?? "")
+            },
+            learnerID: user.id!.uuidString, learnerName: user.name, salt: SecretToken.make(), completedAt: now))
+        let payload = try credential.encoded()
+        let certificate = Certificate()
+        certificate.id = id
+        certificate.enrolmentID = enrolment.id!
+        certificate.userID = user.id!
+        certificate.courseID = course.id!
+        certificate.providerID = provider.id!
+        certificate.title = content.title
+        certificate.issuedAt = now
+        certificate.credential = String(decoding: payload, as: UTF8.self)
+        certificate.jws = try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey)
+        certificate.kid = keys.kid
+        try await certificate.create(on: database)
+        return certificate
+    }
+
+    struct Verdict: Content {
+        /// valid, invalid or revoked.
+        var status: String
+        var reasons: [String]
+        var certificateId: UUID?
+        var credential: [String: JSONValue]?
+    }
+
+    /// Judges a credential sent as a compact JWS or as JSON: ours, unchanged and not revoked is valid; anything else says why not.
+    static func verify(jws: String?, json: Data?, keys: CredentialKeys, on database: any Database) async throws -> Verdict {
+        var payload: Data
+        var signed = false
+        if let jws {
+            switch CredentialJWS.verify(jws, keys: keys.verifying) {
+            case .success(let data):
+                payload = data
+                signed = true
+            case .failure(.badSignature):
+                return Verdict(status: "invalid", reasons: ["the signature does not match the credential: it was changed, or signed by another key"])
+            case .failure(.unknownKey(let kid)):
+                return Verdict(status: "invalid", reasons: ["it is signed with key '\(kid)', which is not this platform's; verify it with its issuer"])
+            case .failure(.malformed(let why)):
+                return Verdict(status: "invalid", reasons: ["it is \(why)"])
+            }
+        } else {
+            payload = json ?? Data()
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else {
+            return Verdict(status: "invalid", reasons: ["it is not a JSON credential"])
+        }
+        var reasons = CredentialShape.problems(object, now: Date())
+        let shown = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
+        let prefix = keys.certificateURL(UUID()).dropLast(36)
+        guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUID(uuidString: String($0.dropFirst(prefix.count))) : nil }),
+              let certificate = try await Certificate.find(id, on: database)
+        else {
+            let issuer = (object["issuer"] as? [String: Any])?["id"] as? String ?? object["issuer"] as? String ?? "unknown"
+            let proof = ((object["proof"] as? [String: Any])?["type"] as? String) ?? ((object["proof"] as? [[String: Any]])?.first?["type"] as? String)
+            reasons.append("it was not issued by this platform (its issuer is \(issuer))" + (proof.map { "; its proof (\($0)) can only be checked by its issuer" } ?? ""))
+            return Verdict(status: "invalid", reasons: reasons, credential: shown)
+        }
+        if !signed {
+            // JSON without our signature: it must be, field for field, the credential we signed.
+            let issued = try JSONSerialization.jsonObject(with: Data(certificate.credential.utf8)) as? NSDictionary
+            if issued != (object as NSDictionary) { reasons.append("it differs from the certificate this platform issued under that id") }
+        }
+        if let revoked = certificate.revokedAt {
+            return Verdict(status: "revoked", reasons: ["revoked on \(ISO8601DateFormatter().string(from: revoked))" + (certificate.revocationReason.map { ": \($0)" } ?? "")] + reasons,
+                           certificateId: certificate.id, credential: shown)
+        }
+        return Verdict(status: reasons.isEmpty ? "valid" : "invalid", reasons: reasons, certificateId: certificate.id, credential: shown)
+    }
+}
