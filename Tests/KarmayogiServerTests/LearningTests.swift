@@ -242,3 +242,38 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct PassbookTests {
+    @Test func coursesAndApprovedDeclarationsFillThePassbook() async throws {
+        try await withApp { app, world in
+            _ = try await CertificateTests().completed(app, world)
+            let learner = try await app.token("learner.mha"), admin = try await app.token("mdo.mha")
+            var passbook = try await app.send(.GET, "/api/v1/me/passbook", token: learner).items
+            #expect(passbook.count == 1 && passbook[0]["level"] as? Int == 2)
+            let evidence = (passbook[0]["evidence"] as? [[String: Any]])?.first
+            #expect(evidence?["source"] as? String == "course" && evidence?["certificateId"] is String && evidence?["status"] as? String == "verified")
+
+            let ethics = try await app.send(.GET, "/api/v1/competencies?q=Self-Analysis").items[0]["id"] as! String
+            let declared = try await app.send(.POST, "/api/v1/me/passbook/declarations", token: learner, json: ["competencyId": ethics, "level": 3, "note": "Ran the unit's workshops"])
+            #expect(declared.status == .created && declared.json["status"] as? String == "unverified")
+            #expect(try await app.send(.POST, "/api/v1/me/passbook/declarations", token: learner, json: ["competencyId": ethics, "level": 4]).status == .conflict)
+            #expect(try await app.send(.POST, "/api/v1/me/passbook/declarations", token: learner, json: ["competencyId": ethics, "level": 6]).fields == ["level"])
+            #expect(try await app.send(.POST, "/api/v1/me/passbook/declarations", token: learner, json: ["competencyId": UUID().uuidString, "level": 2]).fields == ["competencyId"])
+            passbook = try await app.send(.GET, "/api/v1/me/passbook", token: learner).items
+            let onlyDeclared = try #require(passbook.first { $0["competencyId"] as? String == ethics })
+            #expect(onlyDeclared["level"] == nil && (onlyDeclared["evidence"] as? [[String: Any]])?.first?["status"] as? String == "unverified", "declared only: no level yet")
+
+            let waiting = try await app.send(.GET, "/api/v1/orgs/\(world.mha)/declarations", token: admin)
+            let id = try #require(waiting.items.first?["id"] as? String)
+            #expect(waiting.items.count == 1 && waiting.items[0]["userName"] as? String != nil)
+            #expect(try await app.send(.POST, "/api/v1/declarations/\(id)/approve", token: try await app.token("mdo.health"), json: ["note": "ok"]).status == .notFound)
+            #expect(try await app.send(.POST, "/api/v1/declarations/\(id)/approve", token: learner, json: ["note": "me"]).status == .notFound, "not one's own")
+            #expect(try await app.send(.POST, "/api/v1/declarations/\(id)/approve", token: admin, json: ["note": " "]).fields == ["note"])
+            let approved = try await app.send(.POST, "/api/v1/declarations/\(id)/approve", token: admin, json: ["note": "Seen the workshop reports"])
+            #expect(approved.status == .ok && approved.json["status"] as? String == "verified")
+            #expect(try await app.send(.POST, "/api/v1/declarations/\(id)/reject", token: admin, json: ["note": "changed my mind"]).status == .conflict)
+            passbook = try await app.send(.GET, "/api/v1/me/passbook", token: learner).items
+            #expect(passbook.first { $0["competencyId"] as? String == ethics }?["level"] as? Int == 3)
+        }
+    }
+}

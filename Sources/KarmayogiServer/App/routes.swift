@@ -20,6 +20,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: ProgressController())
     try api.register(collection: KarmaController())
     try api.register(collection: CertificateController())
+    try api.register(collection: PassbookController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }
