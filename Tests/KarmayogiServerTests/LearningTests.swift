@@ -277,3 +277,27 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct RepublishingTests {
+    @Test func aNewVersionMovesLearnersOnTheirWayAndUncompletesNobody() async throws {
+        try await withApp { app, world in
+            let (_, course) = try await CertificateTests().completed(app, world)
+            let other = try await app.token("learner.health")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: other)
+            let creator = try await app.token("creator.mha")
+            var body = try await app.send(.GET, "/api/v1/courses/\(course)", token: creator).json
+            var modules = body["modules"] as! [[String: Any]]
+            modules.append(["title": "Review", "items": [["title": "Case study", "kind": "document", "durationMinutes": 30, "required": true]]])
+            body = ["title": body["title"]!, "summary": body["summary"]!, "language": body["language"]!, "durationMinutes": 150,
+                    "competencies": body["competencies"]!, "modules": modules]
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: body).json["version"] as? Int == 2)
+            for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(course)/\(action)", token: try await app.token(key)).status == .ok)
+            }
+            let done = try await app.send(.GET, "/api/v1/me/enrolments?status=completed", token: try await app.token("learner.mha")).items
+            #expect(done.count == 1 && done[0]["version"] as? Int == 1 && done[0]["creditedMinutes"] as? Int == 120, "completed stays completed, on its version")
+            let onTheWay = try await app.send(.GET, "/api/v1/me/enrolments", token: other).items
+            #expect(onTheWay.first?["version"] as? Int == 2 && onTheWay.first?["status"] as? String == "active")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 struct CourseDTO: Content {
@@ -221,6 +222,10 @@ enum Courses {
                 latest.publishedAt = Date()
                 course.publishedVersion = latest.version
                 course.status = .published
+                // Learners still on their way move to the new version (items keep their ids, so their progress goes
+                // with them); those who completed stay completed.
+                try await (database as! any SQLDatabase).update(Enrolment.schema).set("version", to: SQLBind(latest.version))
+                    .where("course_id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind(Enrolment.Status.completed.rawValue)).run()
             }
             if action == .retire { course.status = .retired }
             try await latest.save(on: database)

@@ -134,7 +134,7 @@ enum LearningProgress {
                 let done = completedItems[enrolment.id!] ?? []
                 var completedNow = false
                 if enrolment.status == .active {
-                    enrolment.percent = max(enrolment.percent, CompletionRule.percent(content, completed: done))
+                    enrolment.percent = CompletionRule.percent(content, completed: done)
                 }
                 enrolment.secondsSpent += added[enrolment.id!] ?? 0
                 enrolment.lastItemID = lastItem[enrolment.id!]
