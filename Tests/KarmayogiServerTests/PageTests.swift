@@ -332,6 +332,10 @@ struct Browser {
             var saved = items(try await draft(app, id))
             #expect(saved.map { $0["title"] as? String } == ["Rules", "Portal"])
             #expect((saved[0]["url"] as? String)?.hasPrefix("content:") == true && saved[0]["required"] as? Bool == true && saved[1]["required"] as? Bool == false)
+            let file = try await creator.get("/content/\((saved[0]["url"] as! String).dropFirst("content:".count))")
+            #expect(file.status == .ok && file.body.hasPrefix("%PDF") && file.headers.contentType == .pdf, "served by its hash, as what its bytes are")
+            var stranger = Browser(app)
+            #expect(try await stranger.get("/content/\((saved[0]["url"] as! String).dropFirst("content:".count))").status == .seeOther, "for people signed in")
 
             // Reorder and edit items; the ids stay, so progress on them would too.
             let portal = saved[1]["id"] as! String
@@ -390,6 +394,45 @@ struct Browser {
             #expect(mine["version"] as? Int == 2 && mine["state"] as? String == "draft" && (mine["modules"] as? [Any])?.count == 2)
             let learners = try await app.send(.GET, "/api/v1/courses/\(id)", token: try await app.token("learner.health")).json
             #expect(learners["version"] as? Int == 1 && (learners["modules"] as? [Any])?.count == 1)
+        }
+    }
+}
+
+@Suite struct LearnerPageTests {
+    @Test func aLearnerEnrolsLearnsAndGetsACertificateOnThePages() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get("/courses/\(course)").body.contains("/courses/\(course)/enrol"))
+            let enrolled = try await learner.post("/courses/\(course)/enrol", form: [:])
+            #expect(enrolled.status == .seeOther && enrolled.headers.first(name: .location) == "/learn/\(course)")
+            var player = try await learner.get("/learn/\(course)")
+            #expect(player.body.contains("id=\"item-\(items[0].uppercased())\"") || player.body.contains("id=\"item-\(items[0])\""))
+            #expect(player.body.contains("Mark as done") && player.body.contains("https://ndma.gov.in"))
+            #expect(try await learner.post("/learn/\(course)/done", form: ["itemId": items[0], "key": "form-1"]).status == .seeOther)
+            #expect(try await learner.post("/learn/\(course)/done", form: ["itemId": items[0], "key": "form-1"]).status == .seeOther, "a resubmitted form counts once")
+            #expect(try await learner.get("/my/learning").body.contains("50% done"))
+            _ = try await learner.post("/learn/\(course)/done", form: ["itemId": items[2], "key": "form-2"])
+            player = try await learner.get("/learn/\(course)")
+            #expect(player.body.contains("You have completed this course."))
+            let certificate = try #require(try await app.send(.GET, "/api/v1/me/certificates", token: try await app.token("learner.mha")).items.first?["id"] as? String)
+            #expect(player.body.contains("/certificates/\(certificate)"))
+            #expect(try await learner.get("/my/certificates").body.contains("/certificates/\(certificate)"))
+            #expect(try await learner.get("/my/passbook").body.contains("Course certificate"))
+            #expect(try await learner.get("/my/karma").body.contains("15 points in all"))
+            let badDeclaration = try await learner.post("/my/passbook", form: ["competencyId": UUID().uuidString, "level": "3"])
+            #expect(badDeclaration.status == .unprocessableEntity && badDeclaration.body.contains("role=\"alert\""))
+
+            // Anyone may open and check the certificate.
+            var visitor = Browser(app)
+            let page = try await visitor.get("/certificates/\(certificate)")
+            #expect(page.status == .ok && page.body.contains("This certificate is valid") && page.body.contains("Disaster management basics"))
+            #expect(try await visitor.get("/verify?id=\(certificate)").body.contains("<h2>Valid</h2>"))
+            let jws = try #require(try await app.send(.GET, "/api/v1/certificates/\(certificate)").json["jws"] as? String)
+            _ = try await visitor.get("/verify")
+            #expect(try await visitor.post("/verify", form: ["credential": jws]).body.contains("<h2>Valid</h2>"))
+            #expect(try await visitor.post("/verify", form: ["credential": "<script>nonsense</script>"]).body.contains("<h2>Not valid</h2>"))
         }
     }
 }

@@ -96,11 +96,21 @@ struct CataloguePages: RouteCollection {
         let translations: [HTML] = try await Courses.translations(of: course, for: principal, on: request.db).map {
             "<a href=\"/courses/\($0.id.uuidString)\" lang=\"\($0.language)\">\(Language.named($0.language)?.nativeName ?? $0.language)</a> "
         }
+        var enrol: HTML = ""
+        if let principal, version.state == .published {
+            let enrolment = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$courseID == course.id!).first()
+            enrol = enrolment.map { $0.status != .left } == true
+                ? "<p><a class=\"button\" href=\"/learn/\(course.id!.uuidString)\">\(t("learning.continue"))</a></p>"
+                : "<form method=\"post\" action=\"/courses/\(course.id!.uuidString)/enrol\">\(request.csrfField)<button>\(t("learning.enrol"))</button></form>"
+        } else if principal == nil {
+            enrol = "<p><a href=\"/login?next=/courses/\(course.id!.uuidString)\">\(t("learning.signInToEnrol"))</a></p>"
+        }
         let notice: HTML = version.state == .published ? "" : "<p class=\"notice\">\(t("catalogue.state", ["version": String(version.version), "state": t("state.\(version.state.rawValue)")]))</p>"
         return Layout.page(content.title, for: request, """
             \(notice)
             <p class="muted">\(provider?.name ?? "") · \(Language.named(content.language)?.nativeName ?? content.language) · \(t("catalogue.minutes", ["minutes": String(content.durationMinutes)]))</p>
             \(translations.isEmpty ? "" : "<p>\(t("catalogue.translations")): \(translations)</p>" as HTML)
+            \(enrol)
             <p><strong>\(content.summary)</strong></p>
             <p>\(content.description)</p>
             <h2>\(t("catalogue.competencies"))</h2><ul>\(claimed)</ul>

@@ -89,6 +89,21 @@ struct ContentFileController: RouteCollection {
         routes.on(.POST, "courses", ":id", "files", body: .stream, use: Self.upload)
     }
 
+    /// A stored file, by its hash, for anyone signed in (the page player links items' files here). Content never
+    /// changes under a hash, so browsers may keep it.
+    @Sendable static func download(_ request: Request) async throws -> Response {
+        _ = try request.pagePrincipal()
+        guard let hash = request.parameters.get("sha256"), let url = request.application.contentStore.url(for: hash),
+              let record = try await ContentFile.find(hash, on: request.db)
+        else { throw Problem.notFound("file") }
+        let response = try await request.fileio.asyncStreamFile(at: url.path)
+        let type = record.mediaType.split(separator: "/").map(String.init)
+        response.headers.contentType = HTTPMediaType(type: type.first ?? "application", subType: type.last ?? "octet-stream")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=31536000, immutable")
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        return response
+    }
+
     struct Form: Content {
         var file: File?
         var kind: String?

@@ -59,7 +59,7 @@ struct CourseEditorPages: RouteCollection {
                 """
         }
         return Layout.page(t("editor.title"), for: request, """
-            \(problemBlock(problem))
+            \(Layout.problem(problem))
             \(form)
             <form method="get" action="/author"><label for="q">\(t("editor.find"))</label><input id="q" type="search" name="q" value="\(text)" maxlength="200"> <button>\(t("users.searchButton"))</button></form>
             <table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.language"))</th><th>\(t("field.status"))</th></tr></thead>
@@ -95,7 +95,7 @@ struct CourseEditorPages: RouteCollection {
             let (course, _) = try await Courses.create(input, by: principal, on: request.db)
             return request.redirect(to: "/author/courses/\(course.id!.uuidString)?saved=created")
         } catch let problem as Problem {
-            return try await failed(problem, request) { try await listPage(request, problem: problem) }
+            return try await Layout.failed(problem, request) { try await listPage(request, problem: problem) }
         }
     }
 
@@ -213,7 +213,7 @@ struct CourseEditorPages: RouteCollection {
         return Layout.page(content.title, for: request, """
             <p class="notice">\(notice) <a href="/courses/\(course.id!.uuidString)">\(t("editor.view"))</a> · <a href="/author">\(t("editor.title"))</a></p>
             \(saved)
-            \(problemBlock(problem))
+            \(Layout.problem(problem))
             <section class="card"><h2>\(t("editor.details"))</h2>\(details)</section>
             <section class="card"><h2>\(t("catalogue.competencies"))</h2>
             <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th><th></th></tr></thead>
@@ -246,19 +246,6 @@ struct CourseEditorPages: RouteCollection {
             <div><label><input type="checkbox" name="required" value="1"\(item?.required ?? true ? " checked" : "" as HTML)> \(t("editor.required"))</label></div></div>
             <label for="\(prefix)-url">\(t("editor.url"))</label><input id="\(prefix)-url" type="text" name="url" maxlength="2000" value="\(url)" placeholder="https://">
             """
-    }
-
-    static func problemBlock(_ problem: Problem?) -> HTML {
-        guard let problem else { return "" }
-        let errors: [HTML] = problem.errors.map { "<li><code>\($0.field)</code> \($0.reason)</li>" }
-        return "<div class=\"error\" role=\"alert\"><p>\(problem.detail)</p><ul>\(errors)</ul></div>"
-    }
-
-    /// A refused change shows the page again with the reasons, under the problem's status.
-    static func failed(_ problem: Problem, _ request: Request, page: () async throws -> HTML) async throws -> Response {
-        let response = try await page().encodeResponse(for: request)
-        response.status = problem.status
-        return response
     }
 
     // MARK: Changes
@@ -355,7 +342,7 @@ struct CourseEditorPages: RouteCollection {
             _ = try await Courses.update(id, with: CourseInput(content), by: principal, on: request.db)
             return request.redirect(to: "/author/courses/\(id.uuidString)?saved=\(step.rawValue)\(anchor)")
         } catch let problem as Problem {
-            return try await failed(problem, request) { try await editorPage(request, problem: problem) }
+            return try await Layout.failed(problem, request) { try await editorPage(request, problem: problem) }
         }
     }
 

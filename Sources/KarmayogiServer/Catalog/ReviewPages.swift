@@ -42,7 +42,7 @@ struct ReviewPages: RouteCollection {
         }
         return Layout.page(t("review.title"), for: request, """
             \(message.map { "<p class=\"ok\" role=\"status\">\($0)</p>" as HTML } ?? "")
-            \(problem.map { "<p class=\"error\" role=\"alert\">\($0.detail) \($0.errors.map(\.reason).joined(separator: "; "))</p>" as HTML } ?? "")
+            \(Layout.problem(problem))
             <table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.status"))</th><th>\(t("review.step"))</th></tr></thead>
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("review.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
             """)
@@ -61,9 +61,7 @@ struct ReviewPages: RouteCollection {
             let message = request.catalogue("review.done", ["title": version.title, "state": request.catalogue("state.\(version.state.rawValue)")])
             return try await page(request, message: message, problem: nil).encodeResponse(for: request)
         } catch let problem as Problem {
-            let response = try await page(request, message: nil, problem: problem).encodeResponse(for: request)
-            response.status = problem.status
-            return response
+            return try await Layout.failed(problem, request) { try await page(request, message: nil, problem: problem) }
         }
     }
 }

@@ -116,11 +116,10 @@ struct CompetencyPages: RouteCollection {
                 <p><button>\(t("designations.save"))</button></p>
                 """
         }
-        let errors: [HTML] = problem?.errors.map { "<li>\($0.reason)</li>" } ?? []
         return Layout.page(mapping.designation, for: request, """
             <p class="muted">\(organisation.name) · <a href="/designations?org=\(organisation.id!.uuidString)">\(t("designations.title"))</a></p>
             \(saved ? "<p class=\"ok\" role=\"status\">\(t("designations.saved"))</p>" as HTML : "")
-            \(problem.map { "<div class=\"error\" role=\"alert\"><p>\($0.detail)</p><ul>\(errors)</ul></div>" as HTML } ?? "")
+            \(Layout.problem(problem))
             <form method="post" action="/designations/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")?org=\(organisation.id!.uuidString)">
             \(canMap ? request.csrfField : "")
             <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th></tr></thead>
@@ -154,9 +153,7 @@ struct CompetencyPages: RouteCollection {
         let (current, retired) = try await Competencies.states(of: requirements.map(\.competencyId), on: request.db)
         let problems = RoleRequirement.problems(requirements, current: current, retired: retired)
         if !problems.isEmpty {
-            let response = try await designationPage(request, problem: .invalid(problems), saved: false).encodeResponse(for: request)
-            response.status = .unprocessableEntity
-            return response
+            return try await Layout.failed(.invalid(problems), request) { try await designationPage(request, problem: .invalid(problems), saved: false) }
         }
         try await Designations.replace([(name, requirements)], in: organisation, by: principal, on: request.db)
         return try await designationPage(request, problem: nil, saved: true).encodeResponse(for: request)

@@ -7,6 +7,27 @@ import Vapor
 /// The karma ledger: points are given with their reason, once-only reasons at most once, and every total
 /// and leaderboard is a sum over the ledger.
 enum Karma {
+    /// A month's points of the people in an organisation and its subtree, the top 100, densely ranked.
+    static func leaderboard(of organisation: Organisation, month: String, on database: any Database) async throws -> [LeaderboardDTO.Row] {
+        struct Row: Decodable { var user_id: UUID; var name: String; var points: Int }
+        let rows = try await (database as! any SQLDatabase).select()
+            .column(SQLColumn("user_id", table: "k")).column(SQLColumn("name", table: "u"))
+            // PostgreSQL sums integers as NUMERIC; the cast keeps the total an integer on both databases.
+            .column(SQLQueryString("CAST(SUM(\(ident: "k").\(ident: "points")) AS BIGINT)"), as: "points")
+            .from(SQLAlias(SQLIdentifier(KarmaEntry.schema), as: SQLIdentifier("k")))
+            .join(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")), on: SQLColumn("id", table: "u"), .equal, SQLColumn("user_id", table: "k"))
+            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "k"))
+            .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
+            .where(SQLColumn("month", table: "k"), .equal, SQLBind(month))
+            .groupBy(SQLColumn("user_id", table: "k")).groupBy(SQLColumn("name", table: "u"))
+            .orderBy(SQLOrderBy(expression: SQLIdentifier("points"), direction: SQLDirection.descending))
+            .orderBy(SQLOrderBy(expression: SQLColumn("name", table: "u"), direction: SQLDirection.ascending))
+            .limit(100)
+            .all(decoding: Row.self)
+        let ranks = KarmaRule.denseRanks(rows.map(\.points))
+        return zip(rows, ranks).map { .init(rank: $1, userId: $0.user_id, name: $0.name, points: $0.points) }
+    }
+
     static let onceOnly: Set<KarmaReason> = [.firstLogin, .firstEnrolment]
 
     static func month(of date: Date) -> String {
@@ -94,23 +115,6 @@ struct KarmaController: RouteCollection {
         else { throw Problem.notFound("organisation") }
         let month = request.query[String.self, at: "month"] ?? Karma.month(of: Date())
         guard month.wholeMatch(of: /\d{4}-(0[1-9]|1[0-2])/) != nil else { throw Problem.invalid("month", "must be a month as YYYY-MM") }
-        struct Row: Decodable { var user_id: UUID; var name: String; var points: Int }
-        let rows = try await (request.db as! any SQLDatabase).select()
-            .column(SQLColumn("user_id", table: "k")).column(SQLColumn("name", table: "u"))
-            // PostgreSQL sums integers as NUMERIC; the cast keeps the total an integer on both databases.
-            .column(SQLQueryString("CAST(SUM(\(ident: "k").\(ident: "points")) AS BIGINT)"), as: "points")
-            .from(SQLAlias(SQLIdentifier(KarmaEntry.schema), as: SQLIdentifier("k")))
-            .join(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")), on: SQLColumn("id", table: "u"), .equal, SQLColumn("user_id", table: "k"))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "k"))
-            .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
-            .where(SQLColumn("month", table: "k"), .equal, SQLBind(month))
-            .groupBy(SQLColumn("user_id", table: "k")).groupBy(SQLColumn("name", table: "u"))
-            .orderBy(SQLOrderBy(expression: SQLIdentifier("points"), direction: SQLDirection.descending))
-            .orderBy(SQLOrderBy(expression: SQLColumn("name", table: "u"), direction: SQLDirection.ascending))
-            .limit(100)
-            .all(decoding: Row.self)
-        let ranks = KarmaRule.denseRanks(rows.map(\.points))
-        return LeaderboardDTO(organisationId: organisationID, month: month,
-                              items: zip(rows, ranks).map { .init(rank: $1, userId: $0.user_id, name: $0.name, points: $0.points) })
+        return LeaderboardDTO(organisationId: organisationID, month: month, items: try await Karma.leaderboard(of: organisation, month: month, on: request.db))
     }
 }

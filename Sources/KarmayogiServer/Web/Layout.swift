@@ -8,6 +8,7 @@ enum Layout {
         var navigation: [HTML] = []
         if let principal {
             navigation.append("<a href=\"/\">\(t("nav.home"))</a>")
+            navigation.append("<a href=\"/my/learning\">\(t("nav.learning"))</a>")
             navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
             navigation.append("<a href=\"/designations\">\(t("nav.designations"))</a>")
@@ -20,6 +21,7 @@ enum Layout {
         } else {
             navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
             navigation.append("<a href=\"/competencies\">\(t("nav.competencies"))</a>")
+            navigation.append("<a href=\"/verify\">\(t("verify.title"))</a>")
             navigation.append("<a href=\"/login\">\(t("nav.signIn"))</a>")
         }
         let path = request.url.path
@@ -45,6 +47,19 @@ enum Layout {
         </body>
         </html>
         """
+    }
+
+    static func problem(_ problem: Problem?) -> HTML {
+        guard let problem else { return "" }
+        let errors: [HTML] = problem.errors.map { "<li><code>\($0.field)</code> \($0.reason)</li>" }
+        return "<div class=\"error\" role=\"alert\"><p>\(problem.detail)</p><ul>\(errors)</ul></div>"
+    }
+
+    /// A refused change shows the page again with the reasons, under the problem's status.
+    static func failed(_ problem: Problem, _ request: Request, page: () async throws -> HTML) async throws -> Response {
+        let response = try await page().encodeResponse(for: request)
+        response.status = problem.status
+        return response
     }
 
     static let stylesheet = """

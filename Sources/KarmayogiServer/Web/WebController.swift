@@ -12,5 +12,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CataloguePages())
         try pages.register(collection: ReviewPages())
         try pages.register(collection: CourseEditorPages())
+        try pages.register(collection: LearningPages())
+        try pages.register(collection: CredentialPages())
     }
 }

@@ -1,0 +1,159 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// The certificate as a printable page anyone with its link may open, the public verification page
+/// (paste a credential, or open a certificate's link), my certificates, and my passbook.
+struct CredentialPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("certificates", ":id", use: Self.certificate)
+        routes.get("verify", use: Self.verifyForm)
+        routes.post("verify", use: Self.verify)
+        routes.get("my", "certificates", use: Self.mine)
+        routes.get("my", "passbook", use: Self.passbook)
+        routes.post("my", "passbook", use: Self.declare)
+    }
+
+    @Sendable static func certificate(_ request: Request) async throws -> HTML {
+        let t = request.catalogue
+        guard let certificate = try await Certificate.find(try request.id(of: "certificate"), on: request.db) else { throw Problem.notFound("certificate") }
+        let keys = request.application.credentialKeys
+        let credential = try JSONDecoder().decode(OpenBadgeCredential.self, from: Data(certificate.credential.utf8))
+        let learner = credential.credentialSubject.identifier.first { $0.identityType == "name" }?.identityHash ?? ""
+        let competencies: [HTML] = credential.credentialSubject.achievement.alignment.map {
+            "<li>\($0.targetName) — \($0.targetDescription ?? "")</li>"
+        }
+        let status: HTML = certificate.revokedAt.map {
+            "<p class=\"error\" role=\"alert\"><strong>\(t("certificate.revoked", ["date": Self.day($0)]))</strong> \(certificate.revocationReason ?? "")</p>"
+        } ?? "<p class=\"ok\">\(t("certificate.valid"))</p>"
+        return Layout.page(t("certificate.title"), for: request, """
+            \(status)
+            <section class="card certificate">
+            <p class="muted">\(credential.issuer.name)</p>
+            <p>\(t("certificate.certifies"))</p>
+            <h2>\(learner)</h2>
+            <p>\(t("certificate.completed"))</p>
+            <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
+            <p>\(t("certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])) · \(t("certificate.hours", ["hours": String(format: "%.1f", credential.credentialSubject.creditsEarned ?? 0)]))</p>
+            \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul>\(competencies)</ul>" as HTML)
+            <p>\(t("certificate.issued", ["date": Self.day(certificate.issuedAt)]))</p>
+            <p class="muted">\(t("certificate.verifyAt")) <a href="\(keys.pageURL(certificate.id!))">\(keys.pageURL(certificate.id!))</a></p>
+            </section>
+            <p><a href="/api/v1/certificates/\(certificate.id!.uuidString)">\(t("certificate.json"))</a> · <a href="/verify?id=\(certificate.id!.uuidString)">\(t("verify.title"))</a></p>
+            """)
+    }
+
+    static func day(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "d MMMM yyyy"
+        formatter.timeZone = TimeZone(identifier: "Asia/Kolkata")
+        formatter.locale = Locale(identifier: "en_IN")
+        return formatter.string(from: date)
+    }
+
+    @Sendable static func verifyForm(_ request: Request) async throws -> HTML {
+        if let id = request.query[String.self, at: "id"] {
+            guard let id = UUID(uuidString: id), let certificate = try await Certificate.find(id, on: request.db) else {
+                return verifyPage(request, verdict: Certificates.Verdict(status: "invalid", reasons: [request.catalogue("verify.unknown")]), sent: "")
+            }
+            let verdict = try await Certificates.verify(jws: certificate.jws, json: nil, keys: request.application.credentialKeys, on: request.db)
+            return verifyPage(request, verdict: verdict, sent: "")
+        }
+        return verifyPage(request, verdict: nil, sent: "")
+    }
+
+    struct VerifyForm: Content { var credential: String? }
+
+    @Sendable static func verify(_ request: Request) async throws -> HTML {
+        let sent = (try request.content.decode(VerifyForm.self).credential ?? "").trimmed
+        let keys = request.application.credentialKeys
+        let verdict = sent.hasPrefix("{")
+            ? try await Certificates.verify(jws: nil, json: Data(sent.utf8), keys: keys, on: request.db)
+            : try await Certificates.verify(jws: sent, json: nil, keys: keys, on: request.db)
+        return verifyPage(request, verdict: verdict, sent: String(sent.prefix(200_000)))
+    }
+
+    static func verifyPage(_ request: Request, verdict: Certificates.Verdict?, sent: String) -> HTML {
+        let t = request.catalogue
+        var result: HTML = ""
+        if let verdict {
+            let reasons: [HTML] = verdict.reasons.map { "<li>\($0)</li>" }
+            let link: HTML = verdict.certificateId.map { " <a href=\"/certificates/\($0.uuidString)\">\(t("certificate.title"))</a>" } ?? ""
+            result = """
+                <div class="\(verdict.status == "valid" ? "ok" : "error") card" role="status"><h2>\(t("verify.\(verdict.status)"))</h2>\(link)<ul>\(reasons)</ul></div>
+                """
+        }
+        return Layout.page(t("verify.title"), for: request, """
+            \(result)
+            <form method="post" action="/verify" class="card">\(request.csrfField)
+            <label for="credential">\(t("verify.paste"))</label>
+            <textarea id="credential" name="credential" rows="8" required>\(sent)</textarea>
+            <p><button>\(t("verify.button"))</button></p></form>
+            """)
+    }
+
+    @Sendable static func mine(_ request: Request) async throws -> HTML {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        let certificates = try await Certificate.query(on: request.db).filter(\.$userID == principal.userID).sort(\.$issuedAt, .descending).all()
+        let rows: [HTML] = certificates.map {
+            "<tr><td><a href=\"/certificates/\($0.id!.uuidString)\">\($0.title)</a></td><td>\(day($0.issuedAt))</td><td>\($0.revokedAt == nil ? t("certificate.validShort") : t("certificate.revokedShort"))</td></tr>"
+        }
+        return Layout.page(t("nav.certificates"), for: request, """
+            <table><thead><tr><th>\(t("review.course"))</th><th>\(t("certificate.date"))</th><th>\(t("field.status"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("certificate.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            """)
+    }
+
+    @Sendable static func passbook(_ request: Request) async throws -> HTML {
+        try await passbookPage(request, problem: nil)
+    }
+
+    static func passbookPage(_ request: Request, problem: Problem?) async throws -> HTML {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        let passbook = try await Passbook.of(principal.userID, on: request.db)
+        let rows: [HTML] = passbook.items.map { item in
+            let evidence: [HTML] = item.evidence.map { entry in
+                let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t("passbook.course"))</a>" } ?? "\(t("passbook.declared"))"
+                return "<li>\(what) · \(t("designations.level")) \(entry.level) · \(t("passbook.\(entry.status.rawValue)"))\(entry.date.map { " · \(day($0))" } ?? "")</li>"
+            }
+            let name = [item.theme, item.subTheme].compactMap { $0 }.joined(separator: " › ")
+            return "<tr><td><a href=\"/competencies/\(item.competencyId.uuidString)\">\(name)</a><ul>\(evidence)</ul></td><td>\(t("area.\(item.area.rawValue)"))</td><td>\(item.level.map(String.init) ?? "—")</td></tr>"
+        }
+        let framework = try await Competency.query(on: request.db).filter(\.$status == .current).sort(\.$key).all()
+        let options: [HTML] = framework.map { "<option value=\"\($0.id!.uuidString)\">\(t("area.\($0.area.rawValue)")): \([$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › "))</option>" }
+        let levels: [HTML] = ProficiencyLevel.range.map { "<option value=\"\($0)\">\($0)</option>" }
+        return Layout.page(t("nav.passbook"), for: request, """
+            \(Layout.problem(problem))
+            <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("passbook.level"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("passbook.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <form method="post" action="/my/passbook" class="card"><h2>\(t("passbook.declare"))</h2>\(request.csrfField)
+            <label for="competencyId">\(t("designations.competency"))</label><select id="competencyId" name="competencyId" required><option value="">—</option>\(options)</select>
+            <label for="level">\(t("designations.level"))</label><select id="level" name="level">\(levels)</select>
+            <label for="note">\(t("passbook.note"))</label><input id="note" type="text" name="note" maxlength="1000">
+            <p class="muted">\(t("passbook.declareHint"))</p>
+            <p><button>\(t("passbook.declareButton"))</button></p></form>
+            """)
+    }
+
+    struct DeclareForm: Content {
+        var competencyId: String?
+        var level: String?
+        var note: String?
+    }
+
+    @Sendable static func declare(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let form = try request.content.decode(DeclareForm.self)
+        do {
+            guard let competency = form.competencyId.flatMap(UUID.init(uuidString:)) else { throw Problem.invalid("competencyId", "pick a competency from the framework") }
+            _ = try await Passbook.declare(DeclarationInput(competencyId: competency, level: form.level.flatMap(Int.init) ?? 0, note: form.note),
+                                           by: principal, on: request.db)
+            return request.redirect(to: "/my/passbook")
+        } catch let problem as Problem {
+            return try await Layout.failed(problem, request) { try await passbookPage(request, problem: problem) }
+        }
+    }
+}
