@@ -130,6 +130,7 @@ enum DemoWorld {
             }
             try await mapCompetencies(byCode: byCode, on: database)
         }
+        try await addLearning(app)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
         for signIn in signIns { lines.append("  \(signIn.email.padding(toLength: 42, withPad: " ", startingAt: 0)) \(signIn.note)") }
         lines.append("")
@@ -221,6 +222,26 @@ extension DemoWorld {
         ("Citizen-Centric Service Design", "functional/citizen centricity", "KARMAYOGI-BHARAT"),
         ("Monitoring and Evaluation of Schemes", "functional/monitoring & evaluation", "HCM-RIPA"),
     ]
+
+    /// The demo learner is on their way in three courses, so "my learning" has something to continue; their
+    /// progress goes through the same rules as a player's.
+    static func addLearning(_ app: Application) async throws {
+        guard let learner = try await User.query(on: app.db).filter(\.$email == "learner@karmayogi.example.org").first(),
+              let principal = try await Principal.load(userID: learner.id!, on: app.db)
+        else { return }
+        let courses = try await Course.query(on: app.db).filter(\.$status == .published).sort(\.$createdAt).limit(3).all()
+        for (index, course) in courses.enumerated() {
+            _ = try await Enrolments.enrol(course.id!, user: learner.id!, organisation: principal.organisationID, by: principal, on: app.db)
+            let content = try await app.publishedContents.content(of: course.id!, version: course.publishedVersion!, on: app.db)
+            let items = content.modules.flatMap(\.items).filter { $0.kind != .assessment }.prefix(index + 1)
+            let updates = items.enumerated().map { number, item in
+                ProgressBatchInput.UpdateInput(courseId: course.id!.uuidString, itemId: item.id!.uuidString, status: number == index ? 1 : 2,
+                                               percent: number == index ? 40 : 100, secondsSpent: item.durationMinutes * 60, clientTime: nil,
+                                               key: "demo-\(course.id!.uuidString)-\(number)")
+            }
+            _ = try await LearningProgress.apply(ProgressBatchInput(updates: updates), for: principal, app: app, on: app.db)
+        }
+    }
 
     static func addCourses(byCode: [String: Organisation], competencies: [String: Competency], on database: any Database) async throws {
         let author = try await User.query(on: database).filter(\.$email == "creator.lbsnaa@karmayogi.example.org").first()!.id!
