@@ -120,6 +120,10 @@ import Vapor
             #expect((facets?["language"]?.count ?? 0) >= 6)
             #expect(Set(facets?["area"]?.keys.map { $0 } ?? []) == ["behavioural", "functional", "domain"])
             #expect(try await CourseVersion.query(on: app.db).filter(\.$state == .inReview).count() == 3)
+            let learner = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner@karmayogi.example.org", "password": DemoWorld.password])
+            let token = try #require(learner.json["accessToken"] as? String)
+            let learning = try await app.send(.GET, "/api/v1/me/enrolments", token: token).items
+            #expect(learning.count == 3 && learning.contains { ($0["percent"] as? Double ?? 0) > 0 }, "the demo learner has courses to continue")
         }
     }
 }
