@@ -27,14 +27,18 @@ public struct CourseContent: Codable, Equatable, Sendable {
         public var required: Bool
         /// Where the content lives: a URL for web pages and links, a content-store reference for uploads.
         public var url: String?
+        /// For an assessment item: its question bank and rules (never shown to learners; attempts draw from it).
+        public var assessment: AssessmentSpec?
 
-        public init(id: UUID? = nil, title: String, kind: ContentKind, durationMinutes: Int, required: Bool, url: String? = nil) {
+        public init(id: UUID? = nil, title: String, kind: ContentKind, durationMinutes: Int, required: Bool, url: String? = nil,
+                    assessment: AssessmentSpec? = nil) {
             self.id = id
             self.title = title
             self.kind = kind
             self.durationMinutes = durationMinutes
             self.required = required
             self.url = url
+            self.assessment = assessment
         }
     }
 
@@ -86,6 +90,10 @@ public struct CourseContent: Codable, Equatable, Sendable {
                     errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
                 }
                 if [.web, .link].contains(item.kind), item.url == nil { errors.append(.init("\(field).url", "is required for a \(item.kind.rawValue) item")) }
+                if let spec = item.assessment {
+                    if item.kind == .assessment { errors += spec.problems(field: "\(field).assessment") }
+                    else { errors.append(.init("\(field).assessment", "only an assessment item has questions")) }
+                }
             }
         }
         return errors
@@ -95,8 +103,11 @@ public struct CourseContent: Codable, Equatable, Sendable {
     public var publishProblems: [FieldError] {
         var errors: [FieldError] = []
         if modules.isEmpty { errors.append(.init("modules", "a course needs at least one module")) }
-        for (m, module) in modules.enumerated() where module.items.isEmpty {
-            errors.append(.init("modules[\(m)].items", "module '\(module.title)' is empty"))
+        for (m, module) in modules.enumerated() {
+            if module.items.isEmpty { errors.append(.init("modules[\(m)].items", "module '\(module.title)' is empty")) }
+            for (i, item) in module.items.enumerated() where item.kind == .assessment && item.assessment == nil {
+                errors.append(.init("modules[\(m)].items[\(i)].assessment", "assessment '\(item.title)' has no questions yet"))
+            }
         }
         if !modules.isEmpty, !modules.contains(where: { $0.items.contains(where: \.required) }) {
             errors.append(.init("modules", "at least one item must be required, or the course could never be completed"))
@@ -109,8 +120,9 @@ public struct CourseContent: Codable, Equatable, Sendable {
         var content = self
         for m in content.modules.indices {
             if content.modules[m].id == nil { content.modules[m].id = UUID() }
-            for i in content.modules[m].items.indices where content.modules[m].items[i].id == nil {
-                content.modules[m].items[i].id = UUID()
+            for i in content.modules[m].items.indices {
+                if content.modules[m].items[i].id == nil { content.modules[m].items[i].id = UUID() }
+                content.modules[m].items[i].assessment = content.modules[m].items[i].assessment?.identified()
             }
         }
         return content

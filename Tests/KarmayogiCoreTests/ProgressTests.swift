@@ -91,3 +91,55 @@ import Testing
         #expect(KarmaRule.denseRanks([]) == [])
     }
 }
+
+@Suite struct AssessmentRuleTests {
+    let spec = AssessmentSpec(questions: [
+        .init(kind: .single, text: "Capital of India?", options: ["Mumbai", "New Delhi", "Kolkata", "Chennai"], correct: [1]),
+        .init(kind: .multiple, text: "Scheduled languages?", options: ["Hindi", "Tamil", "Latin", "Bodo"], correct: [0, 1, 3]),
+        .init(kind: .trueFalse, text: "The RTI Act is from 2005.", correct: [0]),
+        .init(kind: .numeric, text: "Days in a leap year?", answer: 366, tolerance: 0),
+    ], drawCount: 3, timeLimitSeconds: 600, maxAttempts: 2, passPercent: 60).identified()
+
+    @Test(arguments: 0..<50) func drawingShufflesOptionsAndScoringFollowsThem(seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed))
+        let drawn = AssessmentRule.draw(spec, using: &generator)
+        #expect(drawn.count == 3 && Set(drawn.map(\.questionId)).count == 3)
+        let bank = Dictionary(uniqueKeysWithValues: spec.questions.map { ($0.id!, $0) })
+        var right: [GivenAnswer] = [], wrong: [GivenAnswer] = []
+        for shown in drawn {
+            let question = bank[shown.questionId]!
+            #expect(shown.order.sorted() == Array(question.shownOptions.indices), "a permutation of the options")
+            if question.kind == .numeric {
+                right.append(.init(questionId: shown.questionId, number: 366))
+                wrong.append(.init(questionId: shown.questionId, number: 365))
+            } else {
+                let positions = shown.order.indices.filter { question.correct!.contains(shown.order[$0]) }
+                right.append(.init(questionId: shown.questionId, choices: positions))
+                wrong.append(.init(questionId: shown.questionId, choices: [shown.order.indices.first { !positions.contains($0) }!]))
+            }
+        }
+        let passed = AssessmentRule.score(right, drawn: drawn, spec: spec)
+        #expect(passed.percent == 100 && passed.passed)
+        let failed = AssessmentRule.score(wrong, drawn: drawn, spec: spec)
+        #expect(failed.percent == 0 && !failed.passed && failed.questions.allSatisfy { !$0.correct })
+        #expect(AssessmentRule.score(Array(right.prefix(2)), drawn: drawn, spec: spec).percent == 66.7, "unanswered is wrong; 2 of 3 passes at 60")
+    }
+
+    @Test func answersOutsideTheAttemptAreNamed() {
+        var generator = SeededGenerator(seed: 1)
+        let drawn = AssessmentRule.draw(spec, using: &generator)
+        let missing = spec.questions.first { question in !drawn.contains { $0.questionId == question.id } }!
+        let problems = AssessmentRule.problems([
+            .init(questionId: missing.id!, choices: [0]), .init(questionId: drawn[0].questionId, choices: [9]), .init(questionId: drawn[0].questionId, choices: [0]),
+        ], drawn: drawn, spec: spec)
+        #expect(problems.map(\.field) == ["answers[0].questionId", "answers[1].choices", "answers[2].questionId"])
+    }
+
+    @Test func aBadBankIsRefused() {
+        let bad = AssessmentSpec(questions: [.init(kind: .single, text: "?", options: ["only one"], correct: [3]), .init(kind: .numeric, text: " ")],
+                                 drawCount: 5, timeLimitSeconds: 5, maxAttempts: 0, passPercent: 101)
+        #expect(Set(bad.problems(field: "a").map(\.field)) == ["a.drawCount", "a.timeLimitSeconds", "a.maxAttempts", "a.passPercent", "a.questions[0].options",
+                                                              "a.questions[0].correct", "a.questions[1].text", "a.questions[1].answer"])
+        #expect(spec.problems(field: "a").isEmpty)
+    }
+}

@@ -301,3 +301,116 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct AssessmentTests {
+    nonisolated(unsafe) static let bank: [[String: Any]] = [
+        ["kind": "single", "text": "Which Act gives citizens the right to information?", "options": ["RTI Act, 2005", "IT Act, 2000", "Companies Act, 2013"], "correct": [0]],
+        ["kind": "multiple", "text": "Which are scheduled languages?", "options": ["Bodo", "Latin", "Santali", "Esperanto"], "correct": [0, 2]],
+        ["kind": "true_false", "text": "NDMA is chaired by the Prime Minister.", "correct": [0]],
+        ["kind": "numeric", "text": "How many States and UTs are there?", "answer": 36, "tolerance": 0],
+    ]
+
+    /// A published course whose required items are a video and an assessment (3 of 4 questions, 60 s, 2 attempts, pass at 60%).
+    func course(_ app: Application, _ world: TestWorld) async throws -> (id: String, video: String, assessment: String) {
+        let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+        let body = courseBody(world, competency: competency, title: "RTI basics", modules: [["title": "Learn and check", "items": [
+            ["title": "Video", "kind": "video", "durationMinutes": 10, "required": true],
+            ["title": "Quiz", "kind": "assessment", "durationMinutes": 10, "required": true,
+             "assessment": ["questions": Self.bank, "drawCount": 3, "timeLimitSeconds": 60, "maxAttempts": 2, "passPercent": 60]],
+        ]]])
+        let created = try await app.send(.POST, "/api/v1/courses", token: try await app.token("creator.mha"), json: body)
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+        for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+            #expect(try await app.send(.POST, "/api/v1/courses/\(id)/\(action)", token: try await app.token(key)).status == .ok)
+        }
+        let items = (created.json["modules"] as! [[String: Any]])[0]["items"] as! [[String: Any]]
+        return (id, items[0]["id"] as! String, items[1]["id"] as! String)
+    }
+
+    /// The right (or wrong) answers to an attempt's questions, worked out from the bank by the options' text.
+    func answers(_ attempt: [String: Any], right: Bool) -> [[String: Any]] {
+        (attempt["questions"] as! [[String: Any]]).map { question in
+            let bank = Self.bank.first { $0["text"] as? String == question["text"] as? String }!
+            let id = question["id"] as! String
+            if bank["kind"] as? String == "numeric" { return ["questionId": id, "number": right ? 36 : 28] }
+            let bankOptions = bank["options"] as? [String] ?? ["True", "False"]
+            let correctTexts = Set((bank["correct"] as! [Int]).map { bankOptions[$0] })
+            let shown = question["options"] as! [String]
+            let positions = shown.indices.filter { correctTexts.contains(shown[$0]) == right }
+            return ["questionId": id, "choices": right ? positions : [positions[0]]]
+        }
+    }
+
+    @Test func attemptsAreDrawnTimedScoredAndTheBestCounts() async throws {
+        try await withApp { app, world in
+            let (course, video, assessment) = try await course(app, world)
+            let learner = try await app.token("learner.mha")
+            #expect(try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner).status == .notFound, "enrol first")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            let seen = try await app.send(.GET, "/api/v1/courses/\(course)", token: learner).json
+            let quiz = ((seen["modules"] as! [[String: Any]])[0]["items"] as! [[String: Any]])[1]["assessment"] as? [String: Any]
+            #expect((quiz?["questions"] as? [Any])?.isEmpty == true && quiz?["maxAttempts"] as? Int == 2, "learners see the rules, not the bank")
+            let cheat = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, assessment, status: 2, key: "cheat")]])
+            #expect(cheat.status == .unprocessableEntity && cheat.fields == ["updates[0].status"])
+
+            let first = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner)
+            #expect(first.status == .created && (first.json["questions"] as? [Any])?.count == 3 && (first.json["secondsLeft"] as? Int ?? 0) > 50)
+            #expect(!first.body.contains("\"correct") && !first.body.contains("\"answer\""), "no answers before submission")
+            #expect(try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner).json["id"] as? String == first.json["id"] as? String,
+                    "the open attempt is answered again")
+            let attempt = first.json["id"] as! String
+            let stray = try await app.send(.POST, "/api/v1/attempts/\(attempt)/submit", token: learner, json: ["answers": [["questionId": UUID().uuidString, "choices": [0]]]])
+            #expect(stray.status == .unprocessableEntity && stray.fields == ["answers[0].questionId"])
+            #expect(try await app.send(.POST, "/api/v1/attempts/\(attempt)/submit", token: try await app.token("learner.health"), json: ["answers": []]).status == .notFound)
+            let failed = try await app.send(.POST, "/api/v1/attempts/\(attempt)/submit", token: learner, json: ["answers": answers(first.json, right: false)])
+            #expect(failed.status == .ok && failed.json["passed"] as? Bool == false && failed.json["percent"] as? Double == 0)
+            #expect((failed.json["results"] as? [[String: Any]])?.count == 3, "after submission, each question's result and right answer")
+            #expect(try await app.send(.POST, "/api/v1/attempts/\(attempt)/submit", token: learner, json: ["answers": answers(first.json, right: true)]).status == .conflict)
+
+            _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, video, status: 2, key: "v")]])
+            let second = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner)
+            #expect(second.status == .created && second.json["attemptNumber"] as? Int == 2)
+            let passed = try await app.send(.POST, "/api/v1/attempts/\(second.json["id"] as! String)/submit", token: learner, json: ["answers": answers(second.json, right: true)])
+            #expect(passed.json["passed"] as? Bool == true && passed.json["percent"] as? Double == 100)
+            let enrolment = try await app.send(.GET, "/api/v1/me/enrolments?status=completed", token: learner).items
+            #expect(enrolment.count == 1, "passing the last required item completed the course")
+            let karma = try await app.send(.GET, "/api/v1/me/karma", token: learner).json
+            #expect(karma["total"] as? Int == 20, "sign-in, enrolment, completion, and 5 more for the passed assessment")
+            let third = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner)
+            #expect(third.status == .conflict && (third.json["detail"] as? String)?.contains("all 2 attempts") == true)
+        }
+    }
+
+    @Test func aLateSubmissionIsRefusedAndChangesNothing() async throws {
+        try await withApp { app, world in
+            let (course, _, assessment) = try await course(app, world)
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            let started = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner).json
+            let attempt = try #require(try await AssessmentAttempt.find(UUID(uuidString: started["id"] as! String)!, on: app.db))
+            attempt.deadline = Date().addingTimeInterval(-60)
+            try await attempt.save(on: app.db)
+            let late = try await app.send(.POST, "/api/v1/attempts/\(attempt.id!)/submit", token: learner, json: ["answers": answers(started, right: true)])
+            #expect(late.status == .conflict && (late.json["detail"] as? String)?.contains("ran out") == true)
+            let stored = try await AssessmentAttempt.find(attempt.id!, on: app.db)
+            #expect(stored?.submittedAt == nil && stored?.passed == false)
+        }
+    }
+
+    @Test func aBankWithMistakesIsRefusedAndACourseCannotGoToReviewWithoutOne() async throws {
+        try await withApp { app, world in
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let creator = try await app.token("creator.mha")
+            let bad = courseBody(world, competency: competency, modules: [["title": "M", "items": [
+                ["title": "Quiz", "kind": "assessment", "durationMinutes": 10, "required": true,
+                 "assessment": ["questions": [["kind": "single", "text": "?", "options": ["a", "b"], "correct": [5]]], "drawCount": 2, "timeLimitSeconds": 60, "maxAttempts": 1, "passPercent": 50]],
+            ]]])
+            let refused = try await app.send(.POST, "/api/v1/courses", token: creator, json: bad)
+            #expect(refused.status == .unprocessableEntity && Set(refused.fields) == ["modules[0].items[0].assessment.drawCount", "modules[0].items[0].assessment.questions[0].correct"])
+            let empty = courseBody(world, competency: competency, modules: [["title": "M", "items": [["title": "Quiz", "kind": "assessment", "durationMinutes": 10, "required": true]]]])
+            let id = try await app.send(.POST, "/api/v1/courses", token: creator, json: empty).json["id"] as! String
+            let submit = try await app.send(.POST, "/api/v1/courses/\(id)/submit", token: creator)
+            #expect(submit.status == .unprocessableEntity && submit.fields == ["modules[0].items[0].assessment"])
+        }
+    }
+}

@@ -49,6 +49,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(IndexCourseChanges())
     app.migrations.add(CreateLearning())
     app.migrations.add(CreateCertificates())
+    app.migrations.add(CreateAssessmentAttempts())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

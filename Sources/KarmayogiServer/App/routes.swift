@@ -21,6 +21,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: KarmaController())
     try api.register(collection: CertificateController())
     try api.register(collection: PassbookController())
+    try api.register(collection: AssessmentController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

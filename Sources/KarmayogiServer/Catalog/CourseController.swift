@@ -32,7 +32,8 @@ struct CourseDTO: Content {
         var title: String
     }
 
-    init(_ course: Course, _ version: CourseVersion) {
+    /// `withQuestions`: for the provider's people; everyone else sees an assessment's rules but not its questions and answers.
+    init(_ course: Course, _ version: CourseVersion, withQuestions: Bool = true) {
         id = course.id!
         providerId = course.$provider.id
         status = course.status
@@ -47,7 +48,11 @@ struct CourseDTO: Content {
         language = version.content.language
         durationMinutes = version.content.durationMinutes
         competencies = version.content.competencies
-        modules = version.content.modules
+        modules = withQuestions ? version.content.modules : version.content.modules.map { module in
+            var module = module
+            for index in module.items.indices { module.items[index].assessment?.questions = [] }
+            return module
+        }
         updatedAt = version.updatedAt
     }
 }
@@ -379,7 +384,7 @@ struct CourseController: RouteCollection {
     @Sendable static func read(_ request: Request) async throws -> CourseDTO {
         let principal = request.auth.get(Principal.self)
         let (course, version) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
-        var dto = CourseDTO(course, version)
+        var dto = CourseDTO(course, version, withQuestions: Courses.staff(principal, of: course.provider))
         dto.rating = try await Ratings.summaries(of: [course.id!], on: request.db)[course.id!] ?? .unrated
         dto.translations = try await Courses.translations(of: course, for: principal, on: request.db)
         return dto

@@ -38,7 +38,8 @@ enum Completion {
             try await entry.create(on: database)
         }
         let earned = try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database)
-        for reason in KarmaRule.completion(assessmentPassed: false, inPlan: false, unplannedEarnedThisMonth: earned) {
+        let passed = try await Assessments.passed(enrolment.id!, on: database)
+        for reason in KarmaRule.completion(assessmentPassed: passed, inPlan: false, unplannedEarnedThisMonth: earned) {
             try await Karma.give(reason, to: enrolment.userID, in: enrolment.organisationID, course: enrolment.courseID, at: now, on: database)
         }
         return true

@@ -48,7 +48,9 @@ enum LearningProgress {
     /// Applies a learner's batch of content-state updates in one transaction: each update is checked on its own
     /// (a bad one is rejected, the rest apply), merged by the core rule in SQL (so concurrent batches all count),
     /// and every course whose required items are now complete is completed in the same transaction.
-    static func apply(_ input: ProgressBatchInput, for principal: Principal, app: Application, on database: any Database) async throws -> ProgressAnswer {
+    /// An assessment item completes only by passing an attempt: `passedAssessment` is set by the assessment's own submission.
+    static func apply(_ input: ProgressBatchInput, for principal: Principal, app: Application, on database: any Database,
+                      passedAssessment: Bool = false) async throws -> ProgressAnswer {
         guard (1...maximumBatch).contains(input.updates.count) else { throw Problem.invalid("updates", "send 1 to \(maximumBatch) updates") }
         var results = input.updates.indices.map { ProgressAnswer.Result(index: $0, outcome: "applied") }
         var valid: [(index: Int, update: ProgressUpdate)] = []
@@ -92,9 +94,14 @@ enum LearningProgress {
                 results[index].errors = [.init("\(field).courseId", "you are not enrolled in this course")]
                 continue
             }
-            guard content.modules.contains(where: { $0.items.contains { $0.id == update.itemId } }) else {
+            guard let item = content.modules.flatMap(\.items).first(where: { $0.id == update.itemId }) else {
                 results[index].outcome = "rejected"
                 results[index].errors = [.init("\(field).itemId", "is not an item of this course (version \(enrolment.version))")]
+                continue
+            }
+            if item.kind == .assessment, update.status == .completed, !passedAssessment {
+                results[index].outcome = "rejected"
+                results[index].errors = [.init("\(field).status", "an assessment is completed by passing an attempt, not by a progress update")]
                 continue
             }
             accepted.append((index, update, enrolment))
