@@ -22,6 +22,12 @@ struct Browser {
         return try await send(.POST, path, form: fields)
     }
 
+    /// A form whose names may repeat (checkboxes), with the session's CSRF token.
+    mutating func post(_ path: String, pairs: [(String, String)]) async throws -> Reply {
+        let body = (pairs + [("csrf", csrf ?? "")]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+        return try await send(.POST, path, body: ByteBuffer(string: body), type: .urlEncodedForm)
+    }
+
     /// A form with a file, as a browser sends it (multipart), with the session's CSRF token.
     mutating func post(_ path: String, multipart fields: [String: String], file: (field: String, name: String, bytes: [UInt8])?) async throws -> Reply {
         let boundary = "----browser"
@@ -433,6 +439,39 @@ struct Browser {
             _ = try await visitor.get("/verify")
             #expect(try await visitor.post("/verify", form: ["credential": jws]).body.contains("<h2>Valid</h2>"))
             #expect(try await visitor.post("/verify", form: ["credential": "<script>nonsense</script>"]).body.contains("<h2>Not valid</h2>"))
+        }
+    }
+}
+
+@Suite struct AssessmentPageTests {
+    @Test func aLearnerTakesTheAssessmentOnThePage() async throws {
+        try await withApp { app, world in
+            let (course, video, assessment) = try await AssessmentTests().course(app, world)
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            _ = try await learner.get("/courses/\(course)")
+            #expect(try await learner.post("/courses/\(course)/enrol", form: [:]).status == .seeOther)
+            #expect(try await learner.post("/learn/\(course)/done", form: ["itemId": video, "key": "v"]).status == .seeOther)
+            let player = try await learner.get("/learn/\(course)")
+            #expect(player.body.contains("/learn/\(course)/attempts/\(assessment)") || player.body.contains("/learn/\(course)/attempts/\(assessment.uppercased())"))
+            let started = try await learner.post("/learn/\(course)/attempts/\(assessment)", form: [:])
+            let path = try #require(started.headers.first(name: .location))
+            let page = try await learner.get(path)
+            #expect(page.status == .ok && page.body.contains("role=\"timer\"") && page.body.contains("Submit my answers"))
+            #expect(!page.body.contains("✓"), "no answers before submission")
+            // The same open attempt, as the API shows it, tells the test which positions are right.
+            let open = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: try await app.token("learner.mha")).json
+            var pairs: [(String, String)] = []
+            for answer in AssessmentTests().answers(open, right: true) {
+                let name = "q-\((answer["questionId"] as! String).uppercased())"
+                if let number = answer["number"] as? Int { pairs.append((name, String(number))) }
+                for choice in answer["choices"] as? [Int] ?? [] { pairs.append((name, String(choice))) }
+            }
+            let submitted = try await learner.post(path, pairs: pairs)
+            #expect(submitted.status == .seeOther)
+            let result = try await learner.get(path)
+            #expect(result.body.contains("Passed with 100%") && result.body.contains("✓"))
+            #expect(try await learner.get("/learn/\(course)").body.contains("You have completed this course."))
         }
     }
 }

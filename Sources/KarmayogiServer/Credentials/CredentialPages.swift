@@ -52,6 +52,14 @@ struct CredentialPages: RouteCollection {
         return formatter.string(from: date)
     }
 
+    /// A time of day in India, for deadlines.
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "Asia/Kolkata")
+        return formatter.string(from: date) + " IST"
+    }
+
     @Sendable static func verifyForm(_ request: Request) async throws -> HTML {
         if let id = request.query[String.self, at: "id"] {
             guard let id = UUID(uuidString: id), let certificate = try await Certificate.find(id, on: request.db) else {

@@ -243,6 +243,15 @@ extension DemoWorld {
         }
     }
 
+    /// The demo courses' assessment: three of four questions about the service, 15 minutes, three attempts, pass at 60%.
+    static let demoQuiz = AssessmentSpec(questions: [
+        .init(kind: .single, text: "Which Act gives every citizen the right to ask a public authority for information?",
+              options: ["Right to Information Act, 2005", "Official Secrets Act, 1923", "Information Technology Act, 2000"], correct: [0]),
+        .init(kind: .trueFalse, text: "Mission Karmayogi is the National Programme for Civil Services Capacity Building.", correct: [0]),
+        .init(kind: .multiple, text: "Which are areas of the Karmayogi Competency Model?", options: ["Behavioural", "Functional", "Domain", "Financial"], correct: [0, 1, 2]),
+        .init(kind: .numeric, text: "How many States and Union Territories does India have?", answer: 36, tolerance: 0),
+    ], drawCount: 3, timeLimitSeconds: 900, maxAttempts: 3, passPercent: 60)
+
     static func addCourses(byCode: [String: Organisation], competencies: [String: Competency], on database: any Database) async throws {
         let author = try await User.query(on: database).filter(\.$email == "creator.lbsnaa@karmayogi.example.org").first()!.id!
         func content(_ title: String, _ key: String, _ minutes: Int, _ language: String) throws -> CourseContent {
@@ -253,7 +262,8 @@ extension DemoWorld {
                 competencies: [RoleRequirement(competencyId: competency.id!, level: 2)],
                 modules: [.init(title: "Introduction", items: [.init(title: "Overview", kind: .video, durationMinutes: minutes / 3, required: true),
                                                                .init(title: "Reading", kind: .document, durationMinutes: minutes / 3, required: false)]),
-                          .init(title: "Practice", items: [.init(title: "Check your understanding", kind: .assessment, durationMinutes: minutes / 3, required: true)])]
+                          .init(title: "Practice", items: [.init(title: "Check your understanding", kind: .assessment, durationMinutes: minutes / 3, required: true,
+                                                                 assessment: demoQuiz)])]
             ).identified()
         }
         func add(_ content: CourseContent, provider: String, state: CourseState, family: UUID? = nil) async throws -> UUID {

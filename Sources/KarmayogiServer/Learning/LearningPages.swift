@@ -13,6 +13,9 @@ struct LearningPages: RouteCollection {
         routes.get("learn", ":id", use: Self.player)
         routes.post("learn", ":id", "done", use: Self.markDone)
         routes.get("my", "karma", use: Self.karma)
+        routes.post("learn", ":id", "attempts", ":item", use: Self.startAttempt)
+        routes.get("attempts", ":id", use: Self.attempt)
+        routes.post("attempts", ":id", use: Self.submitAttempt)
         routes.get("content", ":sha256", use: ContentFileController.download)
     }
 
@@ -83,6 +86,12 @@ struct LearningPages: RouteCollection {
                     let href = url.hasPrefix("content:") ? "/content/\(url.dropFirst("content:".count))" : url
                     open = "<a href=\"\(href)\" target=\"_blank\" rel=\"noopener\">\(t("learning.open"))</a> "
                 }
+                if item.kind == .assessment, status != .completed, item.assessment != nil {
+                    open = """
+                        <form method="post" action="/learn/\(courseID.uuidString)/attempts/\(id)" class="inline">\(request.csrfField)\
+                        <button>\(t("assessment.start"))</button></form>
+                        """
+                }
                 let done: HTML = status == .completed || item.kind == .assessment ? "" : """
                     <form method="post" action="/learn/\(courseID.uuidString)/done" class="inline">\(request.csrfField)\
                     <input type="hidden" name="itemId" value="\(id)"><input type="hidden" name="key" value="\(UUID().uuidString)">\
@@ -121,6 +130,103 @@ struct LearningPages: RouteCollection {
                                                    secondsSpent: 0, clientTime: nil, key: "page:\(form.key ?? UUID().uuidString)")
         _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: principal, app: request.application, on: request.db)
         return request.redirect(to: "/learn/\(courseID.uuidString)#item-\(form.itemId ?? "")")
+    }
+
+    @Sendable static func startAttempt(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let item = try request.id("item", of: "assessment")
+        do {
+            let (attempt, _) = try await Assessments.start(item, by: principal, app: request.application, on: request.db)
+            return request.redirect(to: "/attempts/\(attempt.id.uuidString)")
+        } catch let problem as Problem {
+            return try ErrorPage.response(problem, for: request)
+        }
+    }
+
+    @Sendable static func attempt(_ request: Request) async throws -> HTML {
+        try await attemptPage(request, problem: nil)
+    }
+
+    /// An attempt: its questions to answer with the time left, or once submitted, the score and each question's result.
+    static func attemptPage(_ request: Request, problem: Problem?) async throws -> HTML {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        guard let attempt = try await AssessmentAttempt.find(try request.id(of: "attempt"), on: request.db), attempt.userID == principal.userID else {
+            throw Problem.notFound("attempt")
+        }
+        let content = try await request.application.publishedContents.content(of: attempt.courseID, version: attempt.version, on: request.db)
+        guard let item = content.modules.flatMap(\.items).first(where: { $0.id == attempt.itemID }), let spec = item.assessment else { throw Problem.notFound("attempt") }
+        let number = try await AssessmentAttempt.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$itemID == attempt.itemID)
+            .filter(\.$startedAt <= attempt.startedAt).count()
+        let view = AttemptDTO(attempt, spec: spec, number: number)
+        let results = Dictionary(uniqueKeysWithValues: (view.results ?? []).map { ($0.questionId, $0) })
+        let given = Dictionary((attempt.answers ?? []).map { ($0.questionId, $0) }, uniquingKeysWith: { first, _ in first })
+        let open = view.submittedAt == nil && view.secondsLeft > 0
+        let questions: [HTML] = view.questions.enumerated().map { index, question in
+            let name = "q-\(question.id.uuidString)"
+            var body: HTML
+            if question.kind == .numeric {
+                let value = given[question.id]?.number.map { String($0) } ?? ""
+                body = "<input type=\"number\" step=\"any\" name=\"\(name)\" value=\"\(value)\" aria-label=\"\(t("assessment.answer"))\"\(open ? "" : " disabled" as HTML)>"
+            } else {
+                let type = question.kind == .multiple ? "checkbox" : "radio"
+                let options: [HTML] = question.options.enumerated().map { position, option in
+                    let chosen = given[question.id]?.choices?.contains(position) == true
+                    let right = results[question.id]?.correctChoices?.contains(position) == true
+                    return """
+                        <label><input type="\(type)" name="\(name)" value="\(position)"\(chosen ? " checked" : "" as HTML)\(open ? "" : " disabled" as HTML)> \(option)\
+                        \(right ? " ✓" : "" as HTML)</label>
+                        """
+                }
+                body = "\(options)"
+            }
+            let verdict: HTML = results[question.id].map {
+                $0.correct ? "<p class=\"ok\">\(t("assessment.right"))</p>"
+                    : "<p class=\"error\">\(t("assessment.wrong"))\($0.correctNumber.map { " \(t("assessment.rightAnswer")) \(String($0))" } ?? "")</p>"
+            } ?? ""
+            return "<fieldset class=\"card\"><legend>\(index + 1). \(question.text)</legend>\(body)\(verdict)</fieldset>"
+        }
+        let deadline = CredentialPages.time(attempt.deadline)
+        let header: HTML = view.submittedAt == nil
+            ? (open ? "<p class=\"notice\" role=\"timer\">\(t("assessment.timeLeft", ["minutes": String(view.secondsLeft / 60), "seconds": String(view.secondsLeft % 60), "deadline": deadline]))</p>"
+                : "<p class=\"error\">\(t("assessment.timeUp", ["deadline": deadline]))</p>")
+            : "<p class=\"\(view.passed == true ? "ok" : "error")\" role=\"status\"><strong>\(t(view.passed == true ? "assessment.passed" : "assessment.failed", ["percent": String(format: "%.0f", view.percent ?? 0), "pass": String(spec.passPercent)]))</strong></p>"
+        return Layout.page(item.title, for: request, """
+            \(Layout.problem(problem))
+            <p class="muted">\(t("assessment.attempt", ["number": String(view.attemptNumber), "of": String(spec.maxAttempts), "pass": String(spec.passPercent)]))</p>
+            \(header)
+            <form method="post" action="/attempts/\(attempt.id!.uuidString)">\(request.csrfField)
+            \(questions)
+            \(open ? "<p><button>\(t("assessment.submit"))</button></p>" as HTML : "")
+            </form>
+            <p><a href="/learn/\(attempt.courseID.uuidString)">\(t("assessment.back"))</a></p>
+            """)
+    }
+
+    /// The attempt's form: `q-<question id>` holds the positions chosen (or the number).
+    @Sendable static func submitAttempt(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let attemptID = try request.id(of: "attempt")
+        guard let attempt = try await AssessmentAttempt.find(attemptID, on: request.db), attempt.userID == principal.userID else { throw Problem.notFound("attempt") }
+        // Checkboxes send the same name once per box, so the form is read as its list of name=value pairs.
+        let sent = URLComponents(string: "?" + (request.body.string ?? "").replacingOccurrences(of: "+", with: " "))?.queryItems ?? []
+        var answers: [GivenAnswer] = []
+        for drawn in attempt.drawn {
+            let name = "q-\(drawn.questionId.uuidString)"
+            let values = sent.filter { $0.name == name }.compactMap(\.value)
+            guard !values.isEmpty else { continue }
+            if drawn.order.isEmpty {
+                answers.append(GivenAnswer(questionId: drawn.questionId, number: Double(values[0].trimmed)))
+            } else {
+                answers.append(GivenAnswer(questionId: drawn.questionId, choices: values.compactMap { Int($0) }))
+            }
+        }
+        do {
+            _ = try await Assessments.submit(attemptID, answers, by: principal, app: request.application, on: request.db)
+            return request.redirect(to: "/attempts/\(attemptID.uuidString)")
+        } catch let problem as Problem {
+            return try await Layout.failed(problem, request) { try await attemptPage(request, problem: problem) }
+        }
     }
 
     @Sendable static func karma(_ request: Request) async throws -> HTML {
