@@ -414,3 +414,31 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct GroupCommitTests {
+    struct Refused: Error {}
+
+    @Test func concurrentWritesShareTransactionsAndOneFailureLosesNoOther() async throws {
+        try await withApp { app, _ in
+            let commits = GroupCommit(database: app.db)
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        do {
+                            _ = try await commits.commit { _ in
+                                try await Task.sleep(for: .milliseconds(5))
+                                if index == 7 { throw Refused() }
+                                return ProgressAnswer(results: [], courses: [])
+                            }
+                            return true
+                        } catch is Refused { return false }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 49 && outcomes.filter { !$0 }.count == 1)
+            let (transactions, writes) = (await commits.transactions, await commits.writes)
+            #expect(writes >= 50 && transactions < 50, "writes that waited were grouped (\(transactions) transactions)")
+        }
+    }
+}

@@ -20,6 +20,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.routes.defaultMaxBodySize = settings.maxBodySize
 
     try configureDatabase(app, settings: settings)
+    app.progressCommits = GroupCommit(database: app.db)
     let sql = app.db as! any SQLDatabase
     if let schema = settings.databaseSchema, settings.databaseURL != nil {
         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()

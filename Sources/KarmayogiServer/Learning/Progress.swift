@@ -49,8 +49,9 @@ enum LearningProgress {
     /// (a bad one is rejected, the rest apply), merged by the core rule in SQL (so concurrent batches all count),
     /// and every course whose required items are now complete is completed in the same transaction.
     /// An assessment item completes only by passing an attempt: `passedAssessment` is set by the assessment's own submission.
+    /// `grouped`: the writes join the group commit (the API's path), else they run in the caller's (or their own) transaction.
     static func apply(_ input: ProgressBatchInput, for principal: Principal, app: Application, on database: any Database,
-                      passedAssessment: Bool = false) async throws -> ProgressAnswer {
+                      passedAssessment: Bool = false, grouped: Bool = false) async throws -> ProgressAnswer {
         guard (1...maximumBatch).contains(input.updates.count) else { throw Problem.invalid("updates", "send 1 to \(maximumBatch) updates") }
         var results = input.updates.indices.map { ProgressAnswer.Result(index: $0, outcome: "applied") }
         var valid: [(index: Int, update: ProgressUpdate)] = []
@@ -111,7 +112,7 @@ enum LearningProgress {
         }
 
         let checked = results, toApply = accepted, enrolledContents = contents
-        return try await database.transaction { database in
+        let write: @Sendable (any Database) async throws -> ProgressAnswer = { database in
             let sql = database as! any SQLDatabase
             var results = checked
             let accepted = toApply, contents = enrolledContents
@@ -158,6 +159,7 @@ enum LearningProgress {
             }
             return ProgressAnswer(results: results, courses: courses)
         }
+        return grouped ? try await app.progressCommits.commit(write) : try await database.transaction(write)
     }
 
     /// Records the keys and answers those that were not recorded before.
@@ -223,7 +225,8 @@ struct ProgressController: RouteCollection {
 
     @Sendable static func apply(_ request: Request) async throws -> ProgressAnswer {
         let principal = try request.principal()
-        return try await LearningProgress.apply(try request.decodeStrict(ProgressBatchInput.self), for: principal, app: request.application, on: request.db)
+        return try await LearningProgress.apply(try request.decodeStrict(ProgressBatchInput.self), for: principal, app: request.application, on: request.db,
+                                                grouped: true)
     }
 
     /// Where one is in each item of a course one is enrolled in (the course's id names the enrolment).

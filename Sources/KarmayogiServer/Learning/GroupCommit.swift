@@ -1,0 +1,67 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Group commit for the progress hot path: writes that arrive while a transaction is running wait, and then
+/// all go into the next transaction together, so a thousand concurrent updates cost a few commits rather
+/// than a thousand. When one write in a group fails, the group is rolled back and each write is retried on its
+/// own, so one bad write never loses the others.
+actor GroupCommit {
+    typealias Write = @Sendable (any Database) async throws -> ProgressAnswer
+
+    private let database: any Database
+    private let maximumGroup: Int
+    private var waiting: [(write: Write, done: CheckedContinuation<ProgressAnswer, any Error>)] = []
+    private var draining = false
+    /// How many transactions ran and how many writes they held, for /metrics and the benchmark.
+    private(set) var transactions = 0
+    private(set) var writes = 0
+
+    init(database: any Database, maximumGroup: Int = 200) {
+        self.database = database
+        self.maximumGroup = maximumGroup
+    }
+
+    func commit(_ write: @escaping Write) async throws -> ProgressAnswer {
+        try await withCheckedThrowingContinuation { done in
+            waiting.append((write, done))
+            if !draining {
+                draining = true
+                Task { await drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !waiting.isEmpty {
+            let group = Array(waiting.prefix(maximumGroup))
+            waiting.removeFirst(group.count)
+            transactions += 1
+            writes += group.count
+            do {
+                let answers = try await database.transaction { database in
+                    var answers: [ProgressAnswer] = []
+                    for entry in group { answers.append(try await entry.write(database)) }
+                    return answers
+                }
+                for (entry, answer) in zip(group, answers) { entry.done.resume(returning: answer) }
+            } catch {
+                for entry in group {
+                    do { entry.done.resume(returning: try await database.transaction { try await entry.write($0) }) }
+                    catch { entry.done.resume(throwing: error) }
+                }
+            }
+        }
+        draining = false
+    }
+}
+
+extension Application {
+    private struct GroupCommitKey: StorageKey { typealias Value = GroupCommit }
+
+    /// Made once by `configure`.
+    var progressCommits: GroupCommit {
+        get { storage[GroupCommitKey.self]! }
+        set { storage[GroupCommitKey.self] = newValue }
+    }
+}
