@@ -129,6 +129,22 @@ import Vapor
 }
 
 @Suite struct GenerateTests {
+    @Test func generatedLearnersAreEnrolledAndCanComplete() async throws {
+        try await withApp { app, _ in
+            let hash = try await app.password.async.hash("Generated@2026")
+            var reported: [Int] = []
+            let (emails, courses) = try await GenerateCommand.addLearners(3, enrolledIn: 4, passwordHash: hash, on: app.db) { reported.append($0) }
+            #expect(emails.count == 3 && courses.count == 4 && courses.allSatisfy { $0.items.count == 2 } && reported == [3])
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": emails[0], "password": "Generated@2026"])
+            let token = try #require(login.json["accessToken"] as? String)
+            #expect(try await app.send(.GET, "/api/v1/me/enrolments", token: token).items.count == 4)
+            let done = try await app.send(.POST, "/api/v1/progress", token: token, json: ["updates": courses[0].items.enumerated().map { index, item in
+                ["courseId": courses[0].id.uuidString, "itemId": item.uuidString, "status": 2, "key": "g\(index)"]
+            }])
+            #expect((done.json["courses"] as? [[String: Any]])?.first?["completedNow"] as? Bool == true)
+        }
+    }
+
     @Test func generatedCoursesArePublishedAndSearchable() async throws {
         try await withApp { app, _ in
             var reported: [Int] = []

@@ -5,17 +5,52 @@ import SQLKit
 import Vapor
 
 /// `karmayogi generate --courses N`: fills the database in bulk (not through the API) with published courses
-/// in six languages from one generated provider, showing progress. The national-scale generator of people,
-/// organisations and enrolments (`--scale`) builds on this.
+/// in six languages from one generated provider, showing progress. `--learners N --enrolments M`: N learners
+/// (password `--password`), each enrolled in the same M generated courses of two required videos, for the
+/// progress benchmark; `--manifest FILE` writes their e-mails and the courses' item ids as JSON. The
+/// national-scale generator of people, organisations and enrolments (`--scale`) builds on this.
 struct GenerateCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "courses", help: "how many published courses to add (default 1000)") var courses: Int?
         @Option(name: "seed", help: "the same seed gives the same data (default 2026)") var seed: Int?
+        @Option(name: "learners", help: "how many learners to add, enrolled in --enrolments courses each") var learners: Int?
+        @Option(name: "enrolments", help: "how many courses each generated learner is enrolled in (default 100)") var enrolments: Int?
+        @Option(name: "password", help: "the generated learners' password (default Karmayogi@2026)") var password: String?
+        @Option(name: "manifest", help: "write the learners' e-mails and the courses' item ids to this JSON file") var manifest: String?
+    }
+
+    /// What the progress benchmark needs to know about generated learners.
+    struct Manifest: Codable {
+        struct CourseItems: Codable {
+            var id: UUID
+            var items: [UUID]
+        }
+
+        var password: String
+        var emails: [String]
+        var courses: [CourseItems]
     }
 
     var help: String { "Adds generated data in bulk, for benchmarks and trials." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
+        if let learners = signature.learners {
+            let each = signature.enrolments ?? 100
+            guard (1...100_000).contains(learners), (1...10_000).contains(each) else {
+                throw Problem(.badRequest, "--learners: 1 to 100,000; --enrolments: 1 to 10,000")
+            }
+            let password = signature.password ?? DemoWorld.password
+            let hash = try await context.application.password.async.hash(password)
+            let started = Date()
+            let manifest = try await Self.addLearners(learners, enrolledIn: each, passwordHash: hash, on: context.application.db) { done in
+                context.console.output("\r\(Self.bar(done, of: learners)) \(done)/\(learners) learners".consoleText(), newLine: false)
+            }
+            if let path = signature.manifest {
+                try JSONEncoder().encode(Manifest(password: password, emails: manifest.emails, courses: manifest.courses)).write(to: URL(fileURLWithPath: path))
+            }
+            context.console.print("\nAdded \(learners) learners enrolled in \(each) courses each (\(learners * each) enrolments) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+            if signature.courses == nil { return }
+        }
         let count = signature.courses ?? 1000
         guard (1...1_000_000).contains(count) else { throw Problem(.badRequest, "--courses: give a number from 1 to 1,000,000") }
         let started = Date()
@@ -64,6 +99,75 @@ struct GenerateCommand: AsyncCommand {
             progress(min(start + 500, count))
         }
         return provider
+    }
+
+    /// Adds a provider's `courses` published courses (two required videos and an optional link each), an
+    /// organisation of `count` active learners, and an enrolment of every learner in every one of those courses.
+    static func addLearners(_ count: Int, enrolledIn courses: Int, passwordHash: String, on database: any Database,
+                            progress: (Int) -> Void) async throws -> (emails: [String], courses: [Manifest.CourseItems]) {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let organisation = Organisation(name: "Generated learners \(tag)", code: "GEN-L-\(tag)", type: .ministry, parent: nil, stateCode: nil,
+                                        districtCode: nil, sanctionedStrength: count)
+        try await organisation.create(on: database)
+        let competency = try await Competency.query(on: database).filter(\.$status == .current).first()?.id
+        let now = Date()
+        var manifest: [Manifest.CourseItems] = []
+        var courseRows: [[any SQLExpression]] = [], versionRows: [[any SQLExpression]] = []
+        for number in 0..<courses {
+            let id = UUID()
+            let content = CourseContent(
+                title: "Benchmark course \(number + 1)", summary: "Generated for the progress benchmark.", description: "", keywords: [], language: "en",
+                durationMinutes: 30, competencies: competency.map { [RoleRequirement(competencyId: $0, level: 2)] } ?? [],
+                modules: [.init(title: "Module", items: [.init(title: "Part one", kind: .video, durationMinutes: 10, required: true),
+                                                         .init(title: "Part two", kind: .video, durationMinutes: 10, required: true),
+                                                         .init(title: "Further reading", kind: .link, durationMinutes: 10, required: false, url: "https://example.org")])]
+            ).identified()
+            manifest.append(.init(id: id, items: content.modules[0].items.prefix(2).map { $0.id! }))
+            courseRows.append([SQLBind(id), SQLBind(organisation.id!), SQLBind(organisation.id!), SQLBind(id), SQLBind(Course.Status.published.rawValue),
+                               SQLBind(1), SQLBind(1), SQLBind(now), SQLBind(now)])
+            versionRows.append([SQLBind(UUID()), SQLBind(id), SQLBind(organisation.id!), SQLBind(1), SQLBind(true), SQLBind(CourseState.published.rawValue),
+                                SQLBind(content.title), SQLBind("en"), SQLBind(content), SQLBind(now), SQLBind(now), SQLBind(now)])
+        }
+        try await database.transaction { [courseRows, versionRows] database in
+            let sql = database as! any SQLDatabase
+            for start in stride(from: 0, to: courseRows.count, by: 500) {
+                try await sql.insert(into: Course.schema).columns("id", "provider_id", "created_by", "family_id", "status", "latest_version",
+                                                                  "published_version", "created_at", "updated_at").rows(Array(courseRows[start..<min(start + 500, courseRows.count)])).run()
+                try await sql.insert(into: CourseVersion.schema).columns("id", "course_id", "created_by", "version", "is_latest", "state", "title",
+                                                                         "language", "content", "published_at", "created_at", "updated_at")
+                    .rows(Array(versionRows[start..<min(start + 500, versionRows.count)])).run()
+            }
+        }
+        var emails: [String] = []
+        let courseItems = manifest
+        for start in stride(from: 0, to: count, by: 100) {
+            emails += try await database.transaction { database in
+                var added: [String] = []
+                for number in start..<min(start + 100, count) {
+                    let user = User()
+                    user.$organisation.id = organisation.id!
+                    user.name = "Learner \(number + 1)"
+                    user.email = "learner\(number + 1).\(tag)@generated.example.org"
+                    user.language = "en"
+                    user.status = .active
+                    user.passwordHash = passwordHash
+                    try await user.create(on: database)
+                    added.append(user.email)
+                    let rows: [[any SQLExpression]] = courseItems.map { course in
+                        [SQLBind(UUID()), SQLBind(user.id!), SQLBind(course.id), SQLBind(organisation.id!), SQLBind(1), SQLBind(Enrolment.Status.active.rawValue),
+                         SQLBind(0.0), SQLBind(0), SQLBind(now), SQLBind(user.id!), SQLBind(now)]
+                    }
+                    for chunk in stride(from: 0, to: rows.count, by: 500) {
+                        try await (database as! any SQLDatabase).insert(into: Enrolment.schema)
+                            .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
+                            .rows(Array(rows[chunk..<min(chunk + 500, rows.count)])).run()
+                    }
+                }
+                return added
+            }
+            progress(min(start + 100, count))
+        }
+        return (emails, manifest)
     }
 
     static func bar(_ done: Int, of total: Int) -> String {
