@@ -4,17 +4,14 @@
 local data = dofile(os.getenv("PROGRESS_DATA"))
 local mode = os.getenv("MODE") or "single"
 local batch = tonumber(os.getenv("BATCH") or "20")
-local threads = {}
+-- Each thread numbers its requests n = counter * THREADS + id, so the threads never send the same pair.
+local nthreads = tonumber(os.getenv("THREADS") or "2")
+local created = 0
 local counter = 0
-local id = 0
 
 function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  counter = 0
+  thread:set("id", created)
+  created = created + 1
 end
 
 local function update(course, item, status, percent, key)
@@ -23,7 +20,7 @@ end
 
 request = function()
   counter = counter + 1
-  local n = counter * #threads + id
+  local n = counter * nthreads + id
   local learner = (n % #data.tokens) + 1
   local updates = {}
   if mode == "complete" then
