@@ -79,12 +79,7 @@ enum Passbook {
         let pending = try await PassbookEntry.query(on: database).filter(\.$userID == principal.userID).filter(\.$competencyID == input.competencyId)
             .filter(\.$source == .declared).filter(\.$status == .unverified).count()
         guard pending == 0 else { throw Problem(.conflict, "You already declared this competency; your MDO admin has not decided on it yet.") }
-        let entry = PassbookEntry()
-        entry.userID = principal.userID
-        entry.competencyID = input.competencyId
-        entry.level = input.level
-        entry.source = .declared
-        entry.status = .unverified
+        let entry = PassbookEntry(user: principal.userID, competency: input.competencyId, level: input.level, source: .declared, status: .unverified)
         entry.note = note.isEmpty ? nil : note
         try await entry.create(on: database)
         return entry

@@ -26,12 +26,7 @@ enum Completion {
         enrolment.creditedMinutes = content.durationMinutes
         let certificate = try await Certificates.issue(for: enrolment, content: content, at: now, keys: keys, on: database)
         for claim in content.competencies {
-            let entry = PassbookEntry()
-            entry.userID = enrolment.userID
-            entry.competencyID = claim.competencyId
-            entry.level = claim.level
-            entry.source = .course
-            entry.status = .verified
+            let entry = PassbookEntry(user: enrolment.userID, competency: claim.competencyId, level: claim.level, source: .course, status: .verified)
             entry.courseID = enrolment.courseID
             entry.enrolmentID = enrolment.id
             entry.certificateID = certificate.id

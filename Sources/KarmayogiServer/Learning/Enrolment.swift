@@ -56,6 +56,14 @@ final class PassbookEntry: Model, @unchecked Sendable {
     @OptionalField(key: "decided_at") var decidedAt: Date?
 
     init() {}
+
+    init(user: UUID, competency: UUID, level: Int, source: Source, status: Status) {
+        userID = user
+        competencyID = competency
+        self.level = level
+        self.source = source
+        self.status = status
+    }
 }
 
 /// Every karma point given, with its reason: totals and leaderboards are sums over this ledger.
