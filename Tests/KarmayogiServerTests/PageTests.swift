@@ -22,6 +22,19 @@ struct Browser {
         return try await send(.POST, path, form: fields)
     }
 
+    /// JSON, as the page's script sends it, with the session's CSRF token in its header (or without).
+    mutating func post(_ path: String, json: [String: Any], withCSRF: Bool = true) async throws -> Reply {
+        var headers = HTTPHeaders()
+        headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        headers.contentType = .json
+        if withCSRF, let csrf { headers.add(name: "X-CSRF-Token", value: csrf) }
+        var reply: Reply?
+        try await app.testing().test(.POST, path, headers: headers, body: ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))) { response in
+            reply = Reply(status: response.status, headers: response.headers, body: response.body.string)
+        }
+        return reply!
+    }
+
     /// A form whose names may repeat (checkboxes), with the session's CSRF token.
     mutating func post(_ path: String, pairs: [(String, String)]) async throws -> Reply {
         let body = (pairs + [("csrf", csrf ?? "")]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
@@ -416,6 +429,16 @@ struct Browser {
             var player = try await learner.get("/learn/\(course)")
             #expect(player.body.contains("id=\"item-\(items[0].uppercased())\"") || player.body.contains("id=\"item-\(items[0])\""))
             #expect(player.body.contains("Mark as done") && player.body.contains("https://ndma.gov.in"))
+            #expect(player.body.contains("<script src=\"/assets/player.js\" defer></script>") && player.body.contains("data-csrf=\""))
+            let script = try await learner.get("/assets/player.js")
+            #expect(script.status == .ok && script.body.contains("timeupdate") && script.headers.contentType?.subType == "javascript")
+            // The script's report: JSON with the session's CSRF token in its header.
+            #expect(try await learner.post("/learn/\(course)/progress", json: ["itemId": items[1], "status": 1, "percent": 30, "secondsSpent": 12, "key": "p1"],
+                                           withCSRF: false).status == .forbidden)
+            #expect(try await learner.post("/learn/\(course)/progress", json: ["itemId": items[1], "status": 1, "percent": 30, "secondsSpent": 12, "key": "p1"]).status == .ok)
+            #expect(try await learner.post("/learn/\(course)/progress", json: ["itemId": items[1], "status": 1, "percent": 30, "secondsSpent": 12, "key": "p1"]).status == .ok)
+            let reported = try await app.send(.GET, "/api/v1/me/enrolments/\(course)/progress", token: try await app.token("learner.mha")).items
+            #expect(reported.first?["percent"] as? Double == 30 && reported.first?["secondsSpent"] as? Int == 12, "sent twice, counted once")
             #expect(try await learner.post("/learn/\(course)/done", form: ["itemId": items[0], "key": "form-1"]).status == .seeOther)
             #expect(try await learner.post("/learn/\(course)/done", form: ["itemId": items[0], "key": "form-1"]).status == .seeOther, "a resubmitted form counts once")
             #expect(try await learner.get("/my/learning").body.contains("50% done"))

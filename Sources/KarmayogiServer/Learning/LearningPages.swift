@@ -12,6 +12,8 @@ struct LearningPages: RouteCollection {
         routes.post("courses", ":id", "enrol", use: Self.enrol)
         routes.get("learn", ":id", use: Self.player)
         routes.post("learn", ":id", "done", use: Self.markDone)
+        routes.post("learn", ":id", "progress", use: Self.report)
+        routes.get("assets", "player.js", use: Self.script)
         routes.get("my", "karma", use: Self.karma)
         routes.post("learn", ":id", "attempts", ":item", use: Self.startAttempt)
         routes.get("attempts", ":id", use: Self.attempt)
@@ -84,7 +86,9 @@ struct LearningPages: RouteCollection {
                 var open: HTML = ""
                 if let url = item.url {
                     let href = url.hasPrefix("content:") ? "/content/\(url.dropFirst("content:".count))" : url
-                    open = "<a href=\"\(href)\" target=\"_blank\" rel=\"noopener\">\(t("learning.open"))</a> "
+                    open = item.kind == .video && url.hasPrefix("content:")
+                        ? "<video controls preload=\"metadata\" src=\"\(href)\" data-item=\"\(id)\" style=\"max-width:100%\"></video><br>"
+                        : "<a href=\"\(href)\" target=\"_blank\" rel=\"noopener\" data-item=\"\(id)\">\(t("learning.open"))</a> "
                 }
                 if item.kind == .assessment, status != .completed, item.assessment != nil {
                     open = """
@@ -99,7 +103,8 @@ struct LearningPages: RouteCollection {
                     """
                 return """
                     <li id="item-\(id)">\(item.title) <span class="muted">· \(t("kind.\(item.kind.rawValue)")) · \(t("catalogue.minutes", ["minutes": String(item.durationMinutes)]))\
-                    \(item.required ? "" : " · \(t("catalogue.optional"))")</span> — <strong>\(t("learning.status.\(status.rawValue)"))</strong><br>\(open)\(done)</li>
+                    \(item.required ? "" : " · \(t("catalogue.optional"))")</span> — \
+                    <strong data-state="\(id)" data-done="\(t("learning.status.2"))">\(t("learning.status.\(status.rawValue)"))</strong><br>\(open)\(done)</li>
                     """
             }
             return "<section class=\"card\"><h2>\(module.title)</h2><ol>\(items)</ol></section>"
@@ -111,8 +116,11 @@ struct LearningPages: RouteCollection {
             : "<progress max=\"100\" value=\"\(Int(enrolment.percent))\"></progress> \(t("learning.percent", ["percent": String(Int(enrolment.percent))]))"
         return Layout.page(content.title, for: request, """
             \(mine(t))
+            <section id="player" data-course="\(courseID.uuidString)" data-csrf="\(request.csrfToken)">
             \(banner)
             \(modules)
+            </section>
+            <script src="/assets/player.js" defer></script>
             """)
     }
 
@@ -227,6 +235,38 @@ struct LearningPages: RouteCollection {
         } catch let problem as Problem {
             return try await Layout.failed(problem, request) { try await attemptPage(request, problem: problem) }
         }
+    }
+
+    struct Report: Content {
+        var itemId: String?
+        var status: Int?
+        var percent: Double?
+        var secondsSpent: Int?
+        var key: String?
+    }
+
+    /// The player script's reports (JSON, with the session's CSRF token in X-CSRF-Token): one update, by the API's rules.
+    @Sendable static func report(_ request: Request) async throws -> ProgressAnswer {
+        let principal = try request.pagePrincipal()
+        let courseID = try request.id(of: "course")
+        let sent = try request.content.decode(Report.self)
+        let update = ProgressBatchInput.UpdateInput(courseId: courseID.uuidString, itemId: sent.itemId, status: sent.status, percent: sent.percent,
+                                                   secondsSpent: sent.secondsSpent, clientTime: nil, key: sent.key.map { "page:\($0)" })
+        return try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: principal, app: request.application, on: request.db, grouped: true)
+    }
+
+    static let playerScript: String = {
+        guard let url = Bundle.module.url(forResource: "player", withExtension: "js", subdirectory: "Resources/Assets"),
+              let text = try? String(contentsOf: url, encoding: .utf8)
+        else { fatalError("Resources/Assets/player.js is missing") }
+        return text
+    }()
+
+    @Sendable static func script(_ request: Request) async throws -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
+        headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=3600")
+        return Response(status: .ok, headers: headers, body: .init(string: playerScript))
     }
 
     @Sendable static func karma(_ request: Request) async throws -> HTML {
