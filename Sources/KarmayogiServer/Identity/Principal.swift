@@ -15,15 +15,31 @@ struct Principal: Authenticatable, Sendable {
     var userID: UUID { me.id }
     var organisationID: UUID { me.organisationId }
 
+    /// Read with SQLKit into plain values: this runs on every signed-in request, and model decoding is its largest cost.
     static func load(userID: UUID, on database: any Database) async throws -> Principal? {
-        guard let user = try await User.query(on: database).join(Organisation.self, on: \User.$organisation.$id == \Organisation.$id)
-            .filter(\.$id == userID).first(),
-            user.status == .active
+        struct Row: Decodable {
+            var id: UUID, name: String, email: String, phone: String?, employee_id: String?, designation: String?
+            var organisation_id: UUID, state_code: Int?, district_code: Int?, language: String, status: String, created_at: Date?
+            var organisation_name: String, path: String
+        }
+        let sql = database as! any SQLDatabase
+        let users = SQLIdentifier(User.schema), organisations = SQLIdentifier(Organisation.schema)
+        guard let row = try await sql.select()
+            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "language", "status", "created_at"]
+                .map { SQLColumn(SQLIdentifier($0), table: users) })
+            .column(SQLColumn(SQLIdentifier("name"), table: organisations), as: "organisation_name")
+            .column(SQLColumn(SQLIdentifier("path"), table: organisations))
+            .from(users).join(organisations, on: SQLColumn(SQLIdentifier("id"), table: organisations), .equal, SQLColumn(SQLIdentifier("organisation_id"), table: users))
+            .where(SQLColumn(SQLIdentifier("id"), table: users), .equal, SQLBind(userID))
+            .first(decoding: Row.self),
+            row.status == User.Status.active.rawValue
         else { return nil }
-        let organisation = try user.joined(Organisation.self)
         let held = try await grants(of: [userID], on: database)[userID] ?? []
-        return Principal(me: Users.dto(user, organisationName: organisation.name, held: held.map(\.role)),
-                         organisationPath: organisation.path, access: Access(grants: held.compactMap(\.grant)))
+        let me = UserDTO(id: row.id, name: row.name, email: row.email, phone: row.phone, employeeId: row.employee_id, designation: row.designation,
+                         organisationId: row.organisation_id, organisationName: row.organisation_name, stateCode: row.state_code,
+                         districtCode: row.district_code, language: row.language, status: .active,
+                         roles: Users.roles(in: row.organisation_id, held: held.map(\.role)), createdAt: row.created_at)
+        return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)))
     }
 
     /// The roles people hold, each as shown to them and as the scope rule reads it.

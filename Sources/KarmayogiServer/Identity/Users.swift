@@ -74,12 +74,16 @@ enum Users {
         return users.map { dto($0, organisationName: names[$0.$organisation.id] ?? "", held: (held[$0.id!] ?? []).map(\.role)) }
     }
 
-    /// Every user is a learner in their own organisation; other roles are the grants they hold.
     static func dto(_ user: User, organisationName: String, held: [RoleDTO]) -> UserDTO {
         UserDTO(id: user.id!, name: user.name, email: user.email, phone: user.phone, employeeId: user.employeeId,
                 designation: user.designation, organisationId: user.$organisation.id, organisationName: organisationName,
                 stateCode: user.stateCode, districtCode: user.districtCode, language: user.language, status: user.status,
-                roles: [RoleDTO(role: .learner, organisationId: user.$organisation.id, stateCode: nil)] + held, createdAt: user.createdAt)
+                roles: roles(in: user.$organisation.id, held: held), createdAt: user.createdAt)
+    }
+
+    /// Every user is a learner in their own organisation; other roles are the grants they hold.
+    static func roles(in organisationID: UUID, held: [RoleDTO]) -> [RoleDTO] {
+        [RoleDTO(role: .learner, organisationId: organisationID, stateCode: nil)] + held
     }
 
     /// A person is placed in their organisation's subtree, and in both their posting's State and their organisation's.

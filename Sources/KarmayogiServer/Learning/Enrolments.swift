@@ -120,6 +120,35 @@ enum Enrolments {
         return enrolment
     }
 
+    /// A learner's enrolments in some courses, read with SQLKit: the progress hot path reads them on every batch,
+    /// and Fluent's model decoding costs more than the query.
+    static func of(_ userID: UUID, in courseIDs: [UUID], on database: any Database) async throws -> [Enrolment] {
+        guard !courseIDs.isEmpty else { return [] }
+        struct Row: Decodable {
+            var id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
+            var enrolled_at: Date, enrolled_by: UUID
+        }
+        let rows = try await (database as! any SQLDatabase).select()
+            .columns("id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by")
+            .from(Enrolment.schema).where("user_id", .equal, SQLBind(userID)).where("course_id", .in, SQLBind.group(courseIDs))
+            .all(decoding: Row.self)
+        return rows.compactMap { row in
+            guard let status = Enrolment.Status(rawValue: row.status) else { return nil }
+            let enrolment = Enrolment()
+            enrolment.id = row.id
+            enrolment.userID = userID
+            enrolment.courseID = row.course_id
+            enrolment.organisationID = row.organisation_id
+            enrolment.version = row.version
+            enrolment.status = status
+            enrolment.percent = row.percent
+            enrolment.secondsSpent = row.seconds_spent
+            enrolment.enrolledAt = row.enrolled_at
+            enrolment.enrolledBy = row.enrolled_by
+            return enrolment
+        }
+    }
+
     /// Whether the person is (or was, to completion) enrolled in the course.
     static func isEnrolled(_ userID: UUID, in courseID: UUID, on database: any Database) async throws -> Bool {
         try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$courseID == courseID)

@@ -80,8 +80,7 @@ enum LearningProgress {
 
         // The learner's enrolments in the courses named, and each enrolled version's items.
         let courseIDs = Array(Set(valid.map(\.update.courseId)))
-        let enrolments = courseIDs.isEmpty ? [] : try await Enrolment.query(on: database).filter(\.$userID == principal.userID)
-            .filter(\.$courseID ~~ courseIDs).all()
+        let enrolments = try await Enrolments.of(principal.userID, in: courseIDs, on: database)
         let byCourse = Dictionary(uniqueKeysWithValues: enrolments.map { ($0.courseID, $0) })
         var contents: [UUID: CourseContent] = [:]
         for enrolment in enrolments where enrolment.status != .left {
