@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// An Open Badges 3.0 `OpenBadgeCredential` (a W3C Verifiable Credential 2.0) for a completed course.
+/// An Open Badges 3.0 `AchievementCredential` (a W3C Verifiable Credential 2.0) for a completed course.
 /// Encoded with sorted keys, so the same credential is always the same bytes.
 public struct OpenBadgeCredential: Codable, Equatable, Sendable {
     public static let contexts = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -56,7 +56,7 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
 
     public var context = contexts
     public var id: String
-    public var type = ["VerifiableCredential", "OpenBadgeCredential"]
+    public var type = ["VerifiableCredential", "AchievementCredential"]
     public var issuer: Profile
     public var validFrom: String
     public var name: String

@@ -1,4 +1,6 @@
+import Fluent
 import Foundation
+import KarmayogiCore
 @testable import KarmayogiServer
 import Testing
 import Vapor
@@ -45,6 +47,20 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
             let back = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
             #expect(back.status == .ok && back.json["status"] as? String == "active" && back.json["secondsSpent"] as? Int == 90, "resumes where it was left")
             #expect(try await app.send(.DELETE, "/api/v1/courses/\(UUID())/enrol", token: learner).status == .notFound)
+        }
+    }
+
+    @Test func enrollingTwiceAtOnceMakesOneEnrolment() async throws {
+        try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha")
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for _ in 0..<8 { group.addTask { try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner).status } }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1 && statuses.filter { $0 == .ok }.count == 7)
+            #expect(try await Enrolment.query(on: app.db).count() == 1)
+            #expect(try await KarmaEntry.query(on: app.db).filter(\.$reason == .firstEnrolment).count() == 1)
         }
     }
 
@@ -194,7 +210,7 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
             let shown = try await app.send(.GET, "/api/v1/certificates/\(id)")
             #expect(shown.status == .ok && shown.json["status"] as? String == "valid" && shown.json["courseId"] as? String == course)
             let credential = try #require(shown.json["credential"] as? [String: Any])
-            #expect((credential["type"] as? [String]) == ["VerifiableCredential", "OpenBadgeCredential"])
+            #expect((credential["type"] as? [String]) == ["VerifiableCredential", "AchievementCredential"])
             #expect(((credential["credentialSubject"] as? [String: Any])?["achievement"] as? [String: Any])?["name"] as? String == "Disaster management basics")
             #expect((shown.json["verificationUrl"] as? String)?.hasSuffix("/certificates/\(id)") == true)
             #expect(try await PassbookEntry.query(on: app.db).first()?.certificateID?.uuidString == id, "the passbook names the certificate as evidence")

@@ -480,7 +480,7 @@ struct Browser {
             let started = try await learner.post("/learn/\(course)/attempts/\(assessment)", form: [:])
             let path = try #require(started.headers.first(name: .location))
             let page = try await learner.get(path)
-            #expect(page.status == .ok && page.body.contains("role=\"timer\"") && page.body.contains("Submit my answers"))
+            #expect(page.status == .ok && page.body.contains("role=\"timer\"") && page.body.contains("data-deadline=\"") && page.body.contains("Submit my answers"))
             #expect(!page.body.contains("✓"), "no answers before submission")
             // The same open attempt, as the API shows it, tells the test which positions are right.
             let open = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: try await app.token("learner.mha")).json

@@ -86,27 +86,25 @@ enum Enrolments {
             throw Problem.notFound("course")
         }
         return try await database.transaction { database in
-            if let existing = try await Enrolment.query(on: database).filter(\.$userID == user).filter(\.$courseID == courseID).first() {
-                if existing.status == .left {
-                    existing.status = .active
-                    try await existing.save(on: database)
-                }
-                return (existing, false)
+            // Inserted unless it exists: two enrolments sent at once make one, and the second is answered like a repeat.
+            let now = Date()
+            let inserted = try await (database as! any SQLDatabase).insert(into: Enrolment.schema)
+                .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
+                .values(SQLBind(UUID()), SQLBind(user), SQLBind(courseID), SQLBind(organisation), SQLBind(version), SQLBind(Enrolment.Status.active.rawValue),
+                        SQLBind(0.0), SQLBind(0), SQLBind(now), SQLBind(principal.userID), SQLBind(now))
+                .ignoringConflicts(with: ["user_id", "course_id"]).returning("id").all()
+            guard let enrolment = try await Enrolment.query(on: database).filter(\.$userID == user).filter(\.$courseID == courseID).first() else {
+                throw Problem.notFound("enrolment")
             }
-            let enrolment = Enrolment()
-            enrolment.id = UUID()
-            enrolment.userID = user
-            enrolment.courseID = courseID
-            enrolment.organisationID = organisation
-            enrolment.version = version
-            enrolment.status = .active
-            enrolment.percent = 0
-            enrolment.secondsSpent = 0
-            enrolment.enrolledAt = Date()
-            enrolment.enrolledBy = principal.userID
-            try await enrolment.create(on: database)
-            try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, on: database)
-            return (enrolment, true)
+            if !inserted.isEmpty {
+                try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, on: database)
+                return (enrolment, true)
+            }
+            if enrolment.status == .left {
+                enrolment.status = .active
+                try await enrolment.save(on: database)
+            }
+            return (enrolment, false)
         }
     }
 

@@ -196,7 +196,11 @@ struct LearningPages: RouteCollection {
         }
         let deadline = CredentialPages.time(attempt.deadline)
         let header: HTML = view.submittedAt == nil
-            ? (open ? "<p class=\"notice\" role=\"timer\">\(t("assessment.timeLeft", ["minutes": String(view.secondsLeft / 60), "seconds": String(view.secondsLeft % 60), "deadline": deadline]))</p>"
+            ? (open ? """
+                <p class="notice" role="timer" data-deadline="\(ISO8601DateFormatter().string(from: attempt.deadline))" \
+                data-template="\(t("assessment.timeLeft", ["deadline": deadline]))" data-up="\(t("assessment.timeUp", ["deadline": deadline]))">\
+                \(t("assessment.timeLeft", ["minutes": String(view.secondsLeft / 60), "seconds": String(view.secondsLeft % 60), "deadline": deadline]))</p>
+                """
                 : "<p class=\"error\">\(t("assessment.timeUp", ["deadline": deadline]))</p>")
             : "<p class=\"\(view.passed == true ? "ok" : "error")\" role=\"status\"><strong>\(t(view.passed == true ? "assessment.passed" : "assessment.failed", ["percent": String(format: "%.0f", view.percent ?? 0), "pass": String(spec.passPercent)]))</strong></p>"
         return Layout.page(item.title, for: request, """
@@ -208,6 +212,7 @@ struct LearningPages: RouteCollection {
             \(open ? "<p><button>\(t("assessment.submit"))</button></p>" as HTML : "")
             </form>
             <p><a href="/learn/\(attempt.courseID.uuidString)">\(t("assessment.back"))</a></p>
+            <script src="/assets/player.js" defer></script>
             """)
     }
 

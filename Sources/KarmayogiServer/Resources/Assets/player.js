@@ -3,6 +3,19 @@
 // marks it in progress. Each report carries its own key, so a report sent twice counts once.
 (function () {
   "use strict";
+  // An attempt's timer counts down each second; the server enforces the deadline whatever the page shows.
+  var timer = document.querySelector("[data-deadline]");
+  if (timer) {
+    var deadline = Date.parse(timer.getAttribute("data-deadline"));
+    var template = timer.getAttribute("data-template");
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      timer.textContent = left > 0 ? template.replace("{minutes}", Math.floor(left / 60)).replace("{seconds}", left % 60) : timer.getAttribute("data-up");
+      if (left > 0) { window.setTimeout(tick, 1000); }
+    };
+    tick();
+  }
+
   var player = document.getElementById("player");
   if (!player || !window.fetch) { return; }
   var course = player.getAttribute("data-course");
