@@ -167,6 +167,24 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
 }
 
 @Suite struct KarmaTests {
+    @Test func completionsOutsideAPlanEarnFourTimesAMonth() async throws {
+        try await withApp { app, world in
+            let learner = try await app.token("learner.mha")
+            for number in 1...5 {
+                let (course, items) = try await publishedCourse(app, world, title: "Course \(number)")
+                _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+                let done = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [
+                    update(course, items[0], status: 2, key: "\(number)a"), update(course, items[2], status: 2, key: "\(number)b"),
+                ]])
+                #expect((done.json["courses"] as? [[String: Any]])?.first?["completedNow"] as? Bool == true)
+            }
+            let karma = try await app.send(.GET, "/api/v1/me/karma", token: learner).json
+            let completions = (karma["items"] as? [[String: Any]] ?? []).filter { $0["reason"] as? String == "completion" }
+            #expect(completions.count == 4 && karma["total"] as? Int == 5 + 5 + 4 * 5, "the fifth completion this month earns nothing")
+            #expect(try await app.send(.GET, "/api/v1/me/certificates", token: learner).items.count == 5, "but it still has its certificate")
+        }
+    }
+
     @Test func ratingEarnsOnceAndTheLeaderboardRanksDensely() async throws {
         try await withApp { app, world in
             let (course, _) = try await publishedCourse(app, world)
@@ -237,6 +255,8 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
             #expect(afterwards.json["status"] as? String == "revoked" && (afterwards.json["reasons"] as? [String])?.first?.contains("Issued in error") == true)
             #expect(try await app.send(.POST, "/api/v1/certificates/\(id)/revoke", token: try await app.token("publisher.mha"), json: ["reason": "again"]).status == .conflict)
             #expect(try await app.send(.GET, "/api/v1/certificates/\(UUID())").status == .notFound)
+            let browser = try await app.send(.GET, "/api/v1/certificates/\(id)", headers: ["Accept": "text/html,application/xhtml+xml"])
+            #expect(browser.status == .seeOther && browser.headers.first(name: .location) == "/certificates/\(id)")
         }
     }
 

@@ -50,10 +50,14 @@ struct CertificateController: RouteCollection {
         routes.get("me", "certificates", use: Self.mine)
     }
 
-    /// Public: anyone holding the link may see a certificate and whether it still stands.
-    @Sendable static func read(_ request: Request) async throws -> CertificateDTO {
+    /// Public: anyone holding the link may see a certificate and whether it still stands. A browser (asking for
+    /// HTML first) is sent to the printable page; everyone else gets the JSON.
+    @Sendable static func read(_ request: Request) async throws -> Response {
         guard let certificate = try await Certificate.find(try request.id(of: "certificate"), on: request.db) else { throw Problem.notFound("certificate") }
-        return CertificateDTO(certificate, keys: request.application.credentialKeys)
+        if let first = request.headers.accept.first, first.mediaType == .html {
+            return request.redirect(to: "/certificates/\(certificate.id!.uuidString)")
+        }
+        return try await CertificateDTO(certificate, keys: request.application.credentialKeys).encodeResponse(for: request)
     }
 
     @Sendable static func mine(_ request: Request) async throws -> Page<CertificateDTO> {
