@@ -124,20 +124,30 @@ struct LearningPages: RouteCollection {
             """)
     }
 
-    struct DoneForm: Content {
+    /// What the player sends: a "mark as done" form (item and key), or the script's JSON report.
+    struct Report: Content {
         var itemId: String?
+        var status: Int?
+        var percent: Double?
+        var secondsSpent: Int?
         var key: String?
     }
 
-    /// "Mark as done" on the player: one progress update through the same rule as the API; the form's key makes a resubmission count once.
-    @Sendable static func markDone(_ request: Request) async throws -> Response {
+    /// One update from a page, by the API's rules and through the group commit; its keys are kept apart from the API's.
+    static func apply(_ sent: Report, _ request: Request) async throws -> ProgressAnswer {
         let principal = try request.pagePrincipal()
-        let courseID = try request.id(of: "course")
-        let form = try request.content.decode(DoneForm.self)
-        let update = ProgressBatchInput.UpdateInput(courseId: courseID.uuidString, itemId: form.itemId, status: ItemStatus.completed.rawValue, percent: 100,
-                                                   secondsSpent: 0, clientTime: nil, key: "page:\(form.key ?? UUID().uuidString)")
-        _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: principal, app: request.application, on: request.db)
-        return request.redirect(to: "/learn/\(courseID.uuidString)#item-\(form.itemId ?? "")")
+        let update = ProgressBatchInput.UpdateInput(courseId: try request.id(of: "course").uuidString, itemId: sent.itemId, status: sent.status,
+                                                   percent: sent.percent, secondsSpent: sent.secondsSpent, clientTime: nil,
+                                                   key: "page:\(sent.key ?? UUID().uuidString)")
+        return try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: principal, app: request.application, on: request.db, grouped: true)
+    }
+
+    /// "Mark as done" on the player; the form's key makes a resubmission count once.
+    @Sendable static func markDone(_ request: Request) async throws -> Response {
+        var form = try request.content.decode(Report.self)
+        (form.status, form.percent, form.secondsSpent) = (ItemStatus.completed.rawValue, 100, 0)
+        _ = try await apply(form, request)
+        return request.redirect(to: "/learn/\(try request.id(of: "course").uuidString)#item-\(form.itemId ?? "")")
     }
 
     @Sendable static func startAttempt(_ request: Request) async throws -> Response {
@@ -242,22 +252,9 @@ struct LearningPages: RouteCollection {
         }
     }
 
-    struct Report: Content {
-        var itemId: String?
-        var status: Int?
-        var percent: Double?
-        var secondsSpent: Int?
-        var key: String?
-    }
-
-    /// The player script's reports (JSON, with the session's CSRF token in X-CSRF-Token): one update, by the API's rules.
+    /// The player script's reports (JSON, with the session's CSRF token in X-CSRF-Token).
     @Sendable static func report(_ request: Request) async throws -> ProgressAnswer {
-        let principal = try request.pagePrincipal()
-        let courseID = try request.id(of: "course")
-        let sent = try request.content.decode(Report.self)
-        let update = ProgressBatchInput.UpdateInput(courseId: courseID.uuidString, itemId: sent.itemId, status: sent.status, percent: sent.percent,
-                                                   secondsSpent: sent.secondsSpent, clientTime: nil, key: sent.key.map { "page:\($0)" })
-        return try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: principal, app: request.application, on: request.db, grouped: true)
+        try await apply(try request.content.decode(Report.self), request)
     }
 
     static let playerScript: String = {
