@@ -1,0 +1,58 @@
+import Foundation
+import KarmayogiCore
+import Testing
+
+@Suite struct PlanRuleTests {
+    let day: TimeInterval = 86_400
+    let due = Date(timeIntervalSince1970: 1_790_000_000)
+
+    @Test func aPlanGoesFromDraftToLiveToRetired() {
+        #expect(PlanState.draft.after(.publish) == .live)
+        #expect(PlanState.live.after(.retire) == .retired)
+        #expect(PlanState.live.after(.publish) == nil && PlanState.retired.after(.publish) == nil && PlanState.retired.after(.retire) == nil)
+        #expect(PlanRule.changeableWhenLive == ["name", "assignment", "dueDate"])
+    }
+
+    @Test func assignmentIsResolvedForEachPerson() {
+        let me = UUID()
+        let ministry = "/m/", department = "/m/d/", elsewhere = "/x/"
+        #expect(PlanAssignment.allStaff(includeSubtree: false).includes(userID: me, designation: nil, organisationPath: ministry, planOrganisationPath: ministry))
+        #expect(!PlanAssignment.allStaff(includeSubtree: false).includes(userID: me, designation: nil, organisationPath: department, planOrganisationPath: ministry))
+        #expect(PlanAssignment.allStaff(includeSubtree: true).includes(userID: me, designation: nil, organisationPath: department, planOrganisationPath: ministry))
+        #expect(!PlanAssignment.allStaff(includeSubtree: true).includes(userID: me, designation: nil, organisationPath: elsewhere, planOrganisationPath: ministry))
+        let officers = PlanAssignment.designations(["Section Officer"])
+        #expect(officers.includes(userID: me, designation: "section  officer", organisationPath: department, planOrganisationPath: ministry))
+        #expect(!officers.includes(userID: me, designation: "Director", organisationPath: department, planOrganisationPath: ministry))
+        #expect(!officers.includes(userID: me, designation: "Section Officer", organisationPath: elsewhere, planOrganisationPath: ministry))
+        #expect(PlanAssignment.users([me]).includes(userID: me, designation: nil, organisationPath: elsewhere, planOrganisationPath: ministry))
+        #expect(PlanAssignment.designations([]).problems(field: "assignment").map(\.field) == ["assignment.designations"])
+        #expect(PlanAssignment.users([me, me]).problems(field: "assignment").map(\.field) == ["assignment.userIds"])
+    }
+
+    @Test func standingFollowsEnrolmentCompletionAndTheDueDate() {
+        #expect(PlanStanding.of(enrolledAt: nil, completedAt: nil, due: due, now: due - day) == .assigned)
+        #expect(PlanStanding.of(enrolledAt: due - 5 * day, completedAt: nil, due: due, now: due - day) == .enrolled)
+        #expect(PlanStanding.of(enrolledAt: due - 5 * day, completedAt: due - day, due: due, now: due + day) == .completedOnTime)
+        #expect(PlanStanding.of(enrolledAt: due - 5 * day, completedAt: due + day, due: due, now: due + 2 * day) == .completedLate)
+        #expect(PlanStanding.of(enrolledAt: due - 5 * day, completedAt: nil, due: due, now: due + day) == .overdue)
+        #expect(PlanStanding.of(enrolledAt: nil, completedAt: nil, due: due, now: due + day) == .overdue)
+    }
+
+    @Test func thePlanBonusLosesOnePointAMonthLate() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func bonus(_ late: DateComponents) -> Int { PlanRule.planBonus(completedAt: calendar.date(byAdding: late, to: due)!, due: due, calendar: calendar) }
+        #expect(PlanRule.planBonus(completedAt: due - day, due: due) == 5)
+        #expect(PlanRule.planBonus(completedAt: due, due: due) == 5, "on the due date is on time")
+        #expect(bonus(DateComponents(day: 1)) == 4)
+        #expect(bonus(DateComponents(month: 1)) == 4)
+        #expect(bonus(DateComponents(month: 1, day: 1)) == 3)
+        #expect(bonus(DateComponents(month: 3, day: 2)) == 1)
+        #expect(bonus(DateComponents(month: 7)) == 0, "never below nothing")
+    }
+
+    @Test func badPlansAreNamed() {
+        #expect(PlanRule.problems(name: " ", year: 1999, courseCount: 0, due: due - day, now: due).map(\.field) == ["name", "year", "courseIds", "dueDate"])
+        #expect(PlanRule.problems(name: "ACBP 2026–27", year: 2026, courseCount: 12, due: due, now: due - day).isEmpty)
+    }
+}
