@@ -78,7 +78,9 @@ struct CredentialKeys: Sendable {
 
     var verifying: [String: Curve25519.Signing.PublicKey] { [kid: privateKey.publicKey] }
     var issuer: OpenBadgeCredential.Profile { OpenBadgeCredential.profile(id: "\(publicURL)/issuer", name: "Karmayogi — Mission Karmayogi", url: publicURL) }
-    func certificateURL(_ id: UUID) -> String { "\(publicURL)/api/v1/certificates/\(id.uuidString)" }
+    /// What every certificate's id begins with; the certificate's UUID follows.
+    var certificatePrefix: String { "\(publicURL)/api/v1/certificates/" }
+    func certificateURL(_ id: UUID) -> String { certificatePrefix + id.uuidString }
     func pageURL(_ id: UUID) -> String { "\(publicURL)/certificates/\(id.uuidString)" }
 }
 
@@ -159,7 +161,7 @@ enum Certificates {
         }
         var reasons = CredentialShape.problems(object, now: Date())
         let shown = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
-        let prefix = keys.certificateURL(UUID()).dropLast(36)
+        let prefix = keys.certificatePrefix
         guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUID(uuidString: String($0.dropFirst(prefix.count))) : nil }),
               let certificate = try await Certificate.find(id, on: database)
         else {

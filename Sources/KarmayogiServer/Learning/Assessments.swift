@@ -183,8 +183,7 @@ enum Assessments {
         let problems = AssessmentRule.problems(answers, drawn: attempt.drawn, spec: spec)
         if !problems.isEmpty { throw Problem.invalid(problems) }
         let result = AssessmentRule.score(answers, drawn: attempt.drawn, spec: spec)
-        let number = try await AssessmentAttempt.query(on: database).filter(\.$userID == principal.userID).filter(\.$itemID == attempt.itemID)
-            .filter(\.$startedAt <= attempt.startedAt).count()
+        let number = try await number(of: attempt, on: database)
         return try await database.transaction { database in
             // Only the first submission finds the attempt open: a second, concurrent one changes nothing.
             let claimed = try await (database as! any SQLDatabase).update(AssessmentAttempt.schema)
@@ -206,6 +205,12 @@ enum Assessments {
             }
             return AttemptDTO(attempt, spec: spec, number: number, now: now)
         }
+    }
+
+    /// Which of the learner's attempts at this assessment it is, counting from 1.
+    static func number(of attempt: AssessmentAttempt, on database: any Database) async throws -> Int {
+        try await AssessmentAttempt.query(on: database).filter(\.$userID == attempt.userID).filter(\.$itemID == attempt.itemID)
+            .filter(\.$startedAt <= attempt.startedAt).count()
     }
 
     /// Whether the learner passed an assessment of the enrolment's course.

@@ -75,10 +75,7 @@ struct LearningPages: RouteCollection {
               enrolment.status != .left
         else { throw Redirect.to("/courses/\(courseID.uuidString)") }
         let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
-        struct Row: Decodable { var item_id: UUID; var status: Int; var percent: Double }
-        let rows = try await (request.db as! any SQLDatabase).select().column("item_id").column("status").column("percent").from("item_progress")
-            .where("enrolment_id", .equal, SQLBind(enrolment.id!)).all(decoding: Row.self)
-        let state = Dictionary(uniqueKeysWithValues: rows.map { ($0.item_id, $0) })
+        let state = Dictionary(uniqueKeysWithValues: try await LearningProgress.items(of: enrolment.id!, on: request.db).map { ($0.itemId, $0) })
         let modules: [HTML] = content.modules.map { module in
             let items: [HTML] = module.items.map { item in
                 let id = item.id?.uuidString ?? ""
@@ -174,8 +171,7 @@ struct LearningPages: RouteCollection {
         }
         let content = try await request.application.publishedContents.content(of: attempt.courseID, version: attempt.version, on: request.db)
         guard let item = content.modules.flatMap(\.items).first(where: { $0.id == attempt.itemID }), let spec = item.assessment else { throw Problem.notFound("attempt") }
-        let number = try await AssessmentAttempt.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$itemID == attempt.itemID)
-            .filter(\.$startedAt <= attempt.startedAt).count()
+        let number = try await Assessments.number(of: attempt, on: request.db)
         let view = AttemptDTO(attempt, spec: spec, number: number)
         let results = Dictionary(uniqueKeysWithValues: (view.results ?? []).map { ($0.questionId, $0) })
         let given = Dictionary((attempt.answers ?? []).map { ($0.questionId, $0) }, uniquingKeysWith: { first, _ in first })

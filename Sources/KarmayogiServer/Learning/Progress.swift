@@ -199,6 +199,14 @@ enum LearningProgress {
         }.run()
     }
 
+    /// The merged state of each item of an enrolment that has any.
+    static func items(of enrolmentID: UUID, on database: any Database) async throws -> [ItemProgressDTO] {
+        struct Row: Decodable { var item_id: UUID; var status: Int; var percent: Double; var seconds_spent: Int }
+        return try await (database as! any SQLDatabase).select().columns("item_id", "status", "percent", "seconds_spent")
+            .from("item_progress").where("enrolment_id", .equal, SQLBind(enrolmentID)).all(decoding: Row.self)
+            .map { ItemProgressDTO(itemId: $0.item_id, status: $0.status, percent: $0.percent, secondsSpent: $0.seconds_spent) }
+    }
+
     private static func completed(in enrolmentIDs: [UUID], on sql: any SQLDatabase) async throws -> [UUID: Set<UUID>] {
         guard !enrolmentIDs.isEmpty else { return [:] }
         struct Row: Decodable { var enrolment_id: UUID; var item_id: UUID }
@@ -235,10 +243,6 @@ struct ProgressController: RouteCollection {
         guard let enrolment = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$courseID == courseID).first() else {
             throw Problem.notFound("enrolment")
         }
-        struct Row: Decodable { var item_id: UUID; var status: Int; var percent: Double; var seconds_spent: Int }
-        let rows = try await (request.db as! any SQLDatabase).select().column("item_id").column("status").column("percent").column("seconds_spent")
-            .from("item_progress").where("enrolment_id", .equal, SQLBind(enrolment.id!)).all(decoding: Row.self)
-        return Page(items: rows.map { ItemProgressDTO(itemId: $0.item_id, status: $0.status, percent: $0.percent, secondsSpent: $0.seconds_spent) },
-                    nextCursor: nil)
+        return Page(items: try await LearningProgress.items(of: enrolment.id!, on: request.db), nextCursor: nil)
     }
 }
