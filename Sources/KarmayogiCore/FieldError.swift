@@ -1,5 +1,5 @@
 /// One reason an input was refused, naming the field it concerns.
-public struct FieldError: Hashable, Sendable, Codable {
+public struct FieldError: Hashable, Sendable, Codable, Error {
     public var field: String
     public var reason: String
 

@@ -20,10 +20,50 @@ public enum PlanAction: String, Codable, CaseIterable, Sendable {
 }
 
 /// To whom a plan is assigned: all staff of the organisation (optionally its whole subtree), some designations, or named people.
+/// Written `{"allStaff": true, "includeSubtree": bool}`, `{"designations": [..]}` or `{"userIds": [..]}`.
 public enum PlanAssignment: Codable, Equatable, Sendable {
     case allStaff(includeSubtree: Bool)
     case designations([String])
     case users([UUID])
+
+    private enum Keys: String, CodingKey { case allStaff, includeSubtree, designations, userIds }
+
+    /// Reads the written form's fields, each optional, into one assignment, or says which field is wrong.
+    public static func read(allStaff: Bool?, includeSubtree: Bool?, designations: [String]?, userIds: [UUID]?, field: String) -> Result<PlanAssignment, FieldError> {
+        let named = [allStaff == true, designations != nil, userIds != nil].filter { $0 }.count
+        guard named == 1 else {
+            return .failure(.init(field, "must be one of {\"allStaff\": true, \"includeSubtree\": bool}, {\"designations\": [..]} or {\"userIds\": [..]}"))
+        }
+        if includeSubtree != nil, allStaff != true { return .failure(.init("\(field).includeSubtree", "goes only with allStaff")) }
+        let assignment: PlanAssignment = if let designations { .designations(designations.map(Designation.normalised)) }
+            else if let userIds { .users(userIds) } else { .allStaff(includeSubtree: includeSubtree ?? false) }
+        if let problem = assignment.problems(field: field).first { return .failure(problem) }
+        return .success(assignment)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        let read = Self.read(allStaff: try container.decodeIfPresent(Bool.self, forKey: .allStaff),
+                             includeSubtree: try container.decodeIfPresent(Bool.self, forKey: .includeSubtree),
+                             designations: try container.decodeIfPresent([String].self, forKey: .designations),
+                             userIds: try container.decodeIfPresent([UUID].self, forKey: .userIds), field: "assignment")
+        switch read {
+        case .success(let assignment): self = assignment
+        case .failure(let problem):
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: problem.reason))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .allStaff(let subtree):
+            try container.encode(true, forKey: .allStaff)
+            try container.encode(subtree, forKey: .includeSubtree)
+        case .designations(let names): try container.encode(names, forKey: .designations)
+        case .users(let ids): try container.encode(ids, forKey: .userIds)
+        }
+    }
 
     /// Whether a person (their organisation's path, the plan's organisation path, their designation and id) is assigned.
     public func includes(userID: UUID, designation: String?, organisationPath: String, planOrganisationPath: String) -> Bool {
@@ -90,5 +130,42 @@ public enum PlanRule {
         if !(1...500).contains(courseCount) { errors.append(.init("courseIds", "name 1 to 500 courses")) }
         if due < now { errors.append(.init("dueDate", "is in the past")) }
         return errors
+    }
+}
+
+/// A suggested plan for a designation: the fewest courses that together cover what the designation requires,
+/// each competency at least at its required level (greedy set cover; ties go to the more completed course).
+public enum PlanSuggestion {
+    public struct Candidate: Sendable {
+        public var id: UUID
+        /// Competency → the level the course gives.
+        public var gives: [UUID: Int]
+        public var completions: Int
+
+        public init(id: UUID, gives: [UUID: Int], completions: Int) {
+            self.id = id
+            self.gives = gives
+            self.completions = completions
+        }
+    }
+
+    /// The courses chosen, in the order chosen, and the required competencies no course covers.
+    public static func cover(requirements: [UUID: Int], candidates: [Candidate]) -> (courses: [UUID], uncovered: Set<UUID>) {
+        var open = Set(requirements.keys)
+        var chosen: [UUID] = []
+        var left = candidates.sorted { ($0.completions, $1.id.uuidString) > ($1.completions, $0.id.uuidString) }
+        while !open.isEmpty {
+            // The first (most completed) of the courses covering the most of what is still open.
+            var best: (index: Int, covers: Int)?
+            for (index, candidate) in left.enumerated() {
+                let covers = open.filter { (candidate.gives[$0] ?? 0) >= requirements[$0]! }.count
+                if covers > (best?.covers ?? 0) { best = (index, covers) }
+            }
+            guard let best else { break }
+            let course = left.remove(at: best.index)
+            open = open.filter { (course.gives[$0] ?? 0) < requirements[$0]! }
+            chosen.append(course.id)
+        }
+        return (chosen, open)
     }
 }

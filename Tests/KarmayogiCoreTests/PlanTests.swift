@@ -56,3 +56,41 @@ import Testing
         #expect(PlanRule.problems(name: "ACBP 2026–27", year: 2026, courseCount: 12, due: due, now: due - day).isEmpty)
     }
 }
+
+@Suite struct PlanWireTests {
+    @Test func anAssignmentIsWrittenAsTheDesignSaysAndReadBack() throws {
+        let people = [UUID(), UUID()]
+        for assignment in [PlanAssignment.allStaff(includeSubtree: true), .designations(["Section Officer"]), .users(people)] {
+            let data = try JSONEncoder().encode(assignment)
+            #expect(try JSONDecoder().decode(PlanAssignment.self, from: data) == assignment)
+        }
+        let written = String(decoding: try JSONEncoder().encode(PlanAssignment.allStaff(includeSubtree: false)), as: UTF8.self)
+        #expect(written.contains("\"allStaff\":true") && written.contains("\"includeSubtree\":false"))
+    }
+
+    @Test func anAssignmentNamingTwoKindsOrNoneIsRefusedWithTheField() throws {
+        func field(_ result: Result<PlanAssignment, FieldError>) -> String? { if case .failure(let error) = result { error.field } else { nil } }
+        #expect(field(PlanAssignment.read(allStaff: true, includeSubtree: nil, designations: ["A"], userIds: nil, field: "assignment")) == "assignment")
+        #expect(field(PlanAssignment.read(allStaff: nil, includeSubtree: nil, designations: nil, userIds: nil, field: "assignment")) == "assignment")
+        #expect(field(PlanAssignment.read(allStaff: nil, includeSubtree: true, designations: ["A"], userIds: nil, field: "assignment")) == "assignment.includeSubtree")
+        #expect(field(PlanAssignment.read(allStaff: nil, includeSubtree: nil, designations: [" "], userIds: nil, field: "assignment")) == "assignment.designations[0]")
+        #expect(try PlanAssignment.read(allStaff: nil, includeSubtree: nil, designations: ["  Under   Secretary "], userIds: nil, field: "a").get()
+            == .designations(["Under Secretary"]))
+    }
+}
+
+@Suite struct PlanSuggestionTests {
+    @Test func theFewestCoursesCoverWhatTheDesignationRequiresAtItsLevel() {
+        let ethics = UUID(), drafting = UUID(), finance = UUID(), law = UUID()
+        let low = PlanSuggestion.Candidate(id: UUID(), gives: [ethics: 1, drafting: 3], completions: 900)
+        let broad = PlanSuggestion.Candidate(id: UUID(), gives: [ethics: 2, drafting: 2, finance: 3], completions: 10)
+        let popular = PlanSuggestion.Candidate(id: UUID(), gives: [finance: 3], completions: 5_000)
+        let result = PlanSuggestion.cover(requirements: [ethics: 2, drafting: 2, finance: 2, law: 1], candidates: [low, broad, popular])
+        #expect(result.courses == [broad.id])
+        #expect(result.uncovered == [law])
+        // Equal cover: the more completed course is chosen.
+        let other = PlanSuggestion.Candidate(id: UUID(), gives: [finance: 4], completions: 1)
+        #expect(PlanSuggestion.cover(requirements: [finance: 3], candidates: [other, popular]).courses == [popular.id])
+        #expect(PlanSuggestion.cover(requirements: [:], candidates: [popular]).courses.isEmpty)
+    }
+}

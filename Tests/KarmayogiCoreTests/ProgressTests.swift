@@ -79,11 +79,14 @@ import Testing
 
 @Suite struct KarmaRuleTests {
     @Test func completionsOutsideThePlanEarnFourTimesAMonth() {
-        #expect(KarmaRule.completion(assessmentPassed: false, inPlan: false, unplannedEarnedThisMonth: 0) == [.completion])
-        #expect(KarmaRule.completion(assessmentPassed: true, inPlan: false, unplannedEarnedThisMonth: 3) == [.completion, .assessmentPassed])
-        #expect(KarmaRule.completion(assessmentPassed: true, inPlan: false, unplannedEarnedThisMonth: 4).isEmpty)
-        #expect(KarmaRule.completion(assessmentPassed: false, inPlan: true, unplannedEarnedThisMonth: 9) == [.completion])
-        #expect(KarmaReason.allCases.map(\.points) == [5, 5, 2, 5, 5])
+        #expect(KarmaRule.completion(assessmentPassed: false, planBonus: nil, unplannedEarnedThisMonth: 0) == [.init(.completion, 5)])
+        #expect(KarmaRule.completion(assessmentPassed: true, planBonus: nil, unplannedEarnedThisMonth: 3) == [.init(.completion), .init(.assessmentPassed)])
+        #expect(KarmaRule.completion(assessmentPassed: true, planBonus: nil, unplannedEarnedThisMonth: 4).isEmpty)
+        #expect(KarmaRule.completion(assessmentPassed: false, planBonus: 5, unplannedEarnedThisMonth: 9) == [.init(.plannedCompletion), .init(.planBonus, 5)])
+        #expect(KarmaRule.completion(assessmentPassed: true, planBonus: 3, unplannedEarnedThisMonth: 9)
+            == [.init(.plannedCompletion), .init(.planBonus, 3), .init(.assessmentPassed)])
+        #expect(KarmaRule.completion(assessmentPassed: false, planBonus: 0, unplannedEarnedThisMonth: 0) == [.init(.plannedCompletion)])
+        #expect(KarmaReason.allCases.map(\.points) == [5, 5, 2, 5, 5, 5, 5])
     }
 
     @Test func ranksAreDense() {

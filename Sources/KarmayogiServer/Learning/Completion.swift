@@ -34,8 +34,9 @@ enum Completion {
         }
         let earned = try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database)
         let passed = try await Assessments.passed(enrolment.id!, on: database)
-        for reason in KarmaRule.completion(assessmentPassed: passed, inPlan: false, unplannedEarnedThisMonth: earned) {
-            try await Karma.give(reason, to: enrolment.userID, in: enrolment.organisationID, course: enrolment.courseID, at: now, on: database)
+        for award in KarmaRule.completion(assessmentPassed: passed, planBonus: nil, unplannedEarnedThisMonth: earned) {
+            try await Karma.give(award.reason, points: award.points, to: enrolment.userID, in: enrolment.organisationID, course: enrolment.courseID,
+                                 at: now, on: database)
         }
         return true
     }

@@ -38,12 +38,12 @@ enum Karma {
     /// Gives the points for `reason`; a once-only reason already given gives nothing (the database's unique
     /// key decides, so two concurrent first sign-ins still give once). Answers whether points were given.
     @discardableResult
-    static func give(_ reason: KarmaReason, to userID: UUID, in organisationID: UUID, course: UUID? = nil, at date: Date = Date(),
+    static func give(_ reason: KarmaReason, points: Int? = nil, to userID: UUID, in organisationID: UUID, course: UUID? = nil, at date: Date = Date(),
                      on database: any Database) async throws -> Bool {
         let once: String? = onceOnly.contains(reason) ? reason.rawValue : nil
         let given = try await (database as! any SQLDatabase).insert(into: KarmaEntry.schema)
             .columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at", "once_key")
-            .values(SQLBind(UUID()), SQLBind(userID), SQLBind(organisationID), SQLBind(reason.rawValue), SQLBind(reason.points),
+            .values(SQLBind(UUID()), SQLBind(userID), SQLBind(organisationID), SQLBind(reason.rawValue), SQLBind(points ?? reason.points),
                     SQLBind(course), SQLBind(month(of: date)), SQLBind(date), SQLBind(once))
             .ignoringConflicts(with: ["user_id", "once_key"])
             .returning("id").all()

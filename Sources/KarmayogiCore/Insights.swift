@@ -1,0 +1,164 @@
+import Foundation
+
+/// Days as the platform counts them: calendar days in India (IST, UTC+05:30, no daylight saving), numbered from
+/// 1970-01-01 so that windows and ranges are integer arithmetic and a day is one indexed integer column.
+public enum IndiaDay {
+    public static let offset: TimeInterval = 5.5 * 3600
+
+    public static func of(_ date: Date) -> Int { Int(((date.timeIntervalSince1970 + offset) / 86_400).rounded(.down)) }
+
+    /// The first instant of a day.
+    public static func start(_ day: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(day) * 86_400 - offset) }
+
+    /// The last second of a day: a due date "2027-03-31" means up to 23:59:59 IST that day.
+    public static func end(_ day: Int) -> Date { start(day + 1).addingTimeInterval(-1) }
+
+    /// "2026-11-23".
+    public static func string(_ day: Int) -> String {
+        let parts = civil(day)
+        return String(format: "%04d-%02d-%02d", parts.year, parts.month, parts.day)
+    }
+
+    /// Reads "YYYY-MM-DD" (a real calendar date), else nil.
+    public static func parse(_ text: String) -> Int? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        let number = days(year: year, month: month, day: day)
+        let back = civil(number)
+        return back.month == month && back.day == day ? number : nil
+    }
+
+    public static func days(year: Int, month: Int, day: Int) -> Int {
+        // Howard Hinnant's days_from_civil.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func civil(_ number: Int) -> (year: Int, month: Int, day: Int) {
+        let z = number + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Monday of the day's week (1970-01-01 was a Thursday).
+    public static func weekStart(_ day: Int) -> Int { day - ((day + 3) % 7 + 7) % 7 }
+
+    /// The first day of the day's month.
+    public static func monthStart(_ day: Int) -> Int {
+        let parts = civil(day)
+        return days(year: parts.year, month: parts.month, day: 1)
+    }
+}
+
+/// What a dashboard looks at: the nation, a State, a district (by LGD code) or an organisation's subtree.
+/// Its `key` names the rows the rollups keep for it, so every scope reads only its own counters.
+public enum InsightScope: Hashable, Sendable {
+    case nation
+    case state(Int)
+    case district(Int)
+    case organisation(UUID)
+
+    /// Reads `nation`, `state:{code}`, `district:{code}` or `org:{id}`; the reason when it does not parse.
+    public static func parse(_ text: String) -> Result<InsightScope, FieldError> {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("nation", 1): return .success(.nation)
+        case ("state", 2): if let code = Int(parts[1]), code > 0 { return .success(.state(code)) }
+        case ("district", 2): if let code = Int(parts[1]), code > 0 { return .success(.district(code)) }
+        case ("org", 2): if let id = UUID(uuidString: parts[1]) { return .success(.organisation(id)) }
+        default: break
+        }
+        return .failure(FieldError("scope", "must be nation, state:{LGD code}, district:{LGD code} or org:{organisation id}"))
+    }
+
+    public var key: String {
+        switch self {
+        case .nation: "n"
+        case .state(let code): "s:\(code)"
+        case .district(let code): "d:\(code)"
+        case .organisation(let id): "o:\(id.uuidString.lowercased())"
+        }
+    }
+
+    public var text: String {
+        switch self {
+        case .nation: "nation"
+        case .state(let code): "state:\(code)"
+        case .district(let code): "district:\(code)"
+        case .organisation(let id): "org:\(id.uuidString.lowercased())"
+        }
+    }
+
+    /// Every scope a person counts in: the nation, their State and district, and each organisation from the root of
+    /// their tree down to their own (read from the materialised path "/root/…/own/").
+    public static func scopes(organisationPath: String, stateCode: Int?, districtCode: Int?) -> [InsightScope] {
+        var scopes: [InsightScope] = [.nation]
+        if let stateCode { scopes.append(.state(stateCode)) }
+        if let districtCode { scopes.append(.district(districtCode)) }
+        for part in organisationPath.split(separator: "/") {
+            if let id = UUID(uuidString: String(part)) { scopes.append(.organisation(id)) }
+        }
+        return scopes
+    }
+}
+
+/// Active learners over rolling windows, kept as counters by the window's last day so that a dashboard reads one
+/// row: a person active on `day` counts in the window of `length` days ending on e (day ≤ e < day + length) unless
+/// another day they were active on already counts them there.
+public enum ActiveWindows {
+    public static let lengths = [1, 7, 30]
+
+    /// The last days of the windows of `length` in which this activity is the person's first.
+    public static func newWindowEnds(day: Int, length: Int, otherActiveDays: some Sequence<Int>) -> [Int] {
+        let others = otherActiveDays.filter { $0 != day && abs($0 - day) < length }
+        return (day..<(day + length)).filter { end in !others.contains { (end - length + 1)...end ~= $0 } }
+    }
+
+    /// From all of a person's active days, the window ends they count in, for each length (used to recompute).
+    public static func windowEnds(of activeDays: [Int], length: Int) -> Set<Int> {
+        var ends = Set<Int>()
+        for day in activeDays { for end in day..<(day + length) { ends.insert(end) } }
+        return ends
+    }
+}
+
+/// How a time series groups days.
+public enum SeriesInterval: String, CaseIterable, Sendable {
+    case day, week, month
+
+    public func bucket(_ day: Int) -> Int {
+        switch self {
+        case .day: day
+        case .week: IndiaDay.weekStart(day)
+        case .month: IndiaDay.monthStart(day)
+        }
+    }
+}
+
+/// Checks of a summary's period: "YYYY-MM-DD" days, `from` not after `to`, at most ten years.
+public enum InsightPeriod {
+    public static func problems(from: String?, to: String?) -> (from: Int?, to: Int?, errors: [FieldError]) {
+        var errors: [FieldError] = []
+        let start = from.flatMap(IndiaDay.parse), end = to.flatMap(IndiaDay.parse)
+        if from != nil, start == nil { errors.append(.init("from", "must be a date, YYYY-MM-DD")) }
+        if to != nil, end == nil { errors.append(.init("to", "must be a date, YYYY-MM-DD")) }
+        if let start, let end {
+            if start > end { errors.append(.init("from", "is after to")) }
+            else if end - start > 3_660 { errors.append(.init("to", "a period is at most ten years")) }
+        }
+        return (start, end, errors)
+    }
+}

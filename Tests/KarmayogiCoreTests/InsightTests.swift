@@ -1,0 +1,65 @@
+import Foundation
+import KarmayogiCore
+import Testing
+
+@Suite struct InsightRuleTests {
+    @Test func daysAreIndianCalendarDays() {
+        let day = IndiaDay.parse("2026-11-23")!
+        #expect(IndiaDay.string(day) == "2026-11-23")
+        // 19:00 UTC on the 22nd is 00:30 IST on the 23rd.
+        #expect(IndiaDay.of(try! Date("2026-11-22T19:00:00Z", strategy: .iso8601)) == day)
+        #expect(IndiaDay.of(try! Date("2026-11-22T18:29:59Z", strategy: .iso8601)) == day - 1)
+        #expect(IndiaDay.end(day) == (try! Date("2026-11-23T18:29:59Z", strategy: .iso8601)))
+        #expect(IndiaDay.parse("2026-02-29") == nil && IndiaDay.parse("2024-02-29") != nil && IndiaDay.parse("2026-1-1") == nil)
+        #expect(IndiaDay.string(IndiaDay.weekStart(day)) == "2026-11-23") // a Monday
+        #expect(IndiaDay.string(IndiaDay.weekStart(day + 6)) == "2026-11-23")
+        #expect(IndiaDay.string(IndiaDay.monthStart(day)) == "2026-11-01")
+        for number in stride(from: -1_000, to: 40_000, by: 37) { #expect(IndiaDay.parse(IndiaDay.string(number)) == number) }
+    }
+
+    @Test func aScopeParsesOrSaysWhy() throws {
+        let id = UUID()
+        #expect(try InsightScope.parse("nation").get() == .nation)
+        #expect(try InsightScope.parse("state:8").get() == .state(8))
+        #expect(try InsightScope.parse("district:99").get() == .district(99))
+        #expect(try InsightScope.parse("org:\(id.uuidString)").get() == .organisation(id))
+        for bad in ["", "nation:1", "state:", "state:x", "district:-3", "org:nope", "country"] {
+            #expect((try? InsightScope.parse(bad).get()) == nil, "\(bad)")
+        }
+        let root = UUID(), own = UUID()
+        let scopes = InsightScope.scopes(organisationPath: "/\(root.uuidString.lowercased())/\(own.uuidString.lowercased())/", stateCode: 8, districtCode: 99)
+        #expect(scopes == [.nation, .state(8), .district(99), .organisation(root), .organisation(own)])
+        #expect(Set(scopes.map(\.key)).count == 5)
+    }
+
+    @Test func activeWindowsCountEachPersonOncePerWindow() {
+        // First activity ever: every window ending in the next `length` days gains one.
+        #expect(ActiveWindows.newWindowEnds(day: 100, length: 7, otherActiveDays: []) == Array(100...106))
+        // Active three days ago: only windows that did not already hold that day gain.
+        #expect(ActiveWindows.newWindowEnds(day: 100, length: 7, otherActiveDays: [97]) == [104, 105, 106])
+        #expect(ActiveWindows.newWindowEnds(day: 100, length: 1, otherActiveDays: [99, 101]) == [100])
+        // Out of order: a later day already counts the person in the windows it covers.
+        #expect(ActiveWindows.newWindowEnds(day: 100, length: 7, otherActiveDays: [102]) == [100, 101])
+        // Incremental counting agrees with recounting from all days, whatever the order days arrive in.
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<50 {
+            let days = (0..<12).map { _ in Int.random(in: 0..<60, using: &generator) }
+            for length in ActiveWindows.lengths {
+                var counted: [Int: Int] = [:], seen: [Int] = []
+                for day in days where !seen.contains(day) {
+                    for end in ActiveWindows.newWindowEnds(day: day, length: length, otherActiveDays: seen) { counted[end, default: 0] += 1 }
+                    seen.append(day)
+                }
+                let recounted = ActiveWindows.windowEnds(of: days, length: length)
+                #expect(Set(counted.keys) == recounted && counted.values.allSatisfy { $0 == 1 })
+            }
+        }
+    }
+
+    @Test func aPeriodIsChecked() {
+        #expect(InsightPeriod.problems(from: "2026-11-01", to: "2026-11-30").errors.isEmpty)
+        #expect(InsightPeriod.problems(from: "2026-12-01", to: "2026-11-30").errors.map(\.field) == ["from"])
+        #expect(InsightPeriod.problems(from: "yesterday", to: nil).errors.map(\.field) == ["from"])
+        #expect(SeriesInterval.month.bucket(IndiaDay.parse("2026-11-23")!) == IndiaDay.parse("2026-11-01"))
+    }
+}
