@@ -141,7 +141,8 @@ public struct OnboardingSheet: Sendable {
         }
         let employeeId = present(.employeeId)
         if let employeeId, employeeId.count > 64 { fail(.employeeId, "longer than 64 characters") }
-        let designation = present(.designation)
+        // Spaced the one way plans and role mappings compare it.
+        let designation = present(.designation).map(Designation.normalised)
         if let designation, designation.count > 200 { fail(.designation, "longer than 200 characters") }
         var stateCode = defaults.stateCode
         if let text = present(.state) {

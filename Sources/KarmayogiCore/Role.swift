@@ -14,10 +14,11 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
     public var permissions: Set<Permission> {
         switch self {
         case .nationalAdmin: Set(Permission.allCases)
-        case .stateAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .enrolUsers]
-        case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies, .enrolUsers]
-        case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies, .enrolUsers]
-        case .programmeCoordinator: [.viewUsers, .viewOrganisations]
+        case .stateAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .enrolUsers, .viewInsights]
+        case .mdoAdmin: [.viewUsers, .manageUsers, .manageOrganisations, .viewOrganisations, .mapCompetencies, .addDomainCompetencies, .enrolUsers,
+                         .viewInsights]
+        case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies, .enrolUsers, .managePlans, .viewInsights]
+        case .programmeCoordinator: [.viewUsers, .viewOrganisations, .viewInsights]
         case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations, .authorCourses]
         case .learner: []
         }
@@ -40,4 +41,8 @@ public enum Permission: String, CaseIterable, Sendable, Hashable {
     case authorCourses
     /// Enrol people within one's reach in courses.
     case enrolUsers
+    /// Make, publish, change and retire the capacity building plans of one's organisations.
+    case managePlans
+    /// See dashboards, plan compliance and reports of what one's grants reach.
+    case viewInsights
 }

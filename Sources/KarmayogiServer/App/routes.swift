@@ -22,6 +22,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: CertificateController())
     try api.register(collection: PassbookController())
     try api.register(collection: AssessmentController())
+    try api.register(collection: PlanController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -41,6 +41,18 @@ final class CatalogueSearch: Sendable {
 
     /// The matching courses' cards, in order, with the total and the facet counts.
     func search(_ query: CatalogueQuery, on database: any Database) async throws -> (result: CatalogueResult, cards: [CourseCard]) {
+        let (index, cards) = try await current(on: database)
+        let result = index.search(query)
+        return (result, result.ids.compactMap { cards[$0] })
+    }
+
+    /// Every published course's card, as of now.
+    func cards(on database: any Database) async throws -> [UUID: CourseCard] {
+        try await current(on: database).cards
+    }
+
+    /// The index and cards, brought up to date with the database first.
+    private func current(on database: any Database) async throws -> (index: CatalogueIndex, cards: [UUID: CourseCard]) {
         let signature = try await Self.signature(on: database)
         let known = state.withLockedValue { $0 }
         if known.signature != signature {
@@ -54,9 +66,7 @@ final class CatalogueSearch: Sendable {
             state.withLockedValue { $0 = fresh }
         }
         // Searched outside the lock: the index is copy-on-write, so taking it is a reference, and searches run in parallel.
-        let (index, cards) = state.withLockedValue { ($0.index, $0.cards) }
-        let result = index.search(query)
-        return (result, result.ids.compactMap { cards[$0] })
+        return state.withLockedValue { ($0.index, $0.cards) }
     }
 
     private static func signature(on database: any Database) async throws -> Signature {

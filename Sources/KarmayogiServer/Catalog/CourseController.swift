@@ -121,6 +121,21 @@ enum Courses {
         return (course, version)
     }
 
+    /// Each course's title as learners last saw it: its published version, or its latest when never published.
+    static func titles(_ ids: [UUID], on database: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        struct Row: Decodable { var id: UUID; var title: String }
+        let rows = try await (database as! any SQLDatabase).select()
+            .column(SQLColumn("id", table: "c")).column(SQLColumn("title", table: "v"))
+            .from(SQLAlias(SQLIdentifier(Course.schema), as: SQLIdentifier("c")))
+            .join(SQLAlias(SQLIdentifier(CourseVersion.schema), as: SQLIdentifier("v")),
+                  on: SQLBinaryExpression(SQLBinaryExpression(SQLColumn("course_id", table: "v"), .equal, SQLColumn("id", table: "c")), .and,
+                                          SQLBinaryExpression(SQLColumn("version", table: "v"), .equal,
+                                                              SQLFunction("COALESCE", args: SQLColumn("published_version", table: "c"), SQLColumn("latest_version", table: "c")))))
+            .where(SQLColumn("id", table: "c"), .in, SQLBind.group(ids)).all(decoding: Row.self)
+        return Dictionary(rows.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
+    }
+
     static func version(_ number: Int, of course: UUID, on database: any Database) async throws -> CourseVersion? {
         try await CourseVersion.query(on: database).filter(\.$course.$id == course).filter(\.$version == number).first()
     }

@@ -146,7 +146,7 @@ enum Users {
         user.email = email!
         user.phone = phone
         user.employeeId = input.employeeId?.trimmed.nilIfEmpty
-        user.designation = input.designation?.trimmed.nilIfEmpty
+        user.designation = input.designation.map(Designation.normalised)?.nilIfEmpty
         user.stateCode = stateCode
         user.districtCode = districtCode
         user.language = language!
@@ -191,7 +191,7 @@ enum Users {
             }
         }
         if let employeeId = patch.employeeId { user.employeeId = employeeId.trimmed.nilIfEmpty }
-        if let designation = patch.designation { user.designation = designation.trimmed.nilIfEmpty }
+        if let designation = patch.designation { user.designation = Designation.normalised(designation).nilIfEmpty }
         if patch.stateCode != nil || patch.districtCode != nil {
             let stateCode = patch.stateCode ?? user.stateCode
             let districtCode = patch.districtCode ?? (patch.stateCode == nil ? user.districtCode : nil)

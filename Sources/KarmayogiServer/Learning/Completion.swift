@@ -32,9 +32,10 @@ enum Completion {
             entry.certificateID = certificate.id
             try await entry.create(on: database)
         }
-        let earned = try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database)
+        let bonus = try await Plans.bonus(for: enrolment.userID, course: enrolment.courseID, completedAt: now, on: database)
+        let earned = bonus == nil ? try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database) : 0
         let passed = try await Assessments.passed(enrolment.id!, on: database)
-        for award in KarmaRule.completion(assessmentPassed: passed, planBonus: nil, unplannedEarnedThisMonth: earned) {
+        for award in KarmaRule.completion(assessmentPassed: passed, planBonus: bonus, unplannedEarnedThisMonth: earned) {
             try await Karma.give(award.reason, points: award.points, to: enrolment.userID, in: enrolment.organisationID, course: enrolment.courseID,
                                  at: now, on: database)
         }

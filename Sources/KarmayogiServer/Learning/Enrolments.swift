@@ -124,10 +124,10 @@ enum Enrolments {
         guard !courseIDs.isEmpty else { return [] }
         struct Row: Decodable {
             var id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
-            var enrolled_at: Date, enrolled_by: UUID
+            var enrolled_at: Date, enrolled_by: UUID, completed_at: Date?
         }
         let rows = try await (database as! any SQLDatabase).select()
-            .columns("id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by")
+            .columns("id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at")
             .from(Enrolment.schema).where("user_id", .equal, SQLBind(userID)).where("course_id", .in, SQLBind.group(courseIDs))
             .all(decoding: Row.self)
         return rows.compactMap { row in
@@ -143,6 +143,7 @@ enum Enrolments {
             enrolment.secondsSpent = row.seconds_spent
             enrolment.enrolledAt = row.enrolled_at
             enrolment.enrolledBy = row.enrolled_by
+            enrolment.completedAt = row.completed_at
             return enrolment
         }
     }
