@@ -162,3 +162,117 @@ public enum InsightPeriod {
         return (start, end, errors)
     }
 }
+
+/// Where a person counts: their organisation's place in the tree, and their State and district (their own posting,
+/// else their organisation's; the organisation's district only when the State is the organisation's).
+public struct LearnerPlace: Hashable, Sendable {
+    public var organisationPath: String
+    public var stateCode: Int?
+    public var districtCode: Int?
+
+    public init(organisationPath: String, userState: Int?, userDistrict: Int?, organisationState: Int?, organisationDistrict: Int?) {
+        self.organisationPath = organisationPath
+        if let userState {
+            stateCode = userState
+            districtCode = userDistrict ?? (userState == organisationState ? organisationDistrict : nil)
+        } else {
+            stateCode = organisationState
+            districtCode = organisationDistrict
+        }
+    }
+
+    public var scopes: [InsightScope] { InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode) }
+}
+
+/// The counters one rollup row keeps. Course rows keep the first four; the all-courses row keeps them all.
+public struct RollupCounters: Equatable, Sendable {
+    public var enrolments = 0
+    public var completions = 0
+    public var certificates = 0
+    public var learningSeconds = 0
+    public var registrations = 0
+    /// People active on the day, in the 7 days and in the 30 days ending on it.
+    public var active1 = 0
+    public var active7 = 0
+    public var active30 = 0
+
+    public init(enrolments: Int = 0, completions: Int = 0, certificates: Int = 0, learningSeconds: Int = 0, registrations: Int = 0,
+                active1: Int = 0, active7: Int = 0, active30: Int = 0) {
+        self.enrolments = enrolments
+        self.completions = completions
+        self.certificates = certificates
+        self.learningSeconds = learningSeconds
+        self.registrations = registrations
+        self.active1 = active1
+        self.active7 = active7
+        self.active30 = active30
+    }
+
+    public static let names = ["enrolments", "completions", "certificates", "learning_seconds", "registrations", "active1", "active7", "active30"]
+
+    public var values: [Int] { [enrolments, completions, certificates, learningSeconds, registrations, active1, active7, active30] }
+
+    public init(values: [Int]) {
+        self.init(enrolments: values[0], completions: values[1], certificates: values[2], learningSeconds: values[3], registrations: values[4],
+                  active1: values[5], active7: values[6], active30: values[7])
+    }
+
+    public var isZero: Bool { values.allSatisfy { $0 == 0 } }
+
+    public static func + (left: RollupCounters, right: RollupCounters) -> RollupCounters {
+        RollupCounters(values: zip(left.values, right.values).map(+))
+    }
+
+    public static func += (left: inout RollupCounters, right: RollupCounters) { left = left + right }
+
+    /// The counters a course row keeps (activity and registrations belong to people, not courses).
+    public var courseShare: RollupCounters {
+        RollupCounters(enrolments: enrolments, completions: completions, certificates: certificates, learningSeconds: learningSeconds)
+    }
+}
+
+/// What one transaction adds to the rollups, gathered as it goes and written once at its end, in key order (so
+/// concurrent transactions take the rows' locks in the same order and never wait on each other in a circle).
+public struct RollupTally: Sendable {
+    public struct Key: Hashable, Comparable, Sendable {
+        public var scope: String
+        public var day: Int
+        /// `RollupTally.allCourses` for the row that counts every course.
+        public var course: UUID
+
+        public init(scope: String, day: Int, course: UUID) {
+            self.scope = scope
+            self.day = day
+            self.course = course
+        }
+
+        public static func < (left: Key, right: Key) -> Bool {
+            (left.scope, left.day, left.course.uuidString) < (right.scope, right.day, right.course.uuidString)
+        }
+    }
+
+    public static let allCourses = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    public private(set) var rows: [Key: RollupCounters] = [:]
+
+    public init() {}
+
+    /// Counts for a person's every scope: the all-courses row, and the course's row when there is a course.
+    public mutating func add(_ counters: RollupCounters, place: LearnerPlace, day: Int, course: UUID? = nil) {
+        guard !counters.isZero else { return }
+        for scope in place.scopes {
+            rows[Key(scope: scope.key, day: day, course: Self.allCourses), default: RollupCounters()] += counters
+            if let course {
+                let share = counters.courseShare
+                if !share.isZero { rows[Key(scope: scope.key, day: day, course: course), default: RollupCounters()] += share }
+            }
+        }
+    }
+
+    public mutating func merge(_ other: RollupTally) {
+        for (key, counters) in other.rows { rows[key, default: RollupCounters()] += counters }
+    }
+
+    public var sorted: [(key: Key, counters: RollupCounters)] { rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    public var isEmpty: Bool { rows.isEmpty }
+}

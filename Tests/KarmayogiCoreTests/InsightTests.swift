@@ -63,3 +63,27 @@ import Testing
         #expect(SeriesInterval.month.bucket(IndiaDay.parse("2026-11-23")!) == IndiaDay.parse("2026-11-01"))
     }
 }
+
+@Suite struct RollupTallyTests {
+    @Test func aPersonCountsInTheirStateDistrictAndEveryOrganisationUpTheTree() {
+        let root = UUID(), own = UUID(), course = UUID()
+        let path = "/\(root.uuidString.lowercased())/\(own.uuidString.lowercased())/"
+        // Posted in their organisation's State: the organisation's district fills in.
+        #expect(LearnerPlace(organisationPath: path, userState: 8, userDistrict: nil, organisationState: 8, organisationDistrict: 99).districtCode == 99)
+        // Posted elsewhere: not the organisation's district.
+        #expect(LearnerPlace(organisationPath: path, userState: 9, userDistrict: nil, organisationState: 8, organisationDistrict: 99).districtCode == nil)
+        let place = LearnerPlace(organisationPath: path, userState: nil, userDistrict: nil, organisationState: 8, organisationDistrict: 99)
+        var tally = RollupTally()
+        tally.add(RollupCounters(enrolments: 1, active1: 1), place: place, day: 10, course: course)
+        tally.add(RollupCounters(learningSeconds: 60), place: place, day: 10, course: course)
+        #expect(tally.rows.count == 10, "five scopes, each with the all-courses row and the course's row")
+        let nation = tally.rows[.init(scope: "n", day: 10, course: RollupTally.allCourses)]
+        #expect(nation == RollupCounters(enrolments: 1, learningSeconds: 60, active1: 1))
+        #expect(tally.rows[.init(scope: "d:99", day: 10, course: course)] == RollupCounters(enrolments: 1, learningSeconds: 60), "no activity on course rows")
+        #expect(tally.sorted.map(\.key) == tally.rows.keys.sorted())
+        var other = RollupTally()
+        other.add(RollupCounters(completions: 1), place: place, day: 10)
+        tally.merge(other)
+        #expect(tally.rows[.init(scope: "s:8", day: 10, course: RollupTally.allCourses)]?.completions == 1)
+    }
+}

@@ -464,7 +464,7 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
                             _ = try await commits.commit { _ in
                                 try await Task.sleep(for: .milliseconds(5))
                                 if index == 7 { throw Refused() }
-                                return ProgressAnswer(results: [], courses: [])
+                                return (ProgressAnswer(results: [], courses: []), RollupTally())
                             }
                             return true
                         } catch is Refused { return false }

@@ -11,6 +11,7 @@ public enum Karmayogi {
         do {
             app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
             app.asyncCommands.use(GenerateCommand(), as: "generate")
+            app.asyncCommands.use(RollupsCommand(), as: "rollups")
             try await configure(app)
             try await app.execute()
         } catch {
@@ -70,7 +71,14 @@ enum NationalAdmins {
             user.passwordHash = hash
             user.status = .active
             user.activationTokenHash = nil
+            let new = user.id == nil
             try await user.save(on: database)
+            if new {
+                var tally = RollupTally()
+                tally.add(RollupCounters(registrations: 1), place: Rollups.place(of: user, in: try await platformOrganisation(on: database)),
+                          day: IndiaDay.of(user.createdAt ?? Date()))
+                try await Rollups.write(tally, on: database)
+            }
             let hasRole = try await RoleGrantRecord.query(on: database).filter(\.$user.$id == user.id!)
                 .filter(\.$role == Role.nationalAdmin.rawValue).count() > 0
             if !hasRole {

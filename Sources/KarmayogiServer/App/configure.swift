@@ -52,6 +52,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateCertificates())
     app.migrations.add(CreateAssessmentAttempts())
     app.migrations.add(CreatePlans())
+    app.migrations.add(CreateRollups())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

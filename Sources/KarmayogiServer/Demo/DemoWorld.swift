@@ -131,6 +131,8 @@ enum DemoWorld {
             try await mapCompetencies(byCode: byCode, on: database)
         }
         try await addLearning(app)
+        // People made above were not counted as they were made: the dashboards' counters are computed from them once.
+        _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
         for signIn in signIns { lines.append("  \(signIn.email.padding(toLength: 42, withPad: " ", startingAt: 0)) \(signIn.note)") }
         lines.append("")

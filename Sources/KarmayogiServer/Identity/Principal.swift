@@ -11,6 +11,8 @@ struct Principal: Authenticatable, Sendable {
     var me: UserDTO
     var organisationPath: String
     var access: Access
+    /// Where the person counts in the rollups.
+    var place: LearnerPlace
 
     var userID: UUID { me.id }
     var organisationID: UUID { me.organisationId }
@@ -20,7 +22,7 @@ struct Principal: Authenticatable, Sendable {
         struct Row: Decodable {
             var id: UUID, name: String, email: String, phone: String?, employee_id: String?, designation: String?
             var organisation_id: UUID, state_code: Int?, district_code: Int?, language: String, status: String, created_at: Date?
-            var organisation_name: String, path: String
+            var organisation_name: String, path: String, organisation_state: Int?, organisation_district: Int?
         }
         let sql = database as! any SQLDatabase
         let users = SQLIdentifier(User.schema), organisations = SQLIdentifier(Organisation.schema)
@@ -29,6 +31,8 @@ struct Principal: Authenticatable, Sendable {
                 .map { SQLColumn(SQLIdentifier($0), table: users) })
             .column(SQLColumn(SQLIdentifier("name"), table: organisations), as: "organisation_name")
             .column(SQLColumn(SQLIdentifier("path"), table: organisations))
+            .column(SQLColumn(SQLIdentifier("state_code"), table: organisations), as: "organisation_state")
+            .column(SQLColumn(SQLIdentifier("district_code"), table: organisations), as: "organisation_district")
             .from(users).join(organisations, on: SQLColumn(SQLIdentifier("id"), table: organisations), .equal, SQLColumn(SQLIdentifier("organisation_id"), table: users))
             .where(SQLColumn(SQLIdentifier("id"), table: users), .equal, SQLBind(userID))
             .first(decoding: Row.self),
@@ -39,7 +43,9 @@ struct Principal: Authenticatable, Sendable {
                          organisationId: row.organisation_id, organisationName: row.organisation_name, stateCode: row.state_code,
                          districtCode: row.district_code, language: row.language, status: .active,
                          roles: Users.roles(in: row.organisation_id, held: held.map(\.role)), createdAt: row.created_at)
-        return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)))
+        return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)),
+                         place: LearnerPlace(organisationPath: row.path, userState: row.state_code, userDistrict: row.district_code,
+                                             organisationState: row.organisation_state, organisationDistrict: row.organisation_district))
     }
 
     /// The roles people hold, each as shown to them and as the scope rule reads it.

@@ -166,6 +166,9 @@ enum Users {
                 try await ActivationMessage(user: user, organisationName: organisation.name, token: activationToken,
                                             publicURL: request.application.settings.publicURL).record().create(on: database)
             }
+            var tally = RollupTally()
+            tally.add(RollupCounters(registrations: 1), place: Rollups.place(of: user, in: organisation), day: IndiaDay.of(user.createdAt ?? Date()))
+            try await Rollups.write(tally, on: database)
         }
         return user
     }

@@ -9,7 +9,9 @@ import Vapor
 /// in the caller's transaction, together or not at all.
 enum Completion {
     /// Completes an active enrolment; answers false when another request completed it first (nothing is given twice).
-    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, on database: any Database) async throws -> Bool {
+    /// The completion and its certificate are counted into `tally`, which the caller writes at the end of its transaction.
+    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, place: LearnerPlace,
+                         tally: inout RollupTally, on database: any Database) async throws -> Bool {
         let sql = database as! any SQLDatabase
         // The state change decides who completes: only one UPDATE finds the enrolment still active.
         let flipped = try await sql.update(Enrolment.schema)
@@ -25,6 +27,7 @@ enum Completion {
         enrolment.percent = 100
         enrolment.creditedMinutes = content.durationMinutes
         let certificate = try await Certificates.issue(for: enrolment, content: content, at: now, keys: keys, on: database)
+        tally.add(RollupCounters(completions: 1, certificates: 1), place: place, day: IndiaDay.of(now), course: enrolment.courseID)
         for claim in content.competencies {
             let entry = PassbookEntry(user: enrolment.userID, competency: claim.competencyId, level: claim.level, source: .course, status: .verified)
             entry.courseID = enrolment.courseID

@@ -98,6 +98,13 @@ enum Enrolments {
             }
             if !inserted.isEmpty {
                 try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, on: database)
+                if let place = try await Rollups.place(of: user, on: database) {
+                    var tally = RollupTally()
+                    let day = IndiaDay.of(now)
+                    tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: courseID)
+                    try await Rollups.activity(of: user, place: place, day: day, seconds: [:], into: &tally, on: database)
+                    try await Rollups.write(tally, on: database)
+                }
                 return (enrolment, true)
             }
             if enrolment.status == .left {

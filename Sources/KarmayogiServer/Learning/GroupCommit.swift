@@ -1,13 +1,15 @@
 import Fluent
 import Foundation
+import KarmayogiCore
 import Vapor
 
 /// Group commit for the progress hot path: writes that arrive while a transaction is running wait, and then
 /// all go into the next transaction together, so a thousand concurrent updates cost a few commits rather
 /// than a thousand. When one write in a group fails, the group is rolled back and each write is retried on its
-/// own, so one bad write never loses the others.
+/// own, so one bad write never loses the others. What the writes add to the rollups is written once, last, for the
+/// whole group (so a group takes the counters' row locks in one sweep, in key order).
 actor GroupCommit {
-    typealias Write = @Sendable (any Database) async throws -> ProgressAnswer
+    typealias Write = @Sendable (any Database) async throws -> (ProgressAnswer, RollupTally)
 
     private let database: any Database
     private let maximumGroup: Int
@@ -41,14 +43,25 @@ actor GroupCommit {
             do {
                 let answers = try await database.transaction { database in
                     var answers: [ProgressAnswer] = []
-                    for entry in group { answers.append(try await entry.write(database)) }
+                    var tally = RollupTally()
+                    for entry in group {
+                        let (answer, counted) = try await entry.write(database)
+                        answers.append(answer)
+                        tally.merge(counted)
+                    }
+                    try await Rollups.write(tally, on: database)
                     return answers
                 }
                 for (entry, answer) in zip(group, answers) { entry.done.resume(returning: answer) }
             } catch {
                 for entry in group {
-                    do { entry.done.resume(returning: try await database.transaction { try await entry.write($0) }) }
-                    catch { entry.done.resume(throwing: error) }
+                    do {
+                        entry.done.resume(returning: try await database.transaction { database in
+                            let (answer, tally) = try await entry.write(database)
+                            try await Rollups.write(tally, on: database)
+                            return answer
+                        })
+                    } catch { entry.done.resume(throwing: error) }
                 }
             }
         }

@@ -111,9 +111,10 @@ enum LearningProgress {
         }
 
         let checked = results, toApply = accepted, enrolledContents = contents
-        let write: @Sendable (any Database) async throws -> ProgressAnswer = { database in
+        let write: GroupCommit.Write = { database in
             let sql = database as! any SQLDatabase
             var results = checked
+            var tally = RollupTally()
             let accepted = toApply, contents = enrolledContents
             let now = Date()
             // Keys first: those new to the database count their seconds; a key seen before (or twice in this batch) does not.
@@ -136,6 +137,7 @@ enum LearningProgress {
             let touched = enrolments.filter { deltas[$0.id!] != nil }
             let completedItems = try await completed(in: touched.map { $0.id! }, on: sql)
             var courses: [ProgressAnswer.CourseState] = []
+            var seconds: [UUID: Int] = [:]
             for enrolment in touched {
                 let content = contents[enrolment.courseID]!
                 let done = completedItems[enrolment.id!] ?? []
@@ -144,6 +146,7 @@ enum LearningProgress {
                     enrolment.percent = CompletionRule.percent(content, completed: done)
                 }
                 enrolment.secondsSpent += added[enrolment.id!] ?? 0
+                if let spent = added[enrolment.id!], spent > 0 { seconds[enrolment.courseID] = spent }
                 enrolment.lastItemID = lastItem[enrolment.id!]
                 enrolment.lastAccessedAt = now
                 try await sql.update(Enrolment.schema)
@@ -152,13 +155,20 @@ enum LearningProgress {
                     .set("last_item_id", to: SQLBind(enrolment.lastItemID)).set("last_accessed_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
                     .where("id", .equal, SQLBind(enrolment.id!)).run()
                 if enrolment.status == .active, CompletionRule.isComplete(content, completed: done) {
-                    completedNow = try await Completion.complete(enrolment, content: content, at: now, keys: app.credentialKeys, on: database)
+                    completedNow = try await Completion.complete(enrolment, content: content, at: now, keys: app.credentialKeys, place: principal.place,
+                                                                 tally: &tally, on: database)
                 }
                 courses.append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status, completedNow: completedNow))
             }
-            return ProgressAnswer(results: results, courses: courses)
+            try await Rollups.activity(of: principal.userID, place: principal.place, day: IndiaDay.of(now), seconds: seconds, into: &tally, on: database)
+            return (ProgressAnswer(results: results, courses: courses), tally)
         }
-        return grouped ? try await app.progressCommits.commit(write) : try await database.transaction(write)
+        if grouped { return try await app.progressCommits.commit(write) }
+        return try await database.transaction { database in
+            let (answer, tally) = try await write(database)
+            try await Rollups.write(tally, on: database)
+            return answer
+        }
     }
 
     /// Records the keys and answers those that were not recorded before.

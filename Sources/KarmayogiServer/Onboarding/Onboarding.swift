@@ -116,6 +116,8 @@ enum Onboarding {
 
             var outcome = Outcome()
             var inserted = 0
+            var tally = RollupTally()
+            guard let organisation = try await Organisation.find(organisationID, on: database) else { throw Problem.notFound("organisation") }
             var errors: [OnboardingSheet.RowError] = []
             var users = sql.insert(into: User.schema).columns("id", "organisation_id", "bulk_upload_id", "name", "email", "phone", "employee_id",
                                                                "designation", "state_code", "district_code", "language", "status",
@@ -150,12 +152,16 @@ enum Onboarding {
                                            SQLBind(prepared.message.subject), SQLBind(prepared.message.body), SQLBind(now))
                 outcome.created += 1
                 inserted += 1
+                tally.add(RollupCounters(registrations: 1),
+                          place: LearnerPlace(organisationPath: organisation.path, userState: row.stateCode, userDistrict: row.districtCode,
+                                              organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode), day: IndiaDay.of(now))
             }
             if inserted > 0 {
                 try await users.run()
                 try await messages.run()
             }
             try await insertErrors(errors, upload: upload, on: sql)
+            try await Rollups.write(tally, on: database)
             return outcome
         }
     }

@@ -1,0 +1,246 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+
+/// Recomputes the rollups from their sources, a few days at a time (so memory stays bounded at national scale),
+/// compares them with the stored counters and reports every difference; `repair` replaces the stored counters of
+/// the days that differ with the recomputed ones. Run it while writes are quiet: a count made during a repair of the
+/// same days may be lost.
+enum RollupCheck {
+    struct Difference: Sendable, CustomStringConvertible {
+        var scope: String
+        var day: Int
+        var course: UUID
+        var counter: String
+        var stored: Int
+        var expected: Int
+
+        var description: String {
+            let course = course == RollupTally.allCourses ? "all courses" : "course \(course.uuidString.lowercased())"
+            return "\(IndiaDay.string(day)) \(scope) \(course): \(counter) stored \(stored), recomputed \(expected)"
+        }
+    }
+
+    struct Report: Sendable {
+        var firstDay: Int?
+        var lastDay: Int?
+        var rows = 0
+        var differenceCount = 0
+        /// The first differences found (at most 1,000).
+        var differences: [Difference] = []
+        var repairedDays = 0
+    }
+
+    static func run(repair: Bool, chunkDays: Int = 7, on database: any Database, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Report {
+        var report = Report()
+        guard let (first, last) = try await span(on: database) else { return report }
+        report.firstDay = first
+        report.lastDay = last
+        let organisations = try await places(on: database)
+        let chunks = stride(from: first, through: last, by: chunkDays).map { ($0, min($0 + chunkDays - 1, last)) }
+        for (index, (start, end)) in chunks.enumerated() {
+            let expected = try await recompute(start...end, organisations: organisations, on: database)
+            let stored = try await self.stored(start...end, on: database)
+            var keys = Set(expected.rows.keys)
+            keys.formUnion(stored.keys)
+            report.rows += keys.count
+            var differs = false
+            for key in keys.sorted() {
+                let want = expected.rows[key] ?? RollupCounters(), have = stored[key] ?? RollupCounters()
+                guard want != have else { continue }
+                differs = true
+                for (name, (mine, theirs)) in zip(RollupCounters.names, zip(have.values, want.values)) where mine != theirs {
+                    report.differenceCount += 1
+                    if report.differences.count < 1_000 {
+                        report.differences.append(Difference(scope: key.scope, day: key.day, course: key.course, counter: name, stored: mine, expected: theirs))
+                    }
+                }
+            }
+            if repair, differs {
+                try await database.transaction { database in
+                    try await (database as! any SQLDatabase).delete(from: Rollups.table)
+                        .where("day", .greaterThanOrEqual, SQLBind(start)).where("day", .lessThanOrEqual, SQLBind(end)).run()
+                    try await Rollups.write(expected, on: database)
+                }
+                report.repairedDays += end - start + 1
+            }
+            progress(index + 1, chunks.count)
+        }
+        return report
+    }
+
+    /// The days anything was counted or should be: from the earliest source row to the last day an active window reaches.
+    private static func span(on database: any Database) async throws -> (Int, Int)? {
+        let sql = database as! any SQLDatabase
+        struct Times: Decodable { var low: Date?; var high: Date? }
+        struct Days: Decodable { var low: Int?; var high: Int? }
+        var low: [Int] = [], high: [Int] = []
+        for (table, column) in [(User.schema, "created_at"), (Enrolment.schema, "enrolled_at"), (Enrolment.schema, "completed_at"), (Certificate.schema, "issued_at")] {
+            let row = try await sql.select().column(SQLFunction("MIN", args: SQLColumn(column)), as: "low").column(SQLFunction("MAX", args: SQLColumn(column)), as: "high")
+                .from(table).first(decoding: Times.self)
+            if let value = row?.low { low.append(IndiaDay.of(value)) }
+            if let value = row?.high { high.append(IndiaDay.of(value)) }
+        }
+        for (table, reach) in [("active_days", ActiveWindows.lengths.max()! - 1), ("learning_days", 0), (Rollups.table, 0)] {
+            let row = try await sql.select().column(SQLFunction("MIN", args: SQLColumn("day")), as: "low").column(SQLFunction("MAX", args: SQLColumn("day")), as: "high")
+                .from(table).first(decoding: Days.self)
+            if let value = row?.low { low.append(value) }
+            if let value = row?.high { high.append(value + reach) }
+        }
+        guard let first = low.min(), let last = high.max() else { return nil }
+        return (first, last)
+    }
+
+    private struct OrganisationPlace: Sendable { var path: String; var state: Int?; var district: Int? }
+
+    private static func places(on database: any Database) async throws -> [UUID: OrganisationPlace] {
+        struct Row: Decodable { var id: UUID; var path: String; var state_code: Int?; var district_code: Int? }
+        let rows = try await (database as! any SQLDatabase).select().columns("id", "path", "state_code", "district_code").from(Organisation.schema)
+            .all(decoding: Row.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, OrganisationPlace(path: $0.path, state: $0.state_code, district: $0.district_code)) })
+    }
+
+    private struct Counted: Decodable {
+        var day: Int
+        var course_id: UUID?
+        var organisation_id: UUID
+        var state_code: Int?
+        var district_code: Int?
+        var value: Int
+    }
+
+    /// What the sources say the counters of these days are.
+    private static func recompute(_ days: ClosedRange<Int>, organisations: [UUID: OrganisationPlace], on database: any Database) async throws -> RollupTally {
+        let sql = database as! any SQLDatabase
+        var tally = RollupTally()
+        @Sendable func place(_ organisation: UUID, _ state: Int?, _ district: Int?) -> LearnerPlace? {
+            organisations[organisation].map { LearnerPlace(organisationPath: $0.path, userState: state, userDistrict: district,
+                                                           organisationState: $0.state, organisationDistrict: $0.district) }
+        }
+        let from = IndiaDay.start(days.lowerBound), to = IndiaDay.start(days.upperBound + 1)
+        let postgres = sql.dialect.name == "postgresql"
+        /// Rows of a source counted per day, course and place: `time` is a timestamp column (else the table has `day`).
+        func counted(_ table: String, time: String?, course: Bool, value: String = "COUNT(*)", onlyCompleted: Bool = false) async throws -> [Counted] {
+            let day: SQLQueryString
+            if let time {
+                day = postgres ? "CAST(FLOOR((EXTRACT(EPOCH FROM \(ident: "x").\(ident: time)) + \(unsafeRaw: String(Int(IndiaDay.offset)))) / 86400) AS INTEGER)"
+                    : "CAST((\(ident: "x").\(ident: time) + \(unsafeRaw: String(Int(IndiaDay.offset)))) / 86400 AS INTEGER)"
+            } else {
+                day = "\(ident: "x").\(ident: "day")"
+            }
+            let courseColumn: SQLQueryString = course ? "\(ident: "x").\(ident: "course_id")" : "NULL"
+            let join: SQLQueryString = table == User.schema ? "" : " JOIN \(ident: User.schema) \(ident: "u") ON \(ident: "u").\(ident: "id") = \(ident: "x").\(ident: "user_id")"
+            let person = table == User.schema ? "x" : "u"
+            let range: SQLQueryString = time.map { "\(ident: "x").\(ident: $0) >= \(bind: from) AND \(ident: "x").\(ident: $0) < \(bind: to)" }
+                ?? "\(ident: "x").\(ident: "day") >= \(bind: days.lowerBound) AND \(ident: "x").\(ident: "day") <= \(bind: days.upperBound)"
+            let query: SQLQueryString = """
+                SELECT \(day) AS \(ident: "day"), \(courseColumn) AS \(ident: "course_id"), \(ident: person).\(ident: "organisation_id") AS \(ident: "organisation_id"),
+                \(ident: person).\(ident: "state_code") AS \(ident: "state_code"), \(ident: person).\(ident: "district_code") AS \(ident: "district_code"),
+                CAST(\(unsafeRaw: value) AS BIGINT) AS \(ident: "value")
+                FROM \(ident: table) \(ident: "x")\(join) WHERE \(range)
+                GROUP BY 1, 2, 3, 4, 5
+                """
+            return try await sql.raw(query).all(decoding: Counted.self)
+        }
+        for row in try await counted(User.schema, time: "created_at", course: false) {
+            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(registrations: row.value), place: place, day: row.day) }
+        }
+        for row in try await counted(Enrolment.schema, time: "enrolled_at", course: true) {
+            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(enrolments: row.value), place: place, day: row.day, course: row.course_id) }
+        }
+        for row in try await counted(Enrolment.schema, time: "completed_at", course: true) {
+            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(completions: row.value), place: place, day: row.day, course: row.course_id) }
+        }
+        for row in try await counted(Certificate.schema, time: "issued_at", course: true) {
+            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(certificates: row.value), place: place, day: row.day, course: row.course_id) }
+        }
+        for row in try await counted("learning_days", time: nil, course: true, value: "SUM(\"seconds\")") {
+            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(learningSeconds: row.value), place: place, day: row.day, course: row.course_id) }
+        }
+
+        // Active learners: each person's active days from a window's length before these days, person by person.
+        struct Active: Decodable { var user_id: UUID; var day: Int; var organisation_id: UUID; var state_code: Int?; var district_code: Int? }
+        let reach = ActiveWindows.lengths.max()! - 1
+        let active = NIOLockedValueBox(RollupTally())
+        let current = NIOLockedValueBox<(user: UUID?, place: LearnerPlace?, days: [Int])>((nil, nil, []))
+        @Sendable func flush() {
+            let (_, place, activeDays) = current.withLockedValue { $0 }
+            guard let place, !activeDays.isEmpty else { return }
+            active.withLockedValue { tally in
+                for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
+                    for end in ActiveWindows.windowEnds(of: activeDays, length: length) where days.contains(end) { tally.add(counters, place: place, day: end) }
+                }
+            }
+        }
+        try await sql.select()
+            .column(SQLColumn("user_id", table: "a")).column(SQLColumn("day", table: "a")).column(SQLColumn("organisation_id", table: "u"))
+            .column(SQLColumn("state_code", table: "u")).column(SQLColumn("district_code", table: "u"))
+            .from(SQLAlias(SQLIdentifier("active_days"), as: SQLIdentifier("a")))
+            .join(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")), on: SQLColumn("id", table: "u"), .equal, SQLColumn("user_id", table: "a"))
+            .where(SQLColumn("day", table: "a"), .greaterThanOrEqual, SQLBind(days.lowerBound - reach))
+            .where(SQLColumn("day", table: "a"), .lessThanOrEqual, SQLBind(days.upperBound))
+            .orderBy(SQLColumn("user_id", table: "a"))
+            .run { row in
+                guard let row = try? row.decode(model: Active.self) else { return }
+                let same = current.withLockedValue { $0.user == row.user_id }
+                if !same {
+                    flush()
+                    current.withLockedValue { $0 = (row.user_id, place(row.organisation_id, row.state_code, row.district_code), []) }
+                }
+                current.withLockedValue { $0.days.append(row.day) }
+            }
+        flush()
+        tally.merge(active.withLockedValue { $0 })
+        return tally
+    }
+
+    private static func stored(_ days: ClosedRange<Int>, on database: any Database) async throws -> [RollupTally.Key: RollupCounters] {
+        let sql = database as! any SQLDatabase
+        var stored: [RollupTally.Key: RollupCounters] = [:]
+        let rows = try await sql.select().columns(["scope", "day", "course_id"] + RollupCounters.names).from(Rollups.table)
+            .where("day", .greaterThanOrEqual, SQLBind(days.lowerBound)).where("day", .lessThanOrEqual, SQLBind(days.upperBound)).all()
+        for row in rows {
+            let key = RollupTally.Key(scope: try row.decode(column: "scope", as: String.self), day: try row.decode(column: "day", as: Int.self),
+                                      course: try row.decode(column: "course_id", as: UUID.self))
+            stored[key] = RollupCounters(values: try RollupCounters.names.map { try row.decode(column: $0, as: Int.self) })
+        }
+        return stored
+    }
+}
+
+/// `karmayogi rollups verify` recomputes every counter from the source rows and lists each difference (exit status 1
+/// when there is one); `karmayogi rollups rebuild` also replaces the counters of the days that differ.
+struct RollupsCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "action", help: "verify or rebuild") var action: String
+        @Option(name: "days", help: "how many days to recompute at a time (default 7; fewer uses less memory)") var days: Int?
+    }
+
+    var help: String { "Checks the insight counters against their sources (verify) and repairs them (rebuild)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard signature.action == "verify" || signature.action == "rebuild" else { throw Problem(.badRequest, "say verify or rebuild") }
+        let repair = signature.action == "rebuild"
+        let chunk = signature.days ?? 7
+        guard (1...366).contains(chunk) else { throw Problem(.badRequest, "--days: 1 to 366") }
+        let started = Date()
+        let console = context.console
+        let report = try await RollupCheck.run(repair: repair, chunkDays: chunk, on: context.application.db) { done, total in
+            console.output("\r\(GenerateCommand.bar(done, of: total)) \(done)/\(total) spans of \(chunk) days".consoleText(), newLine: false)
+        }
+        console.print("")
+        guard let first = report.firstDay, let last = report.lastDay else {
+            console.print("Nothing to check: no source rows and no counters.")
+            return
+        }
+        for difference in report.differences.prefix(repair ? 20 : 1_000) { console.print(difference.description) }
+        if report.differenceCount > report.differences.count { console.print("… and \(report.differenceCount - report.differences.count) more") }
+        let elapsed = String(format: "%.1f", Date().timeIntervalSince(started))
+        console.print("Checked \(last - first + 1) days (\(IndiaDay.string(first)) to \(IndiaDay.string(last))), \(report.rows) counter rows, in \(elapsed) s: "
+            + (report.differenceCount == 0 ? "all exact." : "\(report.differenceCount) differences" + (repair ? "; repaired \(report.repairedDays) days." : ".")))
+        if !repair, report.differenceCount > 0 { throw Problem(.conflict, "the rollups differ from their sources; run `karmayogi rollups rebuild`") }
+    }
+}

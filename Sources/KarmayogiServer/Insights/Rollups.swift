@@ -1,0 +1,120 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// Counters kept as events happen, in the event's own transaction: for every scope a person counts in (the nation,
+/// their State, their district, each organisation up their tree), by day, for each course and for all courses together.
+/// A dashboard for any scope reads only its own rows, so it costs the same at a hundred enrolments as at a hundred million.
+///
+/// The sources the counters are recomputed from (`karmayogi rollups verify`): enrolments (enrolled and completed),
+/// certificates, users (registrations), `learning_days` (seconds learnt per person, course and day) and `active_days`
+/// (the days each person was active).
+enum Rollups {
+    static let table = "rollups"
+
+    /// Where a person counts, read from their account and organisation.
+    static func place(of userID: UUID, on database: any Database) async throws -> LearnerPlace? {
+        struct Row: Decodable { var path: String; var state_code: Int?; var district_code: Int?; var organisation_state: Int?; var organisation_district: Int? }
+        return try await (database as! any SQLDatabase).select()
+            .column(SQLColumn("path", table: "o")).column(SQLColumn("state_code", table: "u")).column(SQLColumn("district_code", table: "u"))
+            .column(SQLColumn("state_code", table: "o"), as: "organisation_state").column(SQLColumn("district_code", table: "o"), as: "organisation_district")
+            .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
+            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+            .where(SQLColumn("id", table: "u"), .equal, SQLBind(userID))
+            .first(decoding: Row.self)
+            .map { LearnerPlace(organisationPath: $0.path, userState: $0.state_code, userDistrict: $0.district_code,
+                                organisationState: $0.organisation_state, organisationDistrict: $0.organisation_district) }
+    }
+
+    static func place(of user: User, in organisation: Organisation) -> LearnerPlace {
+        LearnerPlace(organisationPath: organisation.path, userState: user.stateCode, userDistrict: user.districtCode,
+                     organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode)
+    }
+
+    /// Adds a transaction's tally to the counters: upserts in key order, the transaction's last writes.
+    static func write(_ tally: RollupTally, on database: any Database) async throws {
+        guard !tally.isEmpty else { return }
+        let sql = database as! any SQLDatabase
+        let rows = tally.sorted
+        for start in stride(from: 0, to: rows.count, by: 400) {
+            var insert = sql.insert(into: table).columns(["scope", "day", "course_id"] + RollupCounters.names)
+            for (key, counters) in rows[start..<min(start + 400, rows.count)] {
+                insert = insert.values([SQLBind(key.scope), SQLBind(key.day), SQLBind(key.course)] + counters.values.map { SQLBind($0) })
+            }
+            try await insert.onConflict(with: ["scope", "day", "course_id"]) { update in
+                var update = update
+                for name in RollupCounters.names {
+                    update = update.set(name, to: SQLBinaryExpression(SQLColumn(name, table: table), .add, SQLExcludedColumn(name)))
+                }
+                return update
+            }.run()
+        }
+    }
+
+    /// Records that a person was active on `day` (and learnt `seconds` per course): the source rows, and in the tally
+    /// the seconds, and the active-learner windows this activity is the person's first in.
+    static func activity(of userID: UUID, place: LearnerPlace, day: Int, seconds: [UUID: Int], into tally: inout RollupTally, on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        if !seconds.isEmpty {
+            var insert = sql.insert(into: "learning_days").columns("user_id", "course_id", "day", "seconds")
+            for (course, spent) in seconds.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+                insert = insert.values(SQLBind(userID), SQLBind(course), SQLBind(day), SQLBind(spent))
+                tally.add(RollupCounters(learningSeconds: spent), place: place, day: day, course: course)
+            }
+            try await insert.onConflict(with: ["user_id", "course_id", "day"]) {
+                $0.set("seconds", to: SQLBinaryExpression(SQLColumn("seconds", table: "learning_days"), .add, SQLExcludedColumn("seconds")))
+            }.run()
+        }
+        // The first activity of the person's day: only the transaction that inserts the row counts it.
+        let first = try await sql.insert(into: "active_days").columns("user_id", "day").values(SQLBind(userID), SQLBind(day))
+            .ignoringConflicts(with: ["user_id", "day"]).returning("day").all()
+        guard !first.isEmpty else { return }
+        let longest = ActiveWindows.lengths.max()!
+        struct Row: Decodable { var day: Int }
+        let others = try await sql.select().column("day").from("active_days").where("user_id", .equal, SQLBind(userID))
+            .where("day", .greaterThan, SQLBind(day - longest)).where("day", .lessThan, SQLBind(day + longest))
+            .where("day", .notEqual, SQLBind(day)).all(decoding: Row.self).map(\.day)
+        for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
+            for end in ActiveWindows.newWindowEnds(day: day, length: length, otherActiveDays: others) {
+                tally.add(counters, place: place, day: end)
+            }
+        }
+    }
+}
+
+struct CreateRollups: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        var schema = database.schema(Rollups.table)
+            .field("scope", .string, .required)
+            .field("day", .int, .required)
+            .field("course_id", .uuid, .required)
+        for name in RollupCounters.names { schema = schema.field(.definition(name: .key(.string(name)), dataType: .int64, constraints: [.required])) }
+        try await schema.compositeIdentifier(over: "scope", "day", "course_id").create()
+        try await database.index("rollups_day", on: Rollups.table, columns: ["day"])
+        try await database.schema("active_days")
+            .field("user_id", .uuid, .required)
+            .field("day", .int, .required)
+            .compositeIdentifier(over: "user_id", "day")
+            .create()
+        try await database.index("active_days_day", on: "active_days", columns: ["day"])
+        try await database.schema("learning_days")
+            .field("user_id", .uuid, .required)
+            .field("course_id", .uuid, .required)
+            .field("day", .int, .required)
+            .field("seconds", .int64, .required)
+            .compositeIdentifier(over: "user_id", "course_id", "day")
+            .create()
+        try await database.index("learning_days_day", on: "learning_days", columns: ["day"])
+        // What `rollups verify` reads day by day.
+        try await database.index("enrolments_enrolled_at", on: Enrolment.schema, columns: ["enrolled_at"])
+        try await database.index("enrolments_completed_at", on: Enrolment.schema, columns: ["completed_at"])
+        try await database.index("users_created_at", on: User.schema, columns: ["created_at"])
+        try await database.index("certificates_issued_at", on: Certificate.schema, columns: ["issued_at"])
+    }
+
+    func revert(on database: any Database) async throws {
+        for table in ["learning_days", "active_days", Rollups.table] { try await database.schema(table).delete() }
+    }
+}
