@@ -23,6 +23,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: PassbookController())
     try api.register(collection: AssessmentController())
     try api.register(collection: PlanController())
+    try api.register(collection: InsightController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -30,6 +30,8 @@ final class CatalogueSearch: Sendable {
     private struct State {
         var index = CatalogueIndex()
         var cards: [UUID: CourseCard] = [:]
+        /// The competency areas each course covers.
+        var areas: [UUID: Set<CompetencyArea>] = [:]
         var signature: Signature?
     }
 
@@ -49,6 +51,12 @@ final class CatalogueSearch: Sendable {
     /// Every published course's card, as of now.
     func cards(on database: any Database) async throws -> [UUID: CourseCard] {
         try await current(on: database).cards
+    }
+
+    /// The competency areas of every published course, as of now.
+    func areas(on database: any Database) async throws -> [UUID: Set<CompetencyArea>] {
+        _ = try await current(on: database)
+        return state.withLockedValue { $0.areas }
     }
 
     /// The index and cards, brought up to date with the database first.
@@ -82,6 +90,7 @@ final class CatalogueSearch: Sendable {
             for course in changed where course.status != .published {
                 state.index.remove(course.id!)
                 state.cards[course.id!] = nil
+                state.areas[course.id!] = nil
             }
         } else {
             state = State()
@@ -96,6 +105,7 @@ final class CatalogueSearch: Sendable {
             let course = try version.joined(Course.self)
             let content = version.content
             let items = content.modules.flatMap(\.items)
+            state.areas[course.id!] = Set(content.competencies.compactMap { areas[$0.competencyId] })
             state.cards[course.id!] = CourseCard(
                 id: course.id!, providerId: course.$provider.id, version: version.version, title: content.title, summary: content.summary,
                 keywords: content.keywords, language: content.language, durationMinutes: content.durationMinutes, competencies: content.competencies,

@@ -1,0 +1,272 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+struct SummaryDTO: Content {
+    struct TopCourse: Content {
+        var courseId: UUID
+        var title: String
+        var completions: Int
+    }
+
+    struct TopCourses: Content {
+        var behavioural: [TopCourse]
+        var functional: [TopCourse]
+        var domain: [TopCourse]
+    }
+
+    /// One of the scope's children (a State of the nation, a district or department of a State, a sub-organisation).
+    struct Child: Content {
+        var scope: String
+        var kind: String
+        var name: String
+        var registeredUsers: Int
+        var activeLearners30: Int
+        var enrolments: Int
+        var completions: Int
+        var learningHours: Double
+    }
+
+    struct Point: Content {
+        /// The first day of the day, week (Monday) or month.
+        var start: String
+        var enrolments: Int
+        var completions: Int
+        var certificates: Int
+        var learningHours: Double
+        /// Distinct people active: in the day, the 7 days, or the 30 days ending on the bucket's last day in the period.
+        var activeLearners: Int
+    }
+
+    var scope: String
+    var name: String
+    var from: String
+    var to: String
+    var interval: String
+    /// Everyone registered up to `to`, and their share of the scope's sanctioned strength.
+    var registeredUsers: Int
+    var sanctionedStrength: Int?
+    var onboardedShare: Double?
+    var activeLearners7: Int
+    var activeLearners30: Int
+    var enrolments: Int
+    var completions: Int
+    /// Completions in the period per enrolment in the period.
+    var completionRate: Double?
+    var learningHours: Double
+    var certificates: Int
+    var topCourses: TopCourses
+    var breakdown: [Child]
+    var series: [Point]
+}
+
+/// The dashboard of a scope, read from its own rollup rows: the cost does not grow with the number of events.
+enum Insights {
+    /// The scope from `scope=`, checked: it parses, what it names exists, and the principal's grants reach it.
+    static func scope(_ text: String?, for principal: Principal, on database: any Database) async throws -> (scope: InsightScope, name: String) {
+        let reach = principal.access.reach(of: .viewInsights)
+        guard !reach.isEmpty else { throw Problem(.forbidden, "Dashboards are for MDO, CBP and State admins, programme coordinators and national admins.") }
+        let scope: InsightScope
+        switch InsightScope.parse(text ?? "nation") {
+        case .success(let parsed): scope = parsed
+        case .failure(let problem): throw Problem.invalid([problem])
+        }
+        let geography = Geography.reference
+        switch scope {
+        case .nation:
+            guard reach.everything else { throw Problem(.forbidden, "The nation's dashboard is for national admins; ask for your State or organisation.") }
+            return (scope, "India")
+        case .state(let code):
+            guard let state = geography.state(code: code) else { throw Problem.invalid("scope", "no State or UT has LGD code \(code)") }
+            guard reach.everything || reach.stateCodes.contains(code) else { throw Problem(.forbidden, "Your roles do not reach \(state.name).") }
+            return (scope, state.name)
+        case .district(let code):
+            guard let district = geography.district(code: code) else { throw Problem.invalid("scope", "no district has LGD code \(code)") }
+            guard reach.everything || reach.stateCodes.contains(district.stateCode) else { throw Problem(.forbidden, "Your roles do not reach \(district.name).") }
+            return (scope, "\(district.name), \(geography.state(code: district.stateCode)?.name ?? "")")
+        case .organisation(let id):
+            guard let organisation = try await Organisation.find(id, on: database) else { throw Problem.invalid("scope", "no organisation has this id") }
+            guard principal.access.allows(.viewInsights, on: organisation.placement) else { throw Problem(.forbidden, "Your roles do not reach \(organisation.name).") }
+            return (scope, organisation.name)
+        }
+    }
+
+    static func summary(of scope: InsightScope, named name: String, from: Int, to: Int, interval: SeriesInterval, app: Application,
+                        on database: any Database) async throws -> SummaryDTO {
+        let sql = database as! any SQLDatabase
+        let all = SQLBind(RollupTally.allCourses)
+
+        // The scope's days: totals, the series, and the active windows ending on `to`.
+        struct Day: Decodable { var day: Int; var enrolments: Int; var completions: Int; var certificates: Int; var learning_seconds: Int
+            var active1: Int; var active7: Int; var active30: Int }
+        let days = try await sql.select().columns("day", "enrolments", "completions", "certificates", "learning_seconds", "active1", "active7", "active30")
+            .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .equal, all)
+            .where("day", .greaterThanOrEqual, SQLBind(from)).where("day", .lessThanOrEqual, SQLBind(to))
+            .orderBy("day").all(decoding: Day.self)
+        var totals = (enrolments: 0, completions: 0, certificates: 0, seconds: 0)
+        var buckets: [Int: SummaryDTO.Point] = [:]
+        var lastDay: [Int: Int] = [:]
+        for day in days {
+            totals.enrolments += day.enrolments
+            totals.completions += day.completions
+            totals.certificates += day.certificates
+            totals.seconds += day.learning_seconds
+            let start = interval.bucket(day.day)
+            var point = buckets[start] ?? .init(start: IndiaDay.string(start), enrolments: 0, completions: 0, certificates: 0, learningHours: 0, activeLearners: 0)
+            point.enrolments += day.enrolments
+            point.completions += day.completions
+            point.certificates += day.certificates
+            point.learningHours += Double(day.learning_seconds) / 3600
+            if day.day >= lastDay[start] ?? Int.min {
+                lastDay[start] = day.day
+                point.activeLearners = switch interval { case .day: day.active1; case .week: day.active7; case .month: day.active30 }
+            }
+            buckets[start] = point
+        }
+        var series: [SummaryDTO.Point] = []
+        var start = interval.bucket(from)
+        while start <= to {
+            series.append(buckets[start] ?? .init(start: IndiaDay.string(start), enrolments: 0, completions: 0, certificates: 0, learningHours: 0, activeLearners: 0))
+            start = interval == .month ? IndiaDay.monthStart(start + 31) : start + (interval == .week ? 7 : 1)
+        }
+        let end = days.last { $0.day == to }
+
+        let registered = try await registrations(of: [scope.key], upTo: to, on: sql)[scope.key] ?? 0
+        let sanctioned = try await sanctionedStrength(of: scope, on: sql)
+        let children = try await breakdown(of: scope, from: from, to: to, on: sql)
+        let top = try await topCourses(of: scope, from: from, to: to, app: app, on: database)
+        return SummaryDTO(
+            scope: scope.text, name: name, from: IndiaDay.string(from), to: IndiaDay.string(to), interval: interval.rawValue,
+            registeredUsers: registered, sanctionedStrength: sanctioned,
+            onboardedShare: sanctioned.flatMap { $0 > 0 ? Double(registered) / Double($0) : nil },
+            activeLearners7: end?.active7 ?? 0, activeLearners30: end?.active30 ?? 0,
+            enrolments: totals.enrolments, completions: totals.completions,
+            completionRate: totals.enrolments > 0 ? Double(totals.completions) / Double(totals.enrolments) : nil,
+            learningHours: Double(totals.seconds) / 3600, certificates: totals.certificates,
+            topCourses: top, breakdown: children, series: series)
+    }
+
+    /// People registered up to a day, per scope key.
+    private static func registrations(of keys: [String], upTo day: Int, on sql: any SQLDatabase) async throws -> [String: Int] {
+        guard !keys.isEmpty else { return [:] }
+        struct Row: Decodable { var scope: String; var registered: Int? }
+        return Dictionary(uniqueKeysWithValues: try await sql.select().column("scope")
+            .column(SQLQueryString("CAST(SUM(\(ident: "registrations")) AS BIGINT)"), as: "registered")
+            .from(Rollups.table).where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses))
+            .where("day", .lessThanOrEqual, SQLBind(day)).groupBy("scope").all(decoding: Row.self).map { ($0.scope, $0.registered ?? 0) })
+    }
+
+    /// The sanctioned strength of the organisations in the scope (nil when none is recorded).
+    private static func sanctionedStrength(of scope: InsightScope, on sql: any SQLDatabase) async throws -> Int? {
+        struct Row: Decodable { var total: Int? }
+        let select = sql.select().column(SQLQueryString("CAST(SUM(\(ident: "sanctioned_strength")) AS BIGINT)"), as: "total").from(Organisation.schema)
+        switch scope {
+        case .nation: break
+        case .state(let code): select.where("state_code", .equal, SQLBind(code))
+        case .district(let code): select.where("district_code", .equal, SQLBind(code))
+        case .organisation(let id):
+            guard let organisation = try await sql.select().column("path").from(Organisation.schema).where("id", .equal, SQLBind(id))
+                .first(decoding: [String: String].self)?["path"] else { return nil }
+            select.where("path", .like, SQLBind(organisation + "%"))
+        }
+        return try await select.first(decoding: Row.self)?.total
+    }
+
+    /// The scope's children and their figures for the period: nation → States; State → districts and its top-level
+    /// departments; district → the organisations located there; organisation → its sub-organisations.
+    private static func breakdown(of scope: InsightScope, from: Int, to: Int, on sql: any SQLDatabase) async throws -> [SummaryDTO.Child] {
+        let geography = Geography.reference
+        var children: [(scope: InsightScope, kind: String, name: String)] = []
+        struct Org: Decodable { var id: UUID; var name: String; var parent_id: UUID?; var district_code: Int? }
+        func organisations(_ build: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Org] {
+            try await build(sql.select().columns("id", "name", "parent_id", "district_code").from(Organisation.schema)).orderBy("name").all(decoding: Org.self)
+        }
+        switch scope {
+        case .nation:
+            children = geography.states.map { (.state($0.code), "state", $0.name) }
+        case .state(let code):
+            children = geography.districts(inState: code).map { (.district($0.code), "district", $0.name) }
+            children += try await organisations { $0.where("state_code", .equal, SQLBind(code)).where("parent_id", .is, SQLLiteral.null) }
+                .map { (.organisation($0.id), "organisation", $0.name) }
+        case .district(let code):
+            let located = try await organisations { $0.where("district_code", .equal, SQLBind(code)) }
+            let here = Set(located.map(\.id))
+            children = located.filter { $0.parent_id.map { !here.contains($0) } ?? true }.map { (.organisation($0.id), "organisation", $0.name) }
+        case .organisation(let id):
+            children = try await organisations { $0.where("parent_id", .equal, SQLBind(id)) }.map { (.organisation($0.id), "organisation", $0.name) }
+        }
+        guard !children.isEmpty else { return [] }
+        let keys = children.map(\.scope.key)
+        struct Sums: Decodable { var scope: String; var enrolments: Int?; var completions: Int?; var learning_seconds: Int? }
+        func sum(_ column: String) -> SQLQueryString { "CAST(SUM(\(ident: column)) AS BIGINT)" }
+        let sums = Dictionary(uniqueKeysWithValues: try await sql.select().column("scope")
+            .column(sum("enrolments"), as: "enrolments").column(sum("completions"), as: "completions").column(sum("learning_seconds"), as: "learning_seconds")
+            .from(Rollups.table).where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses))
+            .where("day", .greaterThanOrEqual, SQLBind(from)).where("day", .lessThanOrEqual, SQLBind(to))
+            .groupBy("scope").all(decoding: Sums.self).map { ($0.scope, $0) })
+        struct Active: Decodable { var scope: String; var active30: Int }
+        let active = Dictionary(uniqueKeysWithValues: try await sql.select().columns("scope", "active30").from(Rollups.table)
+            .where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses)).where("day", .equal, SQLBind(to))
+            .all(decoding: Active.self).map { ($0.scope, $0.active30) })
+        let registered = try await registrations(of: keys, upTo: to, on: sql)
+        return children.map { child in
+            let key = child.scope.key
+            return SummaryDTO.Child(scope: child.scope.text, kind: child.kind, name: child.name, registeredUsers: registered[key] ?? 0,
+                                    activeLearners30: active[key] ?? 0, enrolments: sums[key]?.enrolments ?? 0, completions: sums[key]?.completions ?? 0,
+                                    learningHours: Double(sums[key]?.learning_seconds ?? 0) / 3600)
+        }
+    }
+
+    /// The five most completed published courses in each competency area, in the scope and period.
+    private static func topCourses(of scope: InsightScope, from: Int, to: Int, app: Application, on database: any Database) async throws -> SummaryDTO.TopCourses {
+        struct Row: Decodable { var course_id: UUID; var completions: Int }
+        let rows = try await (database as! any SQLDatabase).select().column("course_id")
+            .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
+            .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
+            .where("day", .greaterThanOrEqual, SQLBind(from)).where("day", .lessThanOrEqual, SQLBind(to))
+            .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
+            .all(decoding: Row.self)
+        let cards = try await app.catalogueSearch.cards(on: database)
+        let areas = try await app.catalogueSearch.areas(on: database)
+        let ranked = rows.sorted { ($0.completions, $1.course_id.uuidString) > ($1.completions, $0.course_id.uuidString) }
+        func top(_ area: CompetencyArea) -> [SummaryDTO.TopCourse] {
+            ranked.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).compactMap { row in
+                cards[row.course_id].map { SummaryDTO.TopCourse(courseId: row.course_id, title: $0.title, completions: row.completions) }
+            }
+        }
+        return .init(behavioural: top(.behavioural), functional: top(.functional), domain: top(.domain))
+    }
+}
+
+struct InsightController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("insights", "summary", use: Self.summary)
+    }
+
+    /// `scope=nation|state:{code}|district:{code}|org:{id}` (default nation), `from=`/`to=` days (default the 30 days to today),
+    /// `interval=day|week|month` (default by the period's length).
+    @Sendable static func summary(_ request: Request) async throws -> SummaryDTO {
+        let principal = try request.principal()
+        let (scope, name) = try await Insights.scope(request.query[String.self, at: "scope"], for: principal, on: request.db)
+        let (from, to) = try period(request)
+        var interval: SeriesInterval = to - from <= 62 ? .day : to - from <= 366 ? .week : .month
+        if let text = request.query[String.self, at: "interval"] {
+            guard let chosen = SeriesInterval(rawValue: text) else { throw Problem.invalid("interval", "must be day, week or month") }
+            interval = chosen
+        }
+        return try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.db)
+    }
+
+    /// `from=` and `to=` as days, checked; by default the 30 days ending today.
+    static func period(_ request: Request) throws -> (from: Int, to: Int) {
+        let checked = InsightPeriod.problems(from: request.query[String.self, at: "from"], to: request.query[String.self, at: "to"])
+        if !checked.errors.isEmpty { throw Problem.invalid(checked.errors) }
+        let to = checked.to ?? IndiaDay.of(Date())
+        let from = checked.from ?? to - 29
+        if from > to { throw Problem.invalid("from", "is after to (\(IndiaDay.string(to)))") }
+        if to - from > 3_660 { throw Problem.invalid("from", "a period is at most ten years") }
+        return (from, to)
+    }
+}

@@ -1,0 +1,82 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+@Suite struct SummaryTests {
+    @Test func aStateAdminSeesTheirStateItsDistrictsAndDepartments() async throws {
+        try await withApp { app, world in
+            _ = try await RollupCheck.run(repair: true, on: app.db)
+            let (course, items) = try await publishedCourse(app, world)
+            try await complete(app, course, items, as: "learner.jaipur")
+            let jaipur = Geography.reference.district(named: "Jaipur", inState: 8)!.code
+            let state = try await app.token("state.rajasthan")
+
+            let summary = try await app.send(.GET, "/api/v1/insights/summary?scope=state:8", token: state)
+            #expect(summary.status == .ok, "\(summary.body)")
+            let json = summary.json
+            #expect(json["name"] as? String == "Rajasthan" && json["enrolments"] as? Int == 1 && json["completions"] as? Int == 1)
+            #expect(json["certificates"] as? Int == 1 && json["completionRate"] as? Double == 1 && json["activeLearners30"] as? Int == 1)
+            #expect(abs((json["learningHours"] as? Double ?? 0) - 600.0 / 3600) < 0.0001)
+            let functional = (json["topCourses"] as? [String: Any])?["functional"] as? [[String: Any]] ?? []
+            #expect(functional.first?["courseId"] as? String == course && functional.first?["completions"] as? Int == 1)
+            let children = json["breakdown"] as? [[String: Any]] ?? []
+            let district = children.first { $0["scope"] as? String == "district:\(jaipur)" }
+            #expect(district?["name"] as? String == "Jaipur" && district?["enrolments"] as? Int == 1 && district?["kind"] as? String == "district")
+            #expect(children.contains { $0["scope"] as? String == "org:\(world.rajasthan.uuidString.lowercased())" && $0["kind"] as? String == "organisation" })
+            let series = json["series"] as? [[String: Any]] ?? []
+            #expect(series.count == 30 && json["interval"] as? String == "day")
+            #expect(series.last?["start"] as? String == day(0) && series.last?["completions"] as? Int == 1 && series.last?["activeLearners"] as? Int == 1)
+
+            let inDistrict = try await app.send(.GET, "/api/v1/insights/summary?scope=district:\(jaipur)", token: state)
+            #expect(inDistrict.json["completions"] as? Int == 1)
+            #expect((inDistrict.json["breakdown"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["Jaipur Municipal Corporation"])
+            let weekly = try await app.send(.GET, "/api/v1/insights/summary?scope=state:8&from=\(day(-90))&to=\(day(0))", token: state)
+            #expect(weekly.json["interval"] as? String == "week" && weekly.json["enrolments"] as? Int == 1)
+            let monthly = try await app.send(.GET, "/api/v1/insights/summary?scope=state:8&from=\(day(-90))&interval=month", token: state)
+            #expect((monthly.json["series"] as? [[String: Any]])?.last?["start"] as? String == IndiaDay.string(IndiaDay.monthStart(IndiaDay.of(Date()))))
+
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=state:23", token: state).status == .forbidden, "another State")
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=nation", token: state).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=org:\(world.mha)", token: state).status == .forbidden)
+        }
+    }
+
+    @Test func theNationIsBrokenDownByStateAndAnOrganisationBySubOrganisation() async throws {
+        try await withApp { app, world in
+            _ = try await RollupCheck.run(repair: true, on: app.db)
+            let (course, items) = try await publishedCourse(app, world)
+            try await complete(app, course, items, as: "learner.mha")
+            let nation = try await app.send(.GET, "/api/v1/insights/summary", token: try await app.token("national"))
+            #expect(nation.json["scope"] as? String == "nation" && nation.json["completions"] as? Int == 1)
+            #expect((nation.json["breakdown"] as? [[String: Any]])?.count == Geography.reference.states.count)
+            #expect(nation.json["registeredUsers"] as? Int == 12)
+
+            let mdo = try await app.token("mdo.mha")
+            let ministry = try await app.send(.GET, "/api/v1/insights/summary?scope=org:\(world.mha)", token: mdo)
+            #expect(ministry.status == .ok && ministry.json["completions"] as? Int == 1)
+            #expect(ministry.json["registeredUsers"] as? Int == 7 && ministry.json["sanctionedStrength"] as? Int == 200)
+            #expect(abs((ministry.json["onboardedShare"] as? Double ?? 0) - 7.0 / 200) < 0.0001)
+            let department = (ministry.json["breakdown"] as? [[String: Any]])?.first
+            #expect(department?["name"] as? String == "Department of Border Management" && department?["completions"] as? Int == 1)
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=org:\(world.health)", token: mdo).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=nation", token: mdo).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/insights/summary?scope=org:\(world.mha)", token: try await app.token("learner.mha")).status == .forbidden)
+        }
+    }
+
+    @Test func badScopesAndPeriodsAreNamed() async throws {
+        try await withApp { app, _ in
+            let national = try await app.token("national")
+            for (query, field) in [("scope=country", "scope"), ("scope=state:999", "scope"), ("scope=district:0", "scope"), ("scope=state:x", "scope"),
+                                   ("scope=org:\(UUID())", "scope"), ("from=2026-12-01&to=2026-11-01", "from"), ("from=yesterday", "from"),
+                                   ("to=2026-02-30", "to"), ("interval=hour", "interval"), ("from=2000-01-01&to=2020-01-01", "to")] {
+                let reply = try await app.send(.GET, "/api/v1/insights/summary?\(query)", token: national)
+                #expect(reply.status == .unprocessableEntity && reply.isProblem && reply.fields == [field], "\(query): \(reply.body)")
+            }
+            #expect(try await app.send(.GET, "/api/v1/insights/summary").status == .unauthorized)
+        }
+    }
+}
