@@ -34,3 +34,16 @@ public enum Contact {
         return digits
     }
 }
+
+extension Contact {
+    /// An address shown to someone without the right to see it: the first letter, then the domain ("r•••@gov.in").
+    public static func masked(email: String) -> String {
+        guard let at = email.firstIndex(of: "@"), let first = email.first, at != email.startIndex else { return "•••" }
+        return "\(first)•••\(email[at...])"
+    }
+
+    /// A number shown to someone without the right to see it: the last two digits ("••••••••10").
+    public static func masked(phone: String) -> String {
+        String(repeating: "•", count: max(0, phone.count - 2)) + phone.suffix(2)
+    }
+}

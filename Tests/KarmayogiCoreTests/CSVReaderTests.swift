@@ -27,3 +27,23 @@ import Testing
         #expect(throws: CSVError.self) { try CSVReader(text: "a\n\"open").rows() }
     }
 }
+
+@Suite struct CSVWriterTests {
+    @Test func formulasAreDefusedAndSpecialCellsQuoted() {
+        #expect(CSVWriter.cell("=HYPERLINK(\"http://evil\",\"x\")") == "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"")
+        #expect(CSVWriter.cell("+91 98") == "'+91 98" && CSVWriter.cell("-5") == "'-5" && CSVWriter.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVWriter.cell("\tcmd") == "'\tcmd")
+        #expect(CSVWriter.cell("Section Officer, MHA") == "\"Section Officer, MHA\"")
+        #expect(CSVWriter.cell("two\nlines") == "\"two\nlines\"" && CSVWriter.cell("plain") == "plain" && CSVWriter.cell("") == "")
+        #expect(CSVWriter.line(["a", "b,c"]) == "a,\"b,c\"\r\n")
+        // What the writer writes, the reader reads back (less the apostrophe that defuses a formula).
+        let cells = ["Ravi \"RK\" Kumar", "line\nbreak", "comma, here", "नमस्ते"]
+        #expect(try! CSVReader(text: CSVWriter.line(cells)).rows().first?.fields == cells)
+    }
+
+    @Test func contactsAreMaskedForThoseWithoutTheRight() {
+        #expect(Contact.masked(email: "ravi.kumar@gov.in") == "r•••@gov.in")
+        #expect(Contact.masked(phone: "9876543210") == "••••••••10")
+        #expect(Contact.masked(email: "broken") == "•••")
+    }
+}

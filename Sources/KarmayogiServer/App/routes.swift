@@ -24,6 +24,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: AssessmentController())
     try api.register(collection: PlanController())
     try api.register(collection: InsightController())
+    try api.register(collection: ReportController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -242,7 +242,7 @@ extension Plans {
     }
 
     /// The people a plan is assigned to, as a query over users (`u`) and their organisations (`o`); disabled accounts are left out.
-    private static func assignedPeople(_ select: SQLSelectBuilder, plan: Plan, organisation: Organisation, designation key: String?) -> SQLSelectBuilder {
+    static func assignedPeople(_ select: SQLSelectBuilder, plan: Plan, organisation: Organisation, designation key: String?) -> SQLSelectBuilder {
         select.from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
             .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
             .where(SQLColumn("status", table: "u"), .notEqual, SQLBind(User.Status.disabled.rawValue))
@@ -262,9 +262,9 @@ extension Plans {
         return select
     }
 
-    private struct Standing: Decodable { var user_id: UUID; var course_id: UUID; var status: String; var enrolled_at: Date; var completed_at: Date?; var percent: Double }
+    struct Standing: Decodable { var user_id: UUID; var course_id: UUID; var status: String; var enrolled_at: Date; var completed_at: Date?; var percent: Double }
 
-    private static func standings(of userIDs: [UUID], in courses: [UUID], on sql: any SQLDatabase) async throws -> [UUID: [UUID: (enrolledAt: Date?, completedAt: Date?, percent: Double)]] {
+    static func standings(of userIDs: [UUID], in courses: [UUID], on sql: any SQLDatabase) async throws -> [UUID: [UUID: (enrolledAt: Date?, completedAt: Date?, percent: Double)]] {
         guard !userIDs.isEmpty, !courses.isEmpty else { return [:] }
         let rows = try await sql.select().columns("user_id", "course_id", "status", "enrolled_at", "completed_at", "percent").from(Enrolment.schema)
             .where("user_id", .in, SQLBind.group(userIDs)).where("course_id", .in, SQLBind.group(courses)).all(decoding: Standing.self)

@@ -1,0 +1,106 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+/// A CSV download read back: its header and rows (the byte-order mark taken off).
+func csv(_ reply: Reply) throws -> (header: [String], rows: [[String]]) {
+    guard reply.status == .ok else { throw TestFailure("not a report: \(reply.status) \(reply.body)") }
+    let text = reply.body.hasPrefix("\u{FEFF}") ? String(reply.body.dropFirst()) : reply.body
+    let rows = try CSVReader(text: text).rows().map(\.fields)
+    guard let header = rows.first else { throw TestFailure("an empty report: \(reply.status) \(reply.body)") }
+    return (header, Array(rows.dropFirst()))
+}
+
+@Suite struct ReportTests {
+    @Test func reportsStreamEveryRowAndDefuseFormulas() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            try await complete(app, course, items, as: "learner.jaipur")
+            let state = try await app.token("state.rajasthan")
+            _ = try await app.send(.PATCH, "/api/v1/users/\(world.users["learner.jaipur"]!)", token: state, json: ["name": "=HYPERLINK(\"http://evil\")"])
+
+            let users = try await app.send(.GET, "/api/v1/reports/users.csv?scope=state:8", token: state)
+            #expect(users.status == .ok && users.headers.contentType?.subType == "csv")
+            #expect(users.headers.first(name: .contentDisposition)?.contains("karmayogi-users-state-8-") == true)
+            let table = try csv(users)
+            #expect(table.header.first == "user_id" && table.header.contains("email"))
+            let email = table.header.firstIndex(of: "email")!, name = table.header.firstIndex(of: "name")!
+            #expect(Set(table.rows.map { $0[email] }) == ["state.rajasthan@test.example.org", "learner.jaipur@test.example.org", "health.in.rajasthan@test.example.org"],
+                    "people posted in Rajasthan, unmasked for its admin")
+            #expect(table.rows.contains { $0[name] == "'=HYPERLINK(\"http://evil\")" }, "a formula is written as text")
+
+            let enrolments = try csv(try await app.send(.GET, "/api/v1/reports/enrolments.csv?scope=state:8", token: state))
+            #expect(enrolments.rows.count == 1 && enrolments.rows[0][enrolments.header.firstIndex(of: "status")!] == "completed")
+            #expect(enrolments.rows[0][enrolments.header.firstIndex(of: "course")!] == "Disaster management basics")
+            let attempts = try csv(try await app.send(.GET, "/api/v1/reports/assessment-results.csv?scope=state:8", token: state))
+            #expect(attempts.header.contains("passed") && attempts.rows.isEmpty)
+            let mapping = try csv(try await app.send(.GET, "/api/v1/reports/course-competencies.csv", token: try await app.token("national")))
+            #expect(mapping.rows.count == 1 && mapping.rows[0][mapping.header.firstIndex(of: "area")!] == "functional")
+
+            #expect(try await app.send(.GET, "/api/v1/reports/users.csv?scope=state:23", token: state).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/reports/users.csv?scope=somewhere", token: state).fields == ["scope"])
+            #expect(try await app.send(.GET, "/api/v1/reports/users.csv?scope=state:8", token: try await app.token("learner.jaipur")).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/reports/everything.csv", token: state).status == .notFound)
+        }
+    }
+
+    @Test func aLargeReportArrivesWholeAcrossPages() async throws {
+        try await withApp { app, world in
+            let sql = app.db as! any SQLDatabase
+            let count = Reports.pageSize * 2 + 37
+            for start in stride(from: 0, to: count, by: 500) {
+                var insert = sql.insert(into: User.schema).columns("id", "organisation_id", "name", "email", "language", "status", "created_at", "updated_at")
+                for index in start..<min(start + 500, count) {
+                    insert = insert.values(SQLBind(UUID()), SQLBind(world.health), SQLBind("Officer \(index)"), SQLBind("officer\(index)@health.example.org"),
+                                           SQLBind("en"), SQLBind("pending"), SQLBind(Date()), SQLBind(Date()))
+                }
+                try await insert.run()
+            }
+            let table = try csv(try await app.send(.GET, "/api/v1/reports/users.csv?scope=org:\(world.health)", token: try await app.token("mdo.health")))
+            let ids = table.rows.map { $0[0] }
+            #expect(ids.count == count + 3 && Set(ids).count == ids.count, "every person once (\(ids.count))")
+        }
+    }
+
+    @Test func anMDOAdminGivesALeaderTimeLimitedAccessWithContactsMasked() async throws {
+        try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
+            let mdo = try await app.token("mdo.mha")
+            let leader = try await app.token("learner.mha")
+            let path = "/api/v1/reports/users.csv?scope=org:\(world.mha)"
+            #expect(try await app.send(.GET, path, token: leader).status == .forbidden)
+            let grantsPath = "/api/v1/orgs/\(world.mha)/report-grants"
+            for (body, field) in [(["userId": world.users["learner.health"]!.uuidString, "until": day(10)], "userId"),
+                                  (["userId": world.users["learner.mha"]!.uuidString, "until": day(91)], "until"),
+                                  (["userId": world.users["learner.mha"]!.uuidString, "until": day(-1)], "until"),
+                                  (["userId": world.users["learner.mha"]!.uuidString, "until": "soon"], "until")] {
+                #expect(try await app.send(.POST, grantsPath, token: mdo, json: body).fields == [field], "\(body)")
+            }
+            #expect(try await app.send(.POST, grantsPath, token: try await app.token("cbp.mha"), json: ["userId": world.users["learner.mha"]!.uuidString, "until": day(10)]).status == .forbidden)
+            #expect(try await app.send(.GET, grantsPath, token: mdo).items.isEmpty, "nothing was stored")
+
+            let granted = try await app.send(.POST, grantsPath, token: mdo, json: ["userId": world.users["learner.mha"]!.uuidString, "until": day(10)])
+            #expect(granted.status == .created && granted.json["until"] as? String == day(10) && granted.json["userName"] as? String == "Learner.Mha")
+            let table = try csv(try await app.send(.GET, path, token: leader))
+            let emails = table.rows.map { $0[table.header.firstIndex(of: "email")!] }
+            #expect(emails.count == 7 && emails.contains("m•••@test.example.org") && !emails.contains { $0.contains("mdo.mha@") }, "masked for the leader")
+            let unmasked = try csv(try await app.send(.GET, path, token: mdo)).rows.map { $0[table.header.firstIndex(of: "email")!] }
+            #expect(unmasked.contains("mdo.mha@test.example.org"))
+            #expect(try await app.send(.GET, "/api/v1/reports/users.csv?scope=org:\(world.health)", token: leader).status == .forbidden)
+
+            // The plan's compliance, for the same organisation.
+            let plan = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/plans", token: try await app.token("cbp.mha"), json: planBody(course))
+            let compliance = try csv(try await app.send(.GET, "/api/v1/reports/plan-compliance.csv?plan=\(plan.json["id"] as! String)", token: mdo))
+            #expect(compliance.rows.count == 7 && compliance.rows.allSatisfy { $0[compliance.header.firstIndex(of: "standing")!] == "assigned" })
+            #expect(try await app.send(.GET, "/api/v1/reports/plan-compliance.csv", token: mdo).fields == ["plan"])
+
+            let revoked = try await app.send(.DELETE, "/api/v1/report-grants/\(granted.json["id"] as! String)", token: mdo)
+            #expect(revoked.status == .ok && revoked.json["revokedAt"] is String)
+            #expect(try await app.send(.GET, path, token: leader).status == .forbidden)
+        }
+    }
+}
