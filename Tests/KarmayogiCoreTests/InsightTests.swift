@@ -87,3 +87,28 @@ import Testing
         #expect(tally.rows[.init(scope: "s:8", day: 10, course: RollupTally.allCourses)]?.completions == 1)
     }
 }
+
+@Suite struct KPIRuleTests {
+    let onboarding = KPIDefinition(key: "onboarding", area: .onboarding, name: "Onboarding", definition: "Registered / sanctioned", unit: "percent",
+                                   measure: .onboardedShare, target: 90, amberAt: 0.6, higherIsBetter: true, appliesTo: ["mdo"])
+
+    @Test func statusIsGreenAtTheTargetAmberOnTheWayAndRedBelow() {
+        #expect(onboarding.status(of: 95) == .green && onboarding.status(of: 90) == .green)
+        #expect(onboarding.status(of: 54) == .amber && onboarding.status(of: 53.9) == .red)
+        #expect(onboarding.status(of: nil) == .none)
+        var errors = onboarding
+        errors.higherIsBetter = false
+        errors.target = 2
+        errors.amberAt = 0.5
+        #expect(errors.status(of: 1) == .green && errors.status(of: 4) == .amber && errors.status(of: 4.1) == .red)
+    }
+
+    @Test func theBundledFrameworkIsWellFormed() throws {
+        var bad = onboarding
+        bad.key = "has space"
+        bad.amberAt = 2
+        bad.appliesTo = ["planet"]
+        #expect(bad.problems(field: "kpi").map(\.field) == ["kpi.key", "kpi.amberAt", "kpi.appliesTo"])
+        #expect(onboarding.problems(field: "kpi").isEmpty)
+    }
+}

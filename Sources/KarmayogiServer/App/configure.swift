@@ -54,6 +54,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreatePlans())
     app.migrations.add(CreateRollups())
     app.migrations.add(CreateReportGrants())
+    app.migrations.add(CreateKPIs())
     app.migrations.add(SessionRecord.migration)
     try await app.autoMigrate()
 

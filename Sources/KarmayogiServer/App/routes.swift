@@ -25,6 +25,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: PlanController())
     try api.register(collection: InsightController())
     try api.register(collection: ReportController())
+    try api.register(collection: ScorecardController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

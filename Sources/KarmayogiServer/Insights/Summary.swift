@@ -149,7 +149,7 @@ enum Insights {
     }
 
     /// People registered up to a day, per scope key.
-    private static func registrations(of keys: [String], upTo day: Int, on sql: any SQLDatabase) async throws -> [String: Int] {
+    static func registrations(of keys: [String], upTo day: Int, on sql: any SQLDatabase) async throws -> [String: Int] {
         guard !keys.isEmpty else { return [:] }
         struct Row: Decodable { var scope: String; var registered: Int? }
         return Dictionary(uniqueKeysWithValues: try await sql.select().column("scope")
@@ -159,7 +159,7 @@ enum Insights {
     }
 
     /// The sanctioned strength of the organisations in the scope (nil when none is recorded).
-    private static func sanctionedStrength(of scope: InsightScope, on sql: any SQLDatabase) async throws -> Int? {
+    static func sanctionedStrength(of scope: InsightScope, on sql: any SQLDatabase) async throws -> Int? {
         struct Row: Decodable { var total: Int? }
         let select = sql.select().column(SQLQueryString("CAST(SUM(\(ident: "sanctioned_strength")) AS BIGINT)"), as: "total").from(Organisation.schema)
         switch scope {
