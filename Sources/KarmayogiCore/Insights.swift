@@ -166,9 +166,11 @@ public enum InsightPeriod {
 /// Where a person counts: their organisation's place in the tree, and their State and district (their own posting,
 /// else their organisation's; the organisation's district only when the State is the organisation's).
 public struct LearnerPlace: Hashable, Sendable {
-    public var organisationPath: String
-    public var stateCode: Int?
-    public var districtCode: Int?
+    public let organisationPath: String
+    public let stateCode: Int?
+    public let districtCode: Int?
+    /// The keys of `scopes`, made once: counting writes them for every event.
+    public let scopeKeys: [String]
 
     public init(organisationPath: String, userState: Int?, userDistrict: Int?, organisationState: Int?, organisationDistrict: Int?) {
         self.organisationPath = organisationPath
@@ -179,6 +181,7 @@ public struct LearnerPlace: Hashable, Sendable {
             stateCode = organisationState
             districtCode = organisationDistrict
         }
+        scopeKeys = InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode).map(\.key)
     }
 
     public var scopes: [InsightScope] { InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode) }
@@ -247,7 +250,9 @@ public struct RollupTally: Sendable {
         }
 
         public static func < (left: Key, right: Key) -> Bool {
-            (left.scope, left.day, left.course.uuidString) < (right.scope, right.day, right.course.uuidString)
+            if left.scope != right.scope { return left.scope < right.scope }
+            if left.day != right.day { return left.day < right.day }
+            return withUnsafeBytes(of: left.course.uuid) { a in withUnsafeBytes(of: right.course.uuid) { b in a.lexicographicallyPrecedes(b) } }
         }
     }
 
@@ -257,15 +262,16 @@ public struct RollupTally: Sendable {
 
     public init() {}
 
-    /// Counts for a person's every scope: the all-courses row, and the course's row when there is a course.
+    /// Counts for a person's every scope: the all-courses row of the day, and, when there is a course, the course's row
+    /// of the month (its first day): per course a month is fine enough for "the most completed courses", and it keeps
+    /// the table small (scopes × days, plus scopes × months × courses).
     public mutating func add(_ counters: RollupCounters, place: LearnerPlace, day: Int, course: UUID? = nil) {
         guard !counters.isZero else { return }
-        for scope in place.scopes {
-            rows[Key(scope: scope.key, day: day, course: Self.allCourses), default: RollupCounters()] += counters
-            if let course {
-                let share = counters.courseShare
-                if !share.isZero { rows[Key(scope: scope.key, day: day, course: course), default: RollupCounters()] += share }
-            }
+        let share = counters.courseShare
+        let month = IndiaDay.monthStart(day)
+        for key in place.scopeKeys {
+            rows[Key(scope: key, day: day, course: Self.allCourses), default: RollupCounters()] += counters
+            if let course, !share.isZero { rows[Key(scope: key, day: month, course: course), default: RollupCounters()] += share }
         }
     }
 

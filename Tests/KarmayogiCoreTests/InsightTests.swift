@@ -79,7 +79,9 @@ import Testing
         #expect(tally.rows.count == 10, "five scopes, each with the all-courses row and the course's row")
         let nation = tally.rows[.init(scope: "n", day: 10, course: RollupTally.allCourses)]
         #expect(nation == RollupCounters(enrolments: 1, learningSeconds: 60, active1: 1))
-        #expect(tally.rows[.init(scope: "d:99", day: 10, course: course)] == RollupCounters(enrolments: 1, learningSeconds: 60), "no activity on course rows")
+        let month = IndiaDay.monthStart(10)
+        #expect(tally.rows[.init(scope: "d:99", day: month, course: course)] == RollupCounters(enrolments: 1, learningSeconds: 60),
+                "course rows by month, without activity")
         #expect(tally.sorted.map(\.key) == tally.rows.keys.sorted())
         var other = RollupTally()
         other.add(RollupCounters(completions: 1), place: place, day: 10)
@@ -110,5 +112,27 @@ import Testing
         bad.appliesTo = ["planet"]
         #expect(bad.problems(field: "kpi").map(\.field) == ["kpi.key", "kpi.amberAt", "kpi.appliesTo"])
         #expect(onboarding.problems(field: "kpi").isEmpty)
+    }
+}
+
+@Suite struct NationalSampleTests {
+    @Test func partsAddUpAndFollowTheWeights() {
+        let parts = NationalScale.apportion(1_000, weights: [3, 1, 0, 6])
+        #expect(parts == [300, 100, 0, 600])
+        let uneven = NationalScale.apportion(10, weights: [1, 1, 1])
+        #expect(uneven.reduce(0, +) == 10 && uneven.max()! - uneven.min()! <= 1)
+        let nation = NationalScale(scale: 0.01)!
+        #expect(nation.peopleCount == 150_000 && nation.enrolmentCount == 800_000 && nation.courseCount == 44)
+        #expect(NationalScale(scale: 0) == nil && NationalScale(scale: 1.5) == nil && NationalScale(scale: .nan) == nil)
+    }
+
+    @Test func popularityIsSkewedLikeARealCatalogue() {
+        let sampler = ZipfSampler(count: 1_000)
+        var generator = SeededGenerator(seed: 1)
+        var counts = [Int](repeating: 0, count: 1_000)
+        for _ in 0..<100_000 { counts[sampler.next(using: &generator)] += 1 }
+        let top10 = counts.prefix(10).reduce(0, +)
+        #expect(top10 > 35_000, "the top 1% of courses draw over a third of enrolments (\(top10))")
+        #expect(counts[0] > counts[1] && counts[1] > counts[10] && counts[10] > counts[500])
     }
 }

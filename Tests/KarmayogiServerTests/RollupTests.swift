@@ -8,8 +8,9 @@ import Vapor
 
 /// The counters of one scope, day and course (all courses when nil), as stored.
 func counters(_ app: Application, _ scope: InsightScope, day: Int = IndiaDay.of(Date()), course: String? = nil) async throws -> RollupCounters {
+    // Course rows are kept by month (their first day).
     let row = try await (app.db as! any SQLDatabase).select().columns(RollupCounters.names).from(Rollups.table)
-        .where("scope", .equal, SQLBind(scope.key)).where("day", .equal, SQLBind(day))
+        .where("scope", .equal, SQLBind(scope.key)).where("day", .equal, SQLBind(course == nil ? day : IndiaDay.monthStart(day)))
         .where("course_id", .equal, SQLBind(course.flatMap(UUID.init(uuidString:)) ?? RollupTally.allCourses)).first()
     guard let row else { return RollupCounters() }
     return RollupCounters(values: try RollupCounters.names.map { try row.decode(column: $0, as: Int.self) })
@@ -61,7 +62,7 @@ func counters(_ app: Application, _ scope: InsightScope, day: Int = IndiaDay.of(
             let described = report.differences.map(\.description)
             #expect(report.differenceCount == report.differences.count && report.differenceCount >= 3, "\(described)")
             #expect(described.contains("\(IndiaDay.string(today)) n all courses: enrolments stored 4, recomputed 1"))
-            #expect(described.contains("\(IndiaDay.string(today)) \(InsightScope.organisation(world.mhaDepartment).key) course \(course.lowercased()): enrolments stored 0, recomputed 1"))
+            #expect(described.contains("\(IndiaDay.string(IndiaDay.monthStart(today))) \(InsightScope.organisation(world.mhaDepartment).key) course \(course.lowercased()): enrolments stored 0, recomputed 1"))
             let repaired = try await RollupCheck.run(repair: true, on: app.db)
             #expect(repaired.repairedDays > 0)
             #expect(try await RollupCheck.run(repair: false, on: app.db).differenceCount == 0)

@@ -17,6 +17,7 @@ struct GenerateCommand: AsyncCommand {
         @Option(name: "enrolments", help: "how many courses each generated learner is enrolled in (default 100)") var enrolments: Int?
         @Option(name: "password", help: "the generated learners' password (default Karmayogi@2026)") var password: String?
         @Option(name: "manifest", help: "write the learners' e-mails and the courses' item ids to this JSON file") var manifest: String?
+        @Option(name: "scale", help: "a nation at this fraction of its size (1.0: 15 million people, 80 million enrolments, 4,400 courses)") var scale: Double?
     }
 
     /// What the progress benchmark needs to know about generated learners.
@@ -34,6 +35,22 @@ struct GenerateCommand: AsyncCommand {
     var help: String { "Adds generated data in bulk, for benchmarks and trials." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
+        if let scale = signature.scale {
+            guard let nation = NationalScale(scale: scale) else { throw Problem(.badRequest, "--scale: a fraction of the nation, more than 0 and at most 1") }
+            let console = context.console
+            console.print("A nation at scale \(scale): \(nation.peopleCount) people, about \(nation.enrolmentCount) enrolments, \(nation.courseCount) courses.")
+            let started = Date()
+            let totals = try await NationalGenerator.run(nation, seed: UInt64(signature.seed ?? 2026), on: context.application.db,
+                                                         say: { console.print("\n\($0)…") },
+                                                         progress: { what, done, total in
+                                                             console.output("\r\(Self.bar(done, of: total)) \(done)/\(total) \(what)".consoleText(), newLine: false)
+                                                         })
+            let seconds = Date().timeIntervalSince(started)
+            console.print("\nAdded \(totals.organisations) organisations, \(totals.people) people, \(totals.courses) courses, \(totals.enrolments) enrolments "
+                + "(\(totals.completions) completed), \(totals.plans) plans and \(totals.otherRows) rows of learning days, active days and rollups "
+                + "in \(String(format: "%.1f", seconds)) s: \(Int(Double(totals.rows) / max(seconds, 0.001))) rows a second.")
+            return
+        }
         if let learners = signature.learners {
             let each = signature.enrolments ?? 100
             guard (1...100_000).contains(learners), (1...10_000).contains(each) else {

@@ -5,7 +5,8 @@ import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
-/// Recomputes the rollups from their sources, a few days at a time (so memory stays bounded at national scale),
+/// Recomputes the rollups from their sources, a calendar month at a time (so memory stays bounded at national scale;
+/// course counters are kept by month, so a month is the smallest span that holds whole rows),
 /// compares them with the stored counters and reports every difference; `repair` replaces the stored counters of
 /// the days that differ with the recomputed ones. Run it while writes are quiet: a count made during a repair of the
 /// same days may be lost.
@@ -34,13 +35,19 @@ enum RollupCheck {
         var repairedDays = 0
     }
 
-    static func run(repair: Bool, chunkDays: Int = 7, on database: any Database, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Report {
+    static func run(repair: Bool, on database: any Database, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Report {
         var report = Report()
         guard let (first, last) = try await span(on: database) else { return report }
-        report.firstDay = first
+        report.firstDay = IndiaDay.monthStart(first)
         report.lastDay = last
         let organisations = try await places(on: database)
-        let chunks = stride(from: first, through: last, by: chunkDays).map { ($0, min($0 + chunkDays - 1, last)) }
+        var chunks: [(Int, Int)] = []
+        var month = IndiaDay.monthStart(first)
+        while month <= last {
+            let next = IndiaDay.monthStart(month + 31)
+            chunks.append((month, next - 1))
+            month = next
+        }
         for (index, (start, end)) in chunks.enumerated() {
             let expected = try await recompute(start...end, organisations: organisations, on: database)
             let stored = try await self.stored(start...end, on: database)
@@ -48,7 +55,7 @@ enum RollupCheck {
             keys.formUnion(stored.keys)
             report.rows += keys.count
             var differs = false
-            for key in keys.sorted() {
+            for key in keys {
                 let want = expected.rows[key] ?? RollupCounters(), have = stored[key] ?? RollupCounters()
                 guard want != have else { continue }
                 differs = true
@@ -59,6 +66,7 @@ enum RollupCheck {
                     }
                 }
             }
+            report.differences.sort { ($0.day, $0.scope, $0.counter) < ($1.day, $1.scope, $1.counter) }
             if repair, differs {
                 try await database.transaction { database in
                     try await (database as! any SQLDatabase).delete(from: Rollups.table)
@@ -216,7 +224,6 @@ enum RollupCheck {
 struct RollupsCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "action", help: "verify or rebuild") var action: String
-        @Option(name: "days", help: "how many days to recompute at a time (default 7; fewer uses less memory)") var days: Int?
     }
 
     var help: String { "Checks the insight counters against their sources (verify) and repairs them (rebuild)." }
@@ -224,12 +231,10 @@ struct RollupsCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         guard signature.action == "verify" || signature.action == "rebuild" else { throw Problem(.badRequest, "say verify or rebuild") }
         let repair = signature.action == "rebuild"
-        let chunk = signature.days ?? 7
-        guard (1...366).contains(chunk) else { throw Problem(.badRequest, "--days: 1 to 366") }
         let started = Date()
         let console = context.console
-        let report = try await RollupCheck.run(repair: repair, chunkDays: chunk, on: context.application.db) { done, total in
-            console.output("\r\(GenerateCommand.bar(done, of: total)) \(done)/\(total) spans of \(chunk) days".consoleText(), newLine: false)
+        let report = try await RollupCheck.run(repair: repair, on: context.application.db) { done, total in
+            console.output("\r\(GenerateCommand.bar(done, of: total)) \(done)/\(total) months".consoleText(), newLine: false)
         }
         console.print("")
         guard let first = report.firstDay, let last = report.lastDay else {

@@ -219,13 +219,14 @@ enum Insights {
         }
     }
 
-    /// The five most completed published courses in each competency area, in the scope and period.
+    /// The five most completed published courses in each competency area, in the scope, over the months the period touches
+    /// (course counters are kept by month).
     private static func topCourses(of scope: InsightScope, from: Int, to: Int, app: Application, on database: any Database) async throws -> SummaryDTO.TopCourses {
         struct Row: Decodable { var course_id: UUID; var completions: Int }
         let rows = try await (database as! any SQLDatabase).select().column("course_id")
             .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
             .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
-            .where("day", .greaterThanOrEqual, SQLBind(from)).where("day", .lessThanOrEqual, SQLBind(to))
+            .where("day", .greaterThanOrEqual, SQLBind(IndiaDay.monthStart(from))).where("day", .lessThanOrEqual, SQLBind(to))
             .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
             .all(decoding: Row.self)
         let cards = try await app.catalogueSearch.cards(on: database)
