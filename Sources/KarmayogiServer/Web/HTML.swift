@@ -18,8 +18,12 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
         mutating func appendInterpolation(_ text: String) { markup += HTML.escape(text) }
         mutating func appendInterpolation(_ text: String?) { markup += HTML.escape(text ?? "") }
         mutating func appendInterpolation<Number: BinaryInteger>(_ number: Number) { markup += String(number) }
+        /// Coordinates and measures: one decimal place is enough for a drawing.
+        mutating func appendInterpolation(_ number: Double) { markup += String(format: "%.1f", number) }
         mutating func appendInterpolation(_ parts: [HTML]) { markup += parts.map(\.markup).joined() }
     }
+
+    static func + (left: HTML, right: HTML) -> HTML { HTML(unsafe: left.markup + right.markup) }
 
     static func escape(_ text: String) -> String {
         var escaped = ""

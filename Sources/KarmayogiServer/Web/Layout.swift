@@ -17,6 +17,11 @@ enum Layout {
                 navigation.append("<a href=\"/review\">\(t("nav.review"))</a>")
             }
             if !principal.access.reach(of: .viewUsers).isEmpty { navigation.append("<a href=\"/admin/users\">\(t("nav.users"))</a>") }
+            if !principal.access.reach(of: .viewInsights).isEmpty {
+                navigation.append("<a href=\"/insights\">\(t("nav.insights"))</a>")
+                navigation.append("<a href=\"/plans\">\(t("nav.plans"))</a>")
+            }
+            navigation.append("<a href=\"/my/plans\">\(t("nav.myPlans"))</a>")
             navigation.append("<form method=\"post\" action=\"/logout\" class=\"inline\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")
         } else {
             navigation.append("<a href=\"/courses\">\(t("nav.courses"))</a>")
@@ -74,6 +79,10 @@ enum Layout {
     table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #dde}
     .card{background:#fff;border:1px solid #dde;border-radius:6px;padding:1rem;margin:1rem 0}.error{color:#a40000}.ok{color:#0a6b2d}
     .notice{background:#fff8e1;border:1px solid #e0c060;padding:.6rem;border-radius:4px}.muted{color:#667}
+    .figure{font-size:1.6rem;font-weight:700}.chart{background:#fff;border:1px solid #dde;border-radius:6px;max-width:100%}
+    .status{padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;white-space:nowrap;background:#e4e6eb}
+    .status.green,.status.completed_on_time{background:#d4f0dc;color:#0a5223}.status.amber,.status.completed_late,.status.enrolled{background:#fff0c2;color:#6b4e00}
+    .status.red,.status.overdue{background:#fbd5d5;color:#8a0000}label.inline{display:inline;font-weight:400}fieldset{border:1px solid #dde;margin:.8rem 0}
     progress{width:100%;height:1.2rem}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:.5rem}
     """
 }

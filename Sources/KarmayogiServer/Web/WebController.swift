@@ -14,5 +14,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CourseEditorPages())
         try pages.register(collection: LearningPages())
         try pages.register(collection: CredentialPages())
+        try pages.register(collection: InsightPages())
+        try pages.register(collection: PlanPages())
     }
 }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Charts drawn on the server as SVG: they show without a script, print, and scale on a phone.
+enum Charts {
+    static let colours = ["#0b3d91", "#e07b00", "#0a6b2d", "#8a1c7c"]
+
+    /// Horizontal bars, one per item, longest first as given, with the value at the end of each bar.
+    static func bars(_ items: [(label: String, value: Double)], title: String, format: (Double) -> String = { number($0) }) -> HTML {
+        let width = 640.0, labelWidth = 200.0, row = 24.0
+        let height = Double(items.count) * row + 8
+        let largest = max(items.map(\.value).max() ?? 0, 1)
+        var parts: [HTML] = []
+        for (index, item) in items.enumerated() {
+            let y = Double(index) * row + 4
+            let length = (width - labelWidth - 80) * item.value / largest
+            parts.append("""
+                <text x="\(labelWidth - 6)" y="\(y + 16)" text-anchor="end" font-size="12">\(item.label)</text>\
+                <rect x="\(labelWidth)" y="\(y + 4)" width="\(String(format: "%.1f", max(length, item.value > 0 ? 1 : 0)))" height="\(row - 8)" fill="\(colours[0])"><title>\(item.label): \(format(item.value))</title></rect>\
+                <text x="\(String(format: "%.1f", labelWidth + length + 4))" y="\(y + 16)" font-size="12">\(format(item.value))</text>
+                """)
+        }
+        return """
+            <svg class="chart" viewBox="0 0 \(Int(width)) \(Int(height))" width="100%" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
+            <title>\(title)</title>\(parts)</svg>
+            """
+    }
+
+    /// Lines over time: one per named series, sharing the y axis, with the first, middle and last dates marked.
+    static func series(_ points: [(label: String, values: [Double])], names: [String], title: String) -> HTML {
+        let width = 640.0, height = 220.0, left = 48.0, bottom = 24.0, top = 10.0
+        let largest = max(points.flatMap(\.values).max() ?? 0, 1)
+        let step = points.count > 1 ? (width - left - 10) / Double(points.count - 1) : 0
+        func x(_ index: Int) -> Double { left + Double(index) * step }
+        func y(_ value: Double) -> Double { top + (height - top - bottom) * (1 - value / largest) }
+        var parts: [HTML] = [
+            "<line x1=\"\(Int(left))\" y1=\"\(Int(height - bottom))\" x2=\"\(Int(width - 10))\" y2=\"\(Int(height - bottom))\" stroke=\"#99a\"/>",
+            "<text x=\"\(Int(left - 4))\" y=\"\(Int(top + 10))\" text-anchor=\"end\" font-size=\"11\">\(number(largest))</text>",
+            "<text x=\"\(Int(left - 4))\" y=\"\(Int(height - bottom))\" text-anchor=\"end\" font-size=\"11\">0</text>",
+        ]
+        for (line, name) in names.enumerated() {
+            let path = points.enumerated().map { index, point in
+                String(format: "%@%.1f,%.1f", index == 0 ? "M" : "L", x(index), y(point.values[line]))
+            }.joined(separator: " ")
+            parts.append("<path d=\"\(path)\" fill=\"none\" stroke=\"\(colours[line % colours.count])\" stroke-width=\"2\"><title>\(name)</title></path>")
+            parts.append("<text x=\"\(Int(left + 8 + Double(line) * 140))\" y=\"\(Int(height - 4))\" font-size=\"11\" fill=\"\(colours[line % colours.count])\">■ \(name)</text>")
+        }
+        for index in Set([0, points.count / 2, points.count - 1]).sorted() where points.indices.contains(index) {
+            parts.append("<text x=\"\(String(format: "%.1f", x(index)))\" y=\"\(Int(height - bottom + 12))\" text-anchor=\"middle\" font-size=\"10\">\(points[index].label)</text>")
+        }
+        return """
+            <svg class="chart" viewBox="0 0 \(Int(width)) \(Int(height + 4))" width="100%" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
+            <title>\(title)</title>\(parts)</svg>
+            """
+    }
+
+    /// 12,345 or 1.2 — whole numbers grouped as in India (12,34,567), fractions to one place.
+    static func number(_ value: Double) -> String {
+        if value.rounded() != value || abs(value) < 1 && value != 0 { return String(format: "%.1f", value) }
+        var digits = String(Int(value.magnitude))
+        var grouped = ""
+        if digits.count > 3 {
+            grouped = "," + digits.suffix(3)
+            digits.removeLast(3)
+            while digits.count > 2 {
+                grouped = "," + digits.suffix(2) + grouped
+                digits.removeLast(2)
+            }
+        }
+        return (value < 0 ? "-" : "") + digits + grouped
+    }
+}
