@@ -12,6 +12,7 @@ public enum Karmayogi {
             app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
             app.asyncCommands.use(GenerateCommand(), as: "generate")
             app.asyncCommands.use(RollupsCommand(), as: "rollups")
+            app.asyncCommands.use(InsightsBenchmarkCommand(), as: "bench-insights")
             try await configure(app)
             try await app.execute()
         } catch {

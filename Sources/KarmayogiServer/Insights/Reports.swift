@@ -122,8 +122,7 @@ enum Reports {
         @Sendable func phone(_ value: String?) -> String { value.map { contacts ? $0 : Contact.masked(phone: $0) } ?? "" }
         @Sendable func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "" }
         @Sendable func people(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
-            Reports.people(in: scope, path: path, select.from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-                .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u")))
+            Reports.people(in: scope, path: path, select.fromPeople())
         }
         @Sendable func after(_ select: SQLSelectBuilder, _ column: SQLColumn, _ cursor: UUID?) -> SQLSelectBuilder {
             if let cursor { select.where(column, .greaterThan, SQLBind(cursor)) }

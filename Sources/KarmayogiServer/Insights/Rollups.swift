@@ -20,8 +20,7 @@ enum Rollups {
         return try await (database as! any SQLDatabase).select()
             .column(SQLColumn("path", table: "o")).column(SQLColumn("state_code", table: "u")).column(SQLColumn("district_code", table: "u"))
             .column(SQLColumn("state_code", table: "o"), as: "organisation_state").column(SQLColumn("district_code", table: "o"), as: "organisation_district")
-            .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+            .fromPeople()
             .where(SQLColumn("id", table: "u"), .equal, SQLBind(userID))
             .first(decoding: Row.self)
             .map { LearnerPlace(organisationPath: $0.path, userState: $0.state_code, userDistrict: $0.district_code,
@@ -116,5 +115,13 @@ struct CreateRollups: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         for table in ["learning_days", "active_days", Rollups.table] { try await database.schema(table).delete() }
+    }
+}
+
+extension SQLSelectBuilder {
+    /// People (`u`) with their organisations (`o`): what plans, suggestions and reports select from.
+    func fromPeople() -> Self {
+        from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
+            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
     }
 }

@@ -51,8 +51,7 @@ extension Plans {
         let sql = database as! any SQLDatabase
         struct Holder: Decodable { var id: UUID }
         let holders = try await sql.select().column(SQLColumn("id", table: "u"))
-            .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+            .fromPeople()
             .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
             .where(SQLColumn("status", table: "u"), .notEqual, SQLBind(User.Status.disabled.rawValue))
             .where(SQLFunction("LOWER", args: SQLColumn("designation", table: "u")), .equal, SQLBind(key))

@@ -243,8 +243,7 @@ extension Plans {
 
     /// The people a plan is assigned to, as a query over users (`u`) and their organisations (`o`); disabled accounts are left out.
     static func assignedPeople(_ select: SQLSelectBuilder, plan: Plan, organisation: Organisation, designation key: String?) -> SQLSelectBuilder {
-        select.from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+        select.fromPeople()
             .where(SQLColumn("status", table: "u"), .notEqual, SQLBind(User.Status.disabled.rawValue))
         let designation = SQLFunction("LOWER", args: SQLColumn("designation", table: "u"))
         switch plan.assignment.value {

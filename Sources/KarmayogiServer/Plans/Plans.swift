@@ -56,8 +56,7 @@ struct PlanPerson: Sendable {
         struct Row: Decodable { var id: UUID; var designation: String?; var path: String }
         return try await (database as! any SQLDatabase).select()
             .column(SQLColumn("id", table: "u")).column(SQLColumn("designation", table: "u")).column(SQLColumn("path", table: "o"))
-            .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-            .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+            .fromPeople()
             .where(SQLColumn("id", table: "u"), .equal, SQLBind(userID))
             .first(decoding: Row.self).map { PlanPerson(id: $0.id, designation: $0.designation, organisationPath: $0.path) }
     }
@@ -300,8 +299,7 @@ enum Plans {
             var known = Set(mapped.compactMap(\.designation))
             for key in keys where !known.contains(key) {
                 let held = try await sql.select().column(SQLColumn("designation", table: "u"))
-                    .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-                    .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+                    .fromPeople()
                     .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
                     .where(SQLFunction("LOWER", args: SQLColumn("designation", table: "u")), .equal, SQLBind(key)).limit(1).all(decoding: Row.self)
                 if !held.isEmpty { known.insert(key) }
@@ -314,8 +312,7 @@ enum Plans {
             var inside = Set<UUID>()
             for start in stride(from: 0, to: ids.count, by: 1_000) {
                 let rows = try await sql.select().column(SQLColumn("id", table: "u"))
-                    .from(SQLAlias(SQLIdentifier(User.schema), as: SQLIdentifier("u")))
-                    .join(SQLAlias(SQLIdentifier(Organisation.schema), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("organisation_id", table: "u"))
+                    .fromPeople()
                     .where(SQLColumn("path", table: "o"), .like, SQLBind(organisation.path + "%"))
                     .where(SQLColumn("id", table: "u"), .in, SQLBind.group(Array(ids[start..<min(start + 1_000, ids.count)])))
                     .all(decoding: Row.self)
