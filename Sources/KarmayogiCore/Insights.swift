@@ -257,6 +257,9 @@ public struct RollupTally: Sendable {
     }
 
     public static let allCourses = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    /// The "day" of the row that counts each scope's registrations of all time: "registered up to a day" is then that
+    /// row less the few days after it, whatever the length of the history.
+    public static let allTime = -1
 
     public private(set) var rows: [Key: RollupCounters] = [:]
 
@@ -272,11 +275,21 @@ public struct RollupTally: Sendable {
         for key in place.scopeKeys {
             rows[Key(scope: key, day: day, course: Self.allCourses), default: RollupCounters()] += counters
             if let course, !share.isZero { rows[Key(scope: key, day: month, course: course), default: RollupCounters()] += share }
+            if counters.registrations > 0 {
+                rows[Key(scope: key, day: Self.allTime, course: Self.allCourses), default: RollupCounters()] += RollupCounters(registrations: counters.registrations)
+            }
         }
     }
 
     public mutating func merge(_ other: RollupTally) {
         for (key, counters) in other.rows { rows[key, default: RollupCounters()] += counters }
+    }
+
+    /// Only the rows of some days (the others left out).
+    public func filter(days: ClosedRange<Int>) -> RollupTally {
+        var tally = RollupTally()
+        tally.rows = rows.filter { days.contains($0.key.day) }
+        return tally
     }
 
     public var sorted: [(key: Key, counters: RollupCounters)] { rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }

@@ -85,6 +85,10 @@ import Testing
         #expect(tally.sorted.map(\.key) == tally.rows.keys.sorted())
         var other = RollupTally()
         other.add(RollupCounters(completions: 1), place: place, day: 10)
+        other.add(RollupCounters(registrations: 2), place: place, day: 12)
+        #expect(other.rows[.init(scope: "n", day: RollupTally.allTime, course: RollupTally.allCourses)] == RollupCounters(registrations: 2),
+                "registrations also count in the all-time row")
+        #expect(other.filter(days: 10...12).rows.keys.allSatisfy { $0.day >= 10 })
         tally.merge(other)
         #expect(tally.rows[.init(scope: "s:8", day: 10, course: RollupTally.allCourses)]?.completions == 1)
     }

@@ -48,36 +48,47 @@ enum RollupCheck {
             chunks.append((month, next - 1))
             month = next
         }
+        // The all-time registration rows gather over every month, and are compared last.
+        var allTime = RollupTally()
         for (index, (start, end)) in chunks.enumerated() {
-            let expected = try await recompute(start...end, organisations: organisations, on: database)
-            let stored = try await self.stored(start...end, on: database)
-            var keys = Set(expected.rows.keys)
-            keys.formUnion(stored.keys)
-            report.rows += keys.count
-            var differs = false
-            for key in keys {
-                let want = expected.rows[key] ?? RollupCounters(), have = stored[key] ?? RollupCounters()
-                guard want != have else { continue }
-                differs = true
-                for (name, (mine, theirs)) in zip(RollupCounters.names, zip(have.values, want.values)) where mine != theirs {
-                    report.differenceCount += 1
-                    if report.differences.count < 1_000 {
-                        report.differences.append(Difference(scope: key.scope, day: key.day, course: key.course, counter: name, stored: mine, expected: theirs))
-                    }
-                }
-            }
-            report.differences.sort { ($0.day, $0.scope, $0.counter) < ($1.day, $1.scope, $1.counter) }
-            if repair, differs {
-                try await database.transaction { database in
-                    try await (database as! any SQLDatabase).delete(from: Rollups.table)
-                        .where("day", .greaterThanOrEqual, SQLBind(start)).where("day", .lessThanOrEqual, SQLBind(end)).run()
-                    try await Rollups.write(expected, on: database)
-                }
-                report.repairedDays += end - start + 1
-            }
+            let recomputed = try await recompute(start...end, organisations: organisations, on: database)
+            allTime.merge(recomputed.filter(days: RollupTally.allTime...RollupTally.allTime))
+            let expected = recomputed.filter(days: start...end)
+            try await compare(expected: expected, days: start...end, repair: repair, into: &report, on: database)
             progress(index + 1, chunks.count)
         }
+        try await compare(expected: allTime, days: RollupTally.allTime...RollupTally.allTime, repair: repair, into: &report, on: database)
         return report
+    }
+
+    /// Compares the recomputed counters of some days with those stored, notes each difference, and (repairing)
+    /// replaces the stored rows of those days when any differ.
+    private static func compare(expected: RollupTally, days: ClosedRange<Int>, repair: Bool, into report: inout Report, on database: any Database) async throws {
+        let stored = try await self.stored(days, on: database)
+        var keys = Set(expected.rows.keys)
+        keys.formUnion(stored.keys)
+        report.rows += keys.count
+        var differs = false
+        for key in keys {
+            let want = expected.rows[key] ?? RollupCounters(), have = stored[key] ?? RollupCounters()
+            guard want != have else { continue }
+            differs = true
+            for (name, (mine, theirs)) in zip(RollupCounters.names, zip(have.values, want.values)) where mine != theirs {
+                report.differenceCount += 1
+                if report.differences.count < 1_000 {
+                    report.differences.append(Difference(scope: key.scope, day: key.day, course: key.course, counter: name, stored: mine, expected: theirs))
+                }
+            }
+        }
+        report.differences.sort { ($0.day, $0.scope, $0.counter) < ($1.day, $1.scope, $1.counter) }
+        if repair, differs {
+            try await database.transaction { database in
+                try await (database as! any SQLDatabase).delete(from: Rollups.table)
+                    .where("day", .greaterThanOrEqual, SQLBind(days.lowerBound)).where("day", .lessThanOrEqual, SQLBind(days.upperBound)).run()
+                try await Rollups.write(expected, on: database)
+            }
+            report.repairedDays += days.count
+        }
     }
 
     /// The days anything was counted or should be: from the earliest source row to the last day an active window reaches.
@@ -94,7 +105,7 @@ enum RollupCheck {
         }
         for (table, reach) in [("active_days", ActiveWindows.lengths.max()! - 1), ("learning_days", 0), (Rollups.table, 0)] {
             let row = try await sql.select().column(SQLFunction("MIN", args: SQLColumn("day")), as: "low").column(SQLFunction("MAX", args: SQLColumn("day")), as: "high")
-                .from(table).first(decoding: Days.self)
+                .from(table).where("day", .greaterThanOrEqual, SQLBind(0)).first(decoding: Days.self)
             if let value = row?.low { low.append(value) }
             if let value = row?.high { high.append(value + reach) }
         }

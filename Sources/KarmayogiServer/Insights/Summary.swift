@@ -148,14 +148,20 @@ enum Insights {
             topCourses: top, breakdown: children, series: series)
     }
 
-    /// People registered up to a day, per scope key.
+    /// People registered up to a day, per scope key: each scope's all-time count less those registered after the day
+    /// (for today, none), so the cost does not grow with the length of the history.
     static func registrations(of keys: [String], upTo day: Int, on sql: any SQLDatabase) async throws -> [String: Int] {
         guard !keys.isEmpty else { return [:] }
         struct Row: Decodable { var scope: String; var registered: Int? }
-        return Dictionary(uniqueKeysWithValues: try await sql.select().column("scope")
-            .column(SQLQueryString("CAST(SUM(\(ident: "registrations")) AS BIGINT)"), as: "registered")
-            .from(Rollups.table).where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses))
-            .where("day", .lessThanOrEqual, SQLBind(day)).groupBy("scope").all(decoding: Row.self).map { ($0.scope, $0.registered ?? 0) })
+        func sum(_ range: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: try await range(sql.select().column("scope")
+                .column(SQLQueryString("CAST(SUM(\(ident: "registrations")) AS BIGINT)"), as: "registered")
+                .from(Rollups.table).where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses)))
+                .groupBy("scope").all(decoding: Row.self).map { ($0.scope, $0.registered ?? 0) })
+        }
+        let allTime = try await sum { $0.where("day", .equal, SQLBind(RollupTally.allTime)) }
+        let later = try await sum { $0.where("day", .greaterThan, SQLBind(day)) }
+        return allTime.merging(later.mapValues { -$0 }, uniquingKeysWith: +)
     }
 
     /// The sanctioned strength of the organisations in the scope (nil when none is recorded).
