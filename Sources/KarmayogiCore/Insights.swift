@@ -184,7 +184,6 @@ public struct LearnerPlace: Hashable, Sendable {
         scopeKeys = InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode).map(\.key)
     }
 
-    public var scopes: [InsightScope] { InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode) }
 }
 
 /// The counters one rollup row keeps. Course rows keep the first four; the all-courses row keeps them all.

@@ -122,14 +122,23 @@ public enum PlanRule {
         return max(0, 5 - max(late, 1))
     }
 
-    /// Problems with a plan's own fields: name, year, courses, due date (not in the past when set or changed).
-    public static func problems(name: String, year: Int, courseCount: Int, due: Date, now: Date) -> [FieldError] {
+    /// Problems with the plan's own fields that were sent (nil: not sent): name, year, courses (1 to 500, none twice),
+    /// due date ("YYYY-MM-DD", not before today). Answers the due date's day when it reads.
+    public static func problems(name: String?, year: Int?, courseIDs: [UUID]?, dueDate: String?, today: Int) -> (dueDay: Int?, errors: [FieldError]) {
         var errors: [FieldError] = []
-        if name.trimmed.isEmpty || name.count > 200 { errors.append(.init("name", "must be 1–200 characters")) }
-        if !(2020...2100).contains(year) { errors.append(.init("year", "must be a year from 2020 to 2100")) }
-        if !(1...500).contains(courseCount) { errors.append(.init("courseIds", "name 1 to 500 courses")) }
-        if due < now { errors.append(.init("dueDate", "is in the past")) }
-        return errors
+        if let name, name.trimmed.isEmpty || name.count > 200 { errors.append(.init("name", "must be 1–200 characters")) }
+        if let year, !(2020...2100).contains(year) { errors.append(.init("year", "must be a year from 2020 to 2100")) }
+        if let courseIDs {
+            if !(1...500).contains(courseIDs.count) { errors.append(.init("courseIds", "name 1 to 500 courses")) }
+            else if Set(courseIDs).count != courseIDs.count { errors.append(.init("courseIds", "names a course twice")) }
+        }
+        var dueDay: Int?
+        if let dueDate {
+            dueDay = IndiaDay.parse(dueDate)
+            if let day = dueDay { if day < today { errors.append(.init("dueDate", "is in the past")) } }
+            else { errors.append(.init("dueDate", "must be a date, YYYY-MM-DD")) }
+        }
+        return (dueDay, errors)
     }
 }
 

@@ -52,8 +52,13 @@ import Testing
     }
 
     @Test func badPlansAreNamed() {
-        #expect(PlanRule.problems(name: " ", year: 1999, courseCount: 0, due: due - day, now: due).map(\.field) == ["name", "year", "courseIds", "dueDate"])
-        #expect(PlanRule.problems(name: "ACBP 2026–27", year: 2026, courseCount: 12, due: due, now: due - day).isEmpty)
+        let today = IndiaDay.parse("2026-11-23")!, course = UUID()
+        #expect(PlanRule.problems(name: " ", year: 1999, courseIDs: [], dueDate: "2026-11-22", today: today).errors.map(\.field) == ["name", "year", "courseIds", "dueDate"])
+        #expect(PlanRule.problems(name: nil, year: nil, courseIDs: [course, course], dueDate: "31/03/2027", today: today).errors.map(\.reason)
+            == ["names a course twice", "must be a date, YYYY-MM-DD"])
+        let good = PlanRule.problems(name: "ACBP 2026–27", year: 2026, courseIDs: [course], dueDate: "2027-03-31", today: today)
+        #expect(good.errors.isEmpty && good.dueDay == IndiaDay.parse("2027-03-31"))
+        #expect(PlanRule.problems(name: nil, year: nil, courseIDs: nil, dueDate: nil, today: today).errors.isEmpty, "nothing sent, nothing wrong")
     }
 }
 

@@ -117,9 +117,9 @@ enum Plans {
         switch plan.state {
         case .retired: throw Problem(.conflict, "A retired plan no longer changes.")
         case .live:
-            var fixed: [FieldError] = []
-            if input.year != nil { fixed.append(.init("year", "is fixed once the plan is live")) }
-            if input.courseIds != nil { fixed.append(.init("courseIds", "are fixed once the plan is live; retire it and make another")) }
+            let sent = ["year": input.year != nil, "courseIds": input.courseIds != nil]
+            let fixed = sent.filter { $0.value && !PlanRule.changeableWhenLive.contains($0.key) }.keys.sorted()
+                .map { FieldError($0, "is fixed once the plan is live; retire it and make another") }
             if !fixed.isEmpty { throw Problem(.conflict, "A live plan may change only its name, assignment and due date.", errors: fixed) }
         case .draft: break
         }
@@ -240,34 +240,13 @@ enum Plans {
 
     /// Every field sent, checked against the plan's organisation: published courses, known designations, people within its subtree.
     private static func check(_ input: PlanInput, in organisation: Organisation, on database: any Database) async throws -> Checked {
-        var errors: [FieldError] = []
-        var checked = Checked()
         let today = IndiaDay.of(Date())
-        if let name = input.name {
-            checked.name = name.trimmed
-            if checked.name!.isEmpty || name.count > 200 { errors.append(.init("name", "must be 1–200 characters")) }
-        }
-        if let year = input.year {
-            checked.year = year
-            if !(2020...2100).contains(year) { errors.append(.init("year", "must be a year from 2020 to 2100")) }
-        }
-        if let text = input.dueDate {
-            if let day = IndiaDay.parse(text) {
-                checked.dueDay = day
-                if day < today { errors.append(.init("dueDate", "is in the past")) }
-            } else {
-                errors.append(.init("dueDate", "must be a date, YYYY-MM-DD"))
-            }
-        }
-        if let ids = input.courseIds {
-            checked.courseIDs = ids
-            if !(1...500).contains(ids.count) { errors.append(.init("courseIds", "name 1 to 500 courses")) }
-            else if Set(ids).count != ids.count { errors.append(.init("courseIds", "names a course twice")) }
-            else {
-                let published = Set(try await Course.query(on: database).filter(\.$id ~~ ids).filter(\.$status == .published).all(\.$id))
-                for (index, id) in ids.enumerated() where !published.contains(id) {
-                    errors.append(.init("courseIds[\(index)]", "no published course has this id"))
-                }
+        var (dueDay, errors) = PlanRule.problems(name: input.name, year: input.year, courseIDs: input.courseIds, dueDate: input.dueDate, today: today)
+        var checked = Checked(name: input.name?.trimmed, year: input.year, courseIDs: input.courseIds, dueDay: dueDay)
+        if let ids = input.courseIds, !errors.contains(where: { $0.field == "courseIds" }) {
+            let published = Set(try await Course.query(on: database).filter(\.$id ~~ ids).filter(\.$status == .published).all(\.$id))
+            for (index, id) in ids.enumerated() where !published.contains(id) {
+                errors.append(.init("courseIds[\(index)]", "no published course has this id"))
             }
         }
         if let raw = input.assignment {
