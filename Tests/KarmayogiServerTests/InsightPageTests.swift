@@ -67,6 +67,10 @@ import Vapor
             let mine = try await learner.get("/my/plans")
             #expect(mine.body.contains("ACBP 2026–27 (revised)") && mine.body.contains("Completed on time"))
             #expect(try await learner.get(location + "/compliance").status == .notFound)
+            var national = Browser(app)
+            try await national.signIn("national")
+            let choose = try await national.get("/plans")
+            #expect(choose.status == .ok && choose.body.contains("/plans?org=\(world.mha.uuidString.lowercased())"), "national admins choose an organisation")
         }
     }
 }

@@ -45,6 +45,14 @@ struct PlanPages: RouteCollection {
     @Sendable static func list(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
+        let reach = principal.access.reach(of: .viewInsights)
+        if request.query[String.self, at: "org"] == nil, reach.organisationPaths.isEmpty, reach.everything || !reach.stateCodes.isEmpty {
+            // National and State admins watch many organisations: they choose one (those at the top of their trees).
+            let query = Organisation.query(on: request.db).filter(\.$parent.$id == nil).sort(\.$name)
+            if !reach.everything { query.filter(\.$stateCode ~~ Array(reach.stateCodes)) }
+            let links: [HTML] = try await query.limit(500).all().map { "<li><a href=\"/plans?org=\($0.id!.uuidString.lowercased())\">\($0.name)</a></li>" }
+            return Layout.page(t("plans.choose"), for: request, "<ul>\(links)</ul>")
+        }
         let organisation = try await organisation(request, principal)
         let plans = try await Plans.list(in: organisation.id!, state: nil, page: PageRequest(limit: 200), for: principal, on: request.db).items
         let rows: [HTML] = plans.map { plan in
