@@ -53,10 +53,10 @@ final class CatalogueSearch: Sendable {
         try await current(on: database).cards
     }
 
-    /// The competency areas of every published course, as of now.
-    func areas(on database: any Database) async throws -> [UUID: Set<CompetencyArea>] {
+    /// Every published course's card and the competency areas it covers, as of now (one freshness check for both).
+    func cardsAndAreas(on database: any Database) async throws -> (cards: [UUID: CourseCard], areas: [UUID: Set<CompetencyArea>]) {
         _ = try await current(on: database)
-        return state.withLockedValue { $0.areas }
+        return state.withLockedValue { ($0.cards, $0.areas) }
     }
 
     /// The index and cards, brought up to date with the database first.

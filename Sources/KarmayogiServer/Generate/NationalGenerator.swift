@@ -41,10 +41,11 @@ enum NationalGenerator {
                     progress: @escaping @Sendable (String, Int, Int) -> Void) async throws -> Totals {
         var generator = SeededGenerator(seed: seed)
         var totals = Totals()
-        var phaseStarted = Date()
+        // Each step is announced with how long the one before it took.
+        var phaseStarted: (name: String, at: Date)?
         func say(_ phase: String) {
-            say0("\(phase) (\(String(format: "%.1f", Date().timeIntervalSince(phaseStarted))) s since the last step)")
-            phaseStarted = Date()
+            say0(phaseStarted.map { "\(phase) (\($0.name) took \(String(format: "%.1f", Date().timeIntervalSince($0.at))) s)" } ?? phase)
+            phaseStarted = (phase, Date())
         }
         let geography = Geography.reference
         let weights = try stateWeights()
@@ -207,6 +208,7 @@ enum NationalGenerator {
         say("Rollups")
         let report = try await RollupCheck.run(repair: true, on: database) { done, total in progress("months of rollups", done, total) }
         totals.otherRows += report.rows
+        say("Done")
         return totals
     }
 

@@ -20,16 +20,19 @@ enum Reports {
 
     /// Who may have which report: those whose grants reach the scope, or a leader an MDO admin has given the
     /// organisation's reports to, until the grant expires. Answers whether contacts are shown unmasked.
-    static func authorise(_ scopeText: String?, for principal: Principal, on database: any Database) async throws -> (scope: InsightScope, name: String, contacts: Bool) {
+    /// Also answers the organisation's path when the scope is an organisation.
+    static func authorise(_ scopeText: String?, for principal: Principal, on database: any Database)
+        async throws -> (scope: InsightScope, name: String, contacts: Bool, path: String?) {
         do {
             let (scope, name) = try await Insights.scope(scopeText, for: principal, on: database)
-            return (scope, name, mayContact(scope, principal: principal, on: try await path(of: scope, on: database)))
+            let path = try await path(of: scope, on: database)
+            return (scope, name, mayContact(scope, principal: principal, on: path), path)
         } catch let problem as Problem where problem.status == .forbidden {
             guard case .success(.organisation(let id)) = InsightScope.parse(scopeText ?? ""),
                   let organisation = try await Organisation.find(id, on: database),
                   try await ReportGrants.holds(principal.userID, on: organisation, on: database)
             else { throw problem }
-            return (.organisation(id), organisation.name, mayContact(.organisation(id), principal: principal, on: organisation.path))
+            return (.organisation(id), organisation.name, mayContact(.organisation(id), principal: principal, on: organisation.path), organisation.path)
         }
     }
 
@@ -113,8 +116,7 @@ enum Reports {
             }
             plan = (found, organisation)
         }
-        let (scope, _, contacts) = try await authorise(plan.map { "org:\($0.organisation.id!)" } ?? request.query[String.self, at: "scope"], for: principal, on: database)
-        let path = try await path(of: scope, on: database)
+        let (scope, _, contacts, path) = try await authorise(plan.map { "org:\($0.organisation.id!)" } ?? request.query[String.self, at: "scope"], for: principal, on: database)
         let geography = Geography.reference
         let date = IndiaDay.string(IndiaDay.of(Date()))
         let name = "karmayogi-\(kind.rawValue)-\(scope.text.replacingOccurrences(of: ":", with: "-"))-\(date)"

@@ -235,8 +235,7 @@ enum Insights {
             .where("day", .greaterThanOrEqual, SQLBind(IndiaDay.monthStart(from))).where("day", .lessThanOrEqual, SQLBind(to))
             .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
             .all(decoding: Row.self)
-        let cards = try await app.catalogueSearch.cards(on: database)
-        let areas = try await app.catalogueSearch.areas(on: database)
+        let (cards, areas) = try await app.catalogueSearch.cardsAndAreas(on: database)
         let ranked = rows.sorted { ($0.completions, $1.course_id.uuidString) > ($1.completions, $0.course_id.uuidString) }
         func top(_ area: CompetencyArea) -> [SummaryDTO.TopCourse] {
             ranked.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).compactMap { row in
