@@ -219,10 +219,14 @@ public struct RollupCounters: Equatable, Sendable {
                   active1: values[5], active7: values[6], active30: values[7])
     }
 
-    public var isZero: Bool { values.allSatisfy { $0 == 0 } }
+    public var isZero: Bool { self == RollupCounters() }
 
+    // Field by field, not through `values`: recomputing the rollups adds millions of these.
     public static func + (left: RollupCounters, right: RollupCounters) -> RollupCounters {
-        RollupCounters(values: zip(left.values, right.values).map(+))
+        RollupCounters(enrolments: left.enrolments + right.enrolments, completions: left.completions + right.completions,
+                       certificates: left.certificates + right.certificates, learningSeconds: left.learningSeconds + right.learningSeconds,
+                       registrations: left.registrations + right.registrations, active1: left.active1 + right.active1,
+                       active7: left.active7 + right.active7, active30: left.active30 + right.active30)
     }
 
     public static func += (left: inout RollupCounters, right: RollupCounters) { left = left + right }
@@ -268,15 +272,67 @@ public struct RollupTally: Sendable {
     /// of the month (its first day): per course a month is fine enough for "the most completed courses", and it keeps
     /// the table small (scopes × days, plus scopes × months × courses).
     public mutating func add(_ counters: RollupCounters, place: LearnerPlace, day: Int, course: UUID? = nil) {
+        Self.spread(counters, day: day, course: course) { day, course, counters in
+            for key in place.scopeKeys { rows[Key(scope: key, day: day, course: course ?? Self.allCourses), default: RollupCounters()] += counters }
+        }
+    }
+
+    /// The rows of each scope a count goes to: the day's all-courses row (`course` nil), the course's row of the month,
+    /// and for registrations the all-time row.
+    @inline(__always)
+    static func spread(_ counters: RollupCounters, day: Int, course: UUID?, into row: (Int, UUID?, RollupCounters) -> Void) {
         guard !counters.isZero else { return }
-        let share = counters.courseShare
-        let month = IndiaDay.monthStart(day)
-        for key in place.scopeKeys {
-            rows[Key(scope: key, day: day, course: Self.allCourses), default: RollupCounters()] += counters
-            if let course, !share.isZero { rows[Key(scope: key, day: month, course: course), default: RollupCounters()] += share }
-            if counters.registrations > 0 {
-                rows[Key(scope: key, day: Self.allTime, course: Self.allCourses), default: RollupCounters()] += RollupCounters(registrations: counters.registrations)
+        row(day, nil, counters)
+        if let course {
+            let share = counters.courseShare
+            if !share.isZero { row(IndiaDay.monthStart(day), course, share) }
+        }
+        if counters.registrations > 0 { row(allTime, nil, RollupCounters(registrations: counters.registrations)) }
+    }
+
+    /// A tally of millions of counts (recomputing the rollups): each is added under small integer keys for its
+    /// place's scopes, and the scope names are written once per row at the end, rather than hashed for every count.
+    public struct Builder: Sendable {
+        private struct Slot: Hashable { var scope: Int32; var day: Int32; var course: Int32 }
+        private var scopes: [String] = [], scopeNumbers: [String: Int32] = [:]
+        private var courses: [UUID] = [], courseNumbers: [UUID: Int32] = [:]
+        /// The scope numbers of each place, by the place's number.
+        private var places: [[Int32]] = []
+        private var rows: [Slot: RollupCounters] = [:]
+
+        public init() {}
+
+        /// Numbers a place, for `add`.
+        public mutating func number(_ place: LearnerPlace) -> Int {
+            places.append(place.scopeKeys.map { key in
+                if let number = scopeNumbers[key] { return number }
+                scopes.append(key)
+                scopeNumbers[key] = Int32(scopes.count - 1)
+                return Int32(scopes.count - 1)
+            })
+            return places.count - 1
+        }
+
+        public mutating func add(_ counters: RollupCounters, place: Int, day: Int, course: UUID? = nil) {
+            let courseNumber: Int32 = course.map { course in
+                if let number = courseNumbers[course] { return number }
+                courses.append(course)
+                courseNumbers[course] = Int32(courses.count - 1)
+                return Int32(courses.count - 1)
+            } ?? -1
+            let scopes = places[place]
+            RollupTally.spread(counters, day: day, course: course) { day, course, counters in
+                for scope in scopes { rows[Slot(scope: scope, day: Int32(day), course: course == nil ? -1 : courseNumber), default: RollupCounters()] += counters }
             }
+        }
+
+        public var tally: RollupTally {
+            var tally = RollupTally()
+            tally.rows.reserveCapacity(rows.count)
+            for (slot, counters) in rows {
+                tally.rows[Key(scope: scopes[Int(slot.scope)], day: Int(slot.day), course: slot.course < 0 ? RollupTally.allCourses : courses[Int(slot.course)])] = counters
+            }
+            return tally
         }
     }
 

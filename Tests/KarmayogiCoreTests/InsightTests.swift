@@ -92,6 +92,29 @@ import Testing
         tally.merge(other)
         #expect(tally.rows[.init(scope: "s:8", day: 10, course: RollupTally.allCourses)]?.completions == 1)
     }
+
+    @Test func theBuilderCountsExactlyAsTheTallyDoes() {
+        var random = SeededGenerator(seed: 7)
+        let ministry = UUID(), departments = [UUID(), UUID()], courses = [UUID(), UUID(), UUID()]
+        let places = departments.flatMap { department in
+            [nil, 8, 9].map { state in
+                LearnerPlace(organisationPath: "/\(ministry.uuidString.lowercased())/\(department.uuidString.lowercased())/", userState: state,
+                             userDistrict: state.map { $0 * 100 + 1 }, organisationState: nil, organisationDistrict: nil)
+            }
+        }
+        var tally = RollupTally(), builder = RollupTally.Builder()
+        let numbers = places.map { builder.number($0) }
+        for _ in 0..<2_000 {
+            let place = Int.random(in: 0..<places.count, using: &random), day = Int.random(in: 20_000...20_070, using: &random)
+            let course = Bool.random(using: &random) ? courses.randomElement(using: &random) : nil
+            let counters = RollupCounters(enrolments: Int.random(in: 0...1, using: &random), learningSeconds: Int.random(in: 0...2, using: &random) * 60,
+                                          registrations: Int.random(in: 0...1, using: &random), active7: Int.random(in: 0...1, using: &random))
+            tally.add(counters, place: places[place], day: day, course: course)
+            builder.add(counters, place: numbers[place], day: day, course: course)
+        }
+        #expect(tally.rows.count > 500)
+        #expect(builder.tally.rows == tally.rows)
+    }
 }
 
 @Suite struct KPIRuleTests {

@@ -70,6 +70,27 @@ func counters(_ app: Application, _ scope: InsightScope, day: Int = IndiaDay.of(
         }
     }
 
+    @Test func aGeneratedNationIsCountedExactlyAndKeepsItsIndexes() async throws {
+        try await withBareApp { app in
+            let sql = app.db as! any SQLDatabase
+            struct Index: Decodable { var name: String }
+            func indexes() async throws -> [String] {
+                sql.dialect.name == "sqlite"
+                    ? try await sql.select().column("name").from("sqlite_master").where("type", .equal, "index").where("tbl_name", .equal, Enrolment.schema)
+                        .all(decoding: Index.self).map(\.name).sorted()
+                    : []
+            }
+            let before = try await indexes()
+            let totals = try await NationalGenerator.run(NationalScale(scale: 0.000_001)!, seed: 5, on: app.db, say: { _ in }, progress: { _, _, _ in })
+            #expect(totals.people == 100 && totals.enrolments > 100 && totals.courses == 40 && totals.plans > 0)
+            #expect(try await indexes() == before, "the indexes dropped for the load are made again")
+            let report = try await RollupCheck.run(repair: false, on: app.db)
+            #expect(report.rows > 1_000 && report.differenceCount == 0, "\(report.differences.prefix(5))")
+            let nation = try await counters(app, .nation, day: RollupTally.allTime)
+            #expect(nation.registrations == 100)
+        }
+    }
+
     @Test func concurrentEventsAllCountAndActiveWindowsFollowThePerson() async throws {
         try await withApp { app, world in
             _ = try await RollupCheck.run(repair: true, on: app.db)

@@ -32,12 +32,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         // Each event loop holds one connection; give each a page cache that holds the hot parts of the
         // indexes (bulk onboarding inserts into six of them); in WAL mode sync at checkpoints only, and checkpoint
         // every 40 MB of log rather than 4 MB, so hot index pages are copied back less often.
-        for eventLoop in app.eventLoopGroup.makeIterator() {
-            guard let connection = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
-            try await connection.raw("PRAGMA cache_size = -65536").run()
-            try await connection.raw("PRAGMA synchronous = NORMAL").run()
-            try await connection.raw("PRAGMA wal_autocheckpoint = 10000").run()
-        }
+        try await app.sqlitePragmas(["cache_size = -65536", "synchronous = NORMAL", "wal_autocheckpoint = 10000"])
     }
     app.migrations.add(CreateGeography())
     app.migrations.add(CreateOrganisations())
@@ -104,6 +99,15 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
 }
 
 extension Application {
+    /// Sets SQLite pragmas on every connection (each event loop holds one); nothing on PostgreSQL.
+    func sqlitePragmas(_ pragmas: [String]) async throws {
+        guard settings.databaseURL == nil else { return }
+        for eventLoop in eventLoopGroup.makeIterator() {
+            guard let connection = databases.database(logger: logger, on: eventLoop) as? any SQLDatabase else { continue }
+            for pragma in pragmas { try await connection.raw("PRAGMA \(unsafeRaw: pragma)").run() }
+        }
+    }
+
     /// True when this process was started to serve (the default command), not for a one-off command.
     var isServing: Bool {
         let arguments = environment.arguments.dropFirst().filter { !$0.hasPrefix("-") }

@@ -39,6 +39,9 @@ struct GenerateCommand: AsyncCommand {
             guard let nation = NationalScale(scale: scale) else { throw Problem(.badRequest, "--scale: a fraction of the nation, more than 0 and at most 1") }
             let console = context.console
             console.print("A nation at scale \(scale): \(nation.peopleCount) people, about \(nation.enrolmentCount) enrolments, \(nation.courseCount) courses.")
+            // A bulk load: a large page cache, the statement journals in memory, and no waiting for the disk (a
+            // generation cut short is started again, not recovered).
+            try await context.application.sqlitePragmas(["cache_size = -4000000", "temp_store = MEMORY", "synchronous = OFF"])
             let started = Date()
             let totals = try await NationalGenerator.run(nation, seed: UInt64(signature.seed ?? 2026), on: context.application.db,
                                                          say: { console.print("\n\($0)…") },

@@ -128,59 +128,62 @@ enum NationalGenerator {
         var serial = 0
         var batch = Batch()
         let now = Date()
-        for home in homes {
-            for _ in 0..<home.people {
-                serial += 1
-                let id = UUID()
-                // Central staff are posted across India; State staff where their organisation is.
-                let state = home.state ?? stateCodes[cumulativeStates.firstIndex { $0 > Double.random(in: 0..<cumulativeStates.last!, using: &generator) }!]
-                let district = home.district ?? districtsOf[state]?.randomElement(using: &generator)
-                // Onboarding grew steeply: most people joined in the last year.
-                let growth = 3.0
-                let joined = firstDay + Int(log(1 + Double.random(in: 0..<1, using: &generator) * (exp(growth) - 1)) / growth * Double(today - firstDay))
-                let registered = IndiaDay.start(joined).addingTimeInterval(Double.random(in: 9 * 3600...18 * 3600, using: &generator))
-                let name = "\(DemoWorld.firstNames.randomElement(using: &generator)!) \(DemoWorld.surnames.randomElement(using: &generator)!)"
-                batch.users.append([SQLBind(id), SQLBind(home.id), SQLBind(name), SQLBind("p\(serial).\(tag)@people.example.org"),
-                                    SQLBind(DemoWorld.designations.randomElement(using: &generator)!), SQLBind(state), SQLBind(district),
-                                    SQLBind(state == 8 || state == 9 || state == 10 || state == 23 ? "hi" : "en"),
-                                    SQLBind(Double.random(in: 0..<1, using: &generator) < 0.92 ? User.Status.active.rawValue : User.Status.pending.rawValue),
-                                    SQLBind(registered), SQLBind(registered)])
-                // Enrolments: about `perPerson` each, in distinct courses drawn by popularity.
-                let wanted = min(courses.count, Int(Double.random(in: 0...(2 * perPerson), using: &generator).rounded()))
-                var taken = Set<Int>()
-                var activeDays = Set<Int>()
-                while taken.count < wanted { taken.insert(popularity.next(using: &generator)) }
-                for rank in taken {
-                    let course = courses[rank]
-                    let span = max(0, today - joined)
-                    let enrolledDay = joined + Int(Double(span) * Double.random(in: 0..<1, using: &generator).squareRoot())
-                    let enrolledAt = min(now, IndiaDay.start(enrolledDay).addingTimeInterval(Double.random(in: 8 * 3600...20 * 3600, using: &generator)))
-                    let completes = Double.random(in: 0..<1, using: &generator) < NationalScale.completionShare
-                    var completedAt: Date?
-                    if completes { completedAt = min(now, enrolledAt.addingTimeInterval(Double.random(in: 600...(30 * 86_400), using: &generator))) }
-                    let percent = completes ? 100.0 : Double(Int.random(in: 0...90, using: &generator))
-                    let seconds = Int(Double(course.minutes * 60) * (completes ? Double.random(in: 0.7...1.3, using: &generator) : percent / 100))
-                    let last = completedAt ?? enrolledAt
-                    batch.enrolments.append([SQLBind(UUID()), SQLBind(id), SQLBind(course.id), SQLBind(home.id), SQLBind(1),
-                                             SQLBind((completes ? Enrolment.Status.completed : .active).rawValue), SQLBind(percent), SQLBind(seconds),
-                                             SQLBind(last), SQLBind(last), SQLBind(enrolledAt), SQLBind(id), SQLBind(completedAt),
-                                             SQLBind(completes ? course.minutes : nil)])
-                    if seconds > 0 { batch.learning.append([SQLBind(id), SQLBind(course.id), SQLBind(IndiaDay.of(last)), SQLBind(seconds)]) }
-                    activeDays.insert(IndiaDay.of(enrolledAt))
-                    activeDays.insert(IndiaDay.of(last))
-                    totals.enrolments += 1
-                    if completes { totals.completions += 1 }
-                }
-                for day in activeDays { batch.active.append([SQLBind(id), SQLBind(day)]) }
-                totals.people += 1
-                if batch.users.count >= 2_000 {
-                    totals.otherRows += try await batch.write(on: database)
-                    progress("people", totals.people, nation.peopleCount)
+        try await withoutSecondaryIndexes(on: [User.schema, Enrolment.schema, "learning_days", "active_days"], database: database) {
+            for home in homes {
+                for _ in 0..<home.people {
+                    serial += 1
+                    let id = UUID()
+                    // Central staff are posted across India; State staff where their organisation is.
+                    let state = home.state ?? stateCodes[cumulativeStates.firstIndex { $0 > Double.random(in: 0..<cumulativeStates.last!, using: &generator) }!]
+                    let district = home.district ?? districtsOf[state]?.randomElement(using: &generator)
+                    // Onboarding grew steeply: most people joined in the last year.
+                    let growth = 3.0
+                    let joined = firstDay + Int(log(1 + Double.random(in: 0..<1, using: &generator) * (exp(growth) - 1)) / growth * Double(today - firstDay))
+                    let registered = IndiaDay.start(joined).addingTimeInterval(Double.random(in: 9 * 3600...18 * 3600, using: &generator))
+                    let name = "\(DemoWorld.firstNames.randomElement(using: &generator)!) \(DemoWorld.surnames.randomElement(using: &generator)!)"
+                    batch.users.append([SQLBind(id), SQLBind(home.id), SQLBind(name), SQLBind("p\(serial).\(tag)@people.example.org"),
+                                        SQLBind(DemoWorld.designations.randomElement(using: &generator)!), SQLBind(state), SQLBind(district),
+                                        SQLBind(state == 8 || state == 9 || state == 10 || state == 23 ? "hi" : "en"),
+                                        SQLBind(Double.random(in: 0..<1, using: &generator) < 0.92 ? User.Status.active.rawValue : User.Status.pending.rawValue),
+                                        SQLBind(registered), SQLBind(registered)])
+                    // Enrolments: about `perPerson` each, in distinct courses drawn by popularity.
+                    let wanted = min(courses.count, Int(Double.random(in: 0...(2 * perPerson), using: &generator).rounded()))
+                    var taken = Set<Int>()
+                    var activeDays = Set<Int>()
+                    while taken.count < wanted { taken.insert(popularity.next(using: &generator)) }
+                    for rank in taken {
+                        let course = courses[rank]
+                        let span = max(0, today - joined)
+                        let enrolledDay = joined + Int(Double(span) * Double.random(in: 0..<1, using: &generator).squareRoot())
+                        let enrolledAt = min(now, IndiaDay.start(enrolledDay).addingTimeInterval(Double.random(in: 8 * 3600...20 * 3600, using: &generator)))
+                        let completes = Double.random(in: 0..<1, using: &generator) < NationalScale.completionShare
+                        var completedAt: Date?
+                        if completes { completedAt = min(now, enrolledAt.addingTimeInterval(Double.random(in: 600...(30 * 86_400), using: &generator))) }
+                        let percent = completes ? 100.0 : Double(Int.random(in: 0...90, using: &generator))
+                        let seconds = Int(Double(course.minutes * 60) * (completes ? Double.random(in: 0.7...1.3, using: &generator) : percent / 100))
+                        let last = completedAt ?? enrolledAt
+                        batch.enrolments.append([SQLBind(UUID()), SQLBind(id), SQLBind(course.id), SQLBind(home.id), SQLBind(1),
+                                                 SQLBind((completes ? Enrolment.Status.completed : .active).rawValue), SQLBind(percent), SQLBind(seconds),
+                                                 SQLBind(last), SQLBind(last), SQLBind(enrolledAt), SQLBind(id), SQLBind(completedAt),
+                                                 SQLBind(completes ? course.minutes : nil)])
+                        if seconds > 0 { batch.learning.append([SQLBind(id), SQLBind(course.id), SQLBind(IndiaDay.of(last)), SQLBind(seconds)]) }
+                        activeDays.insert(IndiaDay.of(enrolledAt))
+                        activeDays.insert(IndiaDay.of(last))
+                        totals.enrolments += 1
+                        if completes { totals.completions += 1 }
+                    }
+                    for day in activeDays { batch.active.append([SQLBind(id), SQLBind(day)]) }
+                    totals.people += 1
+                    if batch.users.count >= 2_000 {
+                        totals.otherRows += try await batch.write(on: database)
+                        progress("people", totals.people, nation.peopleCount)
+                    }
                 }
             }
+            totals.otherRows += try await batch.write(on: database)
+            progress("people", totals.people, nation.peopleCount)
+            say("Indexes")
         }
-        totals.otherRows += try await batch.write(on: database)
-        progress("people", totals.people, nation.peopleCount)
 
         // Plans: most ministries have published this financial year's plan for all their staff.
         say("Plans")
@@ -210,6 +213,26 @@ enum NationalGenerator {
         totals.otherRows += report.rows
         say("Done")
         return totals
+    }
+
+    /// On SQLite, drops the secondary indexes of some tables for a bulk load and makes them again after it, also when
+    /// the load fails: building an index once from sorted rows is far cheaper than keeping it through millions of
+    /// random inserts. The indexes behind primary keys and unique constraints stay (they check the rows as they come).
+    private static func withoutSecondaryIndexes(on tables: [String], database: any Database, load: () async throws -> Void) async throws {
+        let sql = database as! any SQLDatabase
+        guard sql.dialect.name == "sqlite" else { return try await load() }
+        struct Index: Decodable { var name: String; var sql: String }
+        let indexes = try await sql.select().columns("name", "sql").from("sqlite_master")
+            .where("type", .equal, "index").where(SQLColumn("sql"), .isNot, SQLLiteral.null)
+            .where("tbl_name", .in, tables).all(decoding: Index.self)
+        for index in indexes { try await sql.raw("DROP INDEX \(ident: index.name)").run() }
+        do {
+            try await load()
+        } catch {
+            for index in indexes { try? await sql.raw("\(unsafeRaw: index.sql)").run() }
+            throw error
+        }
+        for index in indexes { try await sql.raw("\(unsafeRaw: index.sql)").run() }
     }
 
     /// Rows waiting to be written together.

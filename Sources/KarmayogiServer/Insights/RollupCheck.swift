@@ -122,27 +122,37 @@ enum RollupCheck {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, OrganisationPlace(path: $0.path, state: $0.state_code, district: $0.district_code)) })
     }
 
-    private struct Counted: Decodable {
-        var day: Int
-        var course_id: UUID?
-        var organisation_id: UUID
-        var state_code: Int?
-        var district_code: Int?
-        var value: Int
+    /// The counts of a month as they are read: places numbered once (a person's place is their organisation, State and
+    /// district), counts added under those numbers.
+    private struct Recount: Sendable {
+        struct Place: Hashable { var organisation: UUID; var state: Int?; var district: Int? }
+        let organisations: [UUID: OrganisationPlace]
+        var builder = RollupTally.Builder()
+        var numbers: [Place: Int] = [:]
+        /// The first row that could not be read (the counts are then incomplete, and the check fails).
+        var failure: (any Error)?
+
+        /// The number of a person's place, or nil when their organisation is unknown.
+        mutating func place(_ row: any SQLRow) throws -> Int? {
+            let place = Place(organisation: try row.decode(column: "organisation_id", as: UUID.self),
+                              state: try row.decode(column: "state_code", as: Int?.self), district: try row.decode(column: "district_code", as: Int?.self))
+            if let number = numbers[place] { return number }
+            guard let organisation = organisations[place.organisation] else { return nil }
+            let number = builder.number(LearnerPlace(organisationPath: organisation.path, userState: place.state, userDistrict: place.district,
+                                                     organisationState: organisation.state, organisationDistrict: organisation.district))
+            numbers[place] = number
+            return number
+        }
     }
 
     /// What the sources say the counters of these days are.
     private static func recompute(_ days: ClosedRange<Int>, organisations: [UUID: OrganisationPlace], on database: any Database) async throws -> RollupTally {
         let sql = database as! any SQLDatabase
-        var tally = RollupTally()
-        @Sendable func place(_ organisation: UUID, _ state: Int?, _ district: Int?) -> LearnerPlace? {
-            organisations[organisation].map { LearnerPlace(organisationPath: $0.path, userState: state, userDistrict: district,
-                                                           organisationState: $0.state, organisationDistrict: $0.district) }
-        }
+        let recount = NIOLockedValueBox(Recount(organisations: organisations))
         let from = IndiaDay.start(days.lowerBound), to = IndiaDay.start(days.upperBound + 1)
         let postgres = sql.dialect.name == "postgresql"
         /// Rows of a source counted per day, course and place: `time` is a timestamp column (else the table has `day`).
-        func counted(_ table: String, time: String?, course: Bool, value: String = "COUNT(*)", onlyCompleted: Bool = false) async throws -> [Counted] {
+        func count(_ table: String, time: String?, course: Bool, value: String = "COUNT(*)", as counters: @escaping @Sendable (Int) -> RollupCounters) async throws {
             let day: SQLQueryString
             if let time {
                 day = postgres ? "CAST(FLOOR((EXTRACT(EPOCH FROM \(ident: "x").\(ident: time)) + \(unsafeRaw: String(Int(IndiaDay.offset)))) / 86400) AS INTEGER)"
@@ -162,35 +172,34 @@ enum RollupCheck {
                 FROM \(ident: table) \(ident: "x")\(join) WHERE \(range)
                 GROUP BY 1, 2, 3, 4, 5
                 """
-            return try await sql.raw(query).all(decoding: Counted.self)
+            try await sql.raw(query).run { row in
+                recount.withLockedValue { recount in
+                    do {
+                        guard let place = try recount.place(row) else { return }
+                        recount.builder.add(counters(try row.decode(column: "value", as: Int.self)), place: place, day: try row.decode(column: "day", as: Int.self),
+                                            course: try row.decode(column: "course_id", as: UUID?.self))
+                    } catch {
+                        recount.failure = recount.failure ?? error
+                    }
+                }
+            }
+            if let failure = recount.withLockedValue({ $0.failure }) { throw failure }
         }
-        for row in try await counted(User.schema, time: "created_at", course: false) {
-            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(registrations: row.value), place: place, day: row.day) }
-        }
-        for row in try await counted(Enrolment.schema, time: "enrolled_at", course: true) {
-            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(enrolments: row.value), place: place, day: row.day, course: row.course_id) }
-        }
-        for row in try await counted(Enrolment.schema, time: "completed_at", course: true) {
-            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(completions: row.value), place: place, day: row.day, course: row.course_id) }
-        }
-        for row in try await counted(Certificate.schema, time: "issued_at", course: true) {
-            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(certificates: row.value), place: place, day: row.day, course: row.course_id) }
-        }
-        for row in try await counted("learning_days", time: nil, course: true, value: "SUM(\"seconds\")") {
-            if let place = place(row.organisation_id, row.state_code, row.district_code) { tally.add(RollupCounters(learningSeconds: row.value), place: place, day: row.day, course: row.course_id) }
-        }
+        try await count(User.schema, time: "created_at", course: false) { RollupCounters(registrations: $0) }
+        try await count(Enrolment.schema, time: "enrolled_at", course: true) { RollupCounters(enrolments: $0) }
+        try await count(Enrolment.schema, time: "completed_at", course: true) { RollupCounters(completions: $0) }
+        try await count(Certificate.schema, time: "issued_at", course: true) { RollupCounters(certificates: $0) }
+        try await count("learning_days", time: nil, course: true, value: "SUM(\"seconds\")") { RollupCounters(learningSeconds: $0) }
 
         // Active learners: each person's active days from a window's length before these days, person by person.
-        struct Active: Decodable { var user_id: UUID; var day: Int; var organisation_id: UUID; var state_code: Int?; var district_code: Int? }
         let reach = ActiveWindows.lengths.max()! - 1
-        let active = NIOLockedValueBox(RollupTally())
-        let current = NIOLockedValueBox<(user: UUID?, place: LearnerPlace?, days: [Int])>((nil, nil, []))
+        let current = NIOLockedValueBox<(user: UUID?, place: Int?, days: [Int])>((nil, nil, []))
         @Sendable func flush() {
             let (_, place, activeDays) = current.withLockedValue { $0 }
             guard let place, !activeDays.isEmpty else { return }
-            active.withLockedValue { tally in
+            recount.withLockedValue { recount in
                 for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
-                    for end in ActiveWindows.windowEnds(of: activeDays, length: length) where days.contains(end) { tally.add(counters, place: place, day: end) }
+                    for end in ActiveWindows.windowEnds(of: activeDays, length: length) where days.contains(end) { recount.builder.add(counters, place: place, day: end) }
                 }
             }
         }
@@ -203,17 +212,23 @@ enum RollupCheck {
             .where(SQLColumn("day", table: "a"), .lessThanOrEqual, SQLBind(days.upperBound))
             .orderBy(SQLColumn("user_id", table: "a"))
             .run { row in
-                guard let row = try? row.decode(model: Active.self) else { return }
-                let same = current.withLockedValue { $0.user == row.user_id }
-                if !same {
-                    flush()
-                    current.withLockedValue { $0 = (row.user_id, place(row.organisation_id, row.state_code, row.district_code), []) }
+                do {
+                    let user = try row.decode(column: "user_id", as: UUID.self), day = try row.decode(column: "day", as: Int.self)
+                    if current.withLockedValue({ $0.user != user }) {
+                        flush()
+                        let place = try recount.withLockedValue { try $0.place(row) }
+                        current.withLockedValue { $0 = (user, place, []) }
+                    }
+                    current.withLockedValue { $0.days.append(day) }
+                } catch {
+                    recount.withLockedValue { $0.failure = $0.failure ?? error }
                 }
-                current.withLockedValue { $0.days.append(row.day) }
             }
         flush()
-        tally.merge(active.withLockedValue { $0 })
-        return tally
+        return try recount.withLockedValue { recount in
+            if let failure = recount.failure { throw failure }
+            return recount.builder.tally
+        }
     }
 
     private static func stored(_ days: ClosedRange<Int>, on database: any Database) async throws -> [RollupTally.Key: RollupCounters] {
