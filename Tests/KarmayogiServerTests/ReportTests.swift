@@ -50,19 +50,37 @@ func csv(_ reply: Reply) throws -> (header: [String], rows: [[String]]) {
 
     @Test func aLargeReportArrivesWholeAcrossPages() async throws {
         try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
             let sql = app.db as! any SQLDatabase
             let count = Reports.pageSize * 2 + 37
             for start in stride(from: 0, to: count, by: 500) {
-                var insert = sql.insert(into: User.schema).columns("id", "organisation_id", "name", "email", "language", "status", "created_at", "updated_at")
+                var people = sql.insert(into: User.schema).columns("id", "organisation_id", "name", "email", "language", "status", "created_at", "updated_at")
+                var enrolments = sql.insert(into: Enrolment.schema).columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent",
+                                                                              "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
                 for index in start..<min(start + 500, count) {
-                    insert = insert.values(SQLBind(UUID()), SQLBind(world.health), SQLBind("Officer \(index)"), SQLBind("officer\(index)@health.example.org"),
+                    let id = UUID()
+                    people = people.values(SQLBind(id), SQLBind(world.health), SQLBind("Officer \(index)"), SQLBind("officer\(index)@health.example.org"),
                                            SQLBind("en"), SQLBind("pending"), SQLBind(Date()), SQLBind(Date()))
+                    // Every third officer enrolled.
+                    if index % 3 == 0 {
+                        enrolments = enrolments.values(SQLBind(UUID()), SQLBind(id), SQLBind(UUID(uuidString: course)!), SQLBind(world.health), SQLBind(1), SQLBind("active"),
+                                                       SQLBind(0.0), SQLBind(0), SQLBind(Date()), SQLBind(id), SQLBind(Date()))
+                    }
                 }
-                try await insert.run()
+                try await people.run()
+                try await enrolments.run()
             }
-            let table = try csv(try await app.send(.GET, "/api/v1/reports/users.csv?scope=org:\(world.health)", token: try await app.token("mdo.health")))
+            let token = try await app.token("mdo.health")
+            let table = try csv(try await app.send(.GET, "/api/v1/reports/users.csv?scope=org:\(world.health)", token: token))
             let ids = table.rows.map { $0[0] }
             #expect(ids.count == count + 3 && Set(ids).count == ids.count, "every person once (\(ids.count))")
+            // Enrolments are read a page of people at a time: every one once, and only the scope's.
+            let enrolled = try csv(try await app.send(.GET, "/api/v1/reports/enrolments.csv?scope=org:\(world.health)", token: token))
+            let enrolmentIDs = enrolled.rows.map { $0[0] }
+            #expect(enrolmentIDs.count == (count + 2) / 3 && Set(enrolmentIDs).count == enrolmentIDs.count, "every enrolment once (\(enrolmentIDs.count))")
+            let national = try await app.token("national")
+            #expect(try csv(try await app.send(.GET, "/api/v1/reports/enrolments.csv?scope=state:23", token: national)).rows.isEmpty)
+            #expect(try csv(try await app.send(.GET, "/api/v1/reports/enrolments.csv?scope=nation", token: national)).rows.count == enrolmentIDs.count)
         }
     }
 

@@ -17,6 +17,8 @@ enum Reports {
     }
 
     static let pageSize = 1_000
+    /// People a page of the enrolments and assessment reports is read for (five or so rows each).
+    static let peoplePageSize = 200
 
     /// Who may have which report: those whose grants reach the scope, or a leader an MDO admin has given the
     /// organisation's reports to, until the grant expires. Answers whether contacts are shown unmasked.
@@ -126,9 +128,16 @@ enum Reports {
         @Sendable func people(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
             Reports.people(in: scope, path: path, select.fromPeople())
         }
-        @Sendable func after(_ select: SQLSelectBuilder, _ column: SQLColumn, _ cursor: UUID?) -> SQLSelectBuilder {
+        @Sendable func after(_ select: SQLSelectBuilder, _ column: SQLColumn, _ cursor: UUID?, limit: Int = pageSize) -> SQLSelectBuilder {
             if let cursor { select.where(column, .greaterThan, SQLBind(cursor)) }
-            return select.orderBy(column).limit(pageSize)
+            return select.orderBy(column).limit(limit)
+        }
+        /// The next people of the scope, by id: reports of what people did read a page of people and then their rows,
+        /// so a State's report walks its own people rather than every enrolment in the nation.
+        @Sendable func nextPeople(after cursor: UUID?) async throws -> [UUID] {
+            struct Row: Decodable { var id: UUID }
+            return try await after(people(sql.select().column(SQLColumn("id", table: "u"))), SQLColumn("id", table: "u"), cursor, limit: peoplePageSize)
+                .all(decoding: Row.self).map(\.id)
         }
 
         switch kind {
@@ -157,20 +166,24 @@ enum Reports {
             }
             return stream(request, name: name, header: ["enrolment_id", "user_id", "name", "email", "organisation", "course_id", "course", "version", "status",
                                                         "percent", "minutes_spent", "enrolled_at", "last_accessed_at", "completed_at"]) { cursor in
-                let select = people(sql.select()
+                let ids = try await nextPeople(after: cursor)
+                guard !ids.isEmpty else { return ([], nil) }
+                let rows = try await sql.select().fromPeople()
                     .columns(["id", "user_id", "course_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "last_accessed_at", "completed_at"].map { SQLColumn($0, table: "e") })
                     .column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
-                    .column(SQLColumn("title", table: "v")))
+                    .column(SQLColumn("title", table: "v"))
                     .join(SQLAlias(SQLIdentifier(Enrolment.schema), as: SQLIdentifier("e")), on: SQLColumn("user_id", table: "e"), .equal, SQLColumn("id", table: "u"))
                     .join(SQLAlias(SQLIdentifier(CourseVersion.schema), as: SQLIdentifier("v")), method: SQLJoinMethod.left,
                           on: SQLBinaryExpression(SQLBinaryExpression(SQLColumn("course_id", table: "v"), .equal, SQLColumn("course_id", table: "e")), .and,
                                                   SQLBinaryExpression(SQLColumn("version", table: "v"), .equal, SQLColumn("version", table: "e"))))
-                let rows = try await after(select, SQLColumn("id", table: "e"), cursor).all(decoding: Row.self)
+                    .where(SQLColumn("user_id", table: "e"), .in, SQLBind.group(ids))
+                    .orderBy(SQLColumn("user_id", table: "e")).orderBy(SQLColumn("id", table: "e"))
+                    .all(decoding: Row.self)
                 return (rows.map { row in
                     [row.id.uuidString.lowercased(), row.user_id.uuidString.lowercased(), row.name, email(row.email), row.organisation, row.course_id.uuidString.lowercased(),
                      row.title ?? "", String(row.version), row.status, String(format: "%.1f", row.percent), String(row.seconds_spent / 60),
                      time(row.enrolled_at), time(row.last_accessed_at), time(row.completed_at)]
-                }, rows.count < pageSize ? nil : rows.last?.id)
+                }, ids.count < peoplePageSize ? nil : ids.last)
             }
 
         case .assessmentResults:
@@ -180,20 +193,24 @@ enum Reports {
             }
             return stream(request, name: name, header: ["attempt_id", "user_id", "name", "email", "organisation", "course_id", "course", "started_at", "submitted_at",
                                                         "percent", "passed"]) { cursor in
-                let select = people(sql.select()
+                let ids = try await nextPeople(after: cursor)
+                guard !ids.isEmpty else { return ([], nil) }
+                let rows = try await sql.select().fromPeople()
                     .columns(["id", "user_id", "course_id", "started_at", "submitted_at", "percent", "passed"].map { SQLColumn($0, table: "a") })
                     .column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
-                    .column(SQLColumn("title", table: "v")))
+                    .column(SQLColumn("title", table: "v"))
                     .join(SQLAlias(SQLIdentifier(AssessmentAttempt.schema), as: SQLIdentifier("a")), on: SQLColumn("user_id", table: "a"), .equal, SQLColumn("id", table: "u"))
                     .join(SQLAlias(SQLIdentifier(CourseVersion.schema), as: SQLIdentifier("v")), method: SQLJoinMethod.left,
                           on: SQLBinaryExpression(SQLBinaryExpression(SQLColumn("course_id", table: "v"), .equal, SQLColumn("course_id", table: "a")), .and,
                                                   SQLBinaryExpression(SQLColumn("version", table: "v"), .equal, SQLColumn("version", table: "a"))))
                     .where(SQLColumn("submitted_at", table: "a"), .isNot, SQLLiteral.null)
-                let rows = try await after(select, SQLColumn("id", table: "a"), cursor).all(decoding: Row.self)
+                    .where(SQLColumn("user_id", table: "a"), .in, SQLBind.group(ids))
+                    .orderBy(SQLColumn("user_id", table: "a")).orderBy(SQLColumn("id", table: "a"))
+                    .all(decoding: Row.self)
                 return (rows.map { row in
                     [row.id.uuidString.lowercased(), row.user_id.uuidString.lowercased(), row.name, email(row.email), row.organisation, row.course_id.uuidString.lowercased(),
                      row.title ?? "", time(row.started_at), time(row.submitted_at), row.percent.map { String(format: "%.1f", $0) } ?? "", row.passed ? "yes" : "no"]
-                }, rows.count < pageSize ? nil : rows.last?.id)
+                }, ids.count < peoplePageSize ? nil : ids.last)
             }
 
         case .planCompliance:

@@ -229,14 +229,22 @@ enum Insights {
     /// (course counters are kept by month).
     private static func topCourses(of scope: InsightScope, from: Int, to: Int, app: Application, on database: any Database) async throws -> SummaryDTO.TopCourses {
         struct Row: Decodable { var course_id: UUID; var completions: Int }
-        let rows = try await (database as! any SQLDatabase).select().column("course_id")
-            .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
-            .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
-            .where("day", .greaterThanOrEqual, SQLBind(IndiaDay.monthStart(from))).where("day", .lessThanOrEqual, SQLBind(to))
-            .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
-            .all(decoding: Row.self)
         let (cards, areas) = try await app.catalogueSearch.cardsAndAreas(on: database)
-        let ranked = rows.sorted { ($0.completions, $1.course_id.uuidString) > ($1.completions, $0.course_id.uuidString) }
+        // The most completed courses first (ties in the order of their ids), read a hundred at a time until each area
+        // has its five: a summary does not read the whole catalogue's counters (thousands of courses at national scale).
+        var ranked: [Row] = [], limit = 100
+        while true {
+            ranked = try await (database as! any SQLDatabase).select().column("course_id")
+                .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
+                .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
+                .where("day", .greaterThanOrEqual, SQLBind(IndiaDay.monthStart(from))).where("day", .lessThanOrEqual, SQLBind(to))
+                .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
+                .orderBy(SQLOrderBy(expression: SQLFunction("SUM", args: SQLColumn("completions")), direction: SQLDirection.descending)).orderBy("course_id").limit(limit)
+                .all(decoding: Row.self)
+            let full = CompetencyArea.allCases.allSatisfy { area in ranked.lazy.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).count == 5 }
+            if full || ranked.count < limit { break }
+            limit *= 10
+        }
         func top(_ area: CompetencyArea) -> [SummaryDTO.TopCourse] {
             ranked.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).compactMap { row in
                 cards[row.course_id].map { SummaryDTO.TopCourse(courseId: row.course_id, title: $0.title, completions: row.completions) }
