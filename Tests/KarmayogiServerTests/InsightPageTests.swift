@@ -43,7 +43,12 @@ import Vapor
             var browser = Browser(app)
             try await browser.signIn("cbp.mha")
             let form = try await browser.get("/plans/new")
-            #expect(form.status == .ok && form.body.contains("Disaster management basics"))
+            #expect(form.status == .ok && form.body.contains("Disaster management basics"), "the most taken courses are offered before any search")
+            let found = try await browser.post("/plans/new?org=\(world.mha)", pairs: [("name", "ACBP"), ("courseIds[]", course), ("courseSearch", "no such words"),
+                                                                                     ("find", "1")])
+            #expect(found.status == .ok && found.body.contains("0 courses match"), "a search shows the form again and saves nothing")
+            #expect(found.body.contains("value=\"\(course)\" id=\"c-\(course)\" checked"), "the chosen course stays chosen")
+            #expect(try await Plan.query(on: app.db).count() == 0)
             let refused = try await browser.post("/plans/new?org=\(world.mha)", pairs: [("name", "ACBP"), ("year", "2026"), ("dueDate", day(-2)),
                                                                                         ("courseIds[]", course), ("assignment", "allStaff"), ("includeSubtree", "on")])
             #expect(refused.status == .unprocessableEntity && refused.body.contains("dueDate"))

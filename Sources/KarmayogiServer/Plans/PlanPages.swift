@@ -28,6 +28,9 @@ struct PlanPages: RouteCollection {
         var includeSubtree: String?
         var designations: String?
         var people: String?
+        /// Finding courses to add: the words, and the button that asks (the form comes back, nothing is saved).
+        var courseSearch: String?
+        var find: String?
     }
 
     /// The organisation whose plans a page is about: `org=`, else the first one the person plans or watches for.
@@ -71,15 +74,33 @@ struct PlanPages: RouteCollection {
 
     // MARK: - Making and changing a plan
 
-    /// The plan form: every published course to choose from, the assignment's three kinds.
+    /// The plan form: the chosen courses, and (while they may change) a search of the published catalogue — its
+    /// most popular courses before anything is searched — to tick more from; the assignment's three kinds.
     static func form(_ request: Request, action: String, plan: PlanDTO?, sent: PlanForm?, problem: Problem?, live: Bool) async throws -> HTML {
         let t = request.catalogue
-        let cards = try await request.application.catalogueSearch.cards(on: request.db).values.sorted { $0.title < $1.title }
-        let chosen = Set(sent?.courseIds ?? plan?.courseIds.map { $0.uuidString.lowercased() } ?? [])
-        let options: [HTML] = cards.map { card in
-            let id = card.id.uuidString.lowercased()
-            return "<option value=\"\(id)\"\(chosen.contains(id) ? HTML(" selected") : "")>\(card.title) (\(card.language))</option>"
+        let chosen = sent?.courseIds ?? plan?.courseIds.map { $0.uuidString.lowercased() } ?? []
+        let searched = String((sent?.courseSearch ?? "").trimmed.prefix(200))
+        var query = CatalogueQuery()
+        query.text = searched
+        query.sort = searched.isEmpty ? .popularity : .relevance
+        query.limit = 20 + chosen.count
+        var (found, foundCards): (Int, [CourseCard]) = (0, [])
+        if !live {
+            let answer = try await request.application.catalogueSearch.search(query, on: request.db)
+            (found, foundCards) = (answer.result.total, answer.cards)
         }
+        let cards = try await request.application.catalogueSearch.cards(on: request.db)
+        func choice(_ id: String, checked: Bool) -> HTML {
+            let title = UUID(uuidString: id).flatMap { cards[$0] }.map { "\($0.title) (\($0.language))" } ?? id
+            return "<li><input type=\"checkbox\" name=\"courseIds[]\" value=\"\(id)\" id=\"c-\(id)\"\(checked ? HTML(" checked") : "")\(live ? HTML(" disabled") : "")> <label class=\"inline\" for=\"c-\(id)\">\(title)</label></li>"
+        }
+        let more = foundCards.map { $0.id.uuidString.lowercased() }.filter { !chosen.contains($0) }.prefix(20)
+        let choices: [HTML] = chosen.map { choice($0, checked: true) } + more.map { choice($0, checked: false) }
+        let finder: HTML = live ? "" : """
+            <label for="courseSearch">\(t("plan.findCourses"))</label>
+            <input type="search" id="courseSearch" name="courseSearch" maxlength="200" value="\(searched)"> <button name="find" value="1" formnovalidate>\(t("plan.find"))</button>
+            <p class="muted">\(t(searched.isEmpty ? "plan.popularCourses" : "plan.foundCourses", ["count": String(found)]))</p>
+            """
         var kind = sent?.assignment ?? "allStaff", subtree = sent.map { $0.includeSubtree != nil } ?? true
         var designations = sent?.designations ?? "", people = sent?.people ?? ""
         if sent == nil, let assignment = plan?.assignment {
@@ -99,8 +120,8 @@ struct PlanPages: RouteCollection {
             <label for="name">\(t("plan.name"))</label><input type="text" id="name" name="name" required maxlength="200" value="\(sent?.name ?? plan?.name ?? "")">
             <label for="year">\(t("plan.year"))</label><input type="number" id="year" name="year" min="2020" max="2100" value="\(sent?.year ?? plan.map { String($0.year) } ?? String(IndiaDay.civil(IndiaDay.of(Date())).year))"\(fixed)>
             <label for="dueDate">\(t("plan.dueDate"))</label><input type="date" id="dueDate" name="dueDate" required value="\(sent?.dueDate ?? plan?.dueDate ?? "")">
-            <label for="courseIds">\(t("plan.courses"))</label>
-            <select id="courseIds" name="courseIds[]" multiple size="12"\(fixed)>\(options)</select>
+            <fieldset><legend>\(t("plan.courses"))</legend>\(finder)
+            <ul class="choices">\(choices)</ul></fieldset>
             <fieldset><legend>\(t("plan.assignment"))</legend>
             <p>\(radio("allStaff")) <label class="inline" for="a-allStaff">\(t("plan.allStaff"))</label>
             <input type="checkbox" id="includeSubtree" name="includeSubtree" value="on"\(subtree ? HTML(" checked") : "")> <label class="inline" for="includeSubtree">\(t("plan.includeSubtree"))</label></p>
@@ -150,6 +171,11 @@ struct PlanPages: RouteCollection {
         let principal = try request.pagePrincipal()
         let organisation = try await organisation(request, principal)
         let sent = try request.content.decode(PlanForm.self)
+        if sent.find != nil {
+            return try await Layout.page(request.catalogue("plans.new"), for: request,
+                                         try await form(request, action: "/plans/new?org=\(organisation.id!.uuidString.lowercased())", plan: nil, sent: sent, problem: nil, live: false))
+                .encodeResponse(for: request)
+        }
         do {
             let plan = try await Plans.create(try await input(sent, live: false, on: request.db), in: organisation.id!, by: principal, on: request.db)
             return request.redirect(to: "/plans/\(plan.id!.uuidString.lowercased())")
@@ -200,6 +226,7 @@ struct PlanPages: RouteCollection {
         let principal = try request.pagePrincipal()
         let (plan, organisation) = try await Plans.visible(try request.id(of: "plan"), to: principal, on: request.db)
         let sent = try request.content.decode(PlanForm.self)
+        if sent.find != nil { return try await page(request, plan: plan, organisation: organisation, sent: sent).encodeResponse(for: request) }
         do {
             _ = try await Plans.update(plan.id!, with: try await input(sent, live: plan.state == .live, on: request.db), by: principal, on: request.db)
             return request.redirect(to: "/plans/\(plan.id!.uuidString.lowercased())")

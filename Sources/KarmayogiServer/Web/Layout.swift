@@ -72,7 +72,7 @@ enum Layout {
     header{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;padding:.6rem 1rem;background:#0b3d91;color:#fff}
     header a,header button.link{color:#fff;margin-left:1rem}.brand{font-weight:700;margin:0;text-decoration:none}
     main{max-width:60rem;margin:1rem auto;padding:0 1rem}footer{color:#667;padding:1rem;text-align:center;font-size:.85rem}
-    form.inline{display:inline}button.link{background:none;border:0;padding:0;font:inherit;text-decoration:underline;cursor:pointer}
+    form.inline{display:inline}ul.choices{list-style:none;padding:0}button.link{background:none;border:0;padding:0;font:inherit;text-decoration:underline;cursor:pointer}
     label{display:block;margin:.5rem 0 .2rem;font-weight:600}input,select,textarea{font:inherit;padding:.4rem;max-width:100%;box-sizing:border-box}
     input[type=text],input[type=email],input[type=password],input[type=search],input[type=tel],textarea{width:22rem}textarea{width:100%}
     button,.button{background:#0b3d91;color:#fff;border:0;padding:.5rem 1rem;border-radius:4px;font:inherit;cursor:pointer;text-decoration:none}
