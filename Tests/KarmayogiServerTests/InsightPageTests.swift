@@ -46,7 +46,7 @@ import Vapor
             #expect(form.status == .ok && form.body.contains("Disaster management basics"), "the most taken courses are offered before any search")
             let found = try await browser.post("/plans/new?org=\(world.mha)", pairs: [("name", "ACBP"), ("courseIds[]", course), ("courseSearch", "no such words"),
                                                                                      ("find", "1")])
-            #expect(found.status == .ok && found.body.contains("0 courses match"), "a search shows the form again and saves nothing")
+            #expect(found.status == .ok && found.body.contains("Courses that match: 0."), "a search shows the form again and saves nothing")
             #expect(found.body.contains("value=\"\(course)\" id=\"c-\(course)\" checked"), "the chosen course stays chosen")
             #expect(try await Plan.query(on: app.db).count() == 0)
             let refused = try await browser.post("/plans/new?org=\(world.mha)", pairs: [("name", "ACBP"), ("year", "2026"), ("dueDate", day(-2)),
