@@ -131,6 +131,16 @@ enum RollupCheck {
         var numbers: [Place: Int] = [:]
         /// The first row that could not be read (the counts are then incomplete, and the check fails).
         var failure: (any Error)?
+        /// The person whose active days are being read (they come person by person): their place and days so far.
+        var person: (user: UUID, place: Int?, days: [Int])?
+
+        /// Counts the person read so far in the active-learner windows that end on these days.
+        mutating func countActive(endingIn days: ClosedRange<Int>) {
+            guard let person, let place = person.place else { return }
+            for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
+                for end in ActiveWindows.windowEnds(of: person.days, length: length) where days.contains(end) { builder.add(counters, place: place, day: end) }
+            }
+        }
 
         /// The number of a person's place, or nil when their organisation is unknown.
         mutating func place(_ row: any SQLRow) throws -> Int? {
@@ -193,16 +203,6 @@ enum RollupCheck {
 
         // Active learners: each person's active days from a window's length before these days, person by person.
         let reach = ActiveWindows.lengths.max()! - 1
-        let current = NIOLockedValueBox<(user: UUID?, place: Int?, days: [Int])>((nil, nil, []))
-        @Sendable func flush() {
-            let (_, place, activeDays) = current.withLockedValue { $0 }
-            guard let place, !activeDays.isEmpty else { return }
-            recount.withLockedValue { recount in
-                for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
-                    for end in ActiveWindows.windowEnds(of: activeDays, length: length) where days.contains(end) { recount.builder.add(counters, place: place, day: end) }
-                }
-            }
-        }
         try await sql.select()
             .column(SQLColumn("user_id", table: "a")).column(SQLColumn("day", table: "a")).column(SQLColumn("organisation_id", table: "u"))
             .column(SQLColumn("state_code", table: "u")).column(SQLColumn("district_code", table: "u"))
@@ -212,20 +212,21 @@ enum RollupCheck {
             .where(SQLColumn("day", table: "a"), .lessThanOrEqual, SQLBind(days.upperBound))
             .orderBy(SQLColumn("user_id", table: "a"))
             .run { row in
-                do {
-                    let user = try row.decode(column: "user_id", as: UUID.self), day = try row.decode(column: "day", as: Int.self)
-                    if current.withLockedValue({ $0.user != user }) {
-                        flush()
-                        let place = try recount.withLockedValue { try $0.place(row) }
-                        current.withLockedValue { $0 = (user, place, []) }
+                recount.withLockedValue { recount in
+                    do {
+                        let user = try row.decode(column: "user_id", as: UUID.self), day = try row.decode(column: "day", as: Int.self)
+                        if recount.person?.user != user {
+                            recount.countActive(endingIn: days)
+                            recount.person = (user, try recount.place(row), [])
+                        }
+                        recount.person?.days.append(day)
+                    } catch {
+                        recount.failure = recount.failure ?? error
                     }
-                    current.withLockedValue { $0.days.append(day) }
-                } catch {
-                    recount.withLockedValue { $0.failure = $0.failure ?? error }
                 }
             }
-        flush()
         return try recount.withLockedValue { recount in
+            recount.countActive(endingIn: days)
             if let failure = recount.failure { throw failure }
             return recount.builder.tally
         }
