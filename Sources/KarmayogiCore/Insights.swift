@@ -350,3 +350,44 @@ public struct RollupTally: Sendable {
     public var sorted: [(key: Key, counters: RollupCounters)] { rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     public var isEmpty: Bool { rows.isEmpty }
 }
+
+/// The best few of each group by a total over several rankings (a course's completions over the months of a period),
+/// read from the top of each ranking rather than by adding up everything (the threshold algorithm). An item not yet met
+/// in a ranking has at most the last value read there, so once a group's last place is above the sum of those last
+/// values, nothing unread can overtake it: the cost follows how deep the answer lies, not how many items there are.
+public enum TopTotals {
+    /// One ranking as read: values from the highest down, and whether it was read to its end.
+    public struct Ranking: Sendable {
+        public var values: [Int]
+        public var complete: Bool
+
+        public init(values: [Int], complete: Bool) {
+            self.values = values
+            self.complete = complete
+        }
+    }
+
+    /// The best `count` of each group by total (highest first, ties in the order of the ids), or nil when the rankings
+    /// must be read deeper to be sure. `totals` holds the exact total of every item met in any ranking (with no
+    /// rankings, the totals of all items); `groups(of:)` the groups an item counts in (none: it is left out), and
+    /// `sizes` how many items each group has in all: a group all of whose items were met is settled too.
+    public static func settle<ID: Comparable, Group: Hashable>(rankings: [Ranking], totals: [ID: Int], count: Int, sizes: [Group: Int],
+                                                               groups: (ID) -> [Group]) -> [Group: [(id: ID, total: Int)]]? {
+        let unread = rankings.reduce(0) { $0 + ($1.complete ? 0 : $1.values.last ?? 0) }
+        let readToTheEnd = rankings.allSatisfy(\.complete)
+        var members: [Group: [(id: ID, total: Int)]] = [:], met: [Group: Int] = [:]
+        for (id, total) in totals {
+            for group in groups(id) {
+                met[group, default: 0] += 1
+                if total > 0 { members[group, default: []].append((id, total)) }
+            }
+        }
+        var best: [Group: [(id: ID, total: Int)]] = [:]
+        for (group, size) in sizes {
+            let top = (members[group] ?? []).sorted { $0.total != $1.total ? $0.total > $1.total : $0.id < $1.id }.prefix(count)
+            guard readToTheEnd || (top.count == count && top.last!.total > unread) || met[group, default: 0] >= size else { return nil }
+            best[group] = Array(top)
+        }
+        return best
+    }
+}

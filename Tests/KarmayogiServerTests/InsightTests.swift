@@ -67,6 +67,33 @@ import Vapor
         }
     }
 
+    /// Top courses, read month by month from the top for a month or a quarter and added up for longer periods, are the
+    /// most completed published courses of each area that counting the completions themselves gives.
+    @Test func topCoursesAreTheMostCompletedOfEachArea() async throws {
+        try await withBareApp { app in
+            _ = try await NationalGenerator.run(NationalScale(scale: 0.000_01)!, seed: 9, on: app.db, say: { _ in }, progress: { _, _, _ in })
+            _ = try await NationalAdmins.ensure(email: "nation@test.example.org", passwordHash: try await app.password.async.hash(TestWorld.password),
+                                                name: "Nation", on: app.db)
+            let token = try await app.token("nation")
+            let (cards, areas) = try await app.catalogueSearch.cardsAndAreas(on: app.db)
+            let completions = try await Enrolment.query(on: app.db).filter(\.$completedAt != nil).all().map { ($0.courseID, IndiaDay.of($0.completedAt!)) }
+            let today = IndiaDay.of(Date())
+            for from in [today - 29, today - 200] {
+                var counted: [UUID: Int] = [:]
+                for (course, day) in completions where day >= IndiaDay.monthStart(from) && day <= today { counted[course, default: 0] += 1 }
+                #expect(counted.count > 5, "the period has completions of several courses")
+                let reply = try await app.send(.GET, "/api/v1/insights/summary?from=\(IndiaDay.string(from))", token: token)
+                let top = reply.json["topCourses"] as? [String: [[String: Any]]] ?? [:]
+                for area in CompetencyArea.allCases {
+                    let expected = counted.filter { cards[$0.key] != nil && areas[$0.key]?.contains(area) == true }
+                        .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
+                    let listed = (top[area.rawValue] ?? []).map { (($0["courseId"] as? String).flatMap(UUID.init(uuidString:)), $0["completions"] as? Int) }
+                    #expect(listed.map(\.0) == expected.map(\.key) && listed.map(\.1) == expected.map(\.value), "\(area) from \(IndiaDay.string(from))")
+                }
+            }
+        }
+    }
+
     @Test func badScopesAndPeriodsAreNamed() async throws {
         try await withApp { app, _ in
             let national = try await app.token("national")

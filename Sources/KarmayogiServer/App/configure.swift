@@ -51,6 +51,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateReportGrants())
     app.migrations.add(CreateKPIs())
     app.migrations.add(SessionRecord.migration)
+    app.migrations.add(RekeyRollups())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

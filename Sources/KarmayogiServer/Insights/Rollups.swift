@@ -32,6 +32,16 @@ enum Rollups {
                      organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode)
     }
 
+    /// The counters' table: a row for each key, a column for each counter.
+    static func createTable(_ name: String, key: [FieldKey], on database: any Database) async throws {
+        var schema = database.schema(name)
+            .field("scope", .string, .required)
+            .field("day", .int, .required)
+            .field("course_id", .uuid, .required)
+        for counter in RollupCounters.names { schema = schema.field(.definition(name: .key(.string(counter)), dataType: .int64, constraints: [.required])) }
+        try await schema.constraint(.constraint(.compositeIdentifier(key.map { .key($0) }), name: "")).create()
+    }
+
     /// Adds a transaction's tally to the counters: upserts in key order, the transaction's last writes.
     static func write(_ tally: RollupTally, on database: any Database) async throws {
         guard !tally.isEmpty else { return }
@@ -85,12 +95,7 @@ enum Rollups {
 
 struct CreateRollups: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        var schema = database.schema(Rollups.table)
-            .field("scope", .string, .required)
-            .field("day", .int, .required)
-            .field("course_id", .uuid, .required)
-        for name in RollupCounters.names { schema = schema.field(.definition(name: .key(.string(name)), dataType: .int64, constraints: [.required])) }
-        try await schema.compositeIdentifier(over: "scope", "day", "course_id").create()
+        try await Rollups.createTable(Rollups.table, key: ["scope", "day", "course_id"], on: database)
         try await database.index("rollups_day", on: Rollups.table, columns: ["day"])
         try await database.schema("active_days")
             .field("user_id", .uuid, .required)
@@ -115,6 +120,38 @@ struct CreateRollups: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         for table in ["learning_days", "active_days", Rollups.table] { try await database.schema(table).delete() }
+    }
+}
+
+/// Keys the counters by scope, course and day, so that a scope's totals (the all-courses rows of a period) are one range
+/// of the key, however many courses a month has rows for; and ranks each scope's month by completions, so that the top
+/// courses are read from the top rather than by adding up the whole catalogue.
+struct RekeyRollups: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await rekey(["scope", "course_id", "day"], on: database)
+        try await database.index("rollups_ranked", on: Rollups.table, columns: ["scope", "day", "completions", "course_id"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await rekey(["scope", "day", "course_id"], on: database)
+    }
+
+    /// Copies the counters into a table with the new key, in its order, and puts it in the old one's place.
+    private func rekey(_ key: [FieldKey], on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        let copy = Rollups.table + "_rekeyed"
+        try await Rollups.createTable(copy, key: key, on: database)
+        let columns = (["scope", "day", "course_id"] + RollupCounters.names).map { SQLIdentifier($0) }
+        try await sql.raw("""
+            INSERT INTO \(ident: copy) (\(SQLList(columns))) SELECT \(SQLList(columns)) FROM \(ident: Rollups.table) \
+            ORDER BY \(SQLList(key.map { SQLIdentifier($0.description) }))
+            """).run()
+        try await database.schema(Rollups.table).delete()
+        try await sql.raw("ALTER TABLE \(ident: copy) RENAME TO \(ident: Rollups.table)").run()
+        if sql.dialect.name == "postgresql" {   // the key keeps the copy's name otherwise, and the next copy's would clash
+            try await sql.raw("ALTER TABLE \(ident: Rollups.table) RENAME CONSTRAINT \(ident: copy + "_pkey") TO \(ident: Rollups.table + "_pkey")").run()
+        }
+        try await database.index("rollups_day", on: Rollups.table, columns: ["day"])
     }
 }
 

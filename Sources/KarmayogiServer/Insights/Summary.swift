@@ -226,29 +226,49 @@ enum Insights {
     }
 
     /// The five most completed published courses in each competency area, in the scope, over the months the period touches
-    /// (course counters are kept by month).
+    /// (course counters are kept by month). Up to a quarter, each month's ranking is read from the top, deeper only until
+    /// nothing below can overtake the fifth (`TopTotals`): the cost does not grow with the catalogue. Longer periods add
+    /// up all the scope's course counters in them.
     private static func topCourses(of scope: InsightScope, from: Int, to: Int, app: Application, on database: any Database) async throws -> SummaryDTO.TopCourses {
         struct Row: Decodable { var course_id: UUID; var completions: Int }
         let (cards, areas) = try await app.catalogueSearch.cardsAndAreas(on: database)
-        // The most completed courses first (ties in the order of their ids), read a hundred at a time until each area
-        // has its five: a summary does not read the whole catalogue's counters (thousands of courses at national scale).
-        var ranked: [Row] = [], limit = 100
-        while true {
-            ranked = try await (database as! any SQLDatabase).select().column("course_id")
-                .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
-                .from(Rollups.table).where("scope", .equal, SQLBind(scope.key)).where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
-                .where("day", .greaterThanOrEqual, SQLBind(IndiaDay.monthStart(from))).where("day", .lessThanOrEqual, SQLBind(to))
-                .groupBy("course_id").having(SQLFunction("SUM", args: SQLColumn("completions")), .greaterThan, SQLBind(0))
-                .orderBy(SQLOrderBy(expression: SQLFunction("SUM", args: SQLColumn("completions")), direction: SQLDirection.descending)).orderBy("course_id").limit(limit)
-                .all(decoding: Row.self)
-            let full = CompetencyArea.allCases.allSatisfy { area in ranked.lazy.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).count == 5 }
-            if full || ranked.count < limit { break }
-            limit *= 10
+        let sql = database as! any SQLDatabase
+        func courseRows() -> SQLSelectBuilder {
+            sql.select().column("course_id").from(Rollups.table).where("scope", .equal, SQLBind(scope.key))
+                .where("course_id", .notEqual, SQLBind(RollupTally.allCourses))
+        }
+        func totals(_ narrow: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [UUID: Int] {
+            Dictionary(uniqueKeysWithValues: try await narrow(courseRows())
+                .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions").groupBy("course_id")
+                .all(decoding: Row.self).map { ($0.course_id, $0.completions) })
+        }
+        func ranked(_ course: UUID) -> [CompetencyArea] { cards[course] == nil ? [] : Array(areas[course] ?? []) }
+        var sizes = Dictionary(uniqueKeysWithValues: CompetencyArea.allCases.map { ($0, 0) })
+        for (course, courseAreas) in areas where cards[course] != nil { for area in courseAreas { sizes[area, default: 0] += 1 } }
+        var months: [Int] = []
+        var month = IndiaDay.monthStart(from)
+        while month <= to { months.append(month); month = IndiaDay.monthStart(month + 31) }
+
+        var best: [CompetencyArea: [(id: UUID, total: Int)]]?
+        if months.count > 3 {
+            let all = try await totals { $0.where("day", .greaterThanOrEqual, SQLBind(months[0])).where("day", .lessThanOrEqual, SQLBind(to)) }
+            best = TopTotals.settle(rankings: [], totals: all, count: 5, sizes: sizes, groups: ranked)
+        }
+        var depth = 50
+        while best == nil {
+            var rankings: [TopTotals.Ranking] = [], met: Set<UUID> = []
+            for month in months {
+                let rows = try await courseRows().column("completions").where("day", .equal, SQLBind(month)).where("completions", .greaterThan, SQLBind(0))
+                    .orderBy("completions", .descending).orderBy("course_id", .descending).limit(depth).all(decoding: Row.self)
+                rankings.append(.init(values: rows.map(\.completions), complete: rows.count < depth))
+                met.formUnion(rows.map(\.course_id))
+            }
+            let exact = met.isEmpty ? [:] : try await totals { $0.where("course_id", .in, SQLBind.group(Array(met))).where("day", .in, SQLBind.group(months)) }
+            best = TopTotals.settle(rankings: rankings, totals: exact, count: 5, sizes: sizes, groups: ranked)
+            depth *= 4
         }
         func top(_ area: CompetencyArea) -> [SummaryDTO.TopCourse] {
-            ranked.filter { areas[$0.course_id]?.contains(area) == true }.prefix(5).compactMap { row in
-                cards[row.course_id].map { SummaryDTO.TopCourse(courseId: row.course_id, title: $0.title, completions: row.completions) }
-            }
+            (best?[area] ?? []).compactMap { course in cards[course.id].map { SummaryDTO.TopCourse(courseId: course.id, title: $0.title, completions: course.total) } }
         }
         return .init(behavioural: top(.behavioural), functional: top(.functional), domain: top(.domain))
     }
