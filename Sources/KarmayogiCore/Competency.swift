@@ -45,6 +45,13 @@ public struct CompetencyEntry: Hashable, Sendable {
         ([area.rawValue, theme] + (subTheme.map { [$0] } ?? [])).map { $0.trimmed.lowercased() }.joined(separator: "/")
     }
 
+    /// A domain competency's key names its domain too ("domain/public health/public health programme management"):
+    /// two ministries may each have a theme of the same name. Other areas keep `key`.
+    public func key(inDomain domain: String?) -> String {
+        guard area == .domain, let domain else { return key }
+        return "domain/\(domain.trimmed.lowercased())/" + key.dropFirst("domain/".count)
+    }
+
     /// Reads the KCM file (`area,theme,subtheme,description`); a row with an empty sub-theme is the theme itself.
     public static func framework(csv: String) throws(CSVError) -> [CompetencyEntry] {
         var entries: [CompetencyEntry] = []

@@ -19,6 +19,14 @@ import Testing
         #expect(Set(entries.map(\.key)).count == entries.count)
     }
 
+    @Test func aDomainCompetencysKeyNamesItsDomain() {
+        let railways = CompetencyEntry(area: .domain, theme: "Asset Management", subTheme: "Rolling Stock", description: "d")
+        #expect(railways.key(inDomain: " Railways ") == "domain/railways/asset management/rolling stock")
+        #expect(railways.key(inDomain: "Power") != railways.key(inDomain: "Railways"))
+        let functional = CompetencyEntry(area: .functional, theme: "Office Management", subTheme: nil, description: "d")
+        #expect(functional.key(inDomain: "Railways") == "functional/office management")
+    }
+
     @Test func refusesAMalformedFramework() {
         #expect(throws: CSVError.self) { try CompetencyEntry.framework(csv: "area,theme,subtheme,description\nCosmic,X,,y\n") }
         #expect(throws: CSVError.self) { try CompetencyEntry.framework(csv: "area,theme,subtheme,description\nDomain,X,,a\nDomain,x,,b\n") }

@@ -36,7 +36,7 @@ final class Competency: Model, @unchecked Sendable {
 
     init(_ entry: CompetencyEntry, domain: String?, owner: UUID?, levels: [String: String]?, version: Int) {
         id = UUID()
-        key = entry.key
+        key = entry.key(inDomain: domain)
         area = entry.area
         theme = entry.theme
         subTheme = entry.subTheme
@@ -46,6 +46,15 @@ final class Competency: Model, @unchecked Sendable {
         self.levels = levels
         status = .current
         addedInVersion = version
+    }
+
+    /// Adds a competency to the framework, as a version of its own.
+    static func add(_ entry: CompetencyEntry, domain: String?, owner: UUID?, levels: [String: String]? = nil, by user: UUID?,
+                    on database: any Database) async throws -> Competency {
+        let version = try await FrameworkVersion.next("added \(entry.key(inDomain: domain))", by: user, on: database)
+        let competency = Competency(entry, domain: domain, owner: owner, levels: levels, version: version)
+        try await competency.create(on: database)
+        return competency
     }
 }
 

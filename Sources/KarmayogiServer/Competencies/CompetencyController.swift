@@ -132,17 +132,13 @@ enum Competencies {
             if input.organisationId != nil { throw Problem.invalid("organisationId", "applies to domain competencies only") }
         }
         let entry = CompetencyEntry(area: input.area, theme: theme, subTheme: subTheme, description: description)
-        let key = input.area == .domain ? "domain/\(domain!.lowercased())/" + entry.key.dropFirst("domain/".count) : entry.key
+        let key = entry.key(inDomain: domain)
         if try await Competency.query(on: database).filter(\.$key == key).count() > 0 {
             throw Problem(.conflict, "The framework already has this competency (\(key)).", errors: [.init("theme", "already exists")])
         }
         let ownerID = owner?.id, describedLevels = levels
         return try await database.transaction { database in
-            let version = try await FrameworkVersion.next("added \(key)", by: principal.userID, on: database)
-            let competency = Competency(entry, domain: domain, owner: ownerID, levels: describedLevels, version: version)
-            competency.key = key
-            try await competency.create(on: database)
-            return competency
+            try await Competency.add(entry, domain: domain, owner: ownerID, levels: describedLevels, by: principal.userID, on: database)
         }
     }
 

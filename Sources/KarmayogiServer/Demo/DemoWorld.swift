@@ -160,11 +160,8 @@ extension DemoWorld {
 
     static func mapCompetencies(byCode: [String: Organisation], on database: any Database) async throws {
         for (domain, theme, description, owner) in domainCompetencies {
-            let entry = CompetencyEntry(area: .domain, theme: theme, subTheme: nil, description: description)
-            let version = try await FrameworkVersion.next("added domain/\(domain.lowercased())/\(theme.lowercased())", by: nil, on: database)
-            let competency = Competency(entry, domain: domain, owner: byCode[owner]!.id, levels: nil, version: version)
-            competency.key = "domain/\(domain.lowercased())/\(theme.lowercased())"
-            try await competency.create(on: database)
+            _ = try await Competency.add(CompetencyEntry(area: .domain, theme: theme, subTheme: nil, description: description), domain: domain,
+                                         owner: byCode[owner]!.id, by: nil, on: database)
         }
         let byKey = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).all().map { ($0.key, $0) })
         for (code, designation, needs) in roleMappings {

@@ -88,7 +88,11 @@ struct GenerateCommand: AsyncCommand {
                                     type: .courseProvider, parent: nil, stateCode: nil, districtCode: nil, sanctionedStrength: nil)
         try await provider.create(on: database)
         let author = try await User.query(on: database).first()?.id ?? UUID()
-        let competencies = try await Competency.query(on: database).filter(\.$status == .current).all().map { $0.id! }
+        let competencies = Dictionary(grouping: try await Competency.query(on: database).filter(\.$status == .current).all(), by: \.area)
+            .mapValues { $0.map { $0.id! } }
+        // Each course covers a competency of an area drawn in the mix of the platform's curated catalogue for urban local
+        // bodies (60 functional, 60 domain, 30 behavioural courses), among the areas the framework has.
+        let areas = [CompetencyArea.functional, .functional, .domain, .domain, .behavioural].filter { competencies[$0] != nil }
         for start in stride(from: 0, to: count, by: 500) {
             let now = Date()
             var courses: [[any SQLExpression]] = []
@@ -99,7 +103,9 @@ struct GenerateCommand: AsyncCommand {
                 let content = CourseContent(
                     title: made.title, summary: made.summary, description: made.description, keywords: made.keywords, language: made.language,
                     durationMinutes: made.minutes,
-                    competencies: competencies.isEmpty ? [] : [RoleRequirement(competencyId: competencies.randomElement(using: &sample.generator)!, level: 2)],
+                    competencies: areas.randomElement(using: &sample.generator).map { area in
+                        [RoleRequirement(competencyId: competencies[area]!.randomElement(using: &sample.generator)!, level: 2)]
+                    } ?? [],
                     modules: [.init(title: "Module", items: [.init(title: "Lesson", kind: ContentKind.allCases.randomElement(using: &sample.generator)!,
                                                                    durationMinutes: made.minutes, required: true, url: "https://example.org/lesson")])]
                 ).identified()

@@ -24,6 +24,30 @@ enum NationalGenerator {
         var people: Int
     }
 
+    /// The domains of generated ministries: (domain, theme, description), from the sectors of the Government of India.
+    static let sectors: [(domain: String, theme: String, description: String)] = [
+        ("Public Health", "Health Programme Management", "Plans, runs and monitors national health programmes from district to nation."),
+        ("Railways", "Railway Operations", "Runs train operations, safety and signalling."),
+        ("Revenue", "Tax Administration", "Assesses, collects and audits direct and indirect taxes."),
+        ("Agriculture", "Farming Systems", "Advises farmers on integrated farming systems, soil health and allied activities."),
+        ("Rural Development", "Rural Livelihoods", "Runs rural employment and livelihood schemes."),
+        ("School Education", "School Administration", "Runs schools, teachers' postings and the measurement of learning outcomes."),
+        ("Power", "Power Distribution", "Plans and regulates the generation, transmission and distribution of electricity."),
+        ("Posts", "Postal Operations", "Runs mail, parcel and postal banking services."),
+        ("Environment", "Environmental Clearances", "Appraises projects for environmental and forest clearances."),
+        ("Urban Affairs", "Municipal Services", "Delivers water, sanitation and solid waste services in cities."),
+        ("Home Affairs", "Criminal Law Administration", "Applies the Bharatiya Nyaya Sanhita, Nagarik Suraksha Sanhita and Sakshya Adhiniyam."),
+        ("Defence", "Defence Procurement", "Buys defence equipment under the Defence Acquisition Procedure."),
+        ("Telecommunications", "Spectrum Management", "Plans, assigns and monitors the use of radio spectrum."),
+        ("Finance", "Government Accounting", "Keeps the government's accounts under the applicable accounting standards."),
+        ("Labour", "Labour Law Enforcement", "Enforces the labour codes on wages, safety and social security."),
+        ("External Affairs", "Consular Services", "Issues passports and visas and assists citizens abroad."),
+        ("Road Transport", "Highway Development", "Plans, builds and maintains national highways."),
+        ("Women and Child Development", "Child Nutrition Services", "Runs anganwadi and supplementary nutrition services."),
+        ("Food and Public Distribution", "Public Distribution", "Procures, stores and distributes food grains to ration card holders."),
+        ("Cyber Security", "Cyber Security Operations", "Protects government systems and responds to cyber incidents."),
+    ]
+
     static func stateWeights() throws -> [Int: Double] {
         guard let url = Bundle.module.url(forResource: "state-weights", withExtension: "csv", subdirectory: "Resources") else {
             throw Problem(.internalServerError, "Resources/state-weights.csv is missing from the build")
@@ -53,16 +77,6 @@ enum NationalGenerator {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let today = IndiaDay.of(Date())
         let firstDay = IndiaDay.parse("2023-01-01")!
-
-        // Courses first (the existing bulk path), then their order of popularity.
-        say("Courses")
-        let provider = try await GenerateCommand.addCourses(nation.courseCount, seed: seed, on: database) { progress("courses", $0, nation.courseCount) }
-        let courses = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
-            .filter(Course.self, \.$provider.$id == provider.id!).all()
-            .map { (id: $0.$course.id, minutes: $0.content.durationMinutes) }
-            .shuffled(using: &generator)
-        totals.courses = courses.count
-        let popularity = ZipfSampler(count: courses.count)
 
         // The organisations, and how many people each gets.
         say("Organisations")
@@ -118,6 +132,22 @@ enum NationalGenerator {
                 .rows(Array(organisationRows[start..<min(start + 500, organisationRows.count)])).run()
         }
         totals.organisations = organisationRows.count
+
+        // Each ministry's domain (as on the platform, where ministries own their domain competencies), then the courses
+        // (the existing bulk path, covering all three areas) and their order of popularity.
+        say("Courses")
+        for (number, ministry) in ministries.enumerated() {
+            let sector = Self.sectors[number % Self.sectors.count], round = number / Self.sectors.count
+            _ = try await Competency.add(CompetencyEntry(area: .domain, theme: sector.theme, subTheme: nil, description: sector.description),
+                                         domain: "\(sector.domain)\(round == 0 ? "" : " \(round + 1)") (generated \(tag))", owner: ministry.id, by: nil, on: database)
+        }
+        let provider = try await GenerateCommand.addCourses(nation.courseCount, seed: seed, on: database) { progress("courses", $0, nation.courseCount) }
+        let courses = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)
+            .filter(Course.self, \.$provider.$id == provider.id!).all()
+            .map { (id: $0.$course.id, minutes: $0.content.durationMinutes) }
+            .shuffled(using: &generator)
+        totals.courses = courses.count
+        let popularity = ZipfSampler(count: courses.count)
 
         // People, their enrolments, learning time and active days, a few thousand people to a transaction.
         say("People and enrolments")
