@@ -44,13 +44,15 @@ struct InsightsBenchmarkCommand: AsyncCommand {
         }
         let today = IndiaDay.of(Date())
         for scope in scopes {
+            // The first summary of a scope reads its rows from disk; it is reported apart from the runs that follow.
             var times: [Double] = []
-            for _ in 0..<runs {
+            for _ in 0...runs {
                 let started = ContinuousClock.now
                 _ = try await Insights.summary(of: scope, named: scope.text, from: today - 29, to: today, interval: .day, app: app, on: database)
                 times.append(Self.milliseconds(ContinuousClock.now - started))
             }
-            context.console.print("summary \(scope.text): p50 \(Self.percentile(times, 0.5)) ms, p99 \(Self.percentile(times, 0.99)) ms (\(runs) runs, 30 days)")
+            let first = times.removeFirst()
+            context.console.print("summary \(scope.text): p50 \(Self.percentile(times, 0.5)) ms, p99 \(Self.percentile(times, 0.99)) ms (\(runs) runs after a first of \(String(format: "%.2f", first)) ms, 30 days)")
         }
         if let text = signature.plan, let id = UUID(uuidString: text), let plan = try await Plan.find(id, on: database),
            let organisation = try await Organisation.find(plan.organisationID, on: database) {
