@@ -137,9 +137,9 @@ enum NationalGenerator {
         // (the existing bulk path, covering all three areas) and their order of popularity.
         say("Courses")
         for (number, ministry) in ministries.enumerated() {
-            let sector = Self.sectors[number % Self.sectors.count], round = number / Self.sectors.count
+            let sector = Self.sectors[number % Self.sectors.count], cycle = number / Self.sectors.count
             _ = try await Competency.add(CompetencyEntry(area: .domain, theme: sector.theme, subTheme: nil, description: sector.description),
-                                         domain: "\(sector.domain)\(round == 0 ? "" : " \(round + 1)") (generated \(tag))", owner: ministry.id, by: nil, on: database)
+                                         domain: "\(sector.domain)\(cycle == 0 ? "" : " \(cycle + 1)") (generated \(tag))", owner: ministry.id, by: nil, on: database)
         }
         let provider = try await GenerateCommand.addCourses(nation.courseCount, seed: seed, on: database) { progress("courses", $0, nation.courseCount) }
         let courses = try await CourseVersion.query(on: database).join(Course.self, on: \CourseVersion.$course.$id == \Course.$id)

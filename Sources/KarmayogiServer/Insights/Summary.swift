@@ -243,7 +243,7 @@ enum Insights {
                 .all(decoding: Row.self).map { ($0.course_id, $0.completions) })
         }
         func ranked(_ course: UUID) -> [CompetencyArea] { cards[course] == nil ? [] : Array(areas[course] ?? []) }
-        var sizes = Dictionary(uniqueKeysWithValues: CompetencyArea.allCases.map { ($0, 0) })
+        var sizes: [CompetencyArea: Int] = [:]
         for (course, courseAreas) in areas where cards[course] != nil { for area in courseAreas { sizes[area, default: 0] += 1 } }
         var months: [Int] = []
         var month = IndiaDay.monthStart(from)
