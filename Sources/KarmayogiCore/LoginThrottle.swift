@@ -38,17 +38,3 @@ public struct LoginThrottle: Sendable, Equatable {
         return record
     }
 }
-
-public enum PasswordPolicy {
-    /// What is wrong with a new password, or `nil` when it may be used.
-    public static func problem(with password: String) -> String? {
-        if password.count < 10 { return "must be at least 10 characters" }
-        if password.utf8.count > 72 { return "must be at most 72 bytes" }
-        let kinds = [password.contains(where: \.isLowercase), password.contains(where: \.isUppercase),
-                     password.contains(where: \.isNumber), password.contains(where: { !$0.isLetter && !$0.isNumber })]
-        if kinds.filter({ $0 }).count < 3 {
-            return "must mix at least three of: lower-case letters, upper-case letters, digits, symbols"
-        }
-        return nil
-    }
-}

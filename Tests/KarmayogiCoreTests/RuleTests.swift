@@ -67,11 +67,31 @@ import Testing
 }
 
 @Suite struct PasswordPolicyTests {
-    @Test func demandsLengthAndMix() {
-        #expect(PasswordPolicy.problem(with: "short1A!") != nil)
-        #expect(PasswordPolicy.problem(with: "alllowercaseletters") != nil)
-        #expect(PasswordPolicy.problem(with: "Karmayogi@2026") == nil)
-        #expect(PasswordPolicy.problem(with: String(repeating: "Aa1!", count: 20)) != nil)
+    let policy = PasswordPolicy(common: ["password", "dragon", "qwertyuiop123", "monkey"])
+
+    @Test func demandsTwelveCharactersNotCountingPadding() {
+        #expect(policy.problem(with: "short phrase") == nil)
+        #expect(policy.problem(with: "eleven char") != nil)
+        #expect(policy.problem(with: "   tiny one   ") != nil)
+        #expect(policy.problem(with: "\t\n eleven char \n") != nil)
+        #expect(policy.problem(with: "tea with jaggery") == nil)
+        #expect(policy.problem(with: String(repeating: "अ", count: 25)) != nil)
+        #expect(policy.problem(with: String(repeating: "long phrase ", count: 7)) != nil)
+    }
+
+    @Test func refusesCommonPasswordsAndOnesBuiltOnThem() {
+        #expect(policy.problem(with: "QWERTYUIOP123")?.contains("most common") == true)
+        #expect(policy.problem(with: "Password@2026")?.contains("\"password\"") == true)
+        #expect(policy.problem(with: "2026!!P@ssw0rd!!") != nil)
+        #expect(policy.problem(with: "Karmayogi@2026")?.contains("karmayogi") == true)
+        #expect(policy.problem(with: "aaaaaaaaaaaaaaaa")?.contains("too few") == true)
+        #expect(policy.problem(with: "monkey on a bicycle") == nil)
+    }
+
+    @Test func readsTheShippedListsFormat() {
+        let listed = PasswordPolicy(list: "# a comment\nSunshine123\n\n  letmein  \n")
+        #expect(listed.count == 2)
+        #expect(listed.problem(with: "sunshine123!!!")?.contains("sunshine") == true)
     }
 }
 

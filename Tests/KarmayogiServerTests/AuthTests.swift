@@ -112,14 +112,14 @@ import Vapor
             #expect(message.kind == "activation")
             let token = try #require(message.body.split(separator: "token=").last.map { String($0.prefix { !$0.isWhitespace }) })
             // A pending account cannot sign in yet.
-            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "Karmayogi@2026"]).status == .unauthorized)
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "jaggery tea at dawn"]).status == .unauthorized)
             let weak = try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "password"])
             #expect(weak.status == .unprocessableEntity && weak.fields == ["password"])
-            let activated = try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "Karmayogi@2026"])
+            let activated = try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "jaggery tea at dawn"])
             #expect(activated.status == .ok)
             #expect((activated.json["user"] as? [String: Any])?["status"] as? String == "active")
             #expect(try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "Karmayogi@2027"]).status == .unprocessableEntity)
-            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "Karmayogi@2026"]).status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "jaggery tea at dawn"]).status == .ok)
         }
     }
 }

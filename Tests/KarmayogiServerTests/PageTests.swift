@@ -12,6 +12,8 @@ struct Browser {
 
     init(_ app: Application) { self.app = app }
 
+    var cookieHeader: String { cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+
     mutating func get(_ path: String) async throws -> Reply {
         try await send(.GET, path, form: nil)
     }
@@ -25,7 +27,7 @@ struct Browser {
     /// JSON, as the page's script sends it, with the session's CSRF token in its header (or without).
     mutating func post(_ path: String, json: [String: Any], withCSRF: Bool = true) async throws -> Reply {
         var headers = HTTPHeaders()
-        headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        headers.add(name: .cookie, value: cookieHeader)
         headers.contentType = .json
         if withCSRF, let csrf { headers.add(name: "X-CSRF-Token", value: csrf) }
         var reply: Reply?
@@ -66,7 +68,7 @@ struct Browser {
     private mutating func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, type: HTTPMediaType?) async throws -> Reply {
         var headers = HTTPHeaders()
         headers.add(name: .accept, value: "text/html")
-        if !cookies.isEmpty { headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        if !cookies.isEmpty { headers.add(name: .cookie, value: cookieHeader) }
         if let type { headers.contentType = type }
         var reply: Reply?
         try await app.testing().test(method, path, headers: headers, body: body) { response in
@@ -184,7 +186,7 @@ struct Browser {
             #expect(form.body.contains("value=\"\(token)\""))
             let weak = try await browser.post("/activate", form: ["token": token, "password": "weak"])
             #expect(weak.status == .unprocessableEntity)
-            let done = try await browser.post("/activate", form: ["token": token, "password": "Karmayogi@2026"])
+            let done = try await browser.post("/activate", form: ["token": token, "password": "jaggery tea at dawn"])
             #expect(done.status == .seeOther)
             #expect(try await browser.get("/").body.contains("New Person"))
         }
@@ -495,6 +497,37 @@ struct Browser {
             let result = try await learner.get(path)
             #expect(result.body.contains("Passed with 100%") && result.body.contains("✓"))
             #expect(try await learner.get("/learn/\(course)").body.contains("You have completed this course."))
+        }
+    }
+}
+
+@Suite struct RedirectTests {
+    @Test func signInFollowsOnlyPathsOnThisSite() async throws {
+        try await withApp { app, _ in
+            let hostile = ["//evil.example", "/\\evil.example", "https://evil.example", "/%0d%0aSet-Cookie:%20x=1", "/%09/evil.example",
+                           "/%2F%2Fevil.example", "\t/x"]
+            for next in hostile {
+                var browser = Browser(app)
+                _ = try await browser.get("/login")
+                let reply = try await browser.post("/login", form: ["email": "learner.mha@test.example.org", "password": TestWorld.password, "next": next])
+                #expect(reply.status == .seeOther)
+                #expect(reply.headers.first(name: .location) == "/", "\(next.debugDescription)")
+            }
+            var browser = Browser(app)
+            _ = try await browser.get("/login")
+            let reply = try await browser.post("/login", form: ["email": "learner.mha@test.example.org", "password": TestWorld.password, "next": "/my/learning?tab=2"])
+            #expect(reply.headers.first(name: .location) == "/my/learning?tab=2")
+        }
+    }
+
+    @Test func theSignInFormCarriesOnlyALocalNext() async throws {
+        try await withApp { app, _ in
+            var browser = Browser(app)
+            let page = try await browser.get("/login?next=%2F%2Fevil.example")
+            #expect(page.body.contains(#"name="next" value="/""#))
+            let asked = try await browser.get("/admin/users?org=abc&q=a%20b")
+            #expect(asked.status == .seeOther)
+            #expect(asked.headers.first(name: .location) == "/login?next=%2Fadmin%2Fusers%3Forg%3Dabc%26q%3Da%2520b")
         }
     }
 }

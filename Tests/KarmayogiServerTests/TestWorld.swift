@@ -114,12 +114,14 @@ struct Reply {
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
     var fields: [String] { (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String } }
+    /// The body read as one of the API's own types.
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder.api.decode(T.self, from: Data(body.utf8)) }
     var isProblem: Bool { headers.contentType?.subType == "problem+json" && json["status"] as? Int == Int(status.code) && json["detail"] is String }
 }
 
 extension Application {
     /// Sends one request through the whole application and returns what came back.
-    func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil, body: String? = nil,
+    func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil, body: String? = nil, bytes: [UInt8]? = nil,
               contentType: HTTPMediaType? = nil, headers extra: HTTPHeaders = [:]) async throws -> Reply {
         var headers = extra
         if let token { headers.bearerAuthorization = BearerAuthorization(token: token) }
@@ -130,6 +132,9 @@ extension Application {
         } else if let body {
             buffer = ByteBuffer(string: body)
             headers.contentType = contentType ?? .plainText
+        } else if let bytes {
+            buffer = ByteBuffer(bytes: bytes)
+            headers.contentType = contentType ?? .binary
         }
         var reply: Reply?
         try await testing().test(method, path, headers: headers, body: buffer) { response in

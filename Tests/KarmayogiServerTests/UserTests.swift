@@ -171,4 +171,55 @@ import Vapor
             #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": login.json["refreshToken"] as! String]).status == .unauthorized)
         }
     }
+
+    @Test func anAdminChangesOnlyTheGrantsTheyCouldGiveAndIsToldWhichStayed() async throws {
+        try await withApp { app, world in
+            // setup: the national admin makes a Rajasthan-posted Health ministry officer the State's admin
+            let person = world.users["health.in.rajasthan"]!
+            let national = try await app.token("national")
+            let made = try await app.send(.PATCH, "/api/v1/users/\(person)", token: national, json: ["roles": ["state_admin"]])
+            #expect(made.status == .ok)
+            // MUT: the Health ministry's MDO admin sets the roles they manage
+            let mdo = try await app.token("mdo.health")
+            let changed = try await app.send(.PATCH, "/api/v1/users/\(person)", token: mdo, json: ["roles": ["content_creator"]])
+            // validate
+            #expect(changed.status == .ok)
+            let user = try changed.decoded(UserDTO.self)
+            #expect(Set(user.roles.map(\.role)) == [.learner, .stateAdmin, .contentCreator])
+            #expect(user.keptRoles?.map(\.role) == [.stateAdmin])
+            #expect(user.keptRoles?.first?.stateCode == 8)
+            #expect(user.keptRoles?.first?.reason.contains("beyond your reach") == true)
+            // and emptying them leaves the State admin grant too
+            let emptied = try await app.send(.PATCH, "/api/v1/users/\(person)", token: mdo, json: ["roles": []])
+            #expect(try emptied.decoded(UserDTO.self).roles.map(\.role) == [.learner, .stateAdmin])
+        }
+    }
+
+    @Test func nobodyDisablesSomeoneWhoseGrantsReachBeyondTheirs() async throws {
+        try await withApp { app, world in
+            let person = world.users["health.in.rajasthan"]!
+            _ = try await app.send(.PATCH, "/api/v1/users/\(person)", token: try await app.token("national"), json: ["roles": ["state_admin"]])
+            let mdo = try await app.token("mdo.health")
+            let refused = try await app.send(.PATCH, "/api/v1/users/\(person)", token: mdo, json: ["status": "disabled"])
+            #expect(refused.status == .forbidden)
+            #expect(refused.fields == ["status"])
+            let stored = try await app.send(.GET, "/api/v1/users/\(person)", token: mdo)
+            #expect(try stored.decoded(UserDTO.self).status == .active)
+        }
+    }
+
+    @Test func nobodyDisablesThemselvesOrDropsTheirOwnLastAdminRole() async throws {
+        try await withApp { app, world in
+            let me = world.users["mdo.mha"]!
+            let token = try await app.token("mdo.mha")
+            let disable = try await app.send(.PATCH, "/api/v1/users/\(me)", token: token, json: ["status": "disabled"])
+            #expect(disable.status == .forbidden && disable.fields == ["status"])
+            let drop = try await app.send(.PATCH, "/api/v1/users/\(me)", token: token, json: ["roles": ["content_creator"]])
+            #expect(drop.status == .unprocessableEntity && drop.fields == ["roles"])
+            // Swapping to another admin role is fine: one admin role remains.
+            let swap = try await app.send(.PATCH, "/api/v1/users/\(me)", token: token, json: ["roles": ["mdo_admin", "cbp_admin"]])
+            #expect(Set(try swap.decoded(UserDTO.self).roles.map(\.role)) == [.learner, .mdoAdmin, .cbpAdmin])
+            #expect(try await app.send(.GET, "/api/v1/me", token: token).status == .ok)
+        }
+    }
 }

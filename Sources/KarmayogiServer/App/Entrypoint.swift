@@ -28,7 +28,7 @@ public enum Karmayogi {
 struct CreateAdminCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "email", help: "the admin's e-mail address") var email: String?
-        @Option(name: "password", help: "at least 10 characters, mixing letters, digits and symbols") var password: String?
+        @Option(name: "password", help: "at least 12 characters, not a common password") var password: String?
         @Option(name: "name", help: "the admin's name (default: National Admin)") var name: String?
     }
 
@@ -39,7 +39,7 @@ struct CreateAdminCommand: AsyncCommand {
             throw Problem(.badRequest, "--email: give a valid e-mail address")
         }
         guard let password = signature.password else { throw Problem(.badRequest, "--password: give the admin's password") }
-        if let problem = PasswordPolicy.problem(with: password) { throw Problem(.badRequest, "--password \(problem)") }
+        if let problem = PasswordPolicy.platform.problem(with: password) { throw Problem(.badRequest, "--password \(problem)") }
         let app = context.application
         let hash = try await app.password.async.hash(password)
         let user = try await NationalAdmins.ensure(email: email, passwordHash: hash, name: signature.name ?? "National Admin", on: app.db)

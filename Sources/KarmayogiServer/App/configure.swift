@@ -18,6 +18,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
     app.routes.defaultMaxBodySize = settings.maxBodySize
+    ContentConfiguration.global.use(decoder: CheckedFormDataDecoder(), for: .formData)
 
     try configureDatabase(app, settings: settings)
     app.progressCommits = GroupCommit(database: app.db)

@@ -132,7 +132,7 @@ enum Authentication {
         guard let user = try await User.query(on: request.db).filter(\.$activationTokenHash == SecretToken.hash(token)).first(),
               user.status == .pending, let expiry = user.activationExpiresAt, expiry > Date()
         else { throw Problem.invalid("token", "is unknown, already used or expired; ask your organisation's admin for a new one") }
-        if let problem = PasswordPolicy.problem(with: password) { throw Problem.invalid("password", problem) }
+        if let problem = PasswordPolicy.platform.problem(with: password) { throw Problem.invalid("password", problem) }
         user.passwordHash = try await request.password.async.hash(password)
         user.status = .active
         user.activationTokenHash = nil

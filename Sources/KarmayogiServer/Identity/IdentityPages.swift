@@ -44,7 +44,7 @@ struct IdentityPages: RouteCollection {
 
     static func signInPage(_ request: Request, error: String?, email: String) -> HTML {
         let t = request.catalogue
-        let next = request.query[String.self, at: "next"] ?? "/"
+        let next = request.query[String.self, at: "next"].flatMap(SitePath.local) ?? "/"
         return Layout.page(t("signIn.title"), for: request, """
             \(error.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML } ?? "")
             <form method="post" action="/login" class="card">
@@ -68,9 +68,7 @@ struct IdentityPages: RouteCollection {
         do {
             let user = try await Authentication.signIn(email: form.email, password: form.password, address: request.remoteAddress?.ipAddress, on: request)
             request.signIn(user)
-            // Only a path on this site: "//host" and "/\\host" would leave it.
-            let next = form.next.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? "/"
-            return request.redirect(to: next, redirectType: .normal)
+            return request.redirect(to: form.next.flatMap(SitePath.local) ?? "/", redirectType: .normal)
         } catch let problem as Problem {
             let message = problem.status == .tooManyRequests ? problem.detail : request.catalogue("signIn.wrong")
             let response = try await signInPage(request, error: message, email: form.email).encodeResponse(for: request)

@@ -25,6 +25,15 @@ struct UserDTO: Content {
     var status: User.Status
     var roles: [RoleDTO]
     var createdAt: Date?
+    /// After a change of roles: the grants that stayed although not asked for, and why.
+    var keptRoles: [KeptRoleDTO]?
+}
+
+struct KeptRoleDTO: Content, Equatable {
+    var role: Role
+    var organisationId: UUID?
+    var stateCode: Int?
+    var reason: String
 }
 
 struct NewUserInput: StrictInput {
@@ -123,7 +132,7 @@ enum Users {
         errors += placementProblems(stateCode: stateCode, districtCode: districtCode)
         let language = input.language.map { Language.named($0)?.code } ?? "en"
         if language == nil { errors.append(.init("language", "is not one of the platform's languages (ISO 639 code)")) }
-        if let password = input.password, let problem = PasswordPolicy.problem(with: password) { errors.append(.init("password", problem)) }
+        if let password = input.password, let problem = PasswordPolicy.platform.problem(with: password) { errors.append(.init("password", problem)) }
         let grants = (input.roles ?? []).filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: stateCode) }
         if !errors.isEmpty { throw Problem.invalid(errors) }
 
@@ -173,8 +182,10 @@ enum Users {
         return user
     }
 
-    static func update(_ id: UUID, with patch: UserPatch, by principal: Principal, on database: any Database) async throws -> User {
+    /// Changes a person; with `roles`, only the grants the admin could give are added or removed (see `RoleChange`).
+    static func update(_ id: UUID, with patch: UserPatch, by principal: Principal, on database: any Database) async throws -> (User, RoleChange?) {
         let (user, organisation) = try await visible(id, to: principal, on: database)
+        let onSelf = id == principal.userID
         let isAdmin = principal.access.allows(.manageUsers, on: placement(of: user, in: organisation))
         if !isAdmin {
             let adminOnly = [patch.name == nil ? nil : "name", patch.employeeId == nil ? nil : "employeeId", patch.designation == nil ? nil : "designation",
@@ -205,36 +216,42 @@ enum Users {
         if let text = patch.language {
             if let language = Language.named(text) { user.language = language.code } else { errors.append(.init("language", "is not one of the platform's languages")) }
         }
+        let held = try await Principal.grants(of: [id], on: database)[id, default: []].compactMap(\.grant)
         if let status = patch.status {
+            if status == .disabled, user.status != .disabled, let refusal = RoleChange.mayDisable(holding: held, by: principal.access, onSelf: onSelf) {
+                throw Problem(.forbidden, "This account may not be disabled by you: \(refusal.reason).", errors: [refusal])
+            }
             if status == .pending { errors.append(.init("status", "may be set to active or disabled")) }
             else if status == .active, user.passwordHash == nil { errors.append(.init("status", "the person must activate their account first")) }
             else { user.status = status }
         }
         if !errors.isEmpty { throw Problem.invalid(errors) }
-        let grants = patch.roles.map { $0.filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: user.stateCode) } }
-        if let grants {
-            try ensure(principal, mayGrant: grants)
-            if user.id == principal.userID, !grants.contains(where: { $0.role == .nationalAdmin }), principal.access.isNationalAdmin {
-                throw Problem.invalid("roles", "you may not take away your own national admin role")
+        let change: RoleChange?
+        do {
+            change = try patch.roles.map { roles throws(RoleChange.Refusal) in
+                let requested = roles.filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: user.stateCode) }
+                return try RoleChange.plan(held: held, requested: requested, through: organisation.path, by: principal.access, onSelf: onSelf)
             }
+        } catch .beyondReach(let error) {
+            throw Problem(.forbidden, "You may not grant that role there.", errors: [error])
+        } catch .invalid(let error) {
+            throw Problem.invalid([error])
         }
         if patch.employeeId != nil, let employeeId = user.employeeId {
             try await ensureEmployeeIdIsFree(employeeId, in: organisation.id!, except: id, on: database)
         }
         try await database.transaction { database in
             try await user.save(on: database)
-            if let grants {
-                // Roles given through this organisation are replaced; grants elsewhere stay.
-                try await RoleGrantRecord.query(on: database).filter(\.$user.$id == id)
-                    .group(.or) { $0.filter(\.$organisation.$id == organisation.id!).filter(\.$organisation.$id == nil) }.delete()
-                for grant in grants { try await record(grant, for: id, by: principal.userID, on: database) }
+            if let change {
+                for grant in change.removed { try await revoke(grant, from: id, on: database) }
+                for grant in change.added { try await record(grant, for: id, by: principal.userID, on: database) }
             }
         }
         if user.status == .disabled {
             try await (database as! any SQLDatabase).update(RefreshToken.schema).set("revoked_at", to: SQLBind(Date()))
                 .where("user_id", .equal, SQLBind(id)).where("revoked_at", .is, SQLLiteral.null).run()
         }
-        return user
+        return (user, change)
     }
 
     private static func ensure(_ principal: Principal, mayGrant grants: [Grant]) throws {
@@ -261,17 +278,24 @@ enum Users {
     }
 
     static func record(_ grant: Grant, for userID: UUID, by granter: UUID?, on database: any Database) async throws {
-        let organisationID: UUID?
-        let stateCode: Int?
-        switch grant.target {
-        case .nation: (organisationID, stateCode) = (nil, nil)
-        case .state(let code): (organisationID, stateCode) = (nil, code)
-        case .organisation(let path):
-            organisationID = path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }
-            stateCode = nil
-        }
+        let (organisationID, stateCode) = columns(of: grant)
         try await RoleGrantRecord(userID: userID, role: grant.role, organisationID: organisationID, stateCode: stateCode, grantedBy: granter)
             .create(on: database)
+    }
+
+    static func revoke(_ grant: Grant, from userID: UUID, on database: any Database) async throws {
+        let (organisationID, stateCode) = columns(of: grant)
+        try await RoleGrantRecord.query(on: database).filter(\.$user.$id == userID).filter(\.$role == grant.role.rawValue)
+            .filter(\.$organisation.$id == organisationID).filter(\.$stateCode == stateCode).delete()
+    }
+
+    /// Where a grant is kept: its organisation (the last id of the path), or its State, or neither for the nation.
+    static func columns(of grant: Grant) -> (organisationID: UUID?, stateCode: Int?) {
+        switch grant.target {
+        case .nation: (nil, nil)
+        case .state(let code): (nil, code)
+        case .organisation(let path): (path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }, nil)
+        }
     }
 
     static func placementProblems(stateCode: Int?, districtCode: Int?) -> [FieldError] {
@@ -383,7 +407,12 @@ struct UserController: RouteCollection {
 
     @Sendable static func update(_ request: Request) async throws -> UserDTO {
         let patch = try request.decodeStrict(UserPatch.self)
-        let user = try await Users.update(try request.id(of: "user"), with: patch, by: try request.principal(), on: request.db)
-        return try await Users.dto(user, on: request.db)
+        let (user, change) = try await Users.update(try request.id(of: "user"), with: patch, by: try request.principal(), on: request.db)
+        var dto = try await Users.dto(user, on: request.db)
+        dto.keptRoles = change?.kept.map { kept in
+            let (organisationID, stateCode) = Users.columns(of: kept.grant)
+            return KeptRoleDTO(role: kept.grant.role, organisationId: organisationID, stateCode: stateCode, reason: kept.reason)
+        }
+        return dto
     }
 }

@@ -144,7 +144,7 @@ struct LearningPages: RouteCollection {
         var form = try request.content.decode(Report.self)
         (form.status, form.percent, form.secondsSpent) = (ItemStatus.completed.rawValue, 100, 0)
         _ = try await apply(form, request)
-        return request.redirect(to: "/learn/\(try request.id(of: "course").uuidString)#item-\(form.itemId ?? "")")
+        return request.redirect(to: "/learn/\(try request.id(of: "course").uuidString)#item-\(SitePath.component(form.itemId ?? ""))")
     }
 
     @Sendable static func startAttempt(_ request: Request) async throws -> Response {

@@ -121,7 +121,7 @@ struct BulkUploadController: RouteCollection {
         switch request.headers.contentType {
         case .some(let type) where type.type == "multipart" && type.subType == "form-data":
             let form: FileForm
-            do { form = try request.content.decode(FileForm.self) } catch {
+            do { form = try request.content.decode(FileForm.self) } catch let problem as Problem { throw problem } catch {
                 throw Problem.invalid("file", "send the CSV as a multipart field named 'file'")
             }
             fileName = form.file.filename

@@ -1,4 +1,5 @@
 import Foundation
+import KarmayogiCore
 import Vapor
 
 /// Pages sign people in with a server-side session (an HttpOnly, SameSite cookie) and guard every
@@ -20,7 +21,7 @@ struct WebSession: AsyncMiddleware {
                     : request.application.routes.defaultMaxBodySize.value
                 _ = try await request.body.collect(max: limit).get()
             }
-            let sent = (try? request.content.get(String.self, at: "csrf")) ?? request.headers.first(name: "X-CSRF-Token")
+            let sent = try request.formField("csrf") ?? request.headers.first(name: "X-CSRF-Token")
             guard let expected = request.session.data["csrf"], let sent, constantTimeEquals(sent, expected) else {
                 throw Problem(.forbidden, request.catalogue("error.csrf"))
             }
@@ -40,6 +41,18 @@ struct WebSession: AsyncMiddleware {
 }
 
 extension Request {
+    /// One field of a form body, or `nil` when the body has no such field or is no form; a malformed form is a 400.
+    func formField(_ name: String) throws -> String? {
+        guard let type = headers.contentType, type == .formData || type == .urlEncodedForm else { return nil }
+        do {
+            return try content.get(String?.self, at: name)
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            return nil
+        }
+    }
+
     /// This session's CSRF token, made on first use.
     var csrfToken: String {
         if let token = session.data["csrf"] { return token }
@@ -67,7 +80,7 @@ enum Redirect: Error, AbortError {
     case to(String)
 
     static func toSignIn(from request: Request) -> Redirect {
-        .to("/login?next=\(request.url.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/")")
+        .to("/login?next=\(SitePath.component(SitePath.local(request.url.string) ?? "/"))")
     }
 
     var status: HTTPResponseStatus { .seeOther }
