@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import JWT
+import KarmayogiCore
 import Testing
 import Vapor
 @testable import KarmayogiServer
@@ -52,7 +53,7 @@ import Vapor
     @Test func missingForgedExpiredAndMalformedTokensAreRefused() async throws {
         try await withApp { app, world in
             #expect(try await app.send(.GET, "/api/v1/me").status == .unauthorized)
-            let claims = AccessClaims(sub: .init(value: world.users["national"]!.uuidString), exp: .init(value: Date().addingTimeInterval(600)), iat: .init(value: Date()))
+            let claims = AccessClaims(sub: .init(value: world.users["national"]!.uuidString), exp: .init(value: Date().addingTimeInterval(600)), iat: .init(value: Date()), ver: 0)
             let otherKeys = JWTKeyCollection()
             await otherKeys.add(hmac: HMACKey(from: "a secret that is not the platform's"), digestAlgorithm: .sha256)
             let forged = try await otherKeys.sign(claims)
@@ -120,6 +121,95 @@ import Vapor
             #expect((activated.json["user"] as? [String: Any])?["status"] as? String == "active")
             #expect(try await app.send(.POST, "/api/v1/auth/activate", json: ["token": token, "password": "Karmayogi@2027"]).status == .unprocessableEntity)
             #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": "asha@test.example.org", "password": "jaggery tea at dawn"]).status == .ok)
+        }
+    }
+}
+
+@Suite struct SignInThrottleTests {
+    /// Requests over a real socket from 127.0.0.1, a trusted proxy here, each saying which address it forwards.
+    func signIn(_ app: Application, _ key: String, password: String, from address: String) async throws -> Reply {
+        try await app.send(.POST, "/api/v1/auth/login", json: ["email": "\(key)@test.example.org", "password": password],
+                           headers: ["X-Forwarded-For": "6.6.6.6, \(address)"], over: .running(hostname: "127.0.0.1", port: 0))
+    }
+
+    @Test func failuresSlowThatAccountFromThatAddressButNotFromAFreshOne() async throws {
+        try await withApp(adjusting: { (settings: inout Settings) in settings.trustedProxies = [AddressRange("127.0.0.1")!] }) { app, _ in
+            for _ in 0..<5 {
+                #expect(try await signIn(app, "cbp.mha", password: "wrong password", from: "198.51.100.1").status == .unauthorized)
+            }
+            let blocked = try await signIn(app, "cbp.mha", password: TestWorld.password, from: "198.51.100.1")
+            #expect(blocked.status == .tooManyRequests)
+            #expect(Int(blocked.headers.first(name: .retryAfter) ?? "") ?? 0 >= 1)
+            // The owner, from their own office: the right password still works.
+            #expect(try await signIn(app, "cbp.mha", password: TestWorld.password, from: "198.51.100.2").status == .ok)
+        }
+    }
+
+    @Test func oneAddressTryingManyAccountsIsSlowedToo() async throws {
+        try await withApp(adjusting: { (settings: inout Settings) in settings.trustedProxies = [AddressRange("127.0.0.0/8")!] }) { app, _ in
+            for index in 0..<50 {
+                let reply = try await signIn(app, "nobody\(index)", password: "wrong password", from: "203.0.113.7")
+                #expect(reply.status == .unauthorized)
+            }
+            #expect(try await signIn(app, "mdo.mha", password: TestWorld.password, from: "203.0.113.7").status == .tooManyRequests)
+            #expect(try await signIn(app, "mdo.mha", password: TestWorld.password, from: "203.0.113.8").status == .ok)
+        }
+    }
+
+    @Test func forwardedAddressesAreIgnoredFromAnUntrustedPeer() async throws {
+        try await withApp { app, _ in
+            // No trusted proxies: every try below comes from 127.0.0.1, whatever the header says.
+            for index in 0..<5 {
+                _ = try await signIn(app, "cbp.mha", password: "wrong password", from: "198.51.100.\(index)")
+            }
+            #expect(try await signIn(app, "cbp.mha", password: TestWorld.password, from: "198.51.100.99").status == .tooManyRequests)
+        }
+    }
+}
+
+@Suite struct TokenTests {
+    @Test func aBadTokenIsIgnoredOnPublicEndpoints() async throws {
+        try await withApp { app, _ in
+            let stale = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad"
+            #expect(try await app.send(.GET, "/api/v1/states", token: stale).status == .ok)
+            #expect(try await app.send(.GET, "/api/v1/courses", token: stale).status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/certificates/verify", token: stale, json: ["credential": "x"]).status != .unauthorized)
+            let login = try await app.send(.POST, "/api/v1/auth/login", token: stale, json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            #expect(login.status == .ok)
+            let refresh = try await app.send(.POST, "/api/v1/auth/refresh", token: stale, json: ["refreshToken": login.json["refreshToken"] as! String])
+            #expect(refresh.status == .ok)
+            // Where a sign-in is needed, the reason is given.
+            let me = try await app.send(.GET, "/api/v1/me", token: stale)
+            #expect(me.status == .unauthorized)
+            #expect((me.json["detail"] as? String)?.contains("not valid") == true)
+        }
+    }
+
+    @Test func signingOutEndsTheAccessTokensIssuedBefore() async throws {
+        try await withApp { app, _ in
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            let tokens = try login.decoded(SessionTokens.self)
+            #expect(try await app.send(.GET, "/api/v1/me", token: tokens.accessToken).status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/auth/logout", json: ["refreshToken": tokens.refreshToken]).status == .noContent)
+            let after = try await app.send(.GET, "/api/v1/me", token: tokens.accessToken)
+            #expect(after.status == .unauthorized)
+            #expect((after.json["detail"] as? String)?.contains("sign-out") == true)
+            // A new sign-in works at once.
+            let again = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            #expect(try await app.send(.GET, "/api/v1/me", token: try again.decoded(SessionTokens.self).accessToken).status == .ok)
+        }
+    }
+
+    @Test func aReusedRefreshTokenEndsTheAccessTokensOfItsFamily() async throws {
+        try await withApp { app, _ in
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])
+            let first = try login.decoded(SessionTokens.self)
+            let second = try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": first.refreshToken]).decoded(SessionTokens.self)
+            #expect(try await app.send(.GET, "/api/v1/me", token: second.accessToken).status == .ok)
+            // The thief replays the first refresh token.
+            #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": first.refreshToken]).status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/me", token: second.accessToken).status == .unauthorized)
+            #expect(try await app.send(.POST, "/api/v1/auth/refresh", json: ["refreshToken": second.refreshToken]).status == .unauthorized)
         }
     }
 }

@@ -10,12 +10,12 @@ import VaporTesting
 
 /// A fresh server for one test, on in-memory SQLite, or on PostgreSQL in a schema of its own when
 /// `TEST_DATABASE_URL` is set (so tests run in parallel on either database).
-func withApp(_ test: (Application, TestWorld) async throws -> Void) async throws {
-    try await withBareApp { app in try await test(app, try await TestWorld.build(on: app)) }
+func withApp(adjusting adjust: (inout Settings) -> Void = { _ in }, _ test: (Application, TestWorld) async throws -> Void) async throws {
+    try await withBareApp(adjusting: adjust) { app in try await test(app, try await TestWorld.build(on: app)) }
 }
 
 /// A fresh, migrated server with nobody in it.
-func withBareApp(_ test: (Application) async throws -> Void) async throws {
+func withBareApp(adjusting adjust: (inout Settings) -> Void = { _ in }, _ test: (Application) async throws -> Void) async throws {
     let app = try await Application.make(.testing)
     var settings = Settings(environment: .testing, variables: [:])
     let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -25,6 +25,7 @@ func withBareApp(_ test: (Application) async throws -> Void) async throws {
     } else {
         settings.sqlitePath = ":memory:"
     }
+    adjust(&settings)
     do {
         try await configure(app, settings: settings)
         try await test(app)
@@ -122,7 +123,7 @@ struct Reply {
 extension Application {
     /// Sends one request through the whole application and returns what came back.
     func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil, body: String? = nil, bytes: [UInt8]? = nil,
-              contentType: HTTPMediaType? = nil, headers extra: HTTPHeaders = [:]) async throws -> Reply {
+              contentType: HTTPMediaType? = nil, headers extra: HTTPHeaders = [:], over transport: Application.Method = .inMemory) async throws -> Reply {
         var headers = extra
         if let token { headers.bearerAuthorization = BearerAuthorization(token: token) }
         var buffer: ByteBuffer?
@@ -137,7 +138,7 @@ extension Application {
             headers.contentType = contentType ?? .binary
         }
         var reply: Reply?
-        try await testing().test(method, path, headers: headers, body: buffer) { response in
+        try await testing(method: transport).test(method, path, headers: headers, body: buffer) { response in
             reply = Reply(status: response.status, headers: response.headers, body: response.body.string)
         }
         return reply!

@@ -1,4 +1,5 @@
 import Foundation
+import KarmayogiCore
 import Vapor
 
 /// Everything the server reads from its environment, with defaults that are safe for a first run.
@@ -30,6 +31,11 @@ public struct Settings: Sendable {
     public var publicURL: String
     /// The Ed25519 key certificates are signed with (base64 of its 32 bytes); made and kept in the database when not given.
     public var credentialKey: String?
+    /// The operator's own proxies (`TRUSTED_PROXIES`, addresses or CIDR networks, comma-separated): only behind them
+    /// is `X-Forwarded-For` read, to tell which address a request came from.
+    public var trustedProxies: [AddressRange]
+    /// Entries of `TRUSTED_PROXIES` that are no address or network; the server refuses to start with any.
+    public var unreadableTrustedProxies: [String]
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -50,6 +56,9 @@ public struct Settings: Sendable {
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
         publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"
         credentialKey = variables["CREDENTIAL_KEY"]
+        let proxies = (variables["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        trustedProxies = proxies.compactMap(AddressRange.init)
+        unreadableTrustedProxies = proxies.filter { AddressRange($0) == nil }
     }
 }
 
@@ -59,5 +68,12 @@ extension Application {
     public var settings: Settings {
         get { storage[SettingsKey.self] ?? Settings(environment: environment) }
         set { storage[SettingsKey.self] = newValue }
+    }
+}
+
+extension Request {
+    /// The address this request came from, seen through the operator's trusted proxies (see `ClientAddress`).
+    var clientAddress: String {
+        ClientAddress.resolve(peer: remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor], trusted: application.settings.trustedProxies)
     }
 }

@@ -10,8 +10,10 @@ import Vapor
 public func configure(_ app: Application, settings: Settings? = nil) async throws {
     let settings = settings ?? Settings(environment: app.environment)
     app.settings = settings
+    if !settings.unreadableTrustedProxies.isEmpty {
+        throw Problem(.internalServerError, "TRUSTED_PROXIES: \(settings.unreadableTrustedProxies.joined(separator: ", ")) is no address or CIDR network (e.g. 10.0.0.0/8)")
+    }
     // The process's shared services, made once here rather than on first use by concurrent requests.
-    app.signInAttempts = SignInAttempts()
     app.onboardingQueue = OnboardingQueue()
     app.catalogueSearch = CatalogueSearch()
     app.publishedContents = PublishedContents()
@@ -53,6 +55,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateKPIs())
     app.migrations.add(SessionRecord.migration)
     app.migrations.add(RekeyRollups())
+    app.migrations.add(HardenSignIn())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret
@@ -62,6 +65,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     await app.jwt.keys.add(hmac: HMACKey(from: secret!), digestAlgorithm: .sha256)
     app.credentialKeys = try await CredentialKeys.load(settings: settings, on: app.db)
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+    app.decoyPasswordHash = try Bcrypt.hash("decoy password that matches nobody", cost: settings.bcryptCost)
 
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "karmayogi-session"

@@ -5,30 +5,74 @@ import KarmayogiCore
 import SQLKit
 import Vapor
 
-/// Failed sign-ins per account and per address, held in memory (one server instance's view).
-actor SignInAttempts {
-    private let throttle = LoginThrottle()
-    private var records: [String: LoginThrottle.Record] = [:]
+/// Failed sign-ins, counted in the database so that every app node sees them: per account and address (a few free
+/// tries, then a doubling wait), and per address across accounts with a higher threshold. A person who mistyped
+/// is never locked out of their account from a fresh address, and one address cannot try password after password.
+enum SignInThrottle {
+    static let perAccountAndAddress = LoginThrottle()
+    static let perAddress: LoginThrottle = {
+        var throttle = LoginThrottle()
+        throttle.freeFailures = 50
+        return throttle
+    }()
+    static let table = "sign_in_failures"
 
-    func retryAfter(_ keys: [String], now: Date = Date()) -> TimeInterval? {
-        keys.compactMap { throttle.retryAfter(records[$0], now: now) }.max()
+    struct Keys {
+        var accountAndAddress: String
+        var address: String
+
+        init(email: String, address: String) {
+            accountAndAddress = "account:\(email)|address:\(address)"
+            self.address = "address:\(address)"
+        }
     }
 
-    func fail(_ keys: [String], now: Date = Date()) {
-        for key in keys { records[key] = throttle.failing(records[key], now: now) }
-        if records.count > 100_000 { records = records.filter { throttle.retryAfter($0.value, now: now) != nil } }
+    private struct Row: Decodable {
+        var key: String
+        var failures: Int
+        var last_failure_at: Double
     }
 
-    func succeed(_ key: String) { records[key] = nil }
+    /// Seconds to wait before another try is heard, or `nil`.
+    static func retryAfter(_ keys: Keys, now: Date = Date(), on database: any Database) async throws -> TimeInterval? {
+        let rows = try await (database as! any SQLDatabase).select().columns("key", "failures", "last_failure_at").from(table)
+            .where("key", .in, SQLBind.group([keys.accountAndAddress, keys.address])).all(decoding: Row.self)
+        return rows.compactMap { row in
+            let throttle = row.key == keys.address ? perAddress : perAccountAndAddress
+            return throttle.retryAfter(.init(failures: row.failures, lastFailure: Date(timeIntervalSince1970: row.last_failure_at)), now: now)
+        }.max()
+    }
+
+    /// Counts a failure under both keys, in one statement each, so that racing nodes never lose a count.
+    static func fail(_ keys: Keys, now: Date = Date(), on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for key in [keys.accountAndAddress, keys.address] {
+            let forgetBefore = now.timeIntervalSince1970 - perAccountAndAddress.window - perAccountAndAddress.maximumDelay
+            try await sql.raw("""
+                INSERT INTO \(ident: table) (\(ident: "key"), \(ident: "failures"), \(ident: "last_failure_at")) VALUES (\(bind: key), 1, \(bind: now.timeIntervalSince1970))
+                ON CONFLICT (\(ident: "key")) DO UPDATE SET
+                \(ident: "failures") = CASE WHEN \(ident: table).\(ident: "last_failure_at") < \(bind: forgetBefore) THEN 1 ELSE \(ident: table).\(ident: "failures") + 1 END,
+                \(ident: "last_failure_at") = \(bind: now.timeIntervalSince1970)
+                """).run()
+        }
+        // Old rows are of no use; the odd failure clears them so the table stays as small as the attacks of the last half hour.
+        if Int.random(in: 0..<100) == 0 {
+            try await sql.delete(from: table).where("last_failure_at", .lessThan, SQLBind(now.timeIntervalSince1970 - 2 * 3600)).run()
+        }
+    }
+
+    static func succeed(_ keys: Keys, on database: any Database) async throws {
+        try await (database as! any SQLDatabase).delete(from: table).where("key", .equal, SQLBind(keys.accountAndAddress)).run()
+    }
 }
 
 extension Application {
-    private struct SignInAttemptsKey: StorageKey { typealias Value = SignInAttempts }
+    private struct DecoyHashKey: StorageKey { typealias Value = String }
 
-    /// Made once by `configure`; never created on first use, where two concurrent requests could each make one.
-    var signInAttempts: SignInAttempts {
-        get { storage[SignInAttemptsKey.self]! }
-        set { storage[SignInAttemptsKey.self] = newValue }
+    /// Made by `configure` at the platform's bcrypt cost.
+    var decoyPasswordHash: String {
+        get { storage[DecoyHashKey.self]! }
+        set { storage[DecoyHashKey.self] = newValue }
     }
 }
 
@@ -59,25 +103,24 @@ struct SessionTokens: Content {
 /// Signing in, keeping a sign-in alive, and activating an onboarded account.
 enum Authentication {
     static let wrongCredentials = Problem(.unauthorized, "The e-mail address or password is not right.")
-    /// Checked when no account matches, so that a wrong e-mail takes as long as a wrong password.
-    private static let decoyHash = try! Bcrypt.hash("decoy password that matches nothing", cost: 12)
 
-    static func signIn(email: String, password: String, address: String?, on request: Request) async throws -> User {
+    static func signIn(email: String, password: String, on request: Request) async throws -> User {
         let email = Contact.email(email) ?? email.trimmed.lowercased()
-        let keys = ["account:\(email)"] + (address.map { ["address:\($0)"] } ?? [])
-        if let wait = await request.application.signInAttempts.retryAfter(keys) {
+        let keys = SignInThrottle.Keys(email: String(email.prefix(320)), address: request.clientAddress)
+        if let wait = try await SignInThrottle.retryAfter(keys, on: request.db) {
             var problem = Problem(.tooManyRequests, "Too many failed sign-ins; try again in \(Int(wait.rounded(.up))) seconds.")
             problem.retryAfter = Int(wait.rounded(.up))
             throw problem
         }
         let user = try await User.query(on: request.db).filter(\.$email == email).first()
-        let hash = user?.passwordHash ?? decoyHash
+        // With no account, a decoy hash of the same cost is checked, so a wrong e-mail takes as long as a wrong password.
+        let hash = user?.passwordHash ?? request.application.decoyPasswordHash
         let matches = (try? await request.password.async.verify(password, created: hash)) ?? false
         guard let user, matches, user.passwordHash != nil, user.status == .active else {
-            await request.application.signInAttempts.fail(keys)
+            try await SignInThrottle.fail(keys, on: request.db)
             throw wrongCredentials
         }
-        await request.application.signInAttempts.succeed("account:\(email)")
+        try await SignInThrottle.succeed(keys, on: request.db)
         user.lastLoginAt = Date()
         try await request.db.transaction { database in
             try await user.save(on: database)
@@ -90,7 +133,8 @@ enum Authentication {
     static func issueTokens(for user: User, family: UUID = UUID(), on request: Request) async throws -> SessionTokens {
         let lifetime = request.application.settings.accessTokenLifetime
         let now = Date()
-        let claims = AccessClaims(sub: .init(value: user.id!.uuidString), exp: .init(value: now.addingTimeInterval(lifetime)), iat: .init(value: now))
+        let claims = AccessClaims(sub: .init(value: user.id!.uuidString), exp: .init(value: now.addingTimeInterval(lifetime)), iat: .init(value: now),
+                                  ver: user.tokenVersion)
         let accessToken = try await request.jwt.sign(claims)
         let refreshToken = SecretToken.make()
         let record = RefreshToken()
@@ -115,7 +159,7 @@ enum Authentication {
             .where("id", .equal, SQLBind(record.id!)).where("used_at", .is, SQLLiteral.null)
             .returning("id").all()
         guard !spent.isEmpty else {
-            try await revokeFamily(record.familyID, on: request.db)
+            try await revokeFamily(record.familyID, of: record.$user.id, on: request.db)
             throw Problem(.unauthorized, "This refresh token was already used, so it may have been stolen: every session of this sign-in is now revoked. Sign in again.",
                           errors: [.init("refreshToken", "was used before")])
         }
@@ -123,9 +167,15 @@ enum Authentication {
         return try await issueTokens(for: user, family: record.familyID, on: request)
     }
 
-    static func revokeFamily(_ family: UUID, on database: any Database) async throws {
-        try await (database as! any SQLDatabase).update(RefreshToken.schema).set("revoked_at", to: SQLBind(Date()))
-            .where("family_id", .equal, SQLBind(family)).where("revoked_at", .is, SQLLiteral.null).run()
+    /// Ends a sign-in: its refresh tokens, and (by raising the person's token version) the access tokens issued before.
+    /// Other devices' access tokens end too; they keep their refresh tokens and get new access tokens from them.
+    static func revokeFamily(_ family: UUID, of userID: UUID, on database: any Database) async throws {
+        try await database.transaction { database in
+            let sql = database as! any SQLDatabase
+            try await sql.update(RefreshToken.schema).set("revoked_at", to: SQLBind(Date()))
+                .where("family_id", .equal, SQLBind(family)).where("revoked_at", .is, SQLLiteral.null).run()
+            try await sql.update(User.schema).set("token_version", to: SQLRaw("token_version + 1")).where("id", .equal, SQLBind(userID)).run()
+        }
     }
 
     static func activate(token: String, password: String, on request: Request) async throws -> User {
@@ -154,8 +204,7 @@ struct AuthController: RouteCollection {
 
     @Sendable static func login(_ request: Request) async throws -> SessionTokens {
         let input = try request.decodeStrict(LoginInput.self)
-        let user = try await Authentication.signIn(email: input.email, password: input.password,
-                                                   address: request.remoteAddress?.ipAddress, on: request)
+        let user = try await Authentication.signIn(email: input.email, password: input.password, on: request)
         return try await Authentication.issueTokens(for: user, on: request)
     }
 
@@ -166,7 +215,7 @@ struct AuthController: RouteCollection {
     @Sendable static func logout(_ request: Request) async throws -> HTTPStatus {
         let input = try request.decodeStrict(RefreshInput.self)
         if let record = try await RefreshToken.query(on: request.db).filter(\.$tokenHash == SecretToken.hash(input.refreshToken)).first() {
-            try await Authentication.revokeFamily(record.familyID, on: request.db)
+            try await Authentication.revokeFamily(record.familyID, of: record.$user.id, on: request.db)
         }
         return .noContent
     }

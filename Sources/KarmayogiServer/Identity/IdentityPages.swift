@@ -66,7 +66,7 @@ struct IdentityPages: RouteCollection {
     @Sendable static func signIn(_ request: Request) async throws -> Response {
         let form = try request.content.decode(SignInForm.self)
         do {
-            let user = try await Authentication.signIn(email: form.email, password: form.password, address: request.remoteAddress?.ipAddress, on: request)
+            let user = try await Authentication.signIn(email: form.email, password: form.password, on: request)
             request.signIn(user)
             return request.redirect(to: form.next.flatMap(SitePath.local) ?? "/", redirectType: .normal)
         } catch let problem as Problem {

@@ -13,6 +13,8 @@ struct Principal: Authenticatable, Sendable {
     var access: Access
     /// Where the person counts in the rollups.
     var place: LearnerPlace
+    /// Access tokens issued with an older version than this were ended (sign-out, a stolen refresh token).
+    var tokenVersion: Int
 
     var userID: UUID { me.id }
     var organisationID: UUID { me.organisationId }
@@ -21,13 +23,13 @@ struct Principal: Authenticatable, Sendable {
     static func load(userID: UUID, on database: any Database) async throws -> Principal? {
         struct Row: Decodable {
             var id: UUID, name: String, email: String, phone: String?, employee_id: String?, designation: String?
-            var organisation_id: UUID, state_code: Int?, district_code: Int?, language: String, status: String, created_at: Date?
+            var organisation_id: UUID, state_code: Int?, district_code: Int?, language: String, status: String, created_at: Date?, token_version: Int
             var organisation_name: String, path: String, organisation_state: Int?, organisation_district: Int?
         }
         let sql = database as! any SQLDatabase
         let users = SQLIdentifier(User.schema), organisations = SQLIdentifier(Organisation.schema)
         guard let row = try await sql.select()
-            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "language", "status", "created_at"]
+            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "language", "status", "created_at", "token_version"]
                 .map { SQLColumn(SQLIdentifier($0), table: users) })
             .column(SQLColumn(SQLIdentifier("name"), table: organisations), as: "organisation_name")
             .column(SQLColumn(SQLIdentifier("path"), table: organisations))
@@ -45,7 +47,8 @@ struct Principal: Authenticatable, Sendable {
                          roles: Users.roles(in: row.organisation_id, held: held.map(\.role)), createdAt: row.created_at)
         return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)),
                          place: LearnerPlace(organisationPath: row.path, userState: row.state_code, userDistrict: row.district_code,
-                                             organisationState: row.organisation_state, organisationDistrict: row.organisation_district))
+                                             organisationState: row.organisation_state, organisationDistrict: row.organisation_district),
+                         tokenVersion: row.token_version)
     }
 
     /// The roles people hold, each as shown to them and as the scope rule reads it.
@@ -80,41 +83,58 @@ struct Principal: Authenticatable, Sendable {
 }
 
 extension Request {
+    /// The signed-in person; without one, 401 with the reason a sent token was not taken, if one was sent.
     func principal() throws -> Principal {
-        guard let principal = auth.get(Principal.self) else { throw Problem.unauthorised }
+        guard let principal = auth.get(Principal.self) else { throw storage[RefusedToken.self] ?? Problem.unauthorised }
         return principal
     }
 }
+
+/// Why the bearer token of this request was not taken: kept for the endpoints that need a sign-in.
+private struct RefusedToken: StorageKey { typealias Value = Problem }
 
 /// The claims of a short-lived access token.
 struct AccessClaims: JWTPayload {
     var sub: SubjectClaim
     var exp: ExpirationClaim
     var iat: IssuedAtClaim
+    /// The person's token version when it was issued.
+    var ver: Int
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
     }
 }
 
-/// Accepts `Authorization: Bearer <access token>`; a token that is present but bad is refused with the reason.
+/// Accepts `Authorization: Bearer <access token>`. A token that is bad, expired or ended signs nobody in, so public
+/// endpoints answer as to anyone; an endpoint that needs a sign-in answers 401 with the reason (`Request.principal()`).
 struct BearerAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let token = request.headers.bearerAuthorization?.token {
-            let claims: AccessClaims
             do {
-                claims = try await request.jwt.verify(token, as: AccessClaims.self)
-            } catch let error as JWTError where error.errorType == .claimVerificationFailure {
-                throw Problem(.unauthorized, "The access token has expired; get a new one from POST /api/v1/auth/refresh.")
-            } catch {
-                throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
+                request.auth.login(try await principal(for: token, on: request))
+            } catch let problem as Problem {
+                request.storage[RefusedToken.self] = problem
             }
-            guard let userID = UUID(uuidString: claims.sub.value),
-                  let principal = try await Principal.load(userID: userID, on: request.db)
-            else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
-            request.auth.login(principal)
         }
         return try await next.respond(to: request)
+    }
+
+    private func principal(for token: String, on request: Request) async throws -> Principal {
+        let claims: AccessClaims
+        do {
+            claims = try await request.jwt.verify(token, as: AccessClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            throw Problem(.unauthorized, "The access token has expired; get a new one from POST /api/v1/auth/refresh.")
+        } catch {
+            throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
+        }
+        guard let userID = UUID(uuidString: claims.sub.value), let principal = try await Principal.load(userID: userID, on: request.db)
+        else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
+        guard claims.ver == principal.tokenVersion else {
+            throw Problem(.unauthorized, "This access token was ended by a sign-out; sign in again or refresh.")
+        }
+        return principal
     }
 }
 

@@ -36,8 +36,12 @@ final class User: Model, @unchecked Sendable {
     @OptionalField(key: "activation_token_hash") var activationTokenHash: String?
     @OptionalField(key: "activation_expires_at") var activationExpiresAt: Date?
     @OptionalField(key: "last_login_at") var lastLoginAt: Date?
+    /// Raised to end every access token issued before (sign-out, a stolen refresh token).
+    @Field(key: "token_version") var tokenVersion: Int
 
-    init() {}
+    init() {
+        tokenVersion = 0
+    }
 }
 
 /// A role held on an organisation's subtree, on a State, or (national admin) on the nation.
@@ -187,3 +191,21 @@ extension Database {
 }
 
 import SQLKit
+
+/// Access tokens carry the person's token version; signing out or a stolen refresh token raises it, which ends every
+/// access token issued before. Failed sign-ins are counted in the database, so every app node sees the same counts.
+struct HardenSignIn: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("users").field("token_version", .int, .required, .sql(.default(0))).update()
+        try await database.schema("sign_in_failures")
+            .field("key", .string, .identifier(auto: false))
+            .field("failures", .int, .required)
+            .field("last_failure_at", .double, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("sign_in_failures").delete()
+        try await database.schema("users").deleteField("token_version").update()
+    }
+}
