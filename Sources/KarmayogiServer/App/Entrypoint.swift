@@ -4,7 +4,16 @@ import Vapor
 
 /// The `karmayogi` executable: `serve` (the default), `create-admin`, and Vapor's own commands.
 public enum Karmayogi {
+    public static let version = "0.1.0"
+
     public static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.contains("--version") {
+            print("karmayogi \(version)")
+            return
+        }
+        // Help needs the commands, not the database: nothing is opened or created for it.
+        let onlyHelp = arguments.contains("--help") || arguments.contains("-h")
         var environment = try Environment.detect()
         try LoggingSystem.bootstrap(from: &environment)
         let app = try await Application.make(environment)
@@ -13,7 +22,7 @@ public enum Karmayogi {
             app.asyncCommands.use(GenerateCommand(), as: "generate")
             app.asyncCommands.use(RollupsCommand(), as: "rollups")
             app.asyncCommands.use(InsightsBenchmarkCommand(), as: "bench-insights")
-            try await configure(app)
+            if !onlyHelp { try await configure(app) }
             try await app.execute()
         } catch {
             app.logger.report(error: error)

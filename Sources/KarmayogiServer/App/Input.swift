@@ -12,17 +12,34 @@ protocol StrictInput: Decodable {
 
 extension Request {
     func decodeStrict<Input: StrictInput>(_ type: Input.Type) throws -> Input {
+        let (data, fields) = try jsonObject()
+        return try decodeStrict(Input.self, data: data, fields: fields)
+    }
+
+    /// An optional body: none at all, an empty one, or an empty object `{}` is `nil`; anything else must be valid.
+    func decodeStrictIfPresent<Input: StrictInput>(_ type: Input.Type) throws -> Input? {
+        guard let buffer = body.data, buffer.readableBytes > 0 else { return nil }
+        let (data, fields) = try jsonObject()
+        return fields.isEmpty ? nil : try decodeStrict(Input.self, data: data, fields: fields)
+    }
+
+    /// The body as a JSON object, checked for its media type, size and syntax before any decoder sees it.
+    private func jsonObject() throws -> (Data, [String: Any]) {
         guard let contentType = headers.contentType, contentType.type == "application",
               contentType.subType == "json" || contentType.subType.hasSuffix("+json")
         else { throw Problem(.unsupportedMediaType, "Send the body as application/json.") }
         guard let buffer = body.data, buffer.readableBytes > 0 else { throw Problem(.badRequest, "The body is empty; expected a JSON object.") }
         let limit = application.routes.defaultMaxBodySize.value
-        if buffer.readableBytes > limit { throw Problem(.payloadTooLarge, "The body is larger than this endpoint accepts (\(limit / 1024) KiB).") }
+        if buffer.readableBytes > limit { throw Problem(.payloadTooLarge, "The body is larger than this endpoint accepts (\(ByteSize.describe(limit))).") }
         let data = Data(buffer.readableBytesView)
         guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
             throw Problem(.badRequest, "The body is not valid JSON.")
         }
         guard let fields = object as? [String: Any] else { throw Problem(.badRequest, "The body must be a JSON object.") }
+        return (data, fields)
+    }
+
+    private func decodeStrict<Input: StrictInput>(_ type: Input.Type, data: Data, fields: [String: Any]) throws -> Input {
         let known = Set(Input.Fields.allCases.map(\.stringValue))
         let unknown = fields.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
@@ -32,11 +49,12 @@ extension Request {
     }
 }
 
-extension Request {
-    /// An optional body: none at all, or an empty one, is `nil`; anything else must be valid.
-    func decodeStrictIfPresent<Input: StrictInput>(_ type: Input.Type) throws -> Input? {
-        guard let buffer = body.data, buffer.readableBytes > 0 else { return nil }
-        return try decodeStrict(type)
+/// A size as people read it: "1 MB", "64 MB", "512 KB".
+enum ByteSize {
+    static func describe(_ bytes: Int) -> String {
+        if bytes >= 1_048_576, bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576) MB" }
+        if bytes >= 1024 { return "\(bytes / 1024) KB" }
+        return "\(bytes) bytes"
     }
 }
 

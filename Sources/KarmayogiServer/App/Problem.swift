@@ -76,7 +76,7 @@ struct ProblemMiddleware: AsyncMiddleware {
         case let abort as any AbortError:
             switch abort.status {
             case .payloadTooLarge:
-                return Problem(.payloadTooLarge, "The body is larger than this endpoint accepts (\(request.application.routes.defaultMaxBodySize)).")
+                return Problem(.payloadTooLarge, "The body is larger than this endpoint accepts (\(ByteSize.describe(request.application.routes.defaultMaxBodySize.value))).")
             case .unsupportedMediaType:
                 return Problem(.unsupportedMediaType, "Send the body as application/json.")
             case .notFound where abort.reason == "Not Found":

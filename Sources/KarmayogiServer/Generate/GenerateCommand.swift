@@ -169,6 +169,9 @@ struct GenerateCommand: AsyncCommand {
         for start in stride(from: 0, to: count, by: 100) {
             emails += try await database.transaction { database in
                 var added: [String] = []
+                // Counted as the platform counts a registration and an enrolment, so `rollups verify` is exact afterwards.
+                var tally = RollupTally()
+                let day = IndiaDay.of(now)
                 for number in start..<min(start + 100, count) {
                     let user = User()
                     user.$organisation.id = organisation.id!
@@ -188,7 +191,14 @@ struct GenerateCommand: AsyncCommand {
                             .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
                             .rows(Array(rows[chunk..<min(chunk + 500, rows.count)])).run()
                     }
+                    let place = Rollups.place(of: user, in: organisation)
+                    tally.add(RollupCounters(registrations: 1), place: place, day: IndiaDay.of(user.createdAt ?? now))
+                    for course in courseItems { tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: course.id) }
+                    if !courseItems.isEmpty {
+                        try await Rollups.activity(of: user.id!, place: place, day: day, seconds: [:], into: &tally, on: database)
+                    }
                 }
+                try await Rollups.write(tally, on: database)
                 return added
             }
             progress(min(start + 100, count))
