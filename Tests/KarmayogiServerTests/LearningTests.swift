@@ -478,3 +478,24 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct ConcurrentAttemptTests {
+    @Test func sixtyParallelStartsMakeOneAttemptAndAllAnswerIt() async throws {
+        try await withApp { app, world in
+            let (course, _, assessment) = try await AssessmentTests().course(app, world)
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            // MUT
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<60 { group.addTask { try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: learner) } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            // validate
+            #expect(replies.allSatisfy { $0.status == .created || $0.status == .ok }, "\(replies.map(\.status.code))")
+            #expect(replies.filter { $0.status == .created }.count == 1)
+            #expect(Set(replies.map { $0.json["id"] as? String }).count == 1)
+            let stored = try await AssessmentAttempt.query(on: app.db).filter(\.$userID == world.users["learner.mha"]!).count()
+            #expect(stored == 1)
+        }
+    }
+}

@@ -56,6 +56,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(SessionRecord.migration)
     app.migrations.add(RekeyRollups())
     app.migrations.add(HardenSignIn())
+    app.migrations.add(NumberAssessmentAttempts())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -23,6 +23,9 @@ final class AssessmentAttempt: Model, @unchecked Sendable {
     @OptionalField(key: "result") var result: AttemptResult?
     @OptionalField(key: "percent") var percent: Double?
     @Field(key: "passed") var passed: Bool
+    /// Which of the person's attempts at this assessment it is, from 1; unique per person and assessment, so two
+    /// starts sent at once cannot both make the same attempt (nor more than the assessment allows).
+    @OptionalField(key: "number") var number: Int?
 
     /// A list kept as one JSON document (PostgreSQL would otherwise store a Swift array as an array of jsonb).
     struct Sheet<Item: Codable & Sendable>: Codable, Sendable {
@@ -66,6 +69,24 @@ struct CreateAssessmentAttempts: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(AssessmentAttempt.schema).delete()
+    }
+}
+
+/// Numbers each person's attempts at an assessment (earlier attempts by when they started) and makes the number unique.
+struct NumberAssessmentAttempts: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("assessment_attempts").field("number", .int).update()
+        try await (database as! any SQLDatabase).raw("""
+            UPDATE assessment_attempts SET number = (SELECT COUNT(*) FROM assessment_attempts AS earlier
+            WHERE earlier.user_id = assessment_attempts.user_id AND earlier.item_id = assessment_attempts.item_id
+            AND (earlier.started_at < assessment_attempts.started_at OR (earlier.started_at = assessment_attempts.started_at AND earlier.id <= assessment_attempts.id)))
+            """).run()
+        try await (database as! any SQLDatabase).raw("CREATE UNIQUE INDEX attempts_number ON assessment_attempts (user_id, item_id, number)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP INDEX attempts_number").run()
+        try await database.schema("assessment_attempts").deleteField("number").update()
     }
 }
 
@@ -148,7 +169,20 @@ enum Assessments {
         if let open = previous.last, open.submittedAt == nil, open.deadline.addingTimeInterval(grace) > now {
             return (AttemptDTO(open, spec: spec, number: previous.count, now: now), false)
         }
-        guard previous.count < spec.maxAttempts else {
+        if let made = try await makeAttempt(number: previous.count + 1, enrolment: enrolment, itemID: itemID, spec: spec, by: principal, now: now, on: database) {
+            return made
+        }
+        // Another start took this number a moment ago: answer with the attempt it made.
+        let winner = try await AssessmentAttempt.query(on: database).filter(\.$userID == principal.userID).filter(\.$itemID == itemID)
+            .filter(\.$number == previous.count + 1).first()
+        guard let winner else { throw Problem(.conflict, "Another attempt was started at the same moment; try again.") }
+        return (AttemptDTO(winner, spec: spec, number: previous.count + 1, now: now), false)
+    }
+
+    /// Makes attempt `number`, or answers `nil` when that number is taken already.
+    private static func makeAttempt(number: Int, enrolment: Enrolment, itemID: UUID, spec: AssessmentSpec, by principal: Principal, now: Date,
+                                    on database: any Database) async throws -> (AttemptDTO, created: Bool)? {
+        guard number <= spec.maxAttempts else {
             throw Problem(.conflict, "You have used all \(spec.maxAttempts) attempts at this assessment; your best one counts.")
         }
         var generator = SystemRandomNumberGenerator()
@@ -163,8 +197,13 @@ enum Assessments {
         attempt.startedAt = now
         attempt.deadline = now.addingTimeInterval(TimeInterval(spec.timeLimitSeconds))
         attempt.passed = false
-        try await attempt.create(on: database)
-        return (AttemptDTO(attempt, spec: spec, number: previous.count + 1, now: now), true)
+        attempt.number = number
+        do {
+            try await attempt.create(on: database)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            return nil
+        }
+        return (AttemptDTO(attempt, spec: spec, number: number, now: now), true)
     }
 
     /// Scores a submission once, within the time limit; a pass completes the assessment item (and the course,
