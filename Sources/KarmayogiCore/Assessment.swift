@@ -41,11 +41,32 @@ public struct AssessmentSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// When a learner is shown the right answers after submitting: never before they could no longer use them,
+    /// so that a bank cannot be harvested by failing on purpose.
+    public enum AnswerReveal: String, Codable, CaseIterable, Sendable {
+        /// On an attempt that passed.
+        case afterPass
+        /// On the attempt that uses the last one allowed (the default).
+        case afterLastAttempt
+        case never
+    }
+
     public var questions: [Question]
     public var drawCount: Int
     public var timeLimitSeconds: Int
     public var maxAttempts: Int
     public var passPercent: Int
+    /// `nil` reads as `afterLastAttempt`.
+    public var showAnswers: AnswerReveal?
+
+    /// Whether a submitted attempt (the `number`th) shows its right answers.
+    public func revealsAnswers(attemptNumber number: Int, passed: Bool) -> Bool {
+        switch showAnswers ?? .afterLastAttempt {
+        case .afterPass: passed
+        case .afterLastAttempt: number >= maxAttempts
+        case .never: false
+        }
+    }
 
     public init(questions: [Question], drawCount: Int, timeLimitSeconds: Int, maxAttempts: Int, passPercent: Int) {
         self.questions = questions

@@ -103,3 +103,20 @@ import Testing
         #expect(Cursor(encoded: String(repeating: "A", count: 5000)) == nil)
     }
 }
+
+@Suite struct AnswerRevealTests {
+    func spec(_ rule: AssessmentSpec.AnswerReveal?) -> AssessmentSpec {
+        var spec = AssessmentSpec(questions: [], drawCount: 1, timeLimitSeconds: 60, maxAttempts: 3, passPercent: 50)
+        spec.showAnswers = rule
+        return spec
+    }
+
+    @Test func answersAreShownOnlyWhenTheyCanNoLongerBeUsed() {
+        #expect(!spec(nil).revealsAnswers(attemptNumber: 1, passed: false))
+        #expect(!spec(nil).revealsAnswers(attemptNumber: 2, passed: true))
+        #expect(spec(nil).revealsAnswers(attemptNumber: 3, passed: false))
+        #expect(spec(.afterPass).revealsAnswers(attemptNumber: 1, passed: true))
+        #expect(!spec(.afterPass).revealsAnswers(attemptNumber: 3, passed: false))
+        #expect(!spec(.never).revealsAnswers(attemptNumber: 3, passed: true))
+    }
+}

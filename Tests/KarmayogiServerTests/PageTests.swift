@@ -495,7 +495,8 @@ struct Browser {
             let submitted = try await learner.post(path, pairs: pairs)
             #expect(submitted.status == .seeOther)
             let result = try await learner.get(path)
-            #expect(result.body.contains("Passed with 100%") && result.body.contains("✓"))
+            #expect(result.body.contains("Passed with 100%"))
+            #expect(!result.body.contains("✓"), "one of two attempts used: no right answers yet")
             #expect(try await learner.get("/learn/\(course)").body.contains("You have completed this course."))
         }
     }

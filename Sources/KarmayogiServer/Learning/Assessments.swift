@@ -90,8 +90,8 @@ struct NumberAssessmentAttempts: AsyncMigration {
     }
 }
 
-/// An attempt as the learner sees it: before submission the questions without answers; after, the score and
-/// each question's result with the right answer.
+/// An attempt as the learner sees it: before submission the questions without answers; after, the score, and
+/// each question's result with the right answer when the assessment's `showAnswers` rule allows it.
 struct AttemptDTO: Content {
     struct Question: Content {
         var id: UUID
@@ -134,7 +134,7 @@ struct AttemptDTO: Content {
         submittedAt = attempt.submittedAt
         percent = attempt.percent
         passed = attempt.submittedAt == nil ? nil : attempt.passed
-        results = attempt.result?.questions
+        results = attempt.submittedAt != nil && spec.revealsAnswers(attemptNumber: number, passed: attempt.passed) ? attempt.result?.questions : nil
     }
 }
 
@@ -248,7 +248,8 @@ enum Assessments {
 
     /// Which of the learner's attempts at this assessment it is, counting from 1.
     static func number(of attempt: AssessmentAttempt, on database: any Database) async throws -> Int {
-        try await AssessmentAttempt.query(on: database).filter(\.$userID == attempt.userID).filter(\.$itemID == attempt.itemID)
+        if let number = attempt.number { return number }
+        return try await AssessmentAttempt.query(on: database).filter(\.$userID == attempt.userID).filter(\.$itemID == attempt.itemID)
             .filter(\.$startedAt <= attempt.startedAt).count()
     }
 
