@@ -500,3 +500,34 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 }
+
+@Suite struct GroupCommitRetryTests {
+    @Test func aCompletionRetriedAfterItsGroupFailedStillIssuesEverything() async throws {
+        try await withApp { app, world in
+            // setup
+            let (course, items) = try await publishedCourse(app, world)
+            let learner = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 2, key: "a")]])
+            let karmaBefore = try await app.send(.GET, "/api/v1/me/karma", token: learner).json["total"] as? Int ?? 0
+            await app.progressCommits.failingNextGroup()
+            // MUT: the completing update's group fails once; the write is retried on its own
+            let reply = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[2], status: 2, seconds: 60, key: "b")]])
+            // validate: the answer and the database agree on everything the completion brings
+            #expect(reply.status == .ok)
+            let courses = reply.json["courses"] as? [[String: Any]] ?? []
+            #expect(courses.first?["completedNow"] as? Bool == true, "\(reply.body)")
+            let enrolments = try await app.send(.GET, "/api/v1/me/enrolments?status=completed", token: learner).items
+            #expect(enrolments.count == 1)
+            let certificates = try await app.send(.GET, "/api/v1/me/certificates", token: learner).items
+            #expect(certificates.count == 1)
+            let passbook = try await app.send(.GET, "/api/v1/me/passbook", token: learner).items
+            let evidence = (passbook.first?["evidence"] as? [[String: Any]])?.first
+            #expect(evidence?["certificateId"] as? String == certificates.first?["id"] as? String, "the passbook cites the certificate issued")
+            let karmaAfter = try await app.send(.GET, "/api/v1/me/karma", token: learner).json["total"] as? Int ?? 0
+            #expect(karmaAfter > karmaBefore)
+            let seconds = try await app.send(.GET, "/api/v1/me/enrolments", token: learner).items.first?["secondsSpent"] as? Int
+            #expect(seconds == 60, "the seconds count once although the write ran twice")
+        }
+    }
+}

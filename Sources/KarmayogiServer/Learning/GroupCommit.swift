@@ -18,6 +18,12 @@ actor GroupCommit {
     /// How many transactions ran and how many writes they held, for /metrics and the benchmark.
     private(set) var transactions = 0
     private(set) var writes = 0
+    /// For tests: the next group's transaction fails after its writes ran, as a lost connection would make it.
+    private var failNextGroup = false
+
+    struct InjectedFailure: Error {}
+
+    func failingNextGroup() { failNextGroup = true }
 
     init(database: any Database, maximumGroup: Int = 200) {
         self.database = database
@@ -40,6 +46,8 @@ actor GroupCommit {
             waiting.removeFirst(group.count)
             transactions += 1
             writes += group.count
+            let fails = failNextGroup
+            failNextGroup = false
             do {
                 let answers = try await database.transaction { database in
                     var answers: [ProgressAnswer] = []
@@ -50,6 +58,7 @@ actor GroupCommit {
                         tally.merge(counted)
                     }
                     try await Rollups.write(tally, on: database)
+                    if fails { throw InjectedFailure() }
                     return answers
                 }
                 for (entry, answer) in zip(group, answers) { entry.done.resume(returning: answer) }

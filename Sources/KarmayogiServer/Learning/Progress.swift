@@ -134,7 +134,10 @@ enum LearningProgress {
             try await merge(deltas, at: now, on: sql)
 
             // Each touched enrolment: its progress from the completed items, and completion when they are all done.
-            let touched = enrolments.filter { deltas[$0.id!] != nil }
+            // Read again here, not taken from before: a retried write must start from the database, never from objects
+            // an attempt that was rolled back has changed (it would see the course completed and skip the certificate).
+            let touchedCourses = enrolments.filter { deltas[$0.id!] != nil }.map(\.courseID)
+            let touched = try await Enrolments.of(principal.userID, in: touchedCourses, on: database).filter { deltas[$0.id!] != nil }
             let completedItems = try await completed(in: touched.map { $0.id! }, on: sql)
             var courses: [ProgressAnswer.CourseState] = []
             var seconds: [UUID: Int] = [:]
