@@ -146,3 +146,32 @@ import Vapor
         }
     }
 }
+
+@Suite struct ParallelUploadTests {
+    @Test func twentyParallelUploadsAllCompleteAndNobodyIsMadeTwice() async throws {
+        try await withApp { app, world in
+            let token = try await app.token("mdo.mha")
+            let csv = HTTPMediaType(type: "text", subType: "csv")
+            // Ten uploads of one file and ten of files of their own, all at once.
+            let sheets: [String] = (0..<20).map { index in
+                let group = index < 10 ? "same" : "own\(index)"
+                return "name,email,designation\n" + (0..<25).map { "Person \($0),p\($0).\(group)@test.example.org,Section Officer" }.joined(separator: "\n")
+            }
+            let accepted = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for sheet in sheets {
+                    group.addTask { try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users/bulk", token: token, body: sheet, contentType: csv) }
+                }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            #expect(accepted.allSatisfy { $0.status == .accepted }, "\(accepted.map(\.body))")
+            var finals: [Reply] = []
+            for reply in accepted {
+                finals.append(try await app.finishedUpload(reply.headers.first(name: .location)!, token: token))
+            }
+            #expect(finals.allSatisfy { $0.json["status"] as? String == "completed" }, "\(finals.map(\.body))")
+            #expect(!finals.contains { $0.body.contains("locked") })
+            let created = finals.compactMap { $0.json["created"] as? Int }.reduce(0, +)
+            #expect(created == 25 * 11, "25 people in the shared file once, and 25 in each of the ten others")
+        }
+    }
+}

@@ -51,7 +51,8 @@ enum Onboarding {
                 try await settle()
                 try Task.checkCancellation()
                 let organisationID = organisation.id!
-                writing = (Task { try await onboard(batch, into: organisationID, upload: uploadID, activationExpiry: activationExpiry, on: database) },
+                // Another upload of the same people may be writing at once: a batch that loses the race runs again and finds them.
+                writing = (Task { try await WriteRetry.run { try await onboard(batch, into: organisationID, upload: uploadID, activationExpiry: activationExpiry, on: database) } },
                            batch.count)
             }
             try await settle()
