@@ -65,10 +65,13 @@ actor GroupCommit {
             } catch {
                 for entry in group {
                     do {
-                        entry.done.resume(returning: try await database.transaction { database in
-                            let (answer, tally) = try await entry.write(database)
-                            try await Rollups.write(tally, on: database)
-                            return answer
+                        // Alone, and again while another writer holds the database: each try starts from the database.
+                        entry.done.resume(returning: try await WriteRetry.run { [database] in
+                            try await database.transaction { database in
+                                let (answer, tally) = try await entry.write(database)
+                                try await Rollups.write(tally, on: database)
+                                return answer
+                            }
                         })
                     } catch { entry.done.resume(throwing: error) }
                 }
