@@ -97,8 +97,33 @@ import Vapor
         }
         try await app.asyncShutdown()
     }
-}
 
+    /// Transactions that read and then write, from connections on every event loop at once: on SQLite each takes its
+    /// turn from its first statement, so none fails with "database is locked" and none works from a stale read.
+    @Test func transactionsThatReadThenWriteTakeTurns() async throws {
+        try await withBareApp { app in
+            guard app.settings.databaseURL == nil else { return }
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("CREATE TABLE turn_counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").run()
+            try await sql.raw("INSERT INTO turn_counter VALUES (1, 0)").run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        try await app.db.transaction { database in
+                            let sql = database as! any SQLDatabase
+                            let n = try await sql.raw("SELECT n FROM turn_counter WHERE id = 1").first(decodingColumn: "n", as: Int.self) ?? -1
+                            try await Task.sleep(for: .milliseconds(2))
+                            try await sql.raw("UPDATE turn_counter SET n = \(bind: n + 1) WHERE id = 1").run()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let total = try await sql.raw("SELECT n FROM turn_counter WHERE id = 1").first(decodingColumn: "n", as: Int.self)
+            #expect(total == 40)
+        }
+    }
+}
 
 @Suite struct DemoWorldTests {
     @Test func theDemoWorldIsBuiltOnceAndItsSignInsWork() async throws {

@@ -2,9 +2,9 @@ import Fluent
 import Foundation
 import Vapor
 
-/// Runs a write that may lose a race to another writer, again, a bounded number of times: SQLite answers "database
-/// is locked" when two connections write at once, and a unique key taken a moment ago by a concurrent writer is a
-/// constraint failure that the next try sees as existing data. Each try must start from the database.
+/// Runs a write that may lose a race to another writer, again, a bounded number of times: a unique key taken a moment
+/// ago by a concurrent writer (on PostgreSQL, or a statement outside SQLite's writer queue) is a constraint failure
+/// that the next try sees as existing data. Each try must start from the database.
 enum WriteRetry {
     static func run<Value: Sendable>(attempts: Int = 8, _ write: @Sendable () async throws -> Value) async throws -> Value {
         var attempt = 1

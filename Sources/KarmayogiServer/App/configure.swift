@@ -28,8 +28,8 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     if let schema = settings.databaseSchema, settings.databaseURL != nil {
         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
     }
-    if settings.databaseURL == nil, settings.sqlitePath != ":memory:" {
-        // Readers do not wait for the writer, and a commit is one append to the log. The mode stays with the file;
+    if settings.databaseURL == nil {
+        // (":memory:" is a temporary file to SQLiteKit, so the tests run in the same mode.) Readers do not wait for the writer, and a commit is one append to the log. The mode stays with the file;
         // the driver's busy handler retries a locked database instead of failing.
         try await sql.raw("PRAGMA journal_mode=WAL").run()
         // Each event loop holds one connection; give each a page cache that holds the hot parts of the
@@ -79,8 +79,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.middleware.use(ProblemMiddleware())
     app.lifecycle.use(OnboardingLifecycle())
     PlatformMetrics.bootstrap()
-    let eventLoops = app.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
-    PlatformMetrics.poolCapacity.record(eventLoops * (settings.databaseURL == nil ? 1 : postgresConnectionsPerEventLoop))
+    PlatformMetrics.poolCapacity.record(app.eventLoopCount * (settings.databaseURL == nil ? 1 : postgresConnectionsPerEventLoop))
     try routes(app)
 
     if settings.seedDemoWorld, app.isServing {
@@ -101,11 +100,18 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
     } else {
         let configuration: SQLiteConfiguration = settings.sqlitePath == ":memory:"
             ? .memory : .file(settings.sqlitePath)
-        app.databases.use(.sqlite(configuration, connectionPoolTimeout: .seconds(30)), as: .sqlite)
+        // Every SQLite statement runs on a thread of the application's pool, and a connection waiting for the write
+        // lock holds its thread: with a pool of its own, larger than its connections, the writer holding the lock
+        // always has a thread to finish on (the shared pool has as many threads as cores, bcrypt runs there too).
+        app.threadPool = NIOThreadPool(numberOfThreads: app.eventLoopCount + 4)
+        let sqlite = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
+        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: sqlite.make()) }, as: .sqlite)
     }
 }
 
 extension Application {
+    var eventLoopCount: Int { eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 } }
+
     /// Sets SQLite pragmas on every connection (each event loop holds one); nothing on PostgreSQL.
     func sqlitePragmas(_ pragmas: [String]) async throws {
         guard settings.databaseURL == nil else { return }
