@@ -8,25 +8,43 @@ import Vapor
 /// What an operator watches: liveness with a real database round trip, Prometheus metrics, the API's description.
 enum Operations {
     struct Health: Content {
+        /// `ok`; `degraded` when writes fail or failed within the last seconds; `unavailable` when the database does not answer.
         var status: String
         var database: String
         var databaseMilliseconds: Double
+        var reason: String?
     }
 
+    /// A read and a write of this node's probe row: a database that answers but cannot be written is not healthy.
     @Sendable static func health(_ request: Request) async throws -> Response {
         let start = ContinuousClock.now
-        var healthy = true
+        var status = "ok"
+        var reason: String?
         do {
             _ = try await (request.db as! any SQLDatabase).raw("SELECT 1").all()
+            do {
+                try await HealthProbe.write(on: request.db)
+            } catch {
+                status = "degraded"
+                reason = DatabaseFault.reason(of: error) ?? "a write failed: \(error)"
+                request.application.databaseFaults.record(reason!)
+            }
         } catch {
-            healthy = false
+            status = "unavailable"
+            reason = DatabaseFault.reason(of: error) ?? "the database does not answer"
             request.logger.error("health check: database unreachable: \(error)")
+        }
+        if status == "ok", let fault = request.application.databaseFaults.recent(within: request.application.settings.healthFaultWindow) {
+            status = "degraded"
+            reason = "\(fault.reason), \(Int(Date().timeIntervalSince(fault.at).rounded())) seconds ago"
         }
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         PlatformMetrics.databasePing.recordNanoseconds(Int64(milliseconds * 1_000_000))
-        let health = Health(status: healthy ? "ok" : "unavailable", database: request.db.dialectName, databaseMilliseconds: milliseconds)
-        return try await health.encodeResponse(status: healthy ? .ok : .serviceUnavailable, for: request)
+        let health = Health(status: status, database: request.db.dialectName, databaseMilliseconds: milliseconds, reason: reason)
+        let response = try await health.encodeResponse(status: status == "ok" ? .ok : .serviceUnavailable, for: request)
+        if status != "ok" { response.headers.replaceOrAdd(name: .retryAfter, value: String(DatabaseFault.retryAfter)) }
+        return response
     }
 
     @Sendable static func metrics(_ request: Request) async throws -> Response {

@@ -91,6 +91,10 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return Problem(abort.status, abort.reason)
             }
         default:
+            if let reason = DatabaseFault.reason(of: error) {
+                request.application.databaseFaults.record(reason)
+                return DatabaseFault.problem(reason)
+            }
             return Problem(.internalServerError, "Something went wrong on our side; it has been logged.")
         }
     }

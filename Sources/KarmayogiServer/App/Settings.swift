@@ -17,6 +17,9 @@ public struct Settings: Sendable {
     public var refreshTokenLifetime: TimeInterval
     public var activationLifetime: TimeInterval
     public var maxBodySize: ByteCount
+    /// How long `/health` reports a database fault that a request met, after the last one (the fault itself may be
+    /// one the probe does not meet, such as a disk too full for new rows but not for the probe's).
+    public var healthFaultWindow: TimeInterval
     public var bulkUploadMaxBytes: Int
     /// Where uploaded course files are kept, and how large one may be.
     public var contentDirectory: String
@@ -48,6 +51,7 @@ public struct Settings: Sendable {
         refreshTokenLifetime = 30 * 24 * 3600
         activationLifetime = 14 * 24 * 3600
         maxBodySize = "1mb"
+        healthFaultWindow = 15
         bulkUploadMaxBytes = 64 * 1024 * 1024
         bcryptCost = environment == .testing ? 4 : 12
         contentDirectory = variables["CONTENT_DIR"] ?? "content-store"

@@ -16,6 +16,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     // The process's shared services, made once here rather than on first use by concurrent requests.
     app.onboardingQueue = OnboardingQueue()
     app.catalogueSearch = CatalogueSearch()
+    app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
@@ -57,6 +58,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(RekeyRollups())
     app.migrations.add(HardenSignIn())
     app.migrations.add(NumberAssessmentAttempts())
+    app.migrations.add(CreateHealthProbes())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -95,7 +95,7 @@ enum ErrorPage {
             <p class="error">\(problem.detail)</p>
             <p><a href="/">\(t("error.back"))</a></p>
             """)
-        var headers = HTTPHeaders()
+        var headers = problem.headers
         headers.contentType = .html
         return Response(status: problem.status, headers: headers, body: .init(string: html.markup))
     }

@@ -1,0 +1,91 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import KarmayogiServer
+
+/// A database that cannot be written: writes answer 503 with Retry-After and change nothing, `/health` says
+/// `degraded` with the reason, and both recover by themselves when the fault clears.
+@Suite struct DatabaseFaultTests {
+    /// Makes the whole database refuse writes, or takes that back: SQLite's connections are made read-only;
+    /// on PostgreSQL the test's own schema loses its write privileges.
+    static func refuseWrites(_ refuse: Bool, on app: Application) async throws {
+        if let schema = app.settings.databaseSchema, app.settings.databaseURL != nil {
+            let sql = app.db as! any SQLDatabase
+            let verb = refuse ? "REVOKE" : "GRANT"
+            let direction = refuse ? "FROM" : "TO"
+            try await sql.raw("\(unsafeRaw: verb) INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(ident: schema) \(unsafeRaw: direction) CURRENT_USER").run()
+        } else {
+            try await app.sqlitePragmas(["query_only = \(refuse ? "ON" : "OFF")"])
+        }
+    }
+
+    static func organisationCount(_ app: Application) async throws -> Int {
+        try await Organisation.query(on: app.db).count()
+    }
+
+    static func newMinistry(_ index: Int) -> [String: Any] {
+        ["name": "Ministry of Faults \(index)", "code": "FAULT-\(index)", "type": "ministry"]
+    }
+
+    @Test func aDatabaseThatRefusesWritesAnswers503AndRecovers() async throws {
+        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+            let token = try await app.token("national")
+            #expect(try await app.send(.GET, "/health").status == .ok)
+            let before = try await Self.organisationCount(app)
+
+            try await Self.refuseWrites(true, on: app)
+            let refused = try await app.send(.POST, "/api/v1/orgs", token: token, json: Self.newMinistry(1))
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.isProblem)
+            #expect(refused.headers.first(name: .retryAfter) == String(DatabaseFault.retryAfter))
+            #expect(refused.json["type"] as? String == "urn:karmayogi:database-unavailable")
+            let health = try await app.send(.GET, "/health")
+            #expect(health.status == .serviceUnavailable)
+            #expect(health.json["status"] as? String == "degraded")
+            #expect((health.json["reason"] as? String)?.isEmpty == false)
+            // Reading goes on.
+            #expect(try await app.send(.GET, "/api/v1/orgs", token: token).status == .ok)
+
+            try await Self.refuseWrites(false, on: app)
+            try await Task.sleep(for: .milliseconds(400))
+            let recovered = try await app.send(.GET, "/health")
+            #expect(recovered.status == .ok)
+            #expect(recovered.json["status"] as? String == "ok")
+            #expect(try await app.send(.POST, "/api/v1/orgs", token: token, json: Self.newMinistry(2)).status == .created)
+            #expect(try await Self.organisationCount(app) == before + 1, "the refused write left nothing behind")
+        }
+    }
+
+    /// A disk that fills up (SQLite's page limit stands in for it): writes that need room answer 503, health reports
+    /// the fault though its own small write still fits, and once there is room again everything works.
+    @Test func aFullDiskAnswers503AndRecovers() async throws {
+        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+            guard app.settings.databaseURL == nil else { return }
+            let token = try await app.token("national")
+            let sql = app.db as! any SQLDatabase
+            let pages = try await sql.raw("PRAGMA page_count").first(decodingColumn: "page_count", as: Int.self) ?? 0
+            try await app.sqlitePragmas(["max_page_count = \(pages)"])
+            var full: Reply?
+            var created = 0
+            for index in 0..<400 {
+                let reply = try await app.send(.POST, "/api/v1/orgs", token: token, json: Self.newMinistry(index))
+                if reply.status == .created { created += 1; continue }
+                full = reply
+                break
+            }
+            #expect(full?.status == .serviceUnavailable)
+            #expect((full?.json["detail"] as? String)?.contains("disk is full") == true)
+            let health = try await app.send(.GET, "/health")
+            #expect(health.json["status"] as? String == "degraded")
+            #expect((health.json["reason"] as? String)?.contains("disk is full") == true)
+
+            try await app.sqlitePragmas(["max_page_count = 1073741823"])
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await app.send(.GET, "/health").status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/orgs", token: token, json: Self.newMinistry(1000)).status == .created)
+            #expect(try await Organisation.query(on: app.db).filter(\.$code ~~ "FAULT-").count() == created + 1)
+        }
+    }
+}
