@@ -36,3 +36,49 @@ import Vapor
         }
     }
 }
+
+/// What schemathesis found where the answers contradicted the API's description.
+@Suite struct ContractTests {
+    @Test func withoutASignInTheAnswerIs401BeforeAnythingIsChecked() async throws {
+        try await withApp { app, world in
+            let suggested = try await app.send(.GET, "/api/v1/orgs/\(world.mha)/plans/suggested?designation=")
+            #expect(suggested.status == .unauthorized)
+            let badBody = try await app.send(.POST, "/api/v1/orgs", json: ["name": ""])
+            #expect(badBody.status == .unauthorized)
+            let badQuery = try await app.send(.GET, "/api/v1/orgs?stateCode=0")
+            #expect(badQuery.status == .unauthorized)
+            // Public endpoints still answer anyone.
+            #expect(try await app.send(.GET, "/api/v1/courses").status == .ok)
+        }
+    }
+
+    @Test func aNumberBeyondAnyFieldIsNamedNotCalledBadJSON() async throws {
+        try await withApp { app, world in
+            let token = try await app.token("national")
+            let reply = try await app.send(.PATCH, "/api/v1/orgs/\(world.mha)", token: token,
+                                           body: #"{"name": "Ministry of Home Affairs", "sanctionedStrength": 6942069397888619549863691943936}"#,
+                                           contentType: .json)
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.fields == ["sanctionedStrength"])
+            let nested = try await app.send(.POST, "/api/v1/progress", token: token,
+                                            body: #"{"updates": [{"percent": -225440451784488124133722580771177234432}]}"#, contentType: .json)
+            #expect(nested.fields == ["updates[0].percent"])
+            // Ordinary numbers, whole or not, are read as before.
+            let fine = try await app.send(.PATCH, "/api/v1/orgs/\(world.mha)", token: token, json: ["sanctionedStrength": 1200])
+            #expect(fine.status == .ok)
+        }
+    }
+
+    @Test func allowListsTheMethodsOfTheRouteThePathMeans() async throws {
+        try await withApp { app, _ in
+            // /certificates/verify is its own route, not /certificates/{id}.
+            let verify = try await app.send(.OPTIONS, "/api/v1/certificates/verify")
+            #expect(verify.status == .methodNotAllowed)
+            #expect(verify.headers.first(name: .allow) == "POST")
+            // A page asked for as HTML keeps the header too.
+            let health = try await app.send(.TRACE, "/health", headers: ["Accept": "text/html"])
+            #expect(health.status == .methodNotAllowed)
+            #expect(health.headers.first(name: .allow) == "GET")
+        }
+    }
+}

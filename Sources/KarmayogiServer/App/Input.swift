@@ -36,7 +36,28 @@ extension Request {
             throw Problem(.badRequest, "The body is not valid JSON.")
         }
         guard let fields = object as? [String: Any] else { throw Problem(.badRequest, "The body must be a JSON object.") }
+        if let path = Self.outOfRangeNumber(in: fields) { throw Problem.invalid(path, "is a number beyond any this field takes") }
         return (data, fields)
+    }
+
+    /// The path of the first number no field takes (beyond ±2⁵³, where integers stop being exact), which the
+    /// decoder would otherwise report as a body that is not JSON at all.
+    private static func outOfRangeNumber(in value: Any, at path: String = "") -> String? {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if let found = outOfRangeNumber(in: object[key]!, at: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = outOfRangeNumber(in: element, at: "\(path)[\(index)]") { return found }
+            }
+        case let number as NSNumber where !(number is Bool):
+            if number is NSDecimalNumber || abs(number.doubleValue) > 9_007_199_254_740_992 { return path }
+        default:
+            break
+        }
+        return nil
     }
 
     private func decodeStrict<Input: StrictInput>(_ type: Input.Type, data: Data, fields: [String: Any]) throws -> Input {

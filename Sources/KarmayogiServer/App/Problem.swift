@@ -102,12 +102,16 @@ struct ProblemMiddleware: AsyncMiddleware {
     /// The methods routed at this path, for a 405 in place of a 404 when only the method is wrong.
     private static func allowedMethods(for request: Request) -> [String] {
         let segments = request.url.path.split(separator: "/").map(String.init)
-        let methods = request.application.routes.all.filter { route in
+        let matching = request.application.routes.all.filter { route in
             route.path.count == segments.count && zip(route.path, segments).allSatisfy { component, segment in
                 if case .constant(let constant) = component { return constant == segment }
                 return true
             }
-        }.map(\.method.rawValue)
+        }
+        // As the router does, a path's own words win over a parameter: /certificates/verify is not /certificates/{id}.
+        func constants(_ route: Route) -> Int { route.path.filter { if case .constant = $0 { true } else { false } }.count }
+        let closest = matching.map(constants).max()
+        let methods = matching.filter { constants($0) == closest }.map(\.method.rawValue)
         return Array(Set(methods)).sorted()
     }
 

@@ -4,7 +4,7 @@ func routes(_ app: Application) throws {
     app.get("health", use: Operations.health)
     app.get("metrics", use: Operations.metrics)
 
-    let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator()).grouped(SignInRequired(document: Operations.openAPIDocument))
     api.get("openapi.json", use: Operations.openAPI)
     try api.register(collection: GeographyController())
     try api.register(collection: AuthController())

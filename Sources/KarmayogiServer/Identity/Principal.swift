@@ -106,6 +106,40 @@ struct AccessClaims: JWTPayload {
     }
 }
 
+/// Answers 401 first at every endpoint that the API's description says needs a sign-in, so a request without one learns
+/// that before anything else about it (its body or query is not looked at).
+struct SignInRequired: AsyncMiddleware {
+    private let operations: Set<String>
+
+    /// The operations of the OpenAPI document whose security asks for a bearer token.
+    init(document: Data) {
+        let paths = ((try? JSONSerialization.jsonObject(with: document)) as? [String: Any])?["paths"] as? [String: [String: Any]] ?? [:]
+        var operations: Set<String> = []
+        for (path, methods) in paths {
+            let segments = path.split(separator: "/").map { $0.hasPrefix("{") ? "*" : String($0) }
+            for (method, operation) in methods {
+                let security = (operation as? [String: Any])?["security"] as? [[String: Any]] ?? []
+                if !security.isEmpty, security.allSatisfy({ $0["bearer"] != nil }) {
+                    operations.insert(Self.key(method, segments))
+                }
+            }
+        }
+        self.operations = operations
+    }
+
+    private static func key(_ method: String, _ segments: [String]) -> String {
+        method.uppercased() + " /" + segments.joined(separator: "/")
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let route = request.route {
+            let segments = route.path.map { component in if case .constant(let word) = component { word } else { "*" } }
+            if operations.contains(Self.key(route.method.rawValue, segments)) { _ = try request.principal() }
+        }
+        return try await next.respond(to: request)
+    }
+}
+
 /// Accepts `Authorization: Bearer <access token>`. A token that is bad, expired or ended signs nobody in, so public
 /// endpoints answer as to anyone; an endpoint that needs a sign-in answers 401 with the reason (`Request.principal()`).
 struct BearerAuthenticator: AsyncMiddleware {
