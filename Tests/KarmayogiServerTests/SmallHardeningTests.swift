@@ -75,6 +75,11 @@ import Vapor
             let verify = try await app.send(.OPTIONS, "/api/v1/certificates/verify")
             #expect(verify.status == .methodNotAllowed)
             #expect(verify.headers.first(name: .allow) == "POST")
+            let get = try await app.send(.GET, "/api/v1/certificates/verify")
+            #expect(get.status == .methodNotAllowed)
+            #expect(get.headers.first(name: .allow) == "POST")
+            // An id that is not there is still not there.
+            #expect(try await app.send(.GET, "/api/v1/certificates/\(UUID())").status == .notFound)
             // A page asked for as HTML keeps the header too.
             let health = try await app.send(.TRACE, "/health", headers: ["Accept": "text/html"])
             #expect(health.status == .methodNotAllowed)

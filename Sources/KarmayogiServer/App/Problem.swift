@@ -69,6 +69,12 @@ struct ProblemMiddleware: AsyncMiddleware {
 
     static func problem(for error: any Error, request: Request) -> Problem {
         switch error {
+        case let problem as Problem where problem.statusCode == 404:
+            // A parameter took one of the path's own words (GET /certificates/verify reached /certificates/{id}):
+            // the path is there, the method is not.
+            let allowed = allowedMethods(for: request)
+            if !allowed.isEmpty, !allowed.contains(request.method.rawValue) { return methodNotAllowed(request, allowed) }
+            return problem
         case let problem as Problem:
             return problem
         case let decoding as DecodingError:
@@ -81,11 +87,7 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return Problem(.unsupportedMediaType, "Send the body as application/json.")
             case .notFound where abort.reason == "Not Found":
                 let allowed = allowedMethods(for: request)
-                if !allowed.isEmpty {
-                    var problem = Problem(.methodNotAllowed, "\(request.method.rawValue) is not answered at \(request.url.path); try \(allowed.joined(separator: ", ")).")
-                    problem.allow = allowed
-                    return problem
-                }
+                if !allowed.isEmpty { return methodNotAllowed(request, allowed) }
                 return Problem(.notFound, "There is nothing at \(request.url.path).")
             default:
                 return Problem(abort.status, abort.reason)
@@ -97,6 +99,12 @@ struct ProblemMiddleware: AsyncMiddleware {
             }
             return Problem(.internalServerError, "Something went wrong on our side; it has been logged.")
         }
+    }
+
+    private static func methodNotAllowed(_ request: Request, _ allowed: [String]) -> Problem {
+        var problem = Problem(.methodNotAllowed, "\(request.method.rawValue) is not answered at \(request.url.path); try \(allowed.joined(separator: ", ")).")
+        problem.allow = allowed
+        return problem
     }
 
     /// The methods routed at this path, for a 405 in place of a 404 when only the method is wrong.
