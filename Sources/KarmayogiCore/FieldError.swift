@@ -20,3 +20,15 @@ extension String {
         return String(scalars[start...end])
     }
 }
+
+/// A name as people see it on pages, certificates and reports: one line of text of a bounded length.
+public enum DisplayName {
+    /// Why `text` (already trimmed) is no name, or `nil`.
+    public static func problem(_ text: String, maximum: Int) -> String? {
+        if text.isEmpty || text.count > maximum { return "must be 1–\(maximum) characters" }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            return "must be one line of text, without tabs, line breaks or other control characters"
+        }
+        return nil
+    }
+}

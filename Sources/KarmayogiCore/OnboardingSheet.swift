@@ -127,7 +127,7 @@ public struct OnboardingSheet: Sendable {
         func present(_ column: Column) -> String? { cells[column].flatMap { $0.isEmpty ? nil : $0 } }
 
         let name = present(.name) ?? ""
-        if name.isEmpty { fail(.name, "missing name") } else if name.count > 200 { fail(.name, "longer than 200 characters") }
+        if name.isEmpty { fail(.name, "missing name") } else if let problem = DisplayName.problem(name, maximum: 200) { fail(.name, problem) }
         var email = ""
         if let text = present(.email) {
             if let valid = Contact.email(text) { email = valid } else { fail(.email, "'\(text)' is not a valid e-mail address") }

@@ -48,8 +48,7 @@ public struct OrganisationDraft: Sendable {
     /// Field errors of the draft against the tree's rules and the geography; empty when it may be stored.
     public func problems(in geography: Geography) -> [FieldError] {
         var errors: [FieldError] = []
-        if name.trimmed.isEmpty { errors.append(.init("name", "must not be empty")) }
-        if name.count > 300 { errors.append(.init("name", "must be at most 300 characters")) }
+        if let problem = DisplayName.problem(name.trimmed, maximum: 300) { errors.append(.init("name", problem)) }
         if !OrganisationDraft.isValidCode(code) {
             errors.append(.init("code", "must be 2–40 characters of letters, digits, '-' or '_'"))
         }

@@ -120,3 +120,15 @@ import Testing
         #expect(!spec(.never).revealsAnswers(attemptNumber: 3, passed: true))
     }
 }
+
+@Suite struct DisplayNameTests {
+    @Test func aNameIsOneLineOfBoundedLength() {
+        #expect(DisplayName.problem("आशा वर्मा", maximum: 200) == nil)
+        #expect(DisplayName.problem("Asha O'Neil-Verma", maximum: 200) == nil)
+        #expect(DisplayName.problem("", maximum: 200) == "must be 1–200 characters")
+        #expect(DisplayName.problem(String(repeating: "a", count: 201), maximum: 200) == "must be 1–200 characters")
+        for broken in ["Asha\tVerma", "Asha\nVerma", "Asha\u{13}", "Asha\u{2028}Verma", "\u{0}"] {
+            #expect(DisplayName.problem(broken, maximum: 200)?.contains("control characters") == true, "\(broken.debugDescription)")
+        }
+    }
+}

@@ -87,3 +87,41 @@ import Vapor
         }
     }
 }
+
+/// What schemathesis found that the server answered 500 or took without complaint.
+@Suite struct PeopleInputTests {
+    @Test func aStateAdminNeedsAState() async throws {
+        try await withApp { app, world in
+            let token = try await app.token("national")
+            // The Ministry of Home Affairs is in no State and the person is given none.
+            let reply = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users", token: token,
+                                           json: ["name": "Asha Verma", "email": "asha.state@test.example.org", "roles": ["state_admin"]])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.fields == ["roles"])
+            #expect(try await User.query(on: app.db).filter(\.$email == "asha.state@test.example.org").count() == 0)
+            // With a State, the same works.
+            let placed = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users", token: token,
+                                            json: ["name": "Asha Verma", "email": "asha.state@test.example.org", "roles": ["state_admin"], "stateCode": 8])
+            #expect(placed.status == .created)
+            // Given later, on someone with no State, it is refused the same way.
+            let learner = world.users["learner.mha"]!
+            let patched = try await app.send(.PATCH, "/api/v1/users/\(learner)", token: token, json: ["roles": ["state_admin"]])
+            #expect(patched.status == .unprocessableEntity)
+            #expect(patched.fields == ["roles"])
+        }
+    }
+
+    @Test func aNameWithControlCharactersIsRefused() async throws {
+        try await withApp { app, world in
+            let token = try await app.token("national")
+            let reply = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/users", token: token,
+                                           json: ["name": "Asha\tVerma\u{13}", "email": "asha.tab@test.example.org"])
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.fields == ["name"])
+            let patched = try await app.send(.PATCH, "/api/v1/users/\(world.users["learner.mha"]!)", token: token, json: ["name": "Line\nbreak"])
+            #expect(patched.fields == ["name"])
+            let organisation = try await app.send(.POST, "/api/v1/orgs", token: token, json: ["name": "Ministry\u{0}", "code": "MIN-X", "type": "ministry"])
+            #expect(organisation.fields == ["name"])
+        }
+    }
+}

@@ -85,7 +85,7 @@ struct TestWorld {
             user.stateCode = state ?? organisation.stateCode
             try await user.create(on: database)
             if let role {
-                try await Users.record(Users.grant(for: role, organisation: organisation, stateCode: user.stateCode), for: user.id!, by: nil, on: database)
+                try await Users.record(Users.grant(for: role, organisation: organisation, stateCode: user.stateCode)!, for: user.id!, by: nil, on: database)
             }
             users[key] = user.id!
         }

@@ -115,7 +115,7 @@ enum DemoWorld {
                 let user = try await makeUser(name: "\(firstNames.randomElement(using: &generator)!) \(surnames.randomElement(using: &generator)!)",
                                               email: signIn.email, in: organisation, active: true)
                 if signIn.role != .learner {
-                    try await Users.record(Users.grant(for: signIn.role, organisation: organisation, stateCode: organisation.stateCode),
+                    try await Users.record(Users.grant(for: signIn.role, organisation: organisation, stateCode: organisation.stateCode)!,
                                            for: user.id!, by: nil, on: database)
                 }
             }

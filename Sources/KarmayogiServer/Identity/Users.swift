@@ -117,7 +117,7 @@ enum Users {
         let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
         var errors: [FieldError] = []
         let name = input.name.trimmed
-        if name.isEmpty { errors.append(.init("name", "must not be empty")) } else if name.count > 200 { errors.append(.init("name", "must be at most 200 characters")) }
+        if let problem = DisplayName.problem(name, maximum: 200) { errors.append(.init("name", problem)) }
         let email = Contact.email(input.email)
         if email == nil { errors.append(.init("email", "is not a valid e-mail address")) }
         var phone: String?
@@ -133,7 +133,9 @@ enum Users {
         let language = input.language.map { Language.named($0)?.code } ?? "en"
         if language == nil { errors.append(.init("language", "is not one of the platform's languages (ISO 639 code)")) }
         if let password = input.password, let problem = PasswordPolicy.platform.problem(with: password) { errors.append(.init("password", problem)) }
-        let grants = (input.roles ?? []).filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: stateCode) }
+        let granted = Self.grants(for: input.roles ?? [], organisation: organisation, stateCode: stateCode)
+        if case .failure(let error) = granted { errors.append(error) }
+        let grants = (try? granted.get()) ?? []
         if !errors.isEmpty { throw Problem.invalid(errors) }
 
         guard principal.access.allows(.manageUsers, on: placement(postedIn: stateCode, in: organisation)) else {
@@ -197,7 +199,7 @@ enum Users {
         }
         var errors: [FieldError] = []
         if let name = patch.name?.trimmed {
-            if name.isEmpty || name.count > 200 { errors.append(.init("name", "must be 1–200 characters")) } else { user.name = name }
+            if let problem = DisplayName.problem(name, maximum: 200) { errors.append(.init("name", problem)) } else { user.name = name }
         }
         if let text = patch.phone {
             if text.trimmed.isEmpty { user.phone = nil } else if let phone = Contact.mobile(text) { user.phone = phone } else {
@@ -225,12 +227,14 @@ enum Users {
             else if status == .active, user.passwordHash == nil { errors.append(.init("status", "the person must activate their account first")) }
             else { user.status = status }
         }
+        let granted = patch.roles.map { grants(for: $0, organisation: organisation, stateCode: user.stateCode) }
+        if case .failure(let error)? = granted { errors.append(error) }
+        let requested = try? granted?.get()
         if !errors.isEmpty { throw Problem.invalid(errors) }
         let change: RoleChange?
         do {
-            change = try patch.roles.map { roles throws(RoleChange.Refusal) in
-                let requested = roles.filter { $0 != .learner }.map { grant(for: $0, organisation: organisation, stateCode: user.stateCode) }
-                return try RoleChange.plan(held: held, requested: requested, through: organisation.path, by: principal.access, onSelf: onSelf)
+            change = try requested.map { requested throws(RoleChange.Refusal) in
+                try RoleChange.plan(held: held, requested: requested, through: organisation.path, by: principal.access, onSelf: onSelf)
             }
         } catch .beyondReach(let error) {
             throw Problem(.forbidden, "You may not grant that role there.", errors: [error])
@@ -269,12 +273,25 @@ enum Users {
 
     /// Where a role granted through an organisation lands: a State admin on the person's State,
     /// a national admin on the nation, anything else on the organisation's subtree.
-    static func grant(for role: Role, organisation: Organisation, stateCode: Int?) -> Grant {
+    /// The grant a role means for a person of this organisation; `nil` for a State admin with no State to act in.
+    static func grant(for role: Role, organisation: Organisation, stateCode: Int?) -> Grant? {
         switch role {
         case .nationalAdmin: Grant(role: role, target: .nation)
-        case .stateAdmin: Grant(role: role, target: .state(code: stateCode ?? organisation.stateCode ?? 0))
+        case .stateAdmin: (stateCode ?? organisation.stateCode).map { Grant(role: role, target: .state(code: $0)) }
         default: Grant(role: role, target: .organisation(path: organisation.path))
         }
+    }
+
+    /// The grants the roles mean, or the field error that says which cannot be given.
+    static func grants(for roles: [Role], organisation: Organisation, stateCode: Int?) -> Result<[Grant], FieldError> {
+        var grants: [Grant] = []
+        for role in roles where role != .learner {
+            guard let grant = grant(for: role, organisation: organisation, stateCode: stateCode) else {
+                return .failure(FieldError("roles", "\(role.rawValue) needs a State: give the person a stateCode (\(organisation.name) is in none)"))
+            }
+            grants.append(grant)
+        }
+        return .success(grants)
     }
 
     static func record(_ grant: Grant, for userID: UUID, by granter: UUID?, on database: any Database) async throws {
