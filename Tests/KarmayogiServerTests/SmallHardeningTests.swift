@@ -69,6 +69,16 @@ import Vapor
         }
     }
 
+    @Test func theAuthoringViewChecksEveryFilterToo() async throws {
+        try await withApp { app, _ in
+            let token = try await app.token("creator.mha")
+            let reply = try await app.send(.GET, "/api/v1/courses?view=authoring&kind=film&minDuration=1.5", token: token)
+            #expect(reply.status == .unprocessableEntity)
+            #expect(Set(reply.fields) == ["kind", "minDuration"])
+            #expect(try await app.send(.GET, "/api/v1/courses?view=authoring&kind=video", token: token).status == .ok)
+        }
+    }
+
     @Test func allowListsTheMethodsOfTheRouteThePathMeans() async throws {
         try await withApp { app, _ in
             // /certificates/verify is its own route, not /certificates/{id}.

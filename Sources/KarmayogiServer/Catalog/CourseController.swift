@@ -353,11 +353,6 @@ struct CourseController: RouteCollection {
         }
         let view = request.query[String.self, at: "view"] ?? "catalogue"
         guard view == "catalogue" || view == "authoring" else { throw Problem.invalid("view", "must be catalogue or authoring") }
-        if view == "authoring" {
-            let page = try await Courses.authoring(.init(query: text, language: language, providerId: providerId), page: try PageRequest(request),
-                                              for: request.auth.get(Principal.self), on: request.db)
-            return try await page.encodeResponse(for: request)
-        }
         var query = CatalogueQuery()
         query.text = text
         query.language = language
@@ -385,6 +380,13 @@ struct CourseController: RouteCollection {
         if let sort = request.query[String.self, at: "sort"] {
             query.sort = CatalogueQuery.Sort(rawValue: sort) ?? .relevance
             if CatalogueQuery.Sort(rawValue: sort) == nil { errors.append(.init("sort", "must be relevance, popularity, rating or newest")) }
+        }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        // Every filter is checked in both views; the authoring view uses q, language and providerId.
+        if view == "authoring" {
+            let page = try await Courses.authoring(.init(query: text, language: language, providerId: providerId), page: try PageRequest(request),
+                                                   for: request.auth.get(Principal.self), on: request.db)
+            return try await page.encodeResponse(for: request)
         }
         let page = try PageRequest(request, defaultLimit: 20, maximum: 100)
         if let cursor = page.cursor {
