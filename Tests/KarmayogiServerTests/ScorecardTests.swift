@@ -50,7 +50,7 @@ import Vapor
             #expect(try await app.send(.POST, "/api/v1/kpis/mdo_onboarding/inputs", token: mdo, json: ["scope": "org:\(world.mha)", "value": 50]).status == .conflict)
             #expect(try await app.send(.POST, "/api/v1/kpis/platform_uptime/inputs", token: national, json: ["scope": "nation", "value": 150]).fields == ["value"])
             #expect(try await app.send(.POST, "/api/v1/kpis/platform_uptime/inputs", token: mdo, json: ["scope": "nation", "value": 99.9]).status == .forbidden)
-            #expect(try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: mdo, json: ["scope": "org:\(world.health)", "value": 1]).status == .forbidden)
+            #expect(try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: mdo, json: ["scope": "org:\(world.health)", "value": 1]).status == .unprocessableEntity)
             #expect(try await app.send(.POST, "/api/v1/kpis/nothing/inputs", token: national, json: ["scope": "nation", "value": 1]).status == .notFound)
         }
     }

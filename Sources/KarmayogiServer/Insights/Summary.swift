@@ -87,8 +87,9 @@ enum Insights {
             guard reach.everything || reach.stateCodes.contains(district.stateCode) else { throw Problem(.forbidden, "Your roles do not reach \(district.name).") }
             return (scope, "\(district.name), \(geography.state(code: district.stateCode)?.name ?? "")")
         case .organisation(let id):
-            guard let organisation = try await Organisation.find(id, on: database) else { throw Problem.invalid("scope", "no organisation has this id") }
-            guard principal.access.allows(.viewInsights, on: organisation.placement) else { throw Problem(.forbidden, "Your roles do not reach \(organisation.name).") }
+            // An organisation beyond the principal's reach is answered as one that does not exist; States and districts are public.
+            guard let organisation = try await Organisation.find(id, on: database), principal.access.allows(.viewInsights, on: organisation.placement)
+            else { throw Problem.invalid("scope", "no organisation with this id is visible to you") }
             return (scope, organisation.name)
         }
     }
