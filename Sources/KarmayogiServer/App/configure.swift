@@ -30,9 +30,13 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
     }
     if settings.databaseURL == nil {
-        // (":memory:" is a temporary file to SQLiteKit, so the tests run in the same mode.) Readers do not wait for the writer, and a commit is one append to the log. The mode stays with the file;
-        // the driver's busy handler retries a locked database instead of failing.
-        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        // (":memory:" is a temporary file to SQLiteKit, so the tests run in the same mode.) Readers do not wait for the
+        // writer, and a commit is one append to the log. The mode stays with the file.
+        do {
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+        } catch where DatabaseFault.reason(of: error) != nil {
+            throw Problem(.serviceUnavailable, "SQLITE_PATH=\(settings.sqlitePath): \(DatabaseFault.reason(of: error)!) — the file and its folder must be writable (SQLite keeps its log and index beside the file)")
+        }
         // Each event loop holds one connection; give each a page cache that holds the hot parts of the
         // indexes (bulk onboarding inserts into six of them); in WAL mode sync at checkpoints only, and checkpoint
         // every 40 MB of log rather than 4 MB, so hot index pages are copied back less often.
