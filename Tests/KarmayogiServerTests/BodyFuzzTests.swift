@@ -141,6 +141,7 @@ import Vapor
                     cases += 1
                 }
             }
+            print("body fuzz: \(cases) bodies to \(paths.count) endpoints, answered \(answered.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
             #expect(cases > 3_000)
             #expect((answered[400] ?? 0) > 1_000)
             #expect(try await app.send(.GET, "/health").status == .ok)
