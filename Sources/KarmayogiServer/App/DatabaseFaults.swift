@@ -23,8 +23,6 @@ enum DatabaseFault {
             return reason(of: postgres)
         case is ConnectionPoolTimeoutError:
             return "no database connection became free in time"
-        case is ChannelError, is IOError:
-            return "the connection to the database failed"
         default:
             return nil
         }

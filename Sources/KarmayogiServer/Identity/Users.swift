@@ -271,9 +271,8 @@ enum Users {
         }
     }
 
-    /// Where a role granted through an organisation lands: a State admin on the person's State,
-    /// a national admin on the nation, anything else on the organisation's subtree.
-    /// The grant a role means for a person of this organisation; `nil` for a State admin with no State to act in.
+    /// Where a role granted through an organisation lands: a State admin on the person's State (`nil` when neither
+    /// the person nor the organisation has one), a national admin on the nation, anything else on the organisation's subtree.
     static func grant(for role: Role, organisation: Organisation, stateCode: Int?) -> Grant? {
         switch role {
         case .nationalAdmin: Grant(role: role, target: .nation)
