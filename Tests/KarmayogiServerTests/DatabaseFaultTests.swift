@@ -89,3 +89,45 @@ import Vapor
         }
     }
 }
+
+@Suite struct LostConnectionTests {
+    /// PostgreSQL ends this server's connections (an administrator, a restarted server, a proxy that drops them): what
+    /// was in flight may fail as 503, and the server reconnects by itself, losing nothing it acknowledged.
+    @Test func theServerReconnectsAfterItsConnectionsEnd() async throws {
+        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+            guard app.settings.databaseURL != nil else { return }
+            let token = try await app.token("national")
+            var pids: [Int] = []
+            for eventLoop in app.eventLoopGroup.makeIterator() {
+                let sql = app.databases.database(logger: app.logger, on: eventLoop) as! any SQLDatabase
+                if let pid = try await sql.raw("SELECT pg_backend_pid() AS pid").first(decodingColumn: "pid", as: Int.self) { pids.append(pid) }
+            }
+            // One connection ends the others (a backend cannot reliably end itself mid-statement).
+            let killer = app.databases.database(logger: app.logger, on: app.eventLoopGroup.next()) as! any SQLDatabase
+            let others = pids.map(String.init).joined(separator: ",")
+            // (OFFSET 0 keeps the planner from ending the killer's own backend before the filter has left it out.)
+            let ended = try await killer.raw("""
+                SELECT pid FROM (SELECT pid FROM pg_stat_activity WHERE pid IN (\(unsafeRaw: others)) AND pid <> pg_backend_pid() OFFSET 0) AS others
+                WHERE pg_terminate_backend(pid)
+                """).all(decodingColumn: "pid", as: Int.self)
+            #expect(!ended.isEmpty)
+            try await Task.sleep(for: .milliseconds(100))
+            var answers: [HTTPStatus] = []
+            for index in 0..<6 {
+                answers.append(try await app.send(.POST, "/api/v1/orgs", token: token, json: DatabaseFaultTests.newMinistry(index)).status)
+            }
+            #expect(answers.allSatisfy { $0 == .created || $0 == .serviceUnavailable }, "\(answers)")
+            #expect(answers.last == .created)
+            // The ended connections were replaced: none of them answers any more.
+            for eventLoop in app.eventLoopGroup.makeIterator() {
+                let sql = app.databases.database(logger: app.logger, on: eventLoop) as! any SQLDatabase
+                let pid = try await sql.raw("SELECT pg_backend_pid() AS pid").first(decodingColumn: "pid", as: Int.self)
+                #expect(pid.map { !ended.contains($0) } == true)
+            }
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await app.send(.GET, "/health").status == .ok)
+            let stored = try await Organisation.query(on: app.db).filter(\.$code ~~ "FAULT-").count()
+            #expect(stored == answers.filter { $0 == .created }.count)
+        }
+    }
+}
