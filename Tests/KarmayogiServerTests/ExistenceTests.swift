@@ -21,14 +21,19 @@ import Vapor
         try await withApp { app, world in
             // The Ministry of Health and its people and plans are beyond an MHA admin.
             let national = try await app.token("national")
-            let healthAdmin = try await app.token("mdo.health")
-            let plan = try await app.send(.POST, "/api/v1/orgs/\(world.health)/plans", token: healthAdmin,
-                                          json: ["name": "Health plan", "year": 2026, "courseIds": [UUID().uuidString], "assignment": ["allStaff": true]])
-            let planID = (plan.json["id"] as? String).flatMap(UUID.init(uuidString:)) ?? UUID()
+            let (course, _) = try await publishedCourse(app, world)
+            // A CBP admin of the Ministry of Health makes its plan; the national admin gives a report grant there.
+            let planner = world.users["mdo.health"]!
+            let promoted = try await app.send(.PATCH, "/api/v1/users/\(planner)", token: national, json: ["roles": ["mdo_admin", "cbp_admin"]])
+            try #require(promoted.status == .ok, "\(promoted.body)")
+            let plan = try await app.send(.POST, "/api/v1/orgs/\(world.health)/plans", token: try await app.token("mdo.health"),
+                                          json: ["name": "Health plan", "year": 2026, "courseIds": [course], "assignment": ["allStaff": true], "dueDate": "2027-03-31"])
+            let planID = try #require((plan.json["id"] as? String).flatMap(UUID.init(uuidString:)), "\(plan.body)")
             let learner = world.users["learner.health"]!
+            let until = String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(86400 * 30)).prefix(10))
             let grant = try await app.send(.POST, "/api/v1/orgs/\(world.health)/report-grants", token: national,
-                                           json: ["userId": learner.uuidString, "until": ISO8601DateFormatter().string(from: Date().addingTimeInterval(86400 * 30))])
-            let grantID = (grant.json["id"] as? String).flatMap(UUID.init(uuidString:)) ?? UUID()
+                                           json: ["userId": learner.uuidString, "until": until])
+            let grantID = try #require((grant.json["id"] as? String).flatMap(UUID.init(uuidString:)), "\(grant.body)")
 
             let mha = try await app.token("mdo.mha")
             let health = world.health

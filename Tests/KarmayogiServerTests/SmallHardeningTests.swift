@@ -63,9 +63,12 @@ import Vapor
             let nested = try await app.send(.POST, "/api/v1/progress", token: token,
                                             body: #"{"updates": [{"percent": -225440451784488124133722580771177234432}]}"#, contentType: .json)
             #expect(nested.fields == ["updates[0].percent"])
-            // Ordinary numbers, whole or not, are read as before.
+            // Ordinary numbers, whole or not, are read as before: a fraction reaches the field's own check.
             let fine = try await app.send(.PATCH, "/api/v1/orgs/\(world.mha)", token: token, json: ["sanctionedStrength": 1200])
             #expect(fine.status == .ok)
+            let fraction = try await app.send(.PATCH, "/api/v1/orgs/\(world.mha)", token: token, body: #"{"sanctionedStrength": 12.5}"#, contentType: .json)
+            #expect(fraction.fields == ["sanctionedStrength"], "\(fraction.status) \(fraction.body)")
+            #expect(!fraction.body.contains("beyond"))
         }
     }
 

@@ -36,28 +36,25 @@ extension Request {
             throw Problem(.badRequest, "The body is not valid JSON.")
         }
         guard let fields = object as? [String: Any] else { throw Problem(.badRequest, "The body must be a JSON object.") }
-        if let path = Self.outOfRangeNumber(in: fields) { throw Problem.invalid(path, "is a number beyond any this field takes") }
+        // Beyond ±2⁵³ integers stop being exact: no field takes such a number, and the decoder would call the body not JSON.
+        if let path = Self.numberPaths(in: fields, where: { $0 is NSDecimalNumber || abs($0.doubleValue) > 9_007_199_254_740_992 }).first {
+            throw Problem.invalid(path, "is a number beyond any this field takes")
+        }
         return (data, fields)
     }
 
-    /// The path of the first number no field takes (beyond ±2⁵³, where integers stop being exact), which the
-    /// decoder would otherwise report as a body that is not JSON at all.
-    private static func outOfRangeNumber(in value: Any, at path: String = "") -> String? {
+    /// The paths of the numbers in a JSON value that match, in key order.
+    private static func numberPaths(in value: Any, at path: String = "", where matches: (NSNumber) -> Bool) -> [String] {
         switch value {
         case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                if let found = outOfRangeNumber(in: object[key]!, at: path.isEmpty ? key : "\(path).\(key)") { return found }
-            }
+            return object.keys.sorted().flatMap { numberPaths(in: object[$0]!, at: path.isEmpty ? $0 : "\(path).\($0)", where: matches) }
         case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let found = outOfRangeNumber(in: element, at: "\(path)[\(index)]") { return found }
-            }
+            return array.enumerated().flatMap { numberPaths(in: $1, at: "\(path)[\($0)]", where: matches) }
         case let number as NSNumber where !(number is Bool):
-            if number is NSDecimalNumber || abs(number.doubleValue) > 9_007_199_254_740_992 { return path }
+            return matches(number) ? [path] : []
         default:
-            break
+            return []
         }
-        return nil
     }
 
     private func decodeStrict<Input: StrictInput>(_ type: Input.Type, data: Data, fields: [String: Any]) throws -> Input {
@@ -66,7 +63,15 @@ extension Request {
         if !unknown.isEmpty {
             throw Problem.invalid(unknown.map { FieldError($0, "is not a field of this request; the fields are \(known.sorted().joined(separator: ", "))") })
         }
-        return try JSONDecoder.api.decode(Input.self, from: data)
+        do {
+            return try JSONDecoder.api.decode(Input.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // The syntax was checked above, so what the decoder could not read is a number a field cannot hold:
+            // on Linux a fraction where a whole number is wanted fails here, without the field's name.
+            let fractions = Self.numberPaths(in: fields, where: { $0.doubleValue != $0.doubleValue.rounded() })
+            if fractions.isEmpty { throw Problem(.badRequest, "The body has a value none of this request's fields can hold.") }
+            throw Problem.invalid(fractions.map { FieldError($0, "must be a whole number") })
+        }
     }
 }
 

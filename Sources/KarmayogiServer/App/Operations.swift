@@ -26,8 +26,9 @@ enum Operations {
                 try await HealthProbe.write(on: request.db)
             } catch {
                 status = "degraded"
-                reason = DatabaseFault.reason(of: error) ?? "a write failed: \(error)"
+                reason = DatabaseFault.reason(of: error) ?? "a write to the database failed"
                 request.application.databaseFaults.record(reason!)
+                request.logger.error("health check: the probe write failed: \(error)")
             }
         } catch {
             status = "unavailable"

@@ -137,7 +137,12 @@ struct ReportController: RouteCollection {
     @Sendable static func revoke(_ request: Request) async throws -> ReportGrantDTO {
         let principal = try request.principal()
         guard let grant = try await ReportGrant.find(try request.id(of: "report grant"), on: request.db) else { throw Problem.notFound("report grant") }
-        _ = try await ReportGrants.grantable(grant.organisationID, by: principal, on: request.db)
+        do {
+            _ = try await ReportGrants.grantable(grant.organisationID, by: principal, on: request.db)
+        } catch let problem as Problem where problem.statusCode == 404 {
+            // A grant in an organisation out of sight is one that does not exist, not a clue to that organisation.
+            throw Problem.notFound("report grant")
+        }
         if grant.revokedAt == nil {
             grant.revokedAt = Date()
             try await grant.save(on: request.db)
