@@ -30,7 +30,8 @@ public struct Settings: Sendable {
     public var seedDemoWorld: Bool
     /// Session cookies carry `Secure` (on behind HTTPS; off for http://localhost in development).
     public var secureCookies: Bool
-    /// The address people reach the platform at, for links in messages.
+    /// The address people reach the platform at, for links in messages and certificates: `PUBLIC_URL`, else where
+    /// `serve` really listens (its flags, `HOST`/`PORT`).
     public var publicURL: String
     /// The Ed25519 key certificates are signed with (base64 of its 32 bytes); made and kept in the database when not given.
     public var credentialKey: String?
@@ -44,8 +45,9 @@ public struct Settings: Sendable {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         databaseSchema = variables["DATABASE_SCHEMA"]
         sqlitePath = variables["SQLITE_PATH"] ?? "karmayogi.sqlite"
-        host = variables["HOST"] ?? "127.0.0.1"
-        port = variables["PORT"].flatMap(Int.init) ?? 8080
+        let listening = ListenAddress(arguments: environment.arguments, variables: variables)
+        host = listening.host
+        port = listening.port
         jwtSecret = variables["JWT_SECRET"]
         accessTokenLifetime = variables["ACCESS_TOKEN_SECONDS"].flatMap(TimeInterval.init) ?? 15 * 60
         refreshTokenLifetime = 30 * 24 * 3600
@@ -58,7 +60,9 @@ public struct Settings: Sendable {
         contentMaxBytes = variables["CONTENT_MAX_MB"].flatMap(Int.init).map { $0 * 1_048_576 } ?? 100 * 1_048_576
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
-        publicURL = variables["PUBLIC_URL"] ?? "http://\(host):\(port)"
+        var given = variables["PUBLIC_URL"] ?? ""
+        while given.hasSuffix("/") { given.removeLast() }
+        publicURL = given.isEmpty ? listening.url : given
         credentialKey = variables["CREDENTIAL_KEY"]
         let proxies = (variables["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         trustedProxies = proxies.compactMap(AddressRange.init)

@@ -20,6 +20,8 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.publishedContents = PublishedContents()
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
+    // HTML, CSS, JS, JSON and CSV go out compressed to a client that accepts it; images, video and archives as they are.
+    app.http.server.configuration.responseCompression = .enabled(initialByteBufferCapacity: 4096, disallowedTypes: .incompressible)
     app.routes.defaultMaxBodySize = settings.maxBodySize
     ContentConfiguration.global.use(decoder: CheckedFormDataDecoder(), for: .formData)
 

@@ -3,6 +3,7 @@ import Vapor
 func routes(_ app: Application) throws {
     app.get("health", use: Operations.health)
     app.get("metrics", use: Operations.metrics)
+    app.get("assets", ":file", use: Assets.serve)
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator()).grouped(SignInRequired(document: Operations.openAPIDocument))
     api.get("openapi.json", use: Operations.openAPI)

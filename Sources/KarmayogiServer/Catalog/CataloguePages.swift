@@ -117,7 +117,7 @@ struct CataloguePages: RouteCollection {
             <h2>\(t("catalogue.modules"))</h2>\(modules)
             \(ratings.summary.count == 0 ? "<h2>\(t("catalogue.noRatings"))</h2>" as HTML : """
               <h2>\(t("catalogue.ratings", ["average": String(format: "%.1f", ratings.summary.average), "count": String(ratings.summary.count)]))</h2>
-              <table>\(histogram)</table>
+              <div class="scroll" tabindex="0"><table>\(histogram)</table></div>
               \(reviews)
               """ as HTML)
             """)

@@ -62,8 +62,8 @@ struct CourseEditorPages: RouteCollection {
             \(Layout.problem(problem))
             \(form)
             <form method="get" action="/author"><label for="q">\(t("editor.find"))</label><input id="q" type="search" name="q" value="\(text)" maxlength="200"> <button>\(t("users.searchButton"))</button></form>
-            <table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.language"))</th><th>\(t("field.status"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("editor.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.language"))</th><th>\(t("field.status"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("editor.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             \(next)
             """)
     }
@@ -216,8 +216,8 @@ struct CourseEditorPages: RouteCollection {
             \(Layout.problem(problem))
             <section class="card"><h2>\(t("editor.details"))</h2>\(details)</section>
             <section class="card"><h2>\(t("catalogue.competencies"))</h2>
-            <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th><th></th></tr></thead>
-            <tbody>\(claimed.isEmpty ? "<tr><td colspan=\"4\">\(t("editor.noCompetencies"))</td></tr>" as HTML : HTML(unsafe: claimed.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th><th></th></tr></thead>
+            <tbody>\(claimed.isEmpty ? "<tr><td colspan=\"4\">\(t("editor.noCompetencies"))</td></tr>" as HTML : HTML(unsafe: claimed.map(\.markup).joined()))</tbody></table></div>
             \(addCompetency)</section>
             <h2>\(t("catalogue.modules"))</h2>
             \(modules)

@@ -56,7 +56,7 @@ struct CompetencyPages: RouteCollection {
             \(status)
             <div class="card"><p>\(competency.description)</p></div>
             <h2>\(t("competencies.levels"))</h2>
-            <table>\(levels)</table>
+            <div class="scroll" tabindex="0"><table>\(levels)</table></div>
             <p class="muted">\(t("competencies.version", ["version": String(competency.addedInVersion)]))</p>
             <p><a href="/competencies">\(t("competencies.back"))</a></p>
             """)
@@ -72,8 +72,8 @@ struct CompetencyPages: RouteCollection {
         }
         return Layout.page(t("designations.title"), for: request, """
             <h2>\(organisation.name)</h2>
-            <table><thead><tr><th>\(t("field.designation"))</th><th>\(t("designations.people"))</th><th>\(t("designations.mapped"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("designations.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("field.designation"))</th><th>\(t("designations.people"))</th><th>\(t("designations.mapped"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("designations.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             """)
     }
 
@@ -122,8 +122,8 @@ struct CompetencyPages: RouteCollection {
             \(Layout.problem(problem))
             <form method="post" action="/designations/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")?org=\(organisation.id!.uuidString)">
             \(canMap ? request.csrfField : "")
-            <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("designations.nothingMapped"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("designations.nothingMapped"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             \(form)
             </form>
             """)

@@ -25,7 +25,7 @@ struct CredentialPages: RouteCollection {
             "<li>\($0.targetName) — \($0.targetDescription ?? "")</li>"
         }
         let status: HTML = certificate.revokedAt.map {
-            "<p class=\"error\" role=\"alert\"><strong>\(t("certificate.revoked", ["date": Self.day($0)]))</strong> \(certificate.revocationReason ?? "")</p>"
+            "<p class=\"error\" role=\"alert\"><strong>\(t("certificate.revoked", ["date": Formats.date($0, t)]))</strong> \(certificate.revocationReason ?? "")</p>"
         } ?? "<p class=\"ok\">\(t("certificate.valid"))</p>"
         return Layout.page(t("certificate.title"), for: request, """
             \(status)
@@ -37,27 +37,11 @@ struct CredentialPages: RouteCollection {
             <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
             <p>\(t("certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])) · \(t("certificate.hours", ["hours": String(format: "%.1f", credential.credentialSubject.creditsEarned ?? 0)]))</p>
             \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul>\(competencies)</ul>" as HTML)
-            <p>\(t("certificate.issued", ["date": Self.day(certificate.issuedAt)]))</p>
+            <p>\(t("certificate.issued", ["date": Formats.date(certificate.issuedAt, t)]))</p>
             <p class="muted">\(t("certificate.verifyAt")) <a href="\(keys.pageURL(certificate.id!))">\(keys.pageURL(certificate.id!))</a></p>
             </section>
             <p><a href="/api/v1/certificates/\(certificate.id!.uuidString)">\(t("certificate.json"))</a> · <a href="/verify?id=\(certificate.id!.uuidString)">\(t("verify.title"))</a></p>
             """)
-    }
-
-    static func day(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "d MMMM yyyy"
-        formatter.timeZone = TimeZone(identifier: "Asia/Kolkata")
-        formatter.locale = Locale(identifier: "en_IN")
-        return formatter.string(from: date)
-    }
-
-    /// A time of day in India, for deadlines.
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "Asia/Kolkata")
-        return formatter.string(from: date) + " IST"
     }
 
     @Sendable static func verifyForm(_ request: Request) async throws -> HTML {
@@ -106,11 +90,11 @@ struct CredentialPages: RouteCollection {
         let t = request.catalogue
         let certificates = try await Certificate.query(on: request.db).filter(\.$userID == principal.userID).sort(\.$issuedAt, .descending).all()
         let rows: [HTML] = certificates.map {
-            "<tr><td><a href=\"/certificates/\($0.id!.uuidString)\">\($0.title)</a></td><td>\(day($0.issuedAt))</td><td>\($0.revokedAt == nil ? t("certificate.validShort") : t("certificate.revokedShort"))</td></tr>"
+            "<tr><td><a href=\"/certificates/\($0.id!.uuidString)\">\($0.title)</a></td><td>\(Formats.date($0.issuedAt, t))</td><td>\($0.revokedAt == nil ? t("certificate.validShort") : t("certificate.revokedShort"))</td></tr>"
         }
         return Layout.page(t("nav.certificates"), for: request, """
-            <table><thead><tr><th>\(t("review.course"))</th><th>\(t("certificate.date"))</th><th>\(t("field.status"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("certificate.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("review.course"))</th><th>\(t("certificate.date"))</th><th>\(t("field.status"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("certificate.none"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             """)
     }
 
@@ -125,7 +109,7 @@ struct CredentialPages: RouteCollection {
         let rows: [HTML] = passbook.items.map { item in
             let evidence: [HTML] = item.evidence.map { entry in
                 let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t("passbook.course"))</a>" } ?? "\(t("passbook.declared"))"
-                return "<li>\(what) · \(t("designations.level")) \(entry.level) · \(t("passbook.\(entry.status.rawValue)"))\(entry.date.map { " · \(day($0))" } ?? "")</li>"
+                return "<li>\(what) · \(t("designations.level")) \(entry.level) · \(t("passbook.\(entry.status.rawValue)"))\(entry.date.map { " · \(Formats.date($0, t))" } ?? "")</li>"
             }
             let name = [item.theme, item.subTheme].compactMap { $0 }.joined(separator: " › ")
             return "<tr><td><a href=\"/competencies/\(item.competencyId.uuidString)\">\(name)</a><ul>\(evidence)</ul></td><td>\(t("area.\(item.area.rawValue)"))</td><td>\(item.level.map(String.init) ?? "—")</td></tr>"
@@ -135,8 +119,8 @@ struct CredentialPages: RouteCollection {
         let levels: [HTML] = ProficiencyLevel.range.map { "<option value=\"\($0)\">\($0)</option>" }
         return Layout.page(t("nav.passbook"), for: request, """
             \(Layout.problem(problem))
-            <table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("passbook.level"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("passbook.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("passbook.level"))</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("passbook.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             <form method="post" action="/my/passbook" class="card"><h2>\(t("passbook.declare"))</h2>\(request.csrfField)
             <label for="competencyId">\(t("designations.competency"))</label><select id="competencyId" name="competencyId" required><option value="">—</option>\(options)</select>
             <label for="level">\(t("designations.level"))</label><select id="level" name="level">\(levels)</select>

@@ -172,9 +172,9 @@ struct IdentityPages: RouteCollection {
             </form>
             \(sections)
             <h2>\(organisation.name)</h2>
-            <table><thead><tr><th>\(t("field.name"))</th><th>\(t("field.email"))</th><th>\(t("field.designation"))</th>\
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("field.name"))</th><th>\(t("field.email"))</th><th>\(t("field.designation"))</th>\
             <th>\(t("field.employeeId"))</th><th>\(t("field.status"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"5\">\(t("users.none"))</td></tr>" as HTML : HTML(stringLiteral: rows.map(\.markup).joined()))</tbody></table>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"5\">\(t("users.none"))</td></tr>" as HTML : HTML(stringLiteral: rows.map(\.markup).joined()))</tbody></table></div>
             \(next)
             """)
     }

@@ -35,15 +35,15 @@ struct InsightPages: RouteCollection {
         func figure(_ key: String, _ value: String) -> HTML { "<div class=\"card\"><div class=\"muted\">\(t(key))</div><div class=\"figure\">\(value)</div></div>" }
         func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "—" }
         let figures: [HTML] = [
-            figure("insights.registered", Charts.number(Double(summary.registeredUsers))),
+            figure("insights.registered", Formats.number(Double(summary.registeredUsers))),
             figure("insights.onboarded", percent(summary.onboardedShare)),
-            figure("insights.active7", Charts.number(Double(summary.activeLearners7))),
-            figure("insights.active30", Charts.number(Double(summary.activeLearners30))),
-            figure("insights.enrolments", Charts.number(Double(summary.enrolments))),
-            figure("insights.completions", Charts.number(Double(summary.completions))),
+            figure("insights.active7", Formats.number(Double(summary.activeLearners7))),
+            figure("insights.active30", Formats.number(Double(summary.activeLearners30))),
+            figure("insights.enrolments", Formats.number(Double(summary.enrolments))),
+            figure("insights.completions", Formats.number(Double(summary.completions))),
             figure("insights.completionRate", percent(summary.completionRate)),
-            figure("insights.hours", Charts.number(summary.learningHours.rounded())),
-            figure("insights.certificates", Charts.number(Double(summary.certificates))),
+            figure("insights.hours", Formats.number(summary.learningHours.rounded())),
+            figure("insights.certificates", Formats.number(Double(summary.certificates))),
         ]
         let series = Charts.series(summary.series.map { ($0.start, [Double($0.enrolments), Double($0.completions)]) },
                                    names: [t("insights.enrolments"), t("insights.completions")], title: t("insights.overTime"))
@@ -51,11 +51,11 @@ struct InsightPages: RouteCollection {
         let bars = children.isEmpty ? HTML("") : Charts.bars(children.prefix(15).map { ($0.name, Double($0.enrolments)) }, title: t("insights.byChild"))
         let rows: [HTML] = children.map { child in
             "<tr><td><a href=\"/insights?scope=\(child.scope)&from=\(IndiaDay.string(from))&to=\(IndiaDay.string(to))\">\(child.name)</a></td><td>\(t("insights.kind.\(child.kind)"))</td>"
-                + "<td>\(Charts.number(Double(child.registeredUsers)))</td><td>\(Charts.number(Double(child.activeLearners30)))</td>"
-                + "<td>\(Charts.number(Double(child.enrolments)))</td><td>\(Charts.number(Double(child.completions)))</td><td>\(Charts.number(child.learningHours.rounded()))</td></tr>"
+                + "<td>\(Formats.number(Double(child.registeredUsers)))</td><td>\(Formats.number(Double(child.activeLearners30)))</td>"
+                + "<td>\(Formats.number(Double(child.enrolments)))</td><td>\(Formats.number(Double(child.completions)))</td><td>\(Formats.number(child.learningHours.rounded()))</td></tr>"
         }
         func top(_ area: String, _ courses: [SummaryDTO.TopCourse]) -> HTML {
-            let items: [HTML] = courses.map { "<li><a href=\"/courses/\($0.courseId.uuidString.lowercased())\">\($0.title)</a> · \(Charts.number(Double($0.completions)))</li>" }
+            let items: [HTML] = courses.map { "<li><a href=\"/courses/\($0.courseId.uuidString.lowercased())\">\($0.title)</a> · \(Formats.number(Double($0.completions)))</li>" }
             return "<div class=\"card\"><h3>\(t("area.\(area)"))</h3>\(courses.isEmpty ? HTML("<p class=\"muted\">\(t("insights.none"))</p>") : "<ol>\(items)</ol>")</div>"
         }
         let reports: [HTML] = Reports.Kind.allCases.filter { $0 != .planCompliance }.map { kind in
@@ -75,8 +75,8 @@ struct InsightPages: RouteCollection {
             <div class="grid">\(top("behavioural", summary.topCourses.behavioural))\(top("functional", summary.topCourses.functional))\(top("domain", summary.topCourses.domain))</div>
             \(children.isEmpty ? HTML("") : """
             <h2>\(t("insights.byChild"))</h2>\(bars)
-            <table><thead><tr><th>\(t("insights.name"))</th><th>\(t("insights.kind"))</th><th>\(t("insights.registered"))</th><th>\(t("insights.active30"))</th>
-            <th>\(t("insights.enrolments"))</th><th>\(t("insights.completions"))</th><th>\(t("insights.hours"))</th></tr></thead><tbody>\(rows)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("insights.name"))</th><th>\(t("insights.kind"))</th><th>\(t("insights.registered"))</th><th>\(t("insights.active30"))</th>
+            <th>\(t("insights.enrolments"))</th><th>\(t("insights.completions"))</th><th>\(t("insights.hours"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
             """)
             <h2>\(t("insights.reports"))</h2><ul>\(reports)</ul>
             """)
@@ -89,15 +89,15 @@ struct InsightPages: RouteCollection {
         let (scope, name) = try await Insights.scope(text, for: principal, on: request.db)
         let card = try await Scorecards.scorecard(for: scope, named: name, app: request.application, on: request.db)
         let rows: [HTML] = card.items.map { item in
-            let value = item.value.map { Charts.number(($0 * 10).rounded() / 10) } ?? "—"
+            let value = item.value.map { Formats.number(($0 * 10).rounded() / 10) } ?? "—"
             return "<tr><td><span class=\"status \(item.status.rawValue)\">\(t("kpi.\(item.status.rawValue)"))</span></td><td><strong>\(item.name)</strong><br><span class=\"muted\">\(item.definition)</span>"
-                + "\(item.note.map { HTML("<br><em>\($0)</em>") } ?? "")</td><td>\(t("kpi.area.\(item.area.rawValue)"))</td><td>\(value) \(item.unit)</td><td>\(Charts.number(item.target)) \(item.unit)</td></tr>"
+                + "\(item.note.map { HTML("<br><em>\($0)</em>") } ?? "")</td><td>\(t("kpi.area.\(item.area.rawValue)"))</td><td>\(value) \(item.unit)</td><td>\(Formats.number(item.target)) \(item.unit)</td></tr>"
         }
         let missing: [HTML] = card.competenciesWithoutCourses.prefix(200).map { "<li>\($0.theme) <span class=\"muted\">(\(t("area.\($0.area.rawValue)")))</span></li>" }
         return Layout.page(t("scorecard.heading", ["name": name]), for: request, """
             <p><a href="/insights?scope=\(scope.text)">\(t("insights.back"))</a></p>
-            <table><thead><tr><th>\(t("kpi.status"))</th><th>\(t("kpi.name"))</th><th>\(t("kpi.area"))</th><th>\(t("kpi.value"))</th><th>\(t("kpi.target"))</th></tr></thead>
-            <tbody>\(rows)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("kpi.status"))</th><th>\(t("kpi.name"))</th><th>\(t("kpi.area"))</th><th>\(t("kpi.value"))</th><th>\(t("kpi.target"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
             \(missing.isEmpty ? HTML("") : "<h2>\(t("scorecard.uncovered", ["count": String(card.competenciesWithoutCourses.count)]))</h2><ul>\(missing)</ul>")
             """)
     }

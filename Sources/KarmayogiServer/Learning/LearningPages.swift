@@ -13,7 +13,6 @@ struct LearningPages: RouteCollection {
         routes.get("learn", ":id", use: Self.player)
         routes.post("learn", ":id", "done", use: Self.markDone)
         routes.post("learn", ":id", "progress", use: Self.report)
-        routes.get("assets", "player.js", use: Self.script)
         routes.get("my", "karma", use: Self.karma)
         routes.post("learn", ":id", "attempts", ":item", use: Self.startAttempt)
         routes.get("attempts", ":id", use: Self.attempt)
@@ -117,7 +116,7 @@ struct LearningPages: RouteCollection {
             \(banner)
             \(modules)
             </section>
-            <script src="/assets/player.js" defer></script>
+            <script src="\(Assets.url("player.js"))" defer></script>
             """)
     }
 
@@ -200,7 +199,7 @@ struct LearningPages: RouteCollection {
             } ?? ""
             return "<fieldset class=\"card\"><legend>\(index + 1). \(question.text)</legend>\(body)\(verdict)</fieldset>"
         }
-        let deadline = CredentialPages.time(attempt.deadline)
+        let deadline = Formats.moment(attempt.deadline, t)
         let header: HTML = view.submittedAt == nil
             ? (open ? """
                 <p class="notice" role="timer" data-deadline="\(ISO8601DateFormatter().string(from: attempt.deadline))" \
@@ -218,7 +217,7 @@ struct LearningPages: RouteCollection {
             \(open ? "<p><button>\(t("assessment.submit"))</button></p>" as HTML : "")
             </form>
             <p><a href="/learn/\(attempt.courseID.uuidString)">\(t("assessment.back"))</a></p>
-            <script src="/assets/player.js" defer></script>
+            <script src="\(Assets.url("player.js"))" defer></script>
             """)
     }
 
@@ -253,27 +252,13 @@ struct LearningPages: RouteCollection {
         try await apply(try request.content.decode(Report.self), request)
     }
 
-    static let playerScript: String = {
-        guard let url = Bundle.module.url(forResource: "player", withExtension: "js", subdirectory: "Resources/Assets"),
-              let text = try? String(contentsOf: url, encoding: .utf8)
-        else { fatalError("Resources/Assets/player.js is missing") }
-        return text
-    }()
-
-    @Sendable static func script(_ request: Request) async throws -> Response {
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
-        headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=3600")
-        return Response(status: .ok, headers: headers, body: .init(string: playerScript))
-    }
-
     @Sendable static func karma(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
         let entries = try await KarmaEntry.query(on: request.db).filter(\.$userID == principal.userID).sort(\.$givenAt, .descending).all()
         let month = Karma.month(of: Date())
         let ledger: [HTML] = entries.prefix(50).map {
-            "<tr><td>\(CredentialPages.day($0.givenAt))</td><td>\(t("karma.\($0.reason.rawValue)"))</td><td>+\($0.points)</td></tr>"
+            "<tr><td>\(Formats.date($0.givenAt, t))</td><td>\(t("karma.\($0.reason.rawValue)"))</td><td>+\($0.points)</td></tr>"
         }
         guard let organisation = try await Organisation.find(principal.organisationID, on: request.db) else { throw Problem.notFound("organisation") }
         let board = try await Karma.leaderboard(of: organisation, month: month, on: request.db)
@@ -284,9 +269,9 @@ struct LearningPages: RouteCollection {
             \(mine(t))
             <p class="card"><strong>\(t("karma.total", ["points": String(entries.map(\.points).reduce(0, +))]))</strong> · \
             \(t("karma.month", ["points": String(entries.filter { $0.month == month }.map(\.points).reduce(0, +))]))</p>
-            <table><thead><tr><th>\(t("certificate.date"))</th><th>\(t("karma.reason"))</th><th>\(t("karma.points"))</th></tr></thead><tbody>\(ledger)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("certificate.date"))</th><th>\(t("karma.reason"))</th><th>\(t("karma.points"))</th></tr></thead><tbody>\(ledger)</tbody></table></div>
             <h2>\(t("karma.board", ["organisation": principal.me.organisationName]))</h2>
-            <table><thead><tr><th>#</th><th>\(t("field.name"))</th><th>\(t("karma.points"))</th></tr></thead><tbody>\(rows)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>#</th><th>\(t("field.name"))</th><th>\(t("karma.points"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
             """)
     }
 }

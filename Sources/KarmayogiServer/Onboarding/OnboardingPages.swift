@@ -28,8 +28,8 @@ struct OnboardingPages: RouteCollection {
             <p><button>\(t("upload.submit"))</button></p>
             </form>
             \(rows.isEmpty ? "" : """
-              <table><thead><tr><th>\(t("upload.file"))</th><th>\(t("field.status"))</th><th>\(t("upload.done"))</th>\
-              <th>\(t("upload.created"))</th><th>\(t("upload.skipped"))</th><th>\(t("upload.failed"))</th></tr></thead><tbody>\(rows)</tbody></table>
+              <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("upload.file"))</th><th>\(t("field.status"))</th><th>\(t("upload.done"))</th>\
+              <th>\(t("upload.created"))</th><th>\(t("upload.skipped"))</th><th>\(t("upload.failed"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
               """ as HTML)
             </details>
             """
@@ -69,8 +69,8 @@ struct OnboardingPages: RouteCollection {
             \(upload.failure.map { "<p class=\"error\">\($0)</p>" as HTML } ?? "")
             </div>
             <h2>\(t("upload.rowResults", ["count": String(dto.errorCount ?? 0)]))</h2>
-            <table><thead><tr><th>\(t("upload.line"))</th><th>\(t("upload.column"))</th><th>\(t("upload.reason"))</th></tr></thead>
-            <tbody>\(errors)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("upload.line"))</th><th>\(t("upload.column"))</th><th>\(t("upload.reason"))</th></tr></thead>
+            <tbody>\(errors)</tbody></table></div>
             \(more)
             <p><a href="/admin/users?org=\(organisation.id!.uuidString)">\(t("upload.back"))</a></p>
             """)

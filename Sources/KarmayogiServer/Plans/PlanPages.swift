@@ -66,8 +66,8 @@ struct PlanPages: RouteCollection {
         return Layout.page(t("plans.title", ["organisation": organisation.name]), for: request, """
             \(manage ? HTML("<p><a class=\"button\" href=\"/plans/new?org=\(organisation.id!.uuidString.lowercased())\">\(t("plans.new"))</a></p>") : "")
             \(plans.isEmpty ? HTML("<p class=\"muted\">\(t("plans.none"))</p>") : """
-            <table><thead><tr><th>\(t("plan.name"))</th><th>\(t("plan.year"))</th><th>\(t("plan.state"))</th><th>\(t("plan.dueDate"))</th><th>\(t("plan.courses"))</th></tr></thead>
-            <tbody>\(rows)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("plan.name"))</th><th>\(t("plan.year"))</th><th>\(t("plan.state"))</th><th>\(t("plan.dueDate"))</th><th>\(t("plan.courses"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
             """)
             """)
     }
@@ -195,7 +195,7 @@ struct PlanPages: RouteCollection {
         let id = plan.id!.uuidString.lowercased()
         let courses: [HTML] = dto.courses.map { "<li><a href=\"/courses/\($0.id.uuidString.lowercased())\">\($0.title ?? $0.id.uuidString)</a></li>" }
         let history: [HTML] = (dto.changes ?? []).map { change in
-            "<tr><td>\(CredentialPages.time(change.at))</td><td>\(change.byName ?? "")</td><td>\(change.field)</td><td>\(change.before ?? "")</td><td>\(change.after ?? "")</td><td>\(change.comment ?? "")</td></tr>"
+            "<tr><td>\(Formats.moment(change.at, t))</td><td>\(change.byName ?? "")</td><td>\(change.field)</td><td>\(change.before ?? "")</td><td>\(change.after ?? "")</td><td>\(change.comment ?? "")</td></tr>"
         }
         var actions: [HTML] = []
         if manage, plan.state.after(.publish) != nil {
@@ -211,8 +211,8 @@ struct PlanPages: RouteCollection {
             <ol>\(courses)</ol>\(actions)</div>
             \(manage && plan.state != .retired ? try await form(request, action: "/plans/\(id)", plan: dto, sent: sent, problem: problem, live: plan.state == .live) : HTML(""))
             <h2>\(t("plan.history"))</h2>
-            <table><thead><tr><th>\(t("plan.when"))</th><th>\(t("plan.who"))</th><th>\(t("plan.field"))</th><th>\(t("plan.before"))</th><th>\(t("plan.after"))</th><th>\(t("plan.comment"))</th></tr></thead>
-            <tbody>\(history)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("plan.when"))</th><th>\(t("plan.who"))</th><th>\(t("plan.field"))</th><th>\(t("plan.before"))</th><th>\(t("plan.after"))</th><th>\(t("plan.comment"))</th></tr></thead>
+            <tbody>\(history)</tbody></table></div>
             """)
     }
 
@@ -276,11 +276,11 @@ struct PlanPages: RouteCollection {
         return Layout.page(t("compliance.heading", ["plan": plan.name]), for: request, """
             <p><a href="/plans/\(id)">\(plan.name)</a> · \(t("plan.dueDate")) \(IndiaDay.string(plan.dueDay)) ·
             <a href="/insights/reports/plan-compliance.csv?plan=\(id)">\(t("compliance.download"))</a></p>
-            <div class="card"><p>\(t("compliance.people", ["people": Charts.number(Double(report.people)), "courses": String(report.courses)]))</p>\(bars)</div>
+            <div class="card"><p>\(t("compliance.people", ["people": Formats.number(Double(report.people)), "courses": String(report.courses)]))</p>\(bars)</div>
             <h2>\(t("compliance.byDesignation"))</h2>
-            <table><thead><tr><th>\(t("compliance.designation"))</th><th>\(t("compliance.peopleHeading"))</th>\(head)</tr></thead><tbody>\(groups)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("compliance.designation"))</th><th>\(t("compliance.peopleHeading"))</th>\(head)</tr></thead><tbody>\(groups)</tbody></table></div>
             <h2>\(t("compliance.persons"))\(designation.map { HTML(" · \($0)") } ?? "")</h2>
-            <table><thead><tr><th>\(t("insights.name"))</th><th>\(t("compliance.designation"))</th>\(head)</tr></thead><tbody>\(persons)</tbody></table>
+            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("insights.name"))</th><th>\(t("compliance.designation"))</th>\(head)</tr></thead><tbody>\(persons)</tbody></table></div>
             \(next)
             """)
     }

@@ -5,7 +5,7 @@ enum Charts {
     static let colours = ["#0b3d91", "#e07b00", "#0a6b2d", "#8a1c7c"]
 
     /// Horizontal bars, one per item, longest first as given, with the value at the end of each bar.
-    static func bars(_ items: [(label: String, value: Double)], title: String, format: (Double) -> String = { number($0) }) -> HTML {
+    static func bars(_ items: [(label: String, value: Double)], title: String, format: (Double) -> String = { Formats.number($0) }) -> HTML {
         let width = 640.0, labelWidth = 200.0, row = 24.0
         let height = Double(items.count) * row + 8
         let largest = max(items.map(\.value).max() ?? 0, 1)
@@ -34,7 +34,7 @@ enum Charts {
         func y(_ value: Double) -> Double { top + (height - top - bottom) * (1 - value / largest) }
         var parts: [HTML] = [
             "<line x1=\"\(Int(left))\" y1=\"\(Int(height - bottom))\" x2=\"\(Int(width - 10))\" y2=\"\(Int(height - bottom))\" stroke=\"#99a\"/>",
-            "<text x=\"\(Int(left - 4))\" y=\"\(Int(top + 10))\" text-anchor=\"end\" font-size=\"11\">\(number(largest))</text>",
+            "<text x=\"\(Int(left - 4))\" y=\"\(Int(top + 10))\" text-anchor=\"end\" font-size=\"11\">\(Formats.number(largest))</text>",
             "<text x=\"\(Int(left - 4))\" y=\"\(Int(height - bottom))\" text-anchor=\"end\" font-size=\"11\">0</text>",
         ]
         for (line, name) in names.enumerated() {
@@ -51,21 +51,5 @@ enum Charts {
             <svg class="chart" viewBox="0 0 \(Int(width)) \(Int(height + 4))" width="100%" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
             <title>\(title)</title>\(parts)</svg>
             """
-    }
-
-    /// 12,345 or 1.2 — whole numbers grouped as in India (12,34,567), fractions to one place.
-    static func number(_ value: Double) -> String {
-        if value.rounded() != value || abs(value) < 1 && value != 0 { return String(format: "%.1f", value) }
-        var digits = String(Int(value.magnitude))
-        var grouped = ""
-        if digits.count > 3 {
-            grouped = "," + digits.suffix(3)
-            digits.removeLast(3)
-            while digits.count > 2 {
-                grouped = "," + digits.suffix(2) + grouped
-                digits.removeLast(2)
-            }
-        }
-        return (value < 0 ? "-" : "") + digits + grouped
     }
 }

@@ -47,7 +47,7 @@ extension HTML: AsyncResponseEncodable {
         var headers = HTTPHeaders()
         headers.contentType = .html
         headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         return Response(status: .ok, headers: headers, body: .init(string: markup))
     }

@@ -16,5 +16,6 @@ struct WebController: RouteCollection {
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
+        try pages.register(collection: StyleguidePage())
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The design system's components as functions, so every page draws them the same way (/styleguide shows them all).
+enum UI {
+    struct Crumb {
+        let label: String
+        let href: String?
+        init(_ label: String, _ href: String? = nil) { self.label = label; self.href = href }
+    }
+
+    /// "Home › Courses › This course": the last crumb is the page itself.
+    static func breadcrumbs(_ crumbs: [Crumb], label: String) -> HTML {
+        guard !crumbs.isEmpty else { return "" }
+        let items: [HTML] = crumbs.map { crumb in
+            if let href = crumb.href { return "<li><a href=\"\(href)\">\(crumb.label)</a></li>" }
+            return "<li aria-current=\"page\">\(crumb.label)</li>"
+        }
+        return "<nav class=\"crumbs\" aria-label=\"\(label)\"><ol>\(items)</ol></nav>"
+    }
+
+    /// A table in a box of its own that scrolls sideways on a narrow screen, rather than the page.
+    static func table(_ label: String, head: [String], rows: [HTML], empty: String, numeric: Set<Int> = []) -> HTML {
+        let cells: [HTML] = head.enumerated().map { index, title in
+            "<th scope=\"col\"\(numeric.contains(index) ? " class=\"number\"" : "" as HTML)>\(title)</th>"
+        }
+        let body: [HTML] = rows.isEmpty ? ["<tr><td colspan=\"\(head.count)\">\(empty)</td></tr>"] : rows
+        return "<div class=\"scroll\" role=\"region\" aria-label=\"\(label)\" tabindex=\"0\"><table><thead><tr>\(cells)</tr></thead><tbody>\(body)</tbody></table></div>"
+    }
+
+    /// A progress bar with its figure beside it.
+    static func meter(_ percent: Double, text: String, label: String) -> HTML {
+        let value = min(max(percent, 0), 100)
+        return "<div class=\"meter\"><progress max=\"100\" value=\"\(Int(value.rounded(.down)))\" aria-label=\"\(label)\">\(text)</progress><span>\(text)</span></div>"
+    }
+
+    enum Tone: String { case neutral = "", info, success, warning, danger }
+
+    static func badge(_ text: String, _ tone: Tone = .neutral) -> HTML {
+        "<span class=\"badge \(tone.rawValue)\">\(text)</span>"
+    }
+
+    /// An empty state says what is missing and what to do about it.
+    static func empty(_ message: String, action: (label: String, href: String)? = nil) -> HTML {
+        let link: HTML = action.map { "<a class=\"button secondary\" href=\"\($0.href)\">\($0.label)</a>" } ?? ""
+        return "<div class=\"empty\"><p>\(message)</p>\(link)</div>"
+    }
+
+    /// A problem's message and its fields' reasons, at the top of a form.
+    static func alert(_ message: String, reasons: [HTML] = []) -> HTML {
+        let list: HTML = reasons.isEmpty ? "" : "<ul>\(reasons.map { "<li>\($0)</li>" as HTML })</ul>"
+        return "<div class=\"alert\" role=\"alert\"><p>\(message)</p>\(list)</div>"
+    }
+
+    /// A labelled input with its hint and, when refused, its error right under the label.
+    static func field(_ name: String, label: String, type: String = "text", value: String = "", hint: String? = nil, error: String? = nil,
+                      required: Bool = false, autocomplete: String? = nil) -> HTML {
+        let id = "field-\(name)"
+        let described = [hint.map { _ in "\(id)-hint" }, error.map { _ in "\(id)-error" }].compactMap { $0 }.joined(separator: " ")
+        return """
+            <div class="\(error == nil ? "" : "invalid")"><label for="\(id)">\(label)</label>\
+            \(hint.map { "<span class=\"hint\" id=\"\(id)-hint\">\($0)</span>" as HTML } ?? "")\
+            \(error.map { "<span class=\"field-error\" id=\"\(id)-error\">\($0)</span>" as HTML } ?? "")\
+            <input id="\(id)" name="\(name)" type="\(type)" value="\(value)"\(required ? " required" : "" as HTML)\
+            \(autocomplete.map { " autocomplete=\"\($0)\"" as HTML } ?? "")\(error == nil ? "" : " aria-invalid=\"true\"" as HTML)\
+            \(described.isEmpty ? "" : " aria-describedby=\"\(described)\"" as HTML)></div>
+            """
+    }
+}

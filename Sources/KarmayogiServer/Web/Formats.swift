@@ -1,0 +1,59 @@
+import Foundation
+
+/// Numbers and dates as a reader of the page's language expects them: digits grouped the Indian way (1,50,000) in
+/// both languages, month names from the catalogue, times in India's time zone.
+enum Formats {
+    static let india = TimeZone(identifier: "Asia/Kolkata")!
+
+    static func number(_ value: Int, _ t: Catalogue? = nil) -> String { grouped(value) }
+
+    /// Whole numbers grouped, anything else to one decimal place.
+    static func number(_ value: Double, _ t: Catalogue? = nil) -> String {
+        if value.rounded() != value || abs(value) < 1 && value != 0 { return decimal(value) }
+        return grouped(Int(value))
+    }
+
+    static func decimal(_ value: Double, _ t: Catalogue? = nil) -> String {
+        let tenths = (value * 10).rounded() / 10
+        let whole = Int(tenths.magnitude.rounded(.down))
+        let fraction = Int(((tenths.magnitude - Double(whole)) * 10).rounded())
+        return (tenths < 0 ? "-" : "") + grouped(whole) + "." + String(fraction)
+    }
+
+    static func grouped(_ value: Int) -> String {
+        var digits = String(value.magnitude)
+        var grouped = ""
+        if digits.count > 3 {
+            grouped = "," + digits.suffix(3)
+            digits.removeLast(3)
+            while digits.count > 2 {
+                grouped = "," + digits.suffix(2) + grouped
+                digits.removeLast(2)
+            }
+        }
+        return (value < 0 ? "-" : "") + digits + grouped
+    }
+
+    /// "5 December 2026" or "5 दिसंबर 2026", the day in India.
+    static func date(_ date: Date, _ t: Catalogue) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = india
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return day(year: parts.year!, month: parts.month!, day: parts.day!, t)
+    }
+
+    static func day(year: Int, month: Int, day: Int, _ t: Catalogue) -> String {
+        "\(day) \(t("month.\(month)")) \(year)"
+    }
+
+    /// "14:05 IST" — a time of day in India, for deadlines.
+    static func time(_ date: Date, _ t: Catalogue) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = india
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return String(format: "%02d:%02d", parts.hour!, parts.minute!) + " " + t("time.india")
+    }
+
+    /// "5 December 2026, 14:05 IST".
+    static func moment(_ date: Date, _ t: Catalogue) -> String { "\(Self.date(date, t)), \(time(date, t))" }
+}
