@@ -82,6 +82,8 @@ struct CredentialKeys: Sendable {
     var certificatePrefix: String { "\(publicURL)/api/v1/certificates/" }
     func certificateURL(_ id: UUID) -> String { certificatePrefix + id.uuidString }
     func pageURL(_ id: UUID) -> String { "\(publicURL)/certificates/\(id.uuidString)" }
+    /// What a certificate's QR code holds: the public page that verifies it.
+    func verifyURL(_ id: UUID) -> String { "\(publicURL)/verify?id=\(id.uuidString.lowercased())" }
 }
 
 extension Application {
@@ -132,13 +134,55 @@ enum Certificates {
     struct Verdict: Content {
         /// valid, invalid or revoked.
         var status: String
+        /// Why, in English (the API's language); `notes` hold the same for a page in the reader's language.
         var reasons: [String]
         var certificateId: UUID?
         var credential: [String: JSONValue]?
+        var notes: [Note] = []
+
+        enum CodingKeys: String, CodingKey { case status, reasons, certificateId, credential }
+
+        init(_ status: String, _ notes: [Note], certificateId: UUID? = nil, credential: [String: JSONValue]? = nil) {
+            self.status = status
+            self.notes = notes
+            reasons = notes.map { $0.text(Catalogue.all["en"]!) }
+            self.certificateId = certificateId
+            self.credential = credential
+        }
+
+        /// One reason, as a message of the catalogues (`verify.reason.*`).
+        struct Note: Sendable {
+            var key: String
+            var values: [String: String] = [:]
+            var date: Date?
+
+            func text(_ t: Catalogue) -> String {
+                var values = values
+                if let date { values["date"] = Formats.date(date, t) }
+                return t("verify.reason.\(key)", values)
+            }
+        }
+    }
+
+    /// Judges what someone pasted or scanned: a certificate's number or address is judged by the credential issued
+    /// under it, exactly as its signed form would be.
+    static func verify(_ reference: CredentialReference, keys: CredentialKeys, on database: any Database) async throws -> Verdict {
+        switch reference {
+        case .certificate(let id):
+            guard let certificate = try await Certificate.find(id, on: database) else { return Verdict("invalid", [Verdict.Note(key: "unknown")]) }
+            return try await verify(jws: certificate.jws, json: nil, keys: keys, on: database)
+        case .jws(let jws):
+            return try await verify(jws: jws, json: nil, keys: keys, on: database)
+        case .json(let text):
+            return try await verify(jws: nil, json: Data(text.utf8), keys: keys, on: database)
+        case .unreadable:
+            return Verdict("invalid", [Verdict.Note(key: "unreadable")])
+        }
     }
 
     /// Judges a credential sent as a compact JWS or as JSON: ours, unchanged and not revoked is valid; anything else says why not.
     static func verify(jws: String?, json: Data?, keys: CredentialKeys, on database: any Database) async throws -> Verdict {
+        typealias Note = Verdict.Note
         var payload: Data
         var signed = false
         if let jws {
@@ -147,19 +191,19 @@ enum Certificates {
                 payload = data
                 signed = true
             case .failure(.badSignature):
-                return Verdict(status: "invalid", reasons: ["the signature does not match the credential: it was changed, or signed by another key"])
+                return Verdict("invalid", [Note(key: "badSignature")])
             case .failure(.unknownKey(let kid)):
-                return Verdict(status: "invalid", reasons: ["it is signed with key '\(kid)', which is not this platform's; verify it with its issuer"])
+                return Verdict("invalid", [Note(key: "unknownKey", values: ["kid": kid])])
             case .failure(.malformed(let why)):
-                return Verdict(status: "invalid", reasons: ["it is \(why)"])
+                return Verdict("invalid", [Note(key: "malformed", values: ["detail": why])])
             }
         } else {
             payload = json ?? Data()
         }
         guard let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else {
-            return Verdict(status: "invalid", reasons: ["it is not a JSON credential"])
+            return Verdict("invalid", [Note(key: "notJSON")])
         }
-        var reasons = CredentialShape.problems(object, now: Date())
+        var notes = CredentialShape.problems(object, now: Date()).map { Note(key: "shape", values: ["detail": $0]) }
         let shown = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
         let prefix = keys.certificatePrefix
         guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUID(uuidString: String($0.dropFirst(prefix.count))) : nil }),
@@ -167,18 +211,18 @@ enum Certificates {
         else {
             let issuer = (object["issuer"] as? [String: Any])?["id"] as? String ?? object["issuer"] as? String ?? "unknown"
             let proof = ((object["proof"] as? [String: Any])?["type"] as? String) ?? ((object["proof"] as? [[String: Any]])?.first?["type"] as? String)
-            reasons.append("it was not issued by this platform (its issuer is \(issuer))" + (proof.map { "; its proof (\($0)) can only be checked by its issuer" } ?? ""))
-            return Verdict(status: "invalid", reasons: reasons, credential: shown)
+            notes.append(proof.map { Note(key: "foreignProof", values: ["issuer": issuer, "proof": $0]) } ?? Note(key: "foreign", values: ["issuer": issuer]))
+            return Verdict("invalid", notes, credential: shown)
         }
         if !signed {
             // JSON without our signature: it must be, field for field, the credential we signed.
             let issued = try JSONSerialization.jsonObject(with: Data(certificate.credential.utf8)) as? NSDictionary
-            if issued != (object as NSDictionary) { reasons.append("it differs from the certificate this platform issued under that id") }
+            if issued != (object as NSDictionary) { notes.append(Note(key: "differs")) }
         }
         if let revoked = certificate.revokedAt {
-            return Verdict(status: "revoked", reasons: ["revoked on \(ISO8601DateFormatter().string(from: revoked))" + (certificate.revocationReason.map { ": \($0)" } ?? "")] + reasons,
-                           certificateId: certificate.id, credential: shown)
+            let note = certificate.revocationReason.map { Note(key: "revoked", values: ["reason": $0], date: revoked) } ?? Note(key: "revokedNoReason", date: revoked)
+            return Verdict("revoked", [note] + notes, certificateId: certificate.id, credential: shown)
         }
-        return Verdict(status: reasons.isEmpty ? "valid" : "invalid", reasons: reasons, certificateId: certificate.id, credential: shown)
+        return Verdict(notes.isEmpty ? "valid" : "invalid", notes, certificateId: certificate.id, credential: shown)
     }
 }

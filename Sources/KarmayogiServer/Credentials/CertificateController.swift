@@ -69,12 +69,13 @@ struct CertificateController: RouteCollection {
     @Sendable static func verify(_ request: Request) async throws -> Certificates.Verdict {
         let input = try request.decodeStrict(VerifyInput.self)
         switch input.credential {
-        case .string(let jws):
-            return try await Certificates.verify(jws: jws, json: nil, keys: request.application.credentialKeys, on: request.db)
+        case .string(let text):
+            // A compact JWS, or a certificate's number or verification address.
+            return try await Certificates.verify(CredentialReference(text), keys: request.application.credentialKeys, on: request.db)
         case .object:
             return try await Certificates.verify(jws: nil, json: try JSONEncoder().encode(input.credential), keys: request.application.credentialKeys, on: request.db)
         default:
-            throw Problem.invalid("credential", "give the credential as its compact JWS (a string) or as its JSON (an object)")
+            throw Problem.invalid("credential", "give the credential as its compact JWS, or a certificate's number or verification address (a string), or as its JSON (an object)")
         }
     }
 

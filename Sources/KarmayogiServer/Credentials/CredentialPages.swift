@@ -8,6 +8,8 @@ import Vapor
 struct CredentialPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("certificates", ":id", use: Self.certificate)
+        routes.get("certificates", ":id", "credential.json", use: Self.credentialJSON)
+        routes.get("certificates", ":id", "credential.jwt", use: Self.credentialJWS)
         routes.get("verify", use: Self.verifyForm)
         routes.post("verify", use: Self.verify)
         routes.get("my", "certificates", use: Self.mine)
@@ -17,7 +19,7 @@ struct CredentialPages: RouteCollection {
 
     @Sendable static func certificate(_ request: Request) async throws -> HTML {
         let t = request.catalogue
-        guard let certificate = try await Certificate.find(try request.id(of: "certificate"), on: request.db) else { throw Problem.notFound("certificate") }
+        let certificate = try await find(request)
         let keys = request.application.credentialKeys
         let credential = try JSONDecoder().decode(OpenBadgeCredential.self, from: Data(certificate.credential.utf8))
         let learner = credential.credentialSubject.identifier.first { $0.identityType == "name" }?.identityHash ?? ""
@@ -25,44 +27,73 @@ struct CredentialPages: RouteCollection {
             "<li>\($0.targetName) — \($0.targetDescription ?? "")</li>"
         }
         let status: HTML = certificate.revokedAt.map {
-            "<p class=\"error\" role=\"alert\"><strong>\(t("certificate.revoked", ["date": Formats.date($0, t)]))</strong> \(certificate.revocationReason ?? "")</p>"
-        } ?? "<p class=\"ok\">\(t("certificate.valid"))</p>"
-        return Layout.page(t("certificate.title"), for: request, """
+            UI.alert(t("certificate.revoked", ["date": Formats.date($0, t)]), reasons: certificate.revocationReason.map { [HTML(stringLiteral: HTML.escape($0))] } ?? [])
+        } ?? "<p class=\"notice no-print\" role=\"status\">\(t("certificate.valid"))</p>"
+        let id = certificate.id!.uuidString
+        let verifyURL = keys.verifyURL(certificate.id!)
+        let qr = (try? QRCode(text: verifyURL)).map { HTML(unsafe: $0.svg(title: t("certificate.scan"))) } ?? ""
+        let hours = Formats.decimal(credential.credentialSubject.creditsEarned ?? 0, t)
+        return Layout.page(t("certificate.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("nav.certificates"), "/my/certificates"), UI.Crumb(certificate.title)], """
             \(status)
-            <section class="card certificate">
+            <section class="card certificate" aria-label="\(t("certificate.title"))">
             <p class="muted">\(credential.issuer.name)</p>
             <p>\(t("certificate.certifies"))</p>
             <h2>\(learner)</h2>
             <p>\(t("certificate.completed"))</p>
             <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
-            <p>\(t("certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])) · \(t("certificate.hours", ["hours": String(format: "%.1f", credential.credentialSubject.creditsEarned ?? 0)]))</p>
-            \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul>\(competencies)</ul>" as HTML)
+            <p>\(t("certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])) · \(t("certificate.hours", ["hours": hours]))</p>
+            \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul class=\"plain\">\(competencies)</ul>" as HTML)
             <p>\(t("certificate.issued", ["date": Formats.date(certificate.issuedAt, t)]))</p>
-            <p class="muted">\(t("certificate.verifyAt")) <a href="\(keys.pageURL(certificate.id!))">\(keys.pageURL(certificate.id!))</a></p>
+            \(qr)
+            <p class="muted">\(t("certificate.number")) <strong>\(id.lowercased())</strong><br>\(t("certificate.verifyAt")) <a href="\(verifyURL)">\(verifyURL)</a></p>
             </section>
-            <p><a href="/api/v1/certificates/\(certificate.id!.uuidString)">\(t("certificate.json"))</a> · <a href="/verify?id=\(certificate.id!.uuidString)">\(t("verify.title"))</a></p>
+            <div class="actions">
+            <a class="button secondary" href="/certificates/\(id)/credential.json" download>\(t("certificate.downloadJSON"))</a>
+            <a class="button secondary" href="/certificates/\(id)/credential.jwt" download>\(t("certificate.downloadJWS"))</a>
+            <a class="button secondary" href="/verify?id=\(id)">\(t("verify.title"))</a>
+            </div>
+            <p class="muted no-print">\(t("certificate.printHint"))</p>
             """)
     }
 
+    static func find(_ request: Request) async throws -> Certificate {
+        guard let certificate = try await Certificate.find(try request.id(of: "certificate"), on: request.db) else { throw Problem.notFound("certificate") }
+        return certificate
+    }
+
+    /// The signed credential to keep: its JSON (`application/vc+ld+json` when asked for, else `application/json`).
+    @Sendable static func credentialJSON(_ request: Request) async throws -> Response {
+        let certificate = try await find(request)
+        let wantsLinkedData = request.headers.accept.contains { $0.mediaType.type == "application" && $0.mediaType.subType == "vc+ld+json" }
+        let type = wantsLinkedData ? HTTPMediaType(type: "application", subType: "vc+ld+json") : .json
+        return download(certificate.credential, type: type, name: "karmayogi-certificate-\(certificate.id!.uuidString.lowercased()).json")
+    }
+
+    /// The same credential as its compact JWS, signed with the platform's Ed25519 key.
+    @Sendable static func credentialJWS(_ request: Request) async throws -> Response {
+        let certificate = try await find(request)
+        return download(certificate.jws, type: HTTPMediaType(type: "application", subType: "jwt"), name: "karmayogi-certificate-\(certificate.id!.uuidString.lowercased()).jwt")
+    }
+
+    private static func download(_ text: String, type: HTTPMediaType, name: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = type
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name)\"")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        return Response(status: .ok, headers: headers, body: .init(string: text))
+    }
+
     @Sendable static func verifyForm(_ request: Request) async throws -> HTML {
-        if let id = request.query[String.self, at: "id"] {
-            guard let id = UUID(uuidString: id), let certificate = try await Certificate.find(id, on: request.db) else {
-                return verifyPage(request, verdict: Certificates.Verdict(status: "invalid", reasons: [request.catalogue("verify.unknown")]), sent: "")
-            }
-            let verdict = try await Certificates.verify(jws: certificate.jws, json: nil, keys: request.application.credentialKeys, on: request.db)
-            return verifyPage(request, verdict: verdict, sent: "")
-        }
-        return verifyPage(request, verdict: nil, sent: "")
+        guard let id = request.query[String.self, at: "id"] else { return verifyPage(request, verdict: nil, sent: "") }
+        let verdict = try await Certificates.verify(CredentialReference(id), keys: request.application.credentialKeys, on: request.db)
+        return verifyPage(request, verdict: verdict, sent: id)
     }
 
     struct VerifyForm: Content { var credential: String? }
 
     @Sendable static func verify(_ request: Request) async throws -> HTML {
         let sent = (try request.content.decode(VerifyForm.self).credential ?? "").trimmed
-        let keys = request.application.credentialKeys
-        let verdict = sent.hasPrefix("{")
-            ? try await Certificates.verify(jws: nil, json: Data(sent.utf8), keys: keys, on: request.db)
-            : try await Certificates.verify(jws: sent, json: nil, keys: keys, on: request.db)
+        let verdict = try await Certificates.verify(CredentialReference(sent), keys: request.application.credentialKeys, on: request.db)
         return verifyPage(request, verdict: verdict, sent: String(sent.prefix(200_000)))
     }
 
@@ -70,18 +101,22 @@ struct CredentialPages: RouteCollection {
         let t = request.catalogue
         var result: HTML = ""
         if let verdict {
-            let reasons: [HTML] = verdict.reasons.map { "<li>\($0)</li>" }
-            let link: HTML = verdict.certificateId.map { " <a href=\"/certificates/\($0.uuidString)\">\(t("certificate.title"))</a>" } ?? ""
+            let reasons: [HTML] = verdict.notes.map { "<li>\($0.text(t))</li>" }
+            let link: HTML = verdict.certificateId.map { "<p><a href=\"/certificates/\($0.uuidString)\">\(t("verify.open"))</a></p>" } ?? ""
+            let tone = verdict.status == "valid" ? "success" : verdict.status == "revoked" ? "warning" : "danger"
             result = """
-                <div class="\(verdict.status == "valid" ? "ok" : "error") card" role="status"><h2>\(t("verify.\(verdict.status)"))</h2>\(link)<ul>\(reasons)</ul></div>
+                <div class="card" role="status"><h2>\(UI.badge(t("verify.\(verdict.status)"), UI.Tone(rawValue: tone)!))</h2>\
+                \(verdict.status == "valid" ? "<p>\(t("certificate.valid"))</p>" as HTML : "")\
+                \(reasons.isEmpty ? "" : "<ul>\(reasons)</ul>" as HTML)\(link)</div>
                 """
         }
         return Layout.page(t("verify.title"), for: request, """
             \(result)
             <form method="post" action="/verify" class="card">\(request.csrfField)
             <label for="credential">\(t("verify.paste"))</label>
-            <textarea id="credential" name="credential" rows="8" required>\(sent)</textarea>
-            <p><button>\(t("verify.button"))</button></p></form>
+            <span class="hint" id="credential-hint">\(t("verify.hint"))</span>
+            <textarea id="credential" name="credential" rows="6" required aria-describedby="credential-hint">\(sent)</textarea>
+            <div class="actions"><button>\(t("verify.button"))</button></div></form>
             """)
     }
 
