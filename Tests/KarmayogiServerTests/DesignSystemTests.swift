@@ -70,3 +70,25 @@ import Vapor
         }
     }
 }
+
+@Suite struct FormatsTests {
+    @Test func numbersAreGroupedTheIndianWayAndTypedNumbersShowAsTyped() {
+        #expect(Formats.number(150000) == "1,50,000")
+        #expect(Formats.number(12345678) == "1,23,45,678")
+        #expect(Formats.number(-1234) == "-1,234")
+        #expect(Formats.number(999) == "999")
+        #expect(Formats.decimal(2.26) == "2.3")
+        #expect(Formats.decimal(123456.04) == "1,23,456.0")
+        #expect(Formats.entered(42) == "42")
+        #expect(Formats.entered(28.5) == "28.5")
+        #expect(Formats.entered(-0.25) == "-0.25")
+    }
+
+    @Test func datesNameTheMonthInThePagesLanguageInIndiasTimeZone() {
+        // 2026-12-04 20:00 UTC is already 5 December in India.
+        let date = Date(timeIntervalSince1970: 1_796_414_400)
+        #expect(Formats.date(date, Catalogue.all["en"]!) == "5 December 2026")
+        #expect(Formats.date(date, Catalogue.all["hi"]!) == "5 दिसंबर 2026")
+        #expect(Formats.time(date, Catalogue.all["en"]!) == "01:30 IST")
+    }
+}

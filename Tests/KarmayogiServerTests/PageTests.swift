@@ -500,6 +500,52 @@ struct Browser {
             #expect(try await learner.get("/learn/\(course)").body.contains("You have completed this course."))
         }
     }
+
+    /// Fill an attempt's form with the right or wrong answers (numbers written with a fraction, as a person might).
+    func pairs(_ app: Application, assessment: String, right: Bool) async throws -> [(String, String)] {
+        let open = try await app.send(.POST, "/api/v1/assessments/\(assessment)/attempts", token: try await app.token("learner.mha")).json
+        var pairs: [(String, String)] = []
+        for answer in AssessmentTests().answers(open, right: right) {
+            let name = "q-\((answer["questionId"] as! String).uppercased())"
+            if let number = answer["number"] as? Int { pairs.append((name, "\(number).50")) }
+            for choice in answer["choices"] as? [Int] ?? [] { pairs.append((name, String(choice))) }
+        }
+        return pairs
+    }
+
+    @Test func aFailedAttemptOffersTryAgainAndKeepsTheAnswersHidden() async throws {
+        try await withApp { app, world in
+            let (course, _, assessment) = try await AssessmentTests().course(app, world)
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            _ = try await learner.get("/courses/\(course)")
+            _ = try await learner.post("/courses/\(course)/enrol", form: [:])
+            let first = try #require(try await learner.post("/learn/\(course)/attempts/\(assessment)", form: [:]).headers.first(name: .location))
+            let opened = try await learner.get(first)
+            #expect(opened.body.contains("Attempt 1 of 2;"))
+            #expect(try await learner.get(first + "?lang=hi").body.contains("2 में से प्रयास 1;"), "numbered the same way in Hindi")
+            _ = try await learner.get(first + "?lang=en")
+            let wrong = try await pairs(app, assessment: assessment, right: false)
+            _ = try await learner.post(first, pairs: wrong)
+            let failed = try await learner.get(first)
+            #expect(failed.body.contains("Not passed"))
+            #expect(failed.body.contains(">Try again</button>") && failed.body.contains("Attempts left: 1"))
+            #expect(!failed.body.contains("✓") && !failed.body.contains("The answer is"), "no right answers after a failed attempt with one left")
+            #expect(failed.body.contains("The right answers are shown after your last attempt."))
+            if wrong.contains(where: { $0.1 == "28.50" }) {  // the numeric question was drawn
+                #expect(failed.body.contains("value=\"28.5\""), "a number shows as entered")
+            }
+
+            // Try again: the second (last) attempt, which passes; the answers are shown now, and no more tries.
+            let second = try #require(try await learner.post("/learn/\(course)/attempts/\(assessment)", form: [:]).headers.first(name: .location))
+            #expect(second != first)
+            #expect(try await learner.get(second).body.contains("Attempt 2 of 2;"))
+            _ = try await learner.post(second, pairs: try await pairs(app, assessment: assessment, right: true))
+            let passed = try await learner.get(second)
+            #expect(passed.body.contains("Passed"))
+            #expect(!passed.body.contains(">Try again</button>"))
+        }
+    }
 }
 
 @Suite struct RedirectTests {

@@ -179,7 +179,7 @@ struct LearningPages: RouteCollection {
             let name = "q-\(question.id.uuidString)"
             var body: HTML
             if question.kind == .numeric {
-                let value = given[question.id]?.number.map { String($0) } ?? ""
+                let value = given[question.id]?.number.map { Formats.entered($0) } ?? ""
                 body = "<input type=\"number\" step=\"any\" name=\"\(name)\" value=\"\(value)\" aria-label=\"\(t("assessment.answer"))\"\(open ? "" : " disabled" as HTML)>"
             } else {
                 let type = question.kind == .multiple ? "checkbox" : "radio"
@@ -187,19 +187,32 @@ struct LearningPages: RouteCollection {
                     let chosen = given[question.id]?.choices?.contains(position) == true
                     let right = results[question.id]?.correctChoices?.contains(position) == true
                     return """
-                        <label><input type="\(type)" name="\(name)" value="\(position)"\(chosen ? " checked" : "" as HTML)\(open ? "" : " disabled" as HTML)> \(option)\
-                        \(right ? " ✓" : "" as HTML)</label>
+                        <label class="option"><input type="\(type)" name="\(name)" value="\(position)"\(chosen ? " checked" : "" as HTML)\(open ? "" : " disabled" as HTML)> \
+                        <span>\(option)\(right ? " ✓" : "" as HTML)</span></label>
                         """
                 }
                 body = "\(options)"
             }
             let verdict: HTML = results[question.id].map {
                 $0.correct ? "<p class=\"ok\">\(t("assessment.right"))</p>"
-                    : "<p class=\"error\">\(t("assessment.wrong"))\($0.correctNumber.map { " \(t("assessment.rightAnswer")) \(String($0))" } ?? "")</p>"
+                    : "<p class=\"error\">\(t("assessment.wrong"))\($0.correctNumber.map { " \(t("assessment.rightAnswer")) \(Formats.entered($0))" } ?? "")</p>"
             } ?? ""
             return "<fieldset class=\"card\"><legend>\(index + 1). \(question.text)</legend>\(body)\(verdict)</fieldset>"
         }
         let deadline = Formats.moment(attempt.deadline, t)
+        let used = try await AssessmentAttempt.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$itemID == attempt.itemID).count()
+        var next: HTML = ""
+        if view.submittedAt != nil || !open {
+            if view.passed != true && used < spec.maxAttempts {
+                next = """
+                    <form method="post" action="/learn/\(attempt.courseID.uuidString)/attempts/\(attempt.itemID.uuidString)" class="actions">\(request.csrfField)\
+                    <button>\(t("assessment.tryAgain"))</button><span class="muted">\(t("assessment.left", ["count": String(spec.maxAttempts - used)]))</span></form>
+                    """
+            } else if view.passed != true {
+                next = "<p class=\"notice\">\(t("assessment.noneLeft", ["of": String(spec.maxAttempts)]))</p>"
+            }
+            if view.results == nil && view.submittedAt != nil { next = next + "<p class=\"muted\">\(t("assessment.answersHidden.\((spec.showAnswers ?? .afterLastAttempt).rawValue)"))</p>" }
+        }
         let header: HTML = view.submittedAt == nil
             ? (open ? """
                 <p class="notice" role="timer" data-deadline="\(ISO8601DateFormatter().string(from: attempt.deadline))" \
@@ -214,8 +227,9 @@ struct LearningPages: RouteCollection {
             \(header)
             <form method="post" action="/attempts/\(attempt.id!.uuidString)">\(request.csrfField)
             \(questions)
-            \(open ? "<p><button>\(t("assessment.submit"))</button></p>" as HTML : "")
+            \(open ? "<div class=\"actions\"><button>\(t("assessment.submit"))</button></div>" as HTML : "")
             </form>
+            \(next)
             <p><a href="/learn/\(attempt.courseID.uuidString)">\(t("assessment.back"))</a></p>
             <script src="\(Assets.url("player.js"))" defer></script>
             """)

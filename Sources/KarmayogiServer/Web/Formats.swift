@@ -20,6 +20,12 @@ enum Formats {
         return (tenths < 0 ? "-" : "") + grouped(whole) + "." + String(fraction)
     }
 
+    /// A number someone typed, shown as they would write it: 42 (not 42.0), 3.25, -0.5.
+    static func entered(_ value: Double) -> String {
+        if value.rounded() == value && abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+
     static func grouped(_ value: Int) -> String {
         var digits = String(value.magnitude)
         var grouped = ""
