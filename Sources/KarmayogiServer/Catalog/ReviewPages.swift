@@ -14,6 +14,18 @@ struct ReviewPages: RouteCollection {
         try await page(request, message: nil, problem: nil)
     }
 
+    /// The versions waiting for a step this person may take: review (as a reviewer) or publication (as a publisher).
+    static func actionable(for principal: Principal, on database: any Database) async throws -> [CourseDTO] {
+        let waiting = try await Courses.authoring(.init(), page: PageRequest(limit: 200), for: principal, on: database).items
+            .filter { $0.state == .inReview || $0.state == .approved }
+        let providers = Dictionary(uniqueKeysWithValues: try await Organisation.query(on: database).filter(\.$id ~~ Array(Set(waiting.map(\.providerId)))).all()
+            .map { ($0.id!, $0.placement) })
+        return waiting.filter { course in
+            guard let placement = providers[course.providerId] else { return false }
+            return course.state == .inReview ? principal.access.holds(.contentReviewer, on: placement) : principal.access.holds(.contentPublisher, on: placement)
+        }
+    }
+
     static func page(_ request: Request, message: String?, problem: Problem?) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue

@@ -103,6 +103,18 @@ enum Passbook {
         return entry
     }
 
+    /// Declarations waiting for a decision from anyone this person manages (the oldest thousand looked at).
+    static func pending(for principal: Principal, on database: any Database) async throws -> [(entry: PassbookEntry, user: User)] {
+        let entries = try await PassbookEntry.query(on: database).join(User.self, on: \PassbookEntry.$userID == \User.$id)
+            .join(Organisation.self, on: \User.$organisation.$id == \Organisation.$id)
+            .filter(\.$source == .declared).filter(\.$status == .unverified).sort(\.$createdAt).limit(1000).all()
+        return try entries.compactMap { entry in
+            let user = try entry.joined(User.self), organisation = try entry.joined(Organisation.self)
+            guard user.id != principal.userID, principal.access.allows(.manageUsers, on: Users.placement(of: user, in: organisation)) else { return nil }
+            return (entry, user)
+        }
+    }
+
     static func dto(_ entry: PassbookEntry, name: String? = nil) -> DeclarationDTO {
         DeclarationDTO(id: entry.id!, userId: entry.userID, userName: name, competencyId: entry.competencyID, level: entry.level, status: entry.status,
                        note: entry.note, declaredAt: entry.createdAt)

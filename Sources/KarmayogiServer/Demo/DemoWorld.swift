@@ -147,6 +147,9 @@ extension DemoWorld {
         ("MHA", "Under Secretary", [("functional/office management", 4), ("functional/cabinet note preparation", 3), ("behavioural/collaborative leadership", 3)]),
         ("MOHFW", "Medical Officer", [("domain/public health/public health programme management", 3), ("behavioural/self-awareness", 2)]),
         ("MOHFW", "Director", [("domain/public health/public health programme management", 4), ("behavioural/collaborative leadership", 4)]),
+        // The demo learner's role, so their home recommends courses for it.
+        ("JMC-GREATER", "Stenographer", [("functional/office management", 2), ("functional/digital fluency", 2), ("functional/handling rti matters", 2),
+                                         ("functional/grievance redressal", 1)]),
     ]
 
     /// (domain, theme, description, owning organisation)
@@ -225,8 +228,10 @@ extension DemoWorld {
     /// The demo learner is on their way in three courses, so "my learning" has something to continue; their
     /// progress goes through the same rules as a player's.
     static func addLearning(_ app: Application) async throws {
-        guard let learner = try await User.query(on: app.db).filter(\.$email == "learner@karmayogi.example.org").first(),
-              let principal = try await Principal.load(userID: learner.id!, on: app.db)
+        guard let learner = try await User.query(on: app.db).filter(\.$email == "learner@karmayogi.example.org").first() else { return }
+        learner.designation = "Stenographer"
+        try await learner.save(on: app.db)
+        guard let principal = try await Principal.load(userID: learner.id!, on: app.db)
         else { return }
         let courses = try await Course.query(on: app.db).filter(\.$status == .published).sort(\.$createdAt).limit(3).all()
         for (index, course) in courses.enumerated() {

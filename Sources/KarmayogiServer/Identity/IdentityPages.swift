@@ -6,7 +6,6 @@ import Vapor
 /// The pages of identity: sign in and out, activation, home, and the admin's users page.
 struct IdentityPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get(use: Self.home)
         routes.get("login", use: Self.signInForm)
         routes.post("login", use: Self.signIn)
         routes.post("logout", use: Self.signOut)
@@ -14,28 +13,6 @@ struct IdentityPages: RouteCollection {
         routes.post("activate", use: Self.activate)
         routes.get("admin", "users", use: Self.users)
         routes.post("admin", "users", use: Self.createUser)
-    }
-
-    @Sendable static func home(_ request: Request) async throws -> HTML {
-        let principal = try request.pagePrincipal()
-        let t = request.catalogue
-        let me = principal.me
-        let geography = request.geography
-        let roles: [HTML] = me.roles.map { role in
-            let scope = role.stateCode.flatMap { geography.state(code: $0)?.name } ?? (role.role == .nationalAdmin ? t("scope.nation") : me.organisationName)
-            return "<li>\(t("role.\(role.role.rawValue)")) <span class=\"muted\">— \(scope)</span></li>"
-        }
-        let posting = [me.districtCode.flatMap { geography.district(code: $0)?.name }, me.stateCode.flatMap { geography.state(code: $0)?.name }]
-            .compactMap { $0 }.joined(separator: ", ")
-        return Layout.page(t("home.title", ["name": me.name]), for: request, """
-            <div class="card">
-            <p><strong>\(me.name)</strong> · \(me.email)</p>
-            <p>\(t("field.designation")): \(me.designation ?? "—")</p>
-            <p>\(t("field.organisation")): <strong>\(me.organisationName)</strong></p>
-            <p>\(t("field.posting")): \(posting.isEmpty ? "—" : posting)</p>
-            <h2>\(t("home.roles"))</h2><ul>\(roles)</ul>
-            </div>
-            """)
     }
 
     @Sendable static func signInForm(_ request: Request) async throws -> HTML {

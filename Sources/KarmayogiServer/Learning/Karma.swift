@@ -28,6 +28,24 @@ enum Karma {
         return zip(rows, ranks).map { .init(rank: $1, userId: $0.user_id, name: $0.name, points: $0.points) }
     }
 
+    /// A person's points this month and their dense rank among the people of their own organisation (its subtree),
+    /// counted by the database: the organisation's totals never leave it.
+    static func standing(of userID: UUID, in organisationPath: String, month: String, on database: any Database) async throws -> (points: Int, rank: Int, people: Int) {
+        let sql = database as! any SQLDatabase
+        struct Mine: Decodable { var points: Int? }
+        let mine = try await sql.raw("""
+            SELECT CAST(SUM(points) AS BIGINT) AS points FROM \(ident: KarmaEntry.schema) WHERE user_id = \(bind: userID) AND month = \(bind: month)
+            """).first(decoding: Mine.self)?.points ?? 0
+        struct Counts: Decodable { var people: Int; var above: Int }
+        let counts = try await sql.raw("""
+            SELECT COUNT(*) AS people, COUNT(DISTINCT CASE WHEN t.points > \(bind: mine) THEN t.points END) AS above FROM (
+              SELECT k.user_id, SUM(k.points) AS points FROM \(ident: KarmaEntry.schema) k
+              JOIN \(ident: Organisation.schema) o ON o.id = k.organisation_id
+              WHERE o.path LIKE \(bind: organisationPath + "%") AND k.month = \(bind: month) GROUP BY k.user_id) t
+            """).first(decoding: Counts.self)
+        return (mine, (counts?.above ?? 0) + 1, counts?.people ?? 0)
+    }
+
     static let onceOnly: Set<KarmaReason> = [.firstLogin, .firstEnrolment]
 
     static func month(of date: Date) -> String {

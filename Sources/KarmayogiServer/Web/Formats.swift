@@ -1,4 +1,5 @@
 import Foundation
+import KarmayogiCore
 
 /// Numbers and dates as a reader of the page's language expects them: digits grouped the Indian way (1,50,000) in
 /// both languages, month names from the catalogue, times in India's time zone.
@@ -38,6 +39,11 @@ enum Formats {
             }
         }
         return (value < 0 ? "-" : "") + digits + grouped
+    }
+
+    /// A content language by its own name: हिन्दी, தமிழ், English.
+    static func language(_ code: String) -> String {
+        Language.all.first { $0.code == code }?.nativeName ?? code
     }
 
     /// "5 December 2026" or "5 दिसंबर 2026", the day in India.

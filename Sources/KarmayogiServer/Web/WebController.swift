@@ -6,7 +6,9 @@ struct WebController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         let pages = routes.grouped(sessions, WebSession())
+        try pages.register(collection: HomePage())
         try pages.register(collection: IdentityPages())
+        try pages.register(collection: DeclarationPages())
         try pages.register(collection: OnboardingPages())
         try pages.register(collection: CompetencyPages())
         try pages.register(collection: CataloguePages())
