@@ -188,7 +188,7 @@ struct Browser {
             #expect(weak.status == .unprocessableEntity)
             let done = try await browser.post("/activate", form: ["token": token, "password": "jaggery tea at dawn"])
             #expect(done.status == .seeOther)
-            #expect(try await browser.get("/").body.contains("New Person"))
+            #expect(try await browser.get("/").body.contains("Namaste, New"))
         }
     }
 }

@@ -65,6 +65,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(HardenSignIn())
     app.migrations.add(NumberAssessmentAttempts())
     app.migrations.add(CreateHealthProbes())
+    app.migrations.add(CreatePasswordResets())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

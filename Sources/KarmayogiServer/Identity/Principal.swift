@@ -15,6 +15,8 @@ struct Principal: Authenticatable, Sendable {
     var place: LearnerPlace
     /// Access tokens issued with an older version than this were ended (sign-out, a stolen refresh token).
     var tokenVersion: Int
+    /// When the password was last set by a reset link: web sessions signed in before it end.
+    var passwordChangedAt: Date? = nil
 
     var userID: UUID { me.id }
     var organisationID: UUID { me.organisationId }
@@ -24,12 +26,13 @@ struct Principal: Authenticatable, Sendable {
         struct Row: Decodable {
             var id: UUID, name: String, email: String, phone: String?, employee_id: String?, designation: String?
             var organisation_id: UUID, state_code: Int?, district_code: Int?, language: String, status: String, created_at: Date?, token_version: Int
+            var password_changed_at: Date?
             var organisation_name: String, path: String, organisation_state: Int?, organisation_district: Int?
         }
         let sql = database as! any SQLDatabase
         let users = SQLIdentifier(User.schema), organisations = SQLIdentifier(Organisation.schema)
         guard let row = try await sql.select()
-            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "language", "status", "created_at", "token_version"]
+            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "language", "status", "created_at", "token_version", "password_changed_at"]
                 .map { SQLColumn(SQLIdentifier($0), table: users) })
             .column(SQLColumn(SQLIdentifier("name"), table: organisations), as: "organisation_name")
             .column(SQLColumn(SQLIdentifier("path"), table: organisations))
@@ -48,7 +51,7 @@ struct Principal: Authenticatable, Sendable {
         return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)),
                          place: LearnerPlace(organisationPath: row.path, userState: row.state_code, userDistrict: row.district_code,
                                              organisationState: row.organisation_state, organisationDistrict: row.organisation_district),
-                         tokenVersion: row.token_version)
+                         tokenVersion: row.token_version, passwordChangedAt: row.password_changed_at)
     }
 
     /// The roles people hold, each as shown to them and as the scope rule reads it.

@@ -7,7 +7,9 @@ import Vapor
 struct WebSession: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let text = request.session.data["user"], let id = UUID(uuidString: text) {
-            if let principal = try await Principal.load(userID: id, on: request.db) {
+            let since = request.session.data["since"].flatMap(Double.init) ?? 0
+            if let principal = try await Principal.load(userID: id, on: request.db),
+               (principal.passwordChangedAt?.timeIntervalSince1970 ?? 0) <= since {
                 request.auth.login(principal)
             } else {
                 request.session.destroy()
@@ -67,6 +69,7 @@ extension Request {
         // A new session id on sign-in, so an id planted before it (session fixation) never becomes a signed-in one.
         session.id = nil
         session.data["user"] = user.id!.uuidString
+        session.data["since"] = String(Date().timeIntervalSince1970)
         session.data["csrf"] = SecretToken.make()
     }
 
