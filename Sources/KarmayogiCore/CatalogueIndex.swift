@@ -1,8 +1,24 @@
 import Foundation
 
 /// Words for search in any script: Unicode-normalised (NFKC), lower-cased, and for Latin letters
-/// also free of accents. Indic vowel signs and other combining marks stay: they are part of the word.
+/// also free of accents. Indic vowel signs and other combining marks stay: they are part of the word — but
+/// Devanagari's nukta is dropped and chandrabindu read as anusvara, the two marks people write either way
+/// (फ़ाइल and फाइल, हिंदी and हिँदी).
 public enum SearchText {
+    /// Whether two words are at most one edit apart: one letter added, dropped, changed, or two neighbours swapped.
+    public static func withinOneEdit(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Bool {
+        if a == b { return true }
+        if abs(a.count - b.count) > 1 { return false }
+        var i = 0
+        while i < a.count, i < b.count, a[i] == b[i] { i += 1 }
+        if a.count == b.count {
+            if a[(i + 1)...] == b[(i + 1)...] { return true }
+            return i + 1 < a.count && a[i] == b[i + 1] && a[i + 1] == b[i] && a[(i + 2)...] == b[(i + 2)...]
+        }
+        let (long, short) = a.count > b.count ? (a, b) : (b, a)
+        return long[(i + 1)...] == short[i...]
+    }
+
     public static func words(_ text: String) -> [String] {
         var words: [String] = []
         var current = String.UnicodeScalarView()
@@ -19,6 +35,12 @@ public enum SearchText {
                 current.append(scalar)
             default:
                 if scalar.value == 0x200C || scalar.value == 0x200D { current.append(scalar) } else { flush() }
+                continue
+            }
+            switch scalar.value {
+            case 0x093C: current.removeLast()  // nukta: फ़ is read as फ
+            case 0x0901: current.removeLast(); current.append(Unicode.Scalar(0x0902)!)  // chandrabindu as anusvara
+            default: break
             }
         }
         flush()
@@ -213,12 +235,14 @@ public struct CatalogueIndex: Sendable {
             var wordScore = [Double](repeating: -1, count: entries.count)
             for (index, word) in words.enumerated() {
                 // The last word may be unfinished: it matches every word it begins.
-                let terms = index == words.count - 1 ? prefixed(word) : (postings[word] == nil ? [] : [word])
+                var terms = index == words.count - 1 ? prefixed(word) : (postings[word] == nil ? [] : [word])
+                // A word found nowhere may be mistyped: words one edit away stand in, ranked lower.
+                if terms.isEmpty && word.unicodeScalars.count >= 4 { terms = nearby(word) }
                 var touched: [Int] = []
                 for term in terms {
                     guard let list = postings[term], !list.isEmpty else { continue }
                     let idf = log(1 + (live - Double(list.count) + 0.5) / (Double(list.count) + 0.5))
-                    let exactness = term == word ? 1.0 : 0.8
+                    let exactness = term == word ? 1.0 : term.hasPrefix(word) ? 0.8 : 0.6
                     for (slot, frequency) in list where index == 0 || score[slot] >= 0 {
                         let norm = frequency + 1.2 * (0.25 + 0.75 * lengths[slot] / averageLength)
                         let value = idf * frequency * 2.2 / norm * exactness
@@ -321,6 +345,19 @@ public struct CatalogueIndex: Sendable {
         case ..<600: "120-600"
         default: "600-plus"
         }
+    }
+
+    /// The vocabulary's words one edit from `word` (at most 50).
+    private func nearby(_ word: String) -> [String] {
+        let scalars = Array(word.unicodeScalars)
+        var found: [String] = []
+        for term in vocabulary where abs(term.unicodeScalars.count - scalars.count) <= 1 {
+            if SearchText.withinOneEdit(scalars, Array(term.unicodeScalars)) {
+                found.append(term)
+                if found.count == 50 { break }
+            }
+        }
+        return found
     }
 
     private func prefixed(_ word: String) -> [String] {

@@ -15,6 +15,19 @@ import Testing
         #expect(SearchText.words("cafe\u{301}") == SearchText.words("café"))
         #expect(SearchText.words("क़ानून") == SearchText.words("क\u{93C}ानून"))
     }
+
+    @Test func nuktaAndChandrabinduAreWrittenEitherWay() {
+        #expect(SearchText.words("फ़ाइल") == SearchText.words("फाइल"))
+        #expect(SearchText.words("क़ानून") == SearchText.words("कानून"))
+        #expect(SearchText.words("हिँदी") == SearchText.words("हिंदी"))
+    }
+
+    @Test func oneEditApartIsAddedDroppedChangedOrSwapped() {
+        func near(_ a: String, _ b: String) -> Bool { SearchText.withinOneEdit(Array(a.unicodeScalars), Array(b.unicodeScalars)) }
+        #expect(near("cyber", "cyber") && near("cybr", "cyber") && near("cyberr", "cyber") && near("cyner", "cyber") && near("cyebr", "cyber"))
+        #expect(!near("cbyre", "cyber") && !near("cy", "cyber") && !near("cider", "cyber"))
+        #expect(near("प्रबंधन", "प्रबधन"))
+    }
 }
 
 @Suite struct CatalogueIndexTests {
@@ -59,6 +72,22 @@ import Testing
         #expect(search(index, "प्रक्रिया") == [hindi.id])
         #expect(search(index, "நடைமுறை") == [tamil.id])
         #expect(search(index, "OFFICE") .count == 1)
+    }
+
+    @Test func aMistypedWordStillFindsTheCourseRankedBelowExactMatches() {
+        let cyber = entry("Cyber Security Basics"), safe = entry("Stay Safe in Cyber Space")
+        let hindi = entry("साइबर सुरक्षा", keywords: ["cyber", "साइबर"], language: "hi")
+        let files = entry("ई-ऑफ़िस में फ़ाइल प्रबंधन", language: "hi")
+        let index = index([cyber, safe, hindi, files])
+        #expect(Set(search(index, "cybr security")) == [cyber.id], "one letter dropped")
+        #expect(Set(search(index, "secuirty")) == [cyber.id], "two letters swapped")
+        #expect(Set(search(index, "CYBER")) == [cyber.id, safe.id, hindi.id], "case is ignored, and a Latin keyword finds the Hindi course")
+        #expect(search(index, "फाइल") == [files.id], "without the nukta")
+        #expect(search(index, "cat").isEmpty, "short words are not guessed at")
+        // An exact word outranks a guessed one.
+        let exact = entry("Cyber law"), near = entry("Cyder making")
+        let both = self.index([exact, near])
+        #expect(search(both, "cyber").first == exact.id)
     }
 
     @Test func filtersFacetsAndSorts() {

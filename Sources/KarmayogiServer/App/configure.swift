@@ -66,6 +66,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(NumberAssessmentAttempts())
     app.migrations.add(CreateHealthProbes())
     app.migrations.add(CreatePasswordResets())
+    app.migrations.add(CreateRatingReports())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -8,6 +8,8 @@ struct CataloguePages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("courses", use: Self.catalogue)
         routes.get("courses", ":id", use: Self.course)
+        routes.post("courses", ":id", "rating", use: Self.rate)
+        routes.post("courses", ":id", "reviews", ":rating", "report", use: Self.report)
     }
 
     @Sendable static func catalogue(_ request: Request) async throws -> HTML {
@@ -42,14 +44,10 @@ struct CataloguePages: RouteCollection {
         let sorts: [HTML] = CatalogueQuery.Sort.allCases.map {
             "<option value=\"\($0.rawValue)\"\($0 == query.sort ? " selected" : "" as HTML)>\(t("sort.\($0.rawValue)"))</option>"
         }
-        let results: [HTML] = page.items.map { course in
-            let stars: HTML = (course.rating?.count ?? 0) > 0 ? " · ★ \(String(format: "%.1f", course.rating!.average)) (\(course.rating!.count))" : ""
-            return """
-                <article class="card"><h2><a href="/courses/\(course.id.uuidString)">\(course.title)</a></h2>
-                <p>\(course.summary)</p>
-                <p class="muted">\(Language.named(course.language)?.nativeName ?? course.language) · \(t("catalogue.minutes", ["minutes": String(course.durationMinutes)]))\(stars)</p></article>
-                """
-        }
+        let providers = Dictionary(uniqueKeysWithValues: try await Organisation.query(on: request.db).filter(\.$id ~~ Array(Set(page.items.map(\.providerId)))).all()
+            .map { ($0.id!, $0.name) })
+        let named = try await Self.competencyNames(page.items.flatMap { $0.competencies.map(\.competencyId) }, on: request.db)
+        let results: [HTML] = page.items.map { card($0, provider: providers[$0.providerId], competencies: named, t) }
         var next: HTML = ""
         if page.nextCursor.value != nil {
             var components = URLComponents()
@@ -61,12 +59,42 @@ struct CataloguePages: RouteCollection {
             <form method="get" action="/courses" class="card">
             <label for="q">\(t("catalogue.search"))</label><input id="q" type="search" name="q" value="\(query.text)" maxlength="200">
             <div class="grid">\(filters)<div><label for="sort">\(t("catalogue.sort"))</label><select id="sort" name="sort">\(sorts)</select></div></div>
-            <p><button>\(t("users.searchButton"))</button></p>
+            <div class="actions"><button>\(t("users.searchButton"))</button></div>
             </form>
-            <p role="status">\(t("catalogue.found", ["count": String(page.total)]))</p>
-            \(results)
+            <p role="status">\(t.plural("catalogue.found", page.total))</p>
+            \(results.isEmpty ? UI.empty(t("catalogue.nothing"), action: (t("catalogue.all"), "/courses")) : "<div class=\"grid\">\(results)</div>" as HTML)
             \(next)
             """)
+    }
+
+    /// Competencies by id, named as "Theme › Sub-theme".
+    static func competencyNames(_ ids: [UUID], on database: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all()
+            .map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
+    }
+
+    /// Stars out of five, for the eye, with the figure for everyone.
+    static func stars(_ average: Double, count: Int, _ t: Catalogue) -> HTML {
+        let full = Int(average.rounded())
+        return """
+            <span class="stars" aria-hidden="true">\(String(repeating: "★", count: full))\(String(repeating: "☆", count: 5 - full))</span> \
+            <span>\(t("catalogue.ratingOf", ["rating": Formats.decimal(average, t)])) · \(t.plural("catalogue.ratingCount", count))</span>
+            """
+    }
+
+    /// A course in a list: title, provider, duration, language, rating, summary and competencies.
+    static func card(_ course: CourseCard, provider: String?, competencies named: [UUID: String], _ t: Catalogue) -> HTML {
+        let rating: HTML = (course.rating?.count ?? 0) > 0 ? "<span>\(stars(course.rating!.average, count: course.rating!.count, t))</span>" : "<span>\(t("catalogue.noRatings"))</span>"
+        let competencies: [HTML] = course.competencies.prefix(3).compactMap { claim in
+            named[claim.competencyId].map { UI.badge("\($0) · \(t("level.short", ["level": String(claim.level)]))", .info) }
+        }
+        return """
+            <article class="card course-card"><h2 class="h3"><a href="/courses/\(course.id.uuidString)" lang="\(course.language)">\(course.title)</a></h2>\
+            <p class="facts"><span>\(provider ?? "")</span><span>\(t("catalogue.minutes", ["minutes": Formats.number(course.durationMinutes)]))</span>\
+            <span lang="\(course.language)">\(Formats.language(course.language))</span>\(rating)</p>\
+            <p lang="\(course.language)">\(course.summary)</p><p class="badges">\(competencies)</p></article>
+            """
     }
 
     @Sendable static func course(_ request: Request) async throws -> HTML {
@@ -77,7 +105,7 @@ struct CataloguePages: RouteCollection {
         let competencies = try await Competency.query(on: request.db).filter(\.$id ~~ content.competencies.map(\.competencyId)).all()
         let names = Dictionary(uniqueKeysWithValues: competencies.map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
         let claimed: [HTML] = content.competencies.map {
-            "<li><a href=\"/competencies/\($0.competencyId.uuidString)\">\(names[$0.competencyId] ?? "?")</a> — \(t("designations.level")) \($0.level)</li>"
+            "<li><a href=\"/competencies/\($0.competencyId.uuidString)\">\(names[$0.competencyId] ?? "?")</a> — \(t("level.\($0.level)"))</li>"
         }
         let modules: [HTML] = content.modules.map { module in
             let items: [HTML] = module.items.map {
@@ -86,40 +114,107 @@ struct CataloguePages: RouteCollection {
             return "<section class=\"card\"><h3>\(module.title)</h3><ol>\(items)</ol></section>"
         }
         let ratings = try await Ratings.page(course.id!, page: PageRequest(limit: 10), for: principal, on: request.db)
-        let reviews: [HTML] = ratings.items.filter { !$0.text.isEmpty }.map {
-            "<blockquote class=\"card\"><p>\(String(repeating: "★", count: $0.stars))\(String(repeating: "☆", count: 5 - $0.stars))</p><p>\($0.text)</p><p class=\"muted\">— \($0.name ?? "")</p></blockquote>"
+        let reviews: [HTML] = ratings.items.filter { !$0.text.isEmpty }.map { review in
+            let report: HTML = principal == nil || review.userId == principal?.userID ? "" : """
+                <details class="no-print"><summary>\(t("review.report"))</summary><form method="post" action="/courses/\(course.id!.uuidString)/reviews/\(review.id.uuidString)/report">\
+                \(request.csrfField)<label for="r-\(review.id.uuidString)">\(t("review.reportReason"))</label>\
+                <input id="r-\(review.id.uuidString)" type="text" name="reason" maxlength="500"><div class="actions"><button class="secondary">\(t("review.reportSend"))</button></div></form></details>
+                """
+            return """
+                <article class="review"><p><span class="stars" aria-label="\(t("catalogue.ratingOf", ["rating": String(review.stars)]))">\
+                \(String(repeating: "★", count: review.stars))\(String(repeating: "☆", count: 5 - review.stars))</span> · <strong>\(review.name ?? "")</strong>\
+                \(review.updatedAt.map { " · \(Formats.date($0, t))" } ?? "")</p><p>\(review.text)</p>\(report)</article>
+                """
         }
         let histogram: [HTML] = (1...5).reversed().map { stars in
-            "<tr><th>\(stars) ★</th><td><progress max=\"\(max(ratings.summary.count, 1))\" value=\"\(ratings.summary.histogram[stars - 1])\"></progress></td><td>\(ratings.summary.histogram[stars - 1])</td></tr>"
+            let count = ratings.summary.histogram[stars - 1]
+            return "<tr><th scope=\"row\">\(stars) ★</th><td><progress max=\"\(max(ratings.summary.count, 1))\" value=\"\(count)\" aria-label=\"\(stars) ★\"></progress></td><td class=\"number\">\(Formats.number(count))</td></tr>"
         }
         let provider = try await Organisation.find(course.$provider.id, on: request.db)
         let translations: [HTML] = try await Courses.translations(of: course, for: principal, on: request.db).map {
             "<a href=\"/courses/\($0.id.uuidString)\" lang=\"\($0.language)\">\(Language.named($0.language)?.nativeName ?? $0.language)</a> "
         }
         var enrol: HTML = ""
+        var rateForm: HTML = ""
         if let principal, version.state == .published {
             let enrolment = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$courseID == course.id!).first()
-            enrol = enrolment.map { $0.status != .left } == true
-                ? "<p><a class=\"button\" href=\"/learn/\(course.id!.uuidString)\">\(t("learning.continue"))</a></p>"
-                : "<form method=\"post\" action=\"/courses/\(course.id!.uuidString)/enrol\">\(request.csrfField)<button>\(t("learning.enrol"))</button></form>"
+            let enrolled = enrolment.map { $0.status != .left } == true
+            enrol = enrolled
+                ? "<div class=\"actions\"><a class=\"button\" href=\"/learn/\(course.id!.uuidString)\">\(t("learning.continue"))</a></div>"
+                : "<form method=\"post\" action=\"/courses/\(course.id!.uuidString)/enrol\" class=\"actions\">\(request.csrfField)<button>\(t("learning.enrol"))</button></form>"
+            if enrolment != nil {
+                let mine = try await CourseRating.query(on: request.db).filter(\.$course.$id == course.id!).filter(\.$user.$id == principal.userID).first()
+                rateForm = rateSection(course.id!, mine: mine, request)
+            }
         } else if principal == nil {
-            enrol = "<p><a href=\"/login?next=/courses/\(course.id!.uuidString)\">\(t("learning.signInToEnrol"))</a></p>"
+            enrol = "<p><a class=\"button\" href=\"/login?next=/courses/\(course.id!.uuidString)\">\(t("learning.signInToEnrol"))</a></p>"
         }
         let notice: HTML = version.state == .published ? "" : "<p class=\"notice\">\(t("catalogue.state", ["version": String(version.version), "state": t("state.\(version.state.rawValue)")]))</p>"
-        return Layout.page(content.title, for: request, """
-            \(notice)
-            <p class="muted">\(provider?.name ?? "") · \(Language.named(content.language)?.nativeName ?? content.language) · \(t("catalogue.minutes", ["minutes": String(content.durationMinutes)]))</p>
-            \(translations.isEmpty ? "" : "<p>\(t("catalogue.translations")): \(translations)</p>" as HTML)
+        let status: HTML = request.query[String.self, at: "done"].map { key in
+            ["rated", "reported"].contains(key) ? "<p class=\"notice\" role=\"status\">\(t("review.\(key)"))</p>" : ""
+        } ?? ""
+        let versions: HTML = translations.isEmpty ? "" : "<p>\(t("catalogue.translations")): \(translations)</p>"
+        return Layout.page(content.title, for: request, crumbs: [UI.Crumb(t("nav.courses"), "/courses"), UI.Crumb(content.title)], """
+            \(status)\(notice)
+            <p class="facts"><span>\(provider?.name ?? "")</span><span>\(Formats.language(content.language))</span>\
+            <span>\(t("catalogue.minutes", ["minutes": Formats.number(content.durationMinutes)]))</span>\
+            \(ratings.summary.count > 0 ? "<span>\(stars(ratings.summary.average, count: ratings.summary.count, t))</span>" as HTML : "")</p>
+            \(versions)
             \(enrol)
             <p><strong>\(content.summary)</strong></p>
             <p>\(content.description)</p>
             <h2>\(t("catalogue.competencies"))</h2><ul>\(claimed)</ul>
             <h2>\(t("catalogue.modules"))</h2>\(modules)
-            \(ratings.summary.count == 0 ? "<h2>\(t("catalogue.noRatings"))</h2>" as HTML : """
-              <h2>\(t("catalogue.ratings", ["average": String(format: "%.1f", ratings.summary.average), "count": String(ratings.summary.count)]))</h2>
-              <div class="scroll" tabindex="0"><table>\(histogram)</table></div>
+            <h2 id="reviews">\(t("review.title"))</h2>
+            \(ratings.summary.count == 0 ? "<p class=\"muted\">\(t("catalogue.noRatings"))</p>" as HTML : """
+              <p>\(stars(ratings.summary.average, count: ratings.summary.count, t))</p>
+              <div class="scroll" tabindex="0"><table><caption class="muted">\(t("review.histogram"))</caption>\(histogram)</table></div>
               \(reviews)
               """ as HTML)
+            \(rateForm)
             """)
+    }
+
+    /// An enrolled learner's stars and words: the form shows their rating, to change it.
+    static func rateSection(_ courseID: UUID, mine: CourseRating?, _ request: Request, problem: Problem? = nil) -> HTML {
+        let t = request.catalogue
+        let choices: [HTML] = (1...5).map { stars in
+            "<label class=\"inline\"><input type=\"radio\" name=\"stars\" value=\"\(stars)\"\(mine?.stars == stars ? " checked" : "" as HTML) required> \(String(repeating: "★", count: stars))<span class=\"muted\">\(stars)</span></label>"
+        }
+        return """
+            <section class="card no-print" id="rate" aria-labelledby="h-rate"><h2 id="h-rate">\(t(mine == nil ? "review.rate" : "review.change"))</h2>
+            \(Layout.problem(problem))
+            <form method="post" action="/courses/\(courseID.uuidString)/rating">\(request.csrfField)
+            <fieldset class="stars-input"><legend>\(t("review.stars"))</legend>\(choices)</fieldset>
+            <label for="review-text">\(t("review.text"))</label><textarea id="review-text" name="text" maxlength="2000" rows="4">\(mine?.text ?? "")</textarea>
+            <div class="actions"><button>\(t(mine == nil ? "review.submit" : "review.update"))</button></div>
+            </form></section>
+            """
+    }
+
+    struct RateForm: Content {
+        var stars: String?
+        var text: String?
+    }
+
+    @Sendable static func rate(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let courseID = try request.id(of: "course")
+        let form = try request.content.decode(RateForm.self)
+        guard let stars = form.stars.flatMap({ Int($0) }) else {
+            throw Problem.invalid("stars", "choose from 1 to 5 stars")
+        }
+        _ = try await Ratings.rate(courseID, RatingInput(stars: stars, text: form.text), by: principal, on: request.db)
+        return request.redirect(to: "/courses/\(courseID.uuidString)?done=rated#reviews")
+    }
+
+    struct ReportForm: Content { var reason: String? }
+
+    @Sendable static func report(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let courseID = try request.id(of: "course")
+        try await Ratings.report(try request.id("rating", of: "review"), of: courseID, reason: try request.content.decode(ReportForm.self).reason,
+                                 by: principal, on: request.db)
+        return request.redirect(to: "/courses/\(courseID.uuidString)?done=reported#reviews")
     }
 }

@@ -15,8 +15,43 @@ final class CourseRating: Model, @unchecked Sendable {
     @Parent(key: "user_id") var user: User
     @Field(key: "stars") var stars: Int
     @Field(key: "text") var text: String
+    /// Set when enough learners reported the words as abusive; the stars still count, the words are no longer shown.
+    @OptionalField(key: "hidden_at") var hiddenAt: Date?
 
     init() {}
+}
+
+/// A learner's report that a review is abusive. Three reports from different people hide the review's words until
+/// its author changes them.
+final class RatingReport: Model, @unchecked Sendable {
+    static let schema = "course_rating_reports"
+
+    @ID(key: .id) var id: UUID?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Field(key: "rating_id") var ratingID: UUID
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "reason") var reason: String
+
+    init() {}
+}
+
+struct CreateRatingReports: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(RatingReport.schema)
+            .id()
+            .field("created_at", .datetime)
+            .field("rating_id", .uuid, .required, .references(CourseRating.schema, "id", onDelete: .cascade))
+            .field("user_id", .uuid, .required, .references(User.schema, "id"))
+            .field("reason", .string, .required)
+            .unique(on: "rating_id", "user_id")
+            .create()
+        try await database.schema(CourseRating.schema).field("hidden_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(CourseRating.schema).deleteField("hidden_at").update()
+        try await database.schema(RatingReport.schema).delete()
+    }
 }
 
 struct CreateRatings: AsyncMigration {
@@ -64,6 +99,7 @@ struct RatingSummaryDTO: Content {
 }
 
 struct RatingDTO: Content {
+    var id: UUID
     var courseId: UUID
     var userId: UUID
     var name: String?
@@ -103,6 +139,11 @@ enum Ratings {
             rating.$course.id = courseID
             rating.$user.id = principal.userID
             rating.stars = input.stars
+            if existing != nil && existing?.text != text {
+                // Changed words are shown again, and their reports start over.
+                rating.hiddenAt = nil
+                try await RatingReport.query(on: database).filter(\.$ratingID == rating.id!).delete()
+            }
             rating.text = text
             try await rating.save(on: database)
             // Atomic increments: concurrent ratings of one course all count.
@@ -120,8 +161,32 @@ enum Ratings {
                 try await sql.update(Course.schema).set("updated_at", to: SQLBind(Date())).where("id", .equal, SQLBind(courseID)).run()
             }
             if existing == nil { try await Karma.give(.rating, to: principal.userID, in: principal.organisationID, course: courseID, on: database) }
-            return (RatingDTO(courseId: courseID, userId: principal.userID, name: principal.me.name, stars: rating.stars, text: rating.text,
+            return (RatingDTO(id: rating.id!, courseId: courseID, userId: principal.userID, name: principal.me.name, stars: rating.stars, text: rating.text,
                               updatedAt: rating.updatedAt), existing == nil)
+        }
+    }
+
+    /// How many different people's reports hide a review's words.
+    static let reportsToHide = 3
+
+    /// A signed-in learner reports a review of a course they can see as abusive, once; not their own.
+    static func report(_ ratingID: UUID, of courseID: UUID, reason text: String?, by principal: Principal, on database: any Database) async throws {
+        let reason = (text ?? "").trimmed
+        guard reason.count <= 500 else { throw Problem.invalid("reason", "must be at most 500 characters") }
+        _ = try await Courses.visible(courseID, to: principal, on: database)
+        guard let rating = try await CourseRating.find(ratingID, on: database), rating.$course.id == courseID, !rating.text.isEmpty
+        else { throw Problem.notFound("review") }
+        guard rating.$user.id != principal.userID else { throw Problem(.conflict, "This is your own review; change it instead.") }
+        try await database.transaction { database in
+            let sql = database as! any SQLDatabase
+            try await sql.insert(into: RatingReport.schema).columns("id", "created_at", "rating_id", "user_id", "reason")
+                .values(SQLBind(UUID()), SQLBind(Date()), SQLBind(ratingID), SQLBind(principal.userID), SQLBind(reason))
+                .ignoringConflicts(with: ["rating_id", "user_id"]).run()
+            let reports = try await RatingReport.query(on: database).filter(\.$ratingID == ratingID).count()
+            if reports >= reportsToHide {
+                try await sql.update(CourseRating.schema).set("hidden_at", to: SQLBind(Date()))
+                    .where("id", .equal, SQLBind(ratingID)).where("hidden_at", .is, SQLLiteral.null).run()
+            }
         }
     }
 
@@ -157,7 +222,10 @@ enum Ratings {
         let rows = try await query.sort(\.$updatedAt, .descending).sort(\.$id).limit(page.limit + 1).all()
         let (shown, next) = page.slice(rows, key: { String($0.updatedAt?.timeIntervalSince1970 ?? 0) }, id: { $0.id! })
         return RatingsPage(summary: try await summaries(of: [courseID], on: database)[courseID] ?? .unrated,
-                           items: shown.map { RatingDTO(courseId: courseID, userId: $0.$user.id, name: $0.user.name, stars: $0.stars, text: $0.text, updatedAt: $0.updatedAt) },
+                           items: shown.map {
+                               RatingDTO(id: $0.id!, courseId: courseID, userId: $0.$user.id, name: $0.user.name, stars: $0.stars,
+                                         text: $0.hiddenAt == nil ? $0.text : "", updatedAt: $0.updatedAt)
+                           },
                            nextCursor: next)
     }
 }
@@ -166,12 +234,25 @@ struct RatingController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.post("courses", ":id", "ratings", use: Self.rate)
         routes.get("courses", ":id", "ratings", use: Self.list)
+        routes.post("courses", ":id", "ratings", ":rating", "report", use: Self.report)
     }
 
     @Sendable static func rate(_ request: Request) async throws -> Response {
         let input = try request.decodeStrict(RatingInput.self)
         let (rating, created) = try await Ratings.rate(try request.id(of: "course"), input, by: try request.principal(), on: request.db)
         return try await rating.encodeResponse(status: created ? .created : .ok, for: request)
+    }
+
+    struct ReportInput: StrictInput {
+        enum Fields: String, CodingKey, CaseIterable { case reason }
+        var reason: String?
+    }
+
+    @Sendable static func report(_ request: Request) async throws -> HTTPStatus {
+        let input = try request.decodeStrict(ReportInput.self)
+        try await Ratings.report(try request.id("rating", of: "review"), of: try request.id(of: "course"), reason: input.reason,
+                                 by: try request.principal(), on: request.db)
+        return .noContent
     }
 
     @Sendable static func list(_ request: Request) async throws -> RatingsPage {

@@ -23,6 +23,11 @@ struct Catalogue: Sendable {
 
     static func messages(_ code: String) -> [String: String] { all[code]?.messages ?? [:] }
 
+    /// "1 course" or "3 courses": `key.one` for one, `key.other` for any other count, with `{count}` grouped the Indian way.
+    func plural(_ key: String, _ count: Int, _ values: [String: String] = [:]) -> String {
+        self("\(key).\(count == 1 ? "one" : "other")", values.merging(["count": Formats.number(count)]) { $1 })
+    }
+
     /// The message for `key`, with `{name}` placeholders filled in.
     func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
         var text = messages[key] ?? fallback[key] ?? key
