@@ -58,7 +58,9 @@ struct CataloguePages: RouteCollection {
         return Layout.page(t("catalogue.title"), for: request, """
             <form method="get" action="/courses" class="card">
             <label for="q">\(t("catalogue.search"))</label><input id="q" type="search" name="q" value="\(query.text)" maxlength="200">
-            <div class="grid">\(filters)<div><label for="sort">\(t("catalogue.sort"))</label><select id="sort" name="sort">\(sorts)</select></div></div>
+            <details class="filters"\(query.area != nil || query.language != nil || query.kind != nil || duration != nil || query.sort != .relevance ? " open" : "" as HTML)>\
+            <summary>\(t("catalogue.filters"))</summary>\
+            <div class="grid">\(filters)<div><label for="sort">\(t("catalogue.sort"))</label><select id="sort" name="sort">\(sorts)</select></div></div></details>
             <div class="actions"><button>\(t("users.searchButton"))</button></div>
             </form>
             <p role="status">\(t.plural("catalogue.found", page.total))</p>

@@ -258,11 +258,12 @@ extension DemoWorld {
 
     static func addCourses(byCode: [String: Organisation], competencies: [String: Competency], on database: any Database) async throws {
         let author = try await User.query(on: database).filter(\.$email == "creator.lbsnaa@karmayogi.example.org").first()!.id!
-        func content(_ title: String, _ key: String, _ minutes: Int, _ language: String) throws -> CourseContent {
+        func content(_ title: String, _ key: String, _ minutes: Int, _ language: String, englishTitle: String? = nil) throws -> CourseContent {
             guard let competency = competencies[key] else { throw Abort(.internalServerError, reason: "the demo catalogue names \(key), which the framework lacks") }
             return CourseContent(
                 title: title, summary: "\(title): a course for public servants.", description: "Part of the Karmayogi demo catalogue.",
-                keywords: [competency.theme], language: language, durationMinutes: minutes,
+                // A translation also carries its English title's words, so a search in Latin letters finds it.
+                keywords: [competency.theme] + (englishTitle.map { [$0] } ?? []), language: language, durationMinutes: minutes,
                 competencies: [RoleRequirement(competencyId: competency.id!, level: 2)],
                 modules: [.init(title: "Introduction", items: [.init(title: "Overview", kind: .video, durationMinutes: minutes / 3, required: true),
                                                                .init(title: "Reading", kind: .document, durationMinutes: minutes / 3, required: false)]),
@@ -289,7 +290,7 @@ extension DemoWorld {
         for (title, key, minutes, provider, translations) in courses {
             let original = try await add(try content(title, key, minutes, "en"), provider: provider, state: .published)
             for (language, translated) in translations.sorted(by: { $0.key < $1.key }) {
-                _ = try await add(try content(translated, key, minutes, language), provider: provider, state: .published, family: original)
+                _ = try await add(try content(translated, key, minutes, language, englishTitle: title), provider: provider, state: .published, family: original)
             }
         }
         for (title, key, provider) in coursesInReview {
