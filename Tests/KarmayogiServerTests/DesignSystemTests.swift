@@ -44,7 +44,7 @@ import Vapor
         try await withApp { app, _ in
             var browser = Browser(app)
             let page = try await browser.get("/competencies")
-            #expect(page.body.contains("<input type=\"checkbox\" id=\"menu\" class=\"menu-toggle\"><label for=\"menu\" class=\"menu-button\">Menu</label>"))
+            #expect(page.body.contains("<input type=\"checkbox\" id=\"menu\" class=\"menu-toggle\" aria-label=\"Menu\"><label for=\"menu\" class=\"menu-button\">Menu</label>"))
             #expect(page.body.contains("<a href=\"/competencies\" aria-current=\"page\">"))
             #expect(page.body.contains("<a class=\"skip\" href=\"#main\">"))
             // The language switch keeps the page's query.

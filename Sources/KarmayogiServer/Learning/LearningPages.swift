@@ -83,7 +83,7 @@ struct LearningPages: RouteCollection {
                 if let url = item.url {
                     let href = url.hasPrefix("content:") ? "/content/\(url.dropFirst("content:".count))" : url
                     open = item.kind == .video && url.hasPrefix("content:")
-                        ? "<video controls preload=\"metadata\" src=\"\(href)\" data-item=\"\(id)\" style=\"max-width:100%\"></video><br>"
+                        ? "<video controls preload=\"metadata\" src=\"\(href)\" data-item=\"\(id)\"></video><br>"
                         : "<a href=\"\(href)\" target=\"_blank\" rel=\"noopener\" data-item=\"\(id)\">\(t("learning.open"))</a> "
                 }
                 if item.kind == .assessment, status != .completed, item.assessment != nil {
@@ -183,7 +183,8 @@ struct LearningPages: RouteCollection {
                 body = "<input type=\"number\" step=\"any\" name=\"\(name)\" value=\"\(value)\" aria-label=\"\(t("assessment.answer"))\"\(open ? "" : " disabled" as HTML)>"
             } else {
                 let type = question.kind == .multiple ? "checkbox" : "radio"
-                let options: [HTML] = question.options.enumerated().map { position, option in
+                let shown = question.kind == .trueFalse ? [t("assessment.true"), t("assessment.false")] : question.options
+                let options: [HTML] = shown.enumerated().map { position, option in
                     let chosen = given[question.id]?.choices?.contains(position) == true
                     let right = results[question.id]?.correctChoices?.contains(position) == true
                     return """

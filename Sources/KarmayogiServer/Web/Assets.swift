@@ -13,7 +13,7 @@ enum Assets {
         let type: HTTPMediaType
     }
 
-    static let names = ["style.css", "player.js"]
+    static let names = ["style.css", "player.js", "favicon.svg"]
 
     static let files: [String: File] = {
         var files: [String: File] = [:]
@@ -23,8 +23,11 @@ enum Assets {
                   let data = try? Data(contentsOf: url)
             else { fatalError("Resources/Assets/\(name) is missing") }
             let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined().prefix(10)
-            let type = parts[1] == "css" ? HTTPMediaType(type: "text", subType: "css", parameters: ["charset": "utf-8"])
-                : HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
+            let type = switch parts[1] {
+            case "css": HTTPMediaType(type: "text", subType: "css", parameters: ["charset": "utf-8"])
+            case "svg": HTTPMediaType(type: "image", subType: "svg+xml")
+            default: HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
+            }
             let file = File(name: name, hashedName: "\(parts[0]).\(hash).\(parts[1])", body: ByteBuffer(data: data), type: type)
             files[file.name] = file
             files[file.hashedName] = file

@@ -46,12 +46,13 @@ enum Layout {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title) · \(t("app.name"))</title>
         <link rel="stylesheet" href="\(Assets.url("style.css"))">
+        <link rel="icon" href="\(Assets.url("favicon.svg"))" type="image/svg+xml">
         </head>
         <body>
         <a class="skip" href="#main">\(t("nav.skip"))</a>
         <header class="site"><div class="bar">
         <a class="brand" href="/">\(t("app.name"))</a>
-        <input type="checkbox" id="menu" class="menu-toggle"><label for="menu" class="menu-button">\(t("nav.menu"))</label>
+        <input type="checkbox" id="menu" class="menu-toggle" aria-label="\(t("nav.menu"))"><label for="menu" class="menu-button">\(t("nav.menu"))</label>
         <nav class="site-nav" aria-label="\(t("nav.label"))">\(navigation)\(extra)\(switchLanguage)</nav>
         </div></header>
         <main id="main">
