@@ -23,12 +23,14 @@ struct CredentialPages: RouteCollection {
         let keys = request.application.credentialKeys
         let credential = try JSONDecoder().decode(OpenBadgeCredential.self, from: Data(certificate.credential.utf8))
         let learner = credential.credentialSubject.identifier.first { $0.identityType == "name" }?.identityHash ?? ""
-        let competencies: [HTML] = credential.credentialSubject.achievement.alignment.map {
-            "<li>\($0.targetName) — \($0.targetDescription ?? "")</li>"
+        // The credential says "Proficiency level 2 of 5" in English; the page names the level in the reader's language.
+        let competencies: [HTML] = credential.credentialSubject.achievement.alignment.map { alignment in
+            let level = alignment.targetDescription?.firstMatch(of: /level (\d) of 5/).flatMap { Int($0.1) }
+            return "<li>\(alignment.targetName) — \(level.map { t("level.\($0)") } ?? alignment.targetDescription ?? "")</li>"
         }
         let status: HTML = certificate.revokedAt.map {
             UI.alert(t("certificate.revoked", ["date": Formats.date($0, t)]), reasons: certificate.revocationReason.map { [HTML(stringLiteral: HTML.escape($0))] } ?? [])
-        } ?? "<p class=\"notice no-print\" role=\"status\">\(t("certificate.valid"))</p>"
+        } ?? "<p class=\"notice success no-print\" role=\"status\">\(t("certificate.valid"))</p>"
         let id = certificate.id!.uuidString
         let verifyURL = keys.verifyURL(certificate.id!)
         let qr = (try? QRCode(text: verifyURL)).map { HTML(unsafe: $0.svg(title: t("certificate.scan"))) } ?? ""
