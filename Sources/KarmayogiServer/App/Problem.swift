@@ -11,6 +11,9 @@ public struct Problem: AbortError, Content {
     public var errors: [FieldError]
     public var retryAfter: Int?
     public var allow: [String] = []
+    /// The catalogue's message for this problem, for a page in another language than English (the detail is English).
+    var messageKey: String?
+    var messageValues: [String: String] = [:]
 
     public var status: HTTPResponseStatus { .init(statusCode: Int(statusCode)) }
     public var reason: String { detail }

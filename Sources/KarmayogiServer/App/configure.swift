@@ -67,6 +67,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateHealthProbes())
     app.migrations.add(CreatePasswordResets())
     app.migrations.add(CreateRatingReports())
+    app.migrations.add(LocaliseUploadErrors())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -185,7 +185,7 @@ struct CataloguePages: RouteCollection {
         }
         return """
             <section class="card no-print" id="rate" aria-labelledby="h-rate"><h2 id="h-rate">\(t(mine == nil ? "review.rate" : "review.change"))</h2>
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <form method="post" action="/courses/\(courseID.uuidString)/rating">\(request.csrfField)
             <fieldset class="stars-input"><legend>\(t("review.stars"))</legend>\(choices)</fieldset>
             <label for="review-text">\(t("review.text"))</label><textarea id="review-text" name="text" maxlength="2000" rows="4">\(mine?.text ?? "")</textarea>

@@ -59,7 +59,7 @@ struct CourseEditorPages: RouteCollection {
                 """
         }
         return Layout.page(t("editor.title"), for: request, """
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             \(form)
             <form method="get" action="/author"><label for="q">\(t("editor.find"))</label><input id="q" type="search" name="q" value="\(text)" maxlength="200"> <button>\(t("users.searchButton"))</button></form>
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.language"))</th><th>\(t("field.status"))</th></tr></thead>
@@ -213,7 +213,7 @@ struct CourseEditorPages: RouteCollection {
         return Layout.page(content.title, for: request, """
             <p class="notice">\(notice) <a href="/courses/\(course.id!.uuidString)">\(t("editor.view"))</a> · <a href="/author">\(t("editor.title"))</a></p>
             \(saved)
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <section class="card"><h2>\(t("editor.details"))</h2>\(details)</section>
             <section class="card"><h2>\(t("catalogue.competencies"))</h2>
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th><th></th></tr></thead>

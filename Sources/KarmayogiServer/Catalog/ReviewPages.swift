@@ -54,7 +54,7 @@ struct ReviewPages: RouteCollection {
         }
         return Layout.page(t("review.title"), for: request, """
             \(message.map { "<p class=\"ok\" role=\"status\">\($0)</p>" as HTML } ?? "")
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("review.course"))</th><th>\(t("field.status"))</th><th>\(t("review.step"))</th></tr></thead>
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("review.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             """)

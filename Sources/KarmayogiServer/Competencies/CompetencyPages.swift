@@ -48,7 +48,12 @@ struct CompetencyPages: RouteCollection {
     @Sendable static func competency(_ request: Request) async throws -> HTML {
         let t = request.catalogue
         let competency = CompetencyDTO(try await Competencies.find(try request.id(of: "competency"), on: request.db))
-        let levels: [HTML] = competency.levels.map { "<tr><th>\($0.level)</th><td>\($0.description)</td></tr>" }
+        // The framework's generic level descriptions are the platform's words, said in the reader's language; a
+        // competency's own descriptions are its content.
+        let levels: [HTML] = competency.levels.map { level in
+            let description = level.description == ProficiencyLevel.generic[level.level] ? t("level.\(level.level).description") : level.description
+            return "<tr><th scope=\"row\">\(t("level.\(level.level)"))</th><td>\(description)</td></tr>"
+        }
         let status: HTML = competency.status == .retired
             ? "<p class=\"notice\">\(t("competencies.retired", ["version": String(competency.retiredInVersion ?? 0)]))</p>" : ""
         return Layout.page(competency.subTheme ?? competency.theme, for: request, """
@@ -119,7 +124,7 @@ struct CompetencyPages: RouteCollection {
         return Layout.page(mapping.designation, for: request, """
             <p class="muted">\(organisation.name) · <a href="/designations?org=\(organisation.id!.uuidString)">\(t("designations.title"))</a></p>
             \(saved ? "<p class=\"ok\" role=\"status\">\(t("designations.saved"))</p>" as HTML : "")
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <form method="post" action="/designations/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")?org=\(organisation.id!.uuidString)">
             \(canMap ? request.csrfField : "")
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th></tr></thead>

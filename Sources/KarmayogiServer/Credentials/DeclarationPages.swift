@@ -35,7 +35,7 @@ struct DeclarationPages: RouteCollection {
         }
         return Layout.page(t("declarations.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("declarations.title"))], """
             \(message.map { "<p class=\"notice\" role=\"status\">\($0)</p>" as HTML } ?? "")
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <p class="muted">\(t("declarations.intro"))</p>
             \(rows.isEmpty ? UI.empty(t("declarations.none")) : UI.table(t("declarations.title"), head: [t("field.name"), t("designations.competency"),
                 t("passbook.level"), t("certificate.date"), t("declarations.decision")], rows: rows, empty: ""))

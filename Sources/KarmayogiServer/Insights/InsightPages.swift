@@ -90,8 +90,10 @@ struct InsightPages: RouteCollection {
         let card = try await Scorecards.scorecard(for: scope, named: name, app: request.application, on: request.db)
         let rows: [HTML] = card.items.map { item in
             let value = item.value.map { Formats.number(($0 * 10).rounded() / 10) } ?? "—"
-            return "<tr><td><span class=\"status \(item.status.rawValue)\">\(t("kpi.\(item.status.rawValue)"))</span></td><td><strong>\(item.name)</strong><br><span class=\"muted\">\(item.definition)</span>"
-                + "\(item.note.map { HTML("<br><em>\($0)</em>") } ?? "")</td><td>\(t("kpi.area.\(item.area.rawValue)"))</td><td>\(value) \(item.unit)</td><td>\(Formats.number(item.target)) \(item.unit)</td></tr>"
+            let name = t.translated("kpi.\(item.key).name", else: item.name), definition = t.translated("kpi.\(item.key).definition", else: item.definition)
+            let unit = t.translated("kpi.unit.\(item.unit)", else: item.unit)
+            return "<tr><td><span class=\"status \(item.status.rawValue)\">\(t("kpi.\(item.status.rawValue)"))</span></td><td><strong>\(name)</strong><br><span class=\"muted\">\(definition)</span>"
+                + "\(item.note.map { HTML("<br><em>\($0)</em>") } ?? "")</td><td>\(t("kpi.area.\(item.area.rawValue)"))</td><td>\(value) \(unit)</td><td>\(Formats.number(item.target)) \(unit)</td></tr>"
         }
         let missing: [HTML] = card.competenciesWithoutCourses.prefix(200).map { "<li>\($0.theme) <span class=\"muted\">(\(t("area.\($0.area.rawValue)")))</span></li>" }
         return Layout.page(t("scorecard.heading", ["name": name]), for: request, """

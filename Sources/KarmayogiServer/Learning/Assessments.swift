@@ -183,7 +183,9 @@ enum Assessments {
     private static func makeAttempt(number: Int, enrolment: Enrolment, itemID: UUID, spec: AssessmentSpec, by principal: Principal, now: Date,
                                     on database: any Database) async throws -> (AttemptDTO, created: Bool)? {
         guard number <= spec.maxAttempts else {
-            throw Problem(.conflict, "You have used all \(spec.maxAttempts) attempts at this assessment; your best one counts.")
+            var problem = Problem(.conflict, "You have used all \(spec.maxAttempts) attempts at this assessment; your best one counts.")
+            (problem.messageKey, problem.messageValues) = ("assessment.noneLeft", ["of": String(spec.maxAttempts)])
+            throw problem
         }
         var generator = SystemRandomNumberGenerator()
         let attempt = AssessmentAttempt()

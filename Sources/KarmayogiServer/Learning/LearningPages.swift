@@ -223,7 +223,7 @@ struct LearningPages: RouteCollection {
                 : "<p class=\"error\">\(t("assessment.timeUp", ["deadline": deadline]))</p>")
             : "<p class=\"\(view.passed == true ? "ok" : "error")\" role=\"status\"><strong>\(t(view.passed == true ? "assessment.passed" : "assessment.failed", ["percent": String(format: "%.0f", view.percent ?? 0), "pass": String(spec.passPercent)]))</strong></p>"
         return Layout.page(item.title, for: request, """
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <p class="muted">\(t("assessment.attempt", ["number": String(view.attemptNumber), "of": String(spec.maxAttempts), "pass": String(spec.passPercent)]))</p>
             \(header)
             <form method="post" action="/attempts/\(attempt.id!.uuidString)">\(request.csrfField)

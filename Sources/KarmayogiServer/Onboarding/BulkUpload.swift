@@ -68,3 +68,17 @@ struct CreateBulkUploads: AsyncMigration {
         try await database.schema(BulkUpload.schema).delete()
     }
 }
+
+/// Row errors keep their problem's code and values, so a page says them in the reader's language.
+struct LocaliseUploadErrors: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        // One column at a time: SQLite adds one per ALTER TABLE.
+        try await database.schema("bulk_upload_errors").field("code", .string).update()
+        try await database.schema("bulk_upload_errors").field("details", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("bulk_upload_errors").deleteField("details").update()
+        try await database.schema("bulk_upload_errors").deleteField("code").update()
+    }
+}

@@ -9,6 +9,8 @@ struct BulkUploadDTO: Content {
         var line: Int
         var column: String?
         var reason: String
+        var code: String?
+        var values: [String: String]?
     }
 
     var id: UUID
@@ -81,11 +83,16 @@ enum BulkUploads {
                 var line: Int
                 var column_name: String?
                 var reason: String
+                var code: String?
+                var details: String?
             }
-            let rows = try await sql.select().columns("line", "column_name", "reason").from("bulk_upload_errors")
+            let rows = try await sql.select().columns("line", "column_name", "reason", "code", "details").from("bulk_upload_errors")
                 .where("upload_id", .equal, SQLBind(upload.id!)).where("line", .greaterThanOrEqual, SQLBind(errorsFrom))
                 .orderBy("line").limit(errorLimit).all(decoding: Row.self)
-            dto.errors = rows.map { .init(line: $0.line, column: $0.column_name, reason: $0.reason) }
+            dto.errors = rows.map {
+                .init(line: $0.line, column: $0.column_name, reason: $0.reason, code: $0.code,
+                      values: $0.details.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
+            }
             struct Count: Decodable { var count: Int }
             dto.errorCount = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from("bulk_upload_errors")
                 .where("upload_id", .equal, SQLBind(upload.id!)).first(decoding: Count.self)?.count ?? 0

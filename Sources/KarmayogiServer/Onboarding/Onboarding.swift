@@ -132,17 +132,17 @@ enum Onboarding {
                         // Already here: created by this very upload before a restart, or onboarded earlier.
                         if found.bulk_upload_id == upload { outcome.created += 1 } else {
                             outcome.skipped += 1
-                            errors.append(.init(line: row.line, column: "email", reason: "skipped: \(row.email) is already registered in this organisation"))
+                            errors.append(.init(line: row.line, column: "email", .alreadyInOrganisation(email: row.email)))
                         }
                     } else {
                         outcome.failed += 1
-                        errors.append(.init(line: row.line, column: "email", reason: "duplicate in database: \(row.email) is already registered"))
+                        errors.append(.init(line: row.line, column: "email", .emailRegistered(email: row.email)))
                     }
                     continue
                 }
                 if let employeeId = row.employeeId, taken.contains(employeeId) {
                     outcome.failed += 1
-                    errors.append(.init(line: row.line, column: "employee_id", reason: "duplicate in database: employee id \(employeeId) is already used in this organisation"))
+                    errors.append(.init(line: row.line, column: "employee_id", .employeeIdUsed(id: employeeId)))
                     continue
                 }
                 users = users.values(SQLBind(prepared.id), SQLBind(organisationID), SQLBind(upload), SQLBind(row.name), SQLBind(row.email),
@@ -169,9 +169,10 @@ enum Onboarding {
 
     private static func insertErrors(_ errors: [OnboardingSheet.RowError], upload: UUID, on sql: any SQLDatabase) async throws {
         for start in stride(from: 0, to: errors.count, by: 2000) {
-            var insert = sql.insert(into: "bulk_upload_errors").columns("upload_id", "line", "column_name", "reason")
+            var insert = sql.insert(into: "bulk_upload_errors").columns("upload_id", "line", "column_name", "reason", "code", "details")
             for error in errors[start..<min(start + 2000, errors.count)] {
-                insert = insert.values(SQLBind(upload), SQLBind(error.line), SQLBind(error.column), SQLBind(error.reason))
+                let details = error.values.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                insert = insert.values(SQLBind(upload), SQLBind(error.line), SQLBind(error.column), SQLBind(error.reason), SQLBind(error.code), SQLBind(details))
             }
             try await insert.run()
         }

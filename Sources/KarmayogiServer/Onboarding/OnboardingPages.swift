@@ -56,7 +56,10 @@ struct OnboardingPages: RouteCollection {
         let errorsFrom = request.query[Int.self, at: "from"] ?? 0
         let dto = try await BulkUploads.dto(upload, errorsFrom: errorsFrom, errorLimit: 500, on: request.db)
         let running = upload.status == .queued || upload.status == .running
-        let errors: [HTML] = (dto.errors ?? []).map { "<tr><td>\($0.line)</td><td>\($0.column ?? "—")</td><td>\($0.reason)</td></tr>" }
+        let errors: [HTML] = (dto.errors ?? []).map { error in
+            let reason = error.code.map { t("upload.reason.\($0)", error.values ?? [:]) } ?? error.reason
+            return "<tr><td>\(error.line)</td><td><code>\(error.column ?? "—")</code></td><td>\(reason)</td></tr>"
+        }
         let more: HTML = (dto.errors?.count ?? 0) == 500
             ? "<p><a href=\"?org=\(organisation.id!.uuidString)&from=\((dto.errors?.last?.line ?? 0) + 1)\">\(t("list.next"))</a></p>" : ""
         return Layout.page(t("upload.resultTitle", ["file": upload.fileName]), for: request, """

@@ -115,7 +115,7 @@ struct PlanPages: RouteCollection {
         func radio(_ value: String) -> HTML { "<input type=\"radio\" name=\"assignment\" value=\"\(value)\" id=\"a-\(value)\"\(kind == value ? HTML(" checked") : "")>" }
         let fixed: HTML = live ? " disabled" : ""
         return """
-            \(Layout.problem(problem))
+            \(Layout.problem(problem, t))
             <form method="post" action="\(action)" class="card">\(request.csrfField)
             <label for="name">\(t("plan.name"))</label><input type="text" id="name" name="name" required maxlength="200" value="\(sent?.name ?? plan?.name ?? "")">
             <label for="year">\(t("plan.year"))</label><input type="number" id="year" name="year" min="2020" max="2100" value="\(sent?.year ?? plan.map { String($0.year) } ?? String(IndiaDay.civil(IndiaDay.of(Date())).year))"\(fixed)>
@@ -187,6 +187,16 @@ struct PlanPages: RouteCollection {
         }
     }
 
+    /// A value of the plan's history as its reader says it: a state by its name, a day as a date; others as recorded.
+    static func historyValue(_ field: String, _ value: String?, _ t: Catalogue) -> String {
+        guard let value else { return "" }
+        switch field {
+        case "state": return t("plan.state.\(value)")
+        case "dueDate": return IndiaDay.parse(value).map { Formats.date(IndiaDay.start($0), t) } ?? value
+        default: return value
+        }
+    }
+
     static func page(_ request: Request, plan: Plan, organisation: Organisation, sent: PlanForm? = nil, problem: Problem? = nil) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
@@ -195,7 +205,8 @@ struct PlanPages: RouteCollection {
         let id = plan.id!.uuidString.lowercased()
         let courses: [HTML] = dto.courses.map { "<li><a href=\"/courses/\($0.id.uuidString.lowercased())\">\($0.title ?? $0.id.uuidString)</a></li>" }
         let history: [HTML] = (dto.changes ?? []).map { change in
-            "<tr><td>\(Formats.moment(change.at, t))</td><td>\(change.byName ?? "")</td><td>\(change.field)</td><td>\(change.before ?? "")</td><td>\(change.after ?? "")</td><td>\(change.comment ?? "")</td></tr>"
+            "<tr><td>\(Formats.moment(change.at, t))</td><td>\(change.byName ?? "")</td><td>\(t.translated("plan.field.\(change.field)", else: change.field))</td>"
+                + "<td>\(historyValue(change.field, change.before, t))</td><td>\(historyValue(change.field, change.after, t))</td><td>\(change.comment ?? "")</td></tr>"
         }
         var actions: [HTML] = []
         if manage, plan.state.after(.publish) != nil {
@@ -207,7 +218,7 @@ struct PlanPages: RouteCollection {
         return Layout.page(plan.name, for: request, """
             <p><a href="/plans?org=\(organisation.id!.uuidString.lowercased())">\(t("plans.title", ["organisation": organisation.name]))</a> ·
             <a href="/plans/\(id)/compliance">\(t("compliance.title"))</a></p>
-            <div class="card"><p>\(t("plan.state")): <strong>\(t("plan.state.\(plan.state.rawValue)"))</strong> · \(t("plan.year")) \(plan.year) · \(t("plan.dueDate")) \(dto.dueDate)</p>
+            <div class="card"><p>\(t("plan.state")): <strong>\(t("plan.state.\(plan.state.rawValue)"))</strong> · \(t("plan.year")) \(plan.year) · \(t("plan.dueDate")) \(historyValue("dueDate", dto.dueDate, t))</p>
             <ol>\(courses)</ol>\(actions)</div>
             \(manage && plan.state != .retired ? try await form(request, action: "/plans/\(id)", plan: dto, sent: sent, problem: problem, live: plan.state == .live) : HTML(""))
             <h2>\(t("plan.history"))</h2>

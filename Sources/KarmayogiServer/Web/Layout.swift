@@ -76,9 +76,16 @@ enum Layout {
         return components.string ?? "\(request.url.path)?lang=\(code)"
     }
 
-    static func problem(_ problem: Problem?) -> HTML {
+    static func problem(_ problem: Problem?, _ t: Catalogue? = nil) -> HTML {
         guard let problem else { return "" }
-        return UI.alert(problem.detail, reasons: problem.errors.map { "<code>\($0.field)</code> \($0.reason)" })
+        return UI.alert(t.map { message(problem, $0) } ?? problem.detail, reasons: problem.errors.map { "<code>\($0.field)</code> \($0.reason)" })
+    }
+
+    /// A problem in the reader's language: its own message when it has one, else what its status means; in English, its detail.
+    static func message(_ problem: Problem, _ t: Catalogue) -> String {
+        guard t.language != "en" else { return problem.detail }
+        if let key = problem.messageKey { return t(key, problem.messageValues) }
+        return t.has("error.status.\(problem.statusCode)") ? t("error.status.\(problem.statusCode)") : t("error.status.other")
     }
 
     /// A refused change shows the page again with the reasons, under the problem's status.
@@ -94,7 +101,7 @@ enum ErrorPage {
     static func response(_ problem: Problem, for request: Request) throws -> Response {
         let t = request.catalogue
         let html = Layout.page(t("error.title"), for: request, """
-            <p class="error">\(problem.detail)</p>
+            <p class="error">\(Layout.message(problem, t))</p>
             <p><a href="/">\(t("error.back"))</a></p>
             """)
         var headers = problem.headers

@@ -28,6 +28,14 @@ struct Catalogue: Sendable {
         self("\(key).\(count == 1 ? "one" : "other")", values.merging(["count": Formats.number(count)]) { $1 })
     }
 
+    /// Whether this language's catalogue (not the English fallback) has `key`.
+    func has(_ key: String) -> Bool { messages[key] != nil }
+
+    /// Words kept as data (a KPI's name, a level's description) in English: this language's own, when its catalogue has them.
+    func translated(_ key: String, else stored: String) -> String {
+        language != "en" && has(key) ? self(key) : stored
+    }
+
     /// The message for `key`, with `{name}` placeholders filled in.
     func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
         var text = messages[key] ?? fallback[key] ?? key
