@@ -7,18 +7,21 @@ import Testing
 let openBadges = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/fixtures/openbadges")
 
-/// Whether Python's jsonschema is here. CI installs it and sets KARMAYOGI_REQUIRE_JSONSCHEMA, so there the schema tests
-/// always run; on a developer's machine without it they are skipped, and say so.
-let schemaValidatorAvailable: Bool = {
-    if ProcessInfo.processInfo.environment["KARMAYOGI_REQUIRE_JSONSCHEMA"] == "1" { return true }
+/// Whether Python can import `modules`. CI installs what the tests use and sets `required` (e.g.
+/// KARMAYOGI_REQUIRE_JSONSCHEMA=1), so there those tests always run; on a machine without the modules they are
+/// skipped, and say so.
+func pythonHas(_ modules: String, unless required: String) -> Bool {
+    if ProcessInfo.processInfo.environment[required] == "1" { return true }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import jsonschema"]
+    process.arguments = ["python3", "-c", "import \(modules)"]
     process.standardError = FileHandle.nullDevice
     guard (try? process.run()) != nil else { return false }
     process.waitUntilExit()
     return process.terminationStatus == 0
-}()
+}
+
+let schemaValidatorAvailable = pythonHas("jsonschema", unless: "KARMAYOGI_REQUIRE_JSONSCHEMA")
 
 /// Validates JSON against the Open Badges 3.0 JSON Schema with Python's jsonschema (installed by .ci/run); answers the errors.
 func schemaErrors(_ json: Data) throws -> [String] {

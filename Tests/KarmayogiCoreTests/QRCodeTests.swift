@@ -2,18 +2,8 @@ import Foundation
 import KarmayogiCore
 import Testing
 
-/// Whether Python's zxing-cpp (a QR decoder) is here. CI installs it and sets KARMAYOGI_REQUIRE_ZXING, so there the
-/// decoding tests always run; on a machine without it they are skipped, and say so.
-let qrDecoderAvailable: Bool = {
-    if ProcessInfo.processInfo.environment["KARMAYOGI_REQUIRE_ZXING"] == "1" { return true }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import zxingcpp, numpy"]
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
+/// Whether Python's zxing-cpp (a QR decoder) is here; CI installs it and requires these tests.
+let qrDecoderAvailable = pythonHas("zxingcpp, numpy", unless: "KARMAYOGI_REQUIRE_ZXING")
 
 /// What zxing-cpp reads off the code, drawn as an image four pixels a module with its quiet zone.
 func decodedByZXing(_ code: QRCode) throws -> String {

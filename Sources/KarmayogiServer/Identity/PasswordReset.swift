@@ -60,13 +60,9 @@ enum PasswordResets {
         reset.tokenHash = SecretToken.hash(token)
         reset.expiresAt = now.addingTimeInterval(lifetime)
         let link = "\(request.application.settings.publicURL)/reset-password?token=\(token)"
-        let message = OutboxMessage()
-        message.kind = "password-reset"
-        message.recipient = user.email
-        message.userID = user.id
-        message.subject = "Set a new Karmayogi password"
-        message.body = "Namaste \(user.name),\n\nSomeone (we hope you) asked to set a new password for your Karmayogi account. Set it here: \(link)\n\n"
-            + "The link works once and for one hour. If you did not ask, ignore this message: your password stays as it is."
+        let message = OutboxMessage("password-reset", to: user, subject: "Set a new Karmayogi password", body:
+            "Namaste \(user.name),\n\nSomeone (we hope you) asked to set a new password for your Karmayogi account. Set it here: \(link)\n\n"
+            + "The link works once and for one hour. If you did not ask, ignore this message: your password stays as it is.")
         try await request.db.transaction { database in
             try await reset.create(on: database)
             try await message.create(on: database)

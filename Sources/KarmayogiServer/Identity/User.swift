@@ -89,7 +89,7 @@ final class RefreshToken: Model, @unchecked Sendable {
     init() {}
 }
 
-/// Messages the platform owes people (activation links, for now), kept until a mailer sends them.
+/// Messages the platform owes people (activation and password-reset links), kept until a mailer sends them.
 final class OutboxMessage: Model, @unchecked Sendable {
     static let schema = "outbox"
 
@@ -103,6 +103,15 @@ final class OutboxMessage: Model, @unchecked Sendable {
     @OptionalField(key: "sent_at") var sentAt: Date?
 
     init() {}
+
+    /// A message to a person, addressed to their e-mail.
+    init(_ kind: String, to user: User, subject: String, body: String) {
+        self.kind = kind
+        recipient = user.email
+        userID = user.id
+        self.subject = subject
+        self.body = body
+    }
 }
 
 struct CreateIdentity: AsyncMigration {

@@ -376,13 +376,8 @@ struct ActivationMessage {
     var link: String { "\(publicURL)/activate?token=\(token)" }
 
     func record() -> OutboxMessage {
-        let message = OutboxMessage()
-        message.kind = "activation"
-        message.recipient = user.email
-        message.userID = user.id
-        message.subject = "Activate your Karmayogi account"
-        message.body = "Namaste \(user.name),\n\n\(organisationName) has registered you on Karmayogi. Choose your password here: \(link)\n\nThe link works once and for 14 days."
-        return message
+        OutboxMessage("activation", to: user, subject: "Activate your Karmayogi account",
+                      body: "Namaste \(user.name),\n\n\(organisationName) has registered you on Karmayogi. Choose your password here: \(link)\n\nThe link works once and for 14 days.")
     }
 }
 
