@@ -155,7 +155,7 @@ struct CataloguePages: RouteCollection {
         let status: HTML = request.query[String.self, at: "done"].map { key in
             ["rated", "reported"].contains(key) ? "<p class=\"notice\" role=\"status\">\(t("review.\(key)"))</p>" : ""
         } ?? ""
-        let versions: HTML = translations.isEmpty ? "" : "<p>\(t("catalogue.translations")): \(translations)</p>"
+        let versions: HTML = translations.isEmpty ? "" : "<p class=\"versions\">\(t("catalogue.translations")): \(translations)</p>"
         return Layout.page(content.title, for: request, crumbs: [UI.Crumb(t("nav.courses"), "/courses"), UI.Crumb(content.title)], """
             \(status)\(notice)
             <p class="facts"><span>\(provider?.name ?? "")</span><span>\(Formats.language(content.language))</span>\
