@@ -51,6 +51,13 @@ enum Designations {
                               updatedAt: rows.compactMap(\.updatedAt).max())
     }
 
+    /// What a designation of an organisation requires, competency by competency.
+    static func requirements(of designation: String, in organisationID: UUID, on database: any Database) async throws -> [RoleRequirement] {
+        try await DesignationRequirement.query(on: database).filter(\.$organisation.$id == organisationID)
+            .filter(\.$designationKey == Designation.key(designation)).all()
+            .map { RoleRequirement(competencyId: $0.$competency.id, level: $0.level) }
+    }
+
     static func summaries(in organisation: Organisation, on database: any Database) async throws -> [DesignationSummaryDTO] {
         let sql = database as! any SQLDatabase
         struct Mapped: Decodable { var designation: String; var count: Int }

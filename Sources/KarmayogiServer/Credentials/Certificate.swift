@@ -96,6 +96,11 @@ extension Application {
 }
 
 enum Certificates {
+    /// A learner's latest certificates.
+    static func recent(of userID: UUID, limit: Int, on database: any Database) async throws -> [Certificate] {
+        try await Certificate.query(on: database).filter(\.$userID == userID).sort(\.$issuedAt, .descending).limit(limit).all()
+    }
+
     /// Builds, signs and stores the certificate of a completed enrolment, in the caller's transaction.
     static func issue(for enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, on database: any Database) async throws -> Certificate {
         guard let user = try await User.find(enrolment.userID, on: database), let course = try await Course.find(enrolment.courseID, on: database),

@@ -103,6 +103,12 @@ enum Passbook {
         return entry
     }
 
+    /// The levels a person's passbook shows verified (by courses and approved declarations).
+    static func verified(of userID: UUID, on database: any Database) async throws -> [RoleRequirement] {
+        try await PassbookEntry.query(on: database).filter(\.$userID == userID).filter(\.$status == .verified).all()
+            .map { RoleRequirement(competencyId: $0.competencyID, level: $0.level) }
+    }
+
     /// Declarations waiting for a decision from anyone this person manages (the oldest thousand looked at).
     static func pending(for principal: Principal, on database: any Database) async throws -> [(entry: PassbookEntry, user: User)] {
         let entries = try await PassbookEntry.query(on: database).join(User.self, on: \PassbookEntry.$userID == \User.$id)

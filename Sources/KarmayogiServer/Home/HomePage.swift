@@ -35,8 +35,7 @@ struct HomePage: RouteCollection {
     /// My courses under way, most recently touched first, each with its next unfinished item (never one already done).
     static func continueLearning(_ principal: Principal, _ request: Request) async throws -> HTML {
         let t = request.catalogue
-        let enrolments = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID)
-            .filter(\.$status == .active).sort(\.$updatedAt, .descending).limit(3).all()
+        let enrolments = try await Enrolments.underWay(of: principal.userID, limit: 3, on: request.db)
         var cards: [HTML] = []
         for enrolment in enrolments {
             let content = try await request.application.publishedContents.content(of: enrolment.courseID, version: enrolment.version, on: request.db)
@@ -83,20 +82,16 @@ struct HomePage: RouteCollection {
         let t = request.catalogue
         var body: HTML = "<p class=\"muted\">\(t("home.noDesignation"))</p>"
         if let designation = principal.me.designation {
-            let required = try await DesignationRequirement.query(on: request.db).filter(\.$organisation.$id == principal.organisationID)
-                .filter(\.$designationKey == Designation.key(designation)).all()
-                .map { RoleRequirement(competencyId: $0.$competency.id, level: $0.level) }
-            let verified = try await PassbookEntry.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$status == .verified).all()
-                .map { RoleRequirement(competencyId: $0.competencyID, level: $0.level) }
+            let required = try await Designations.requirements(of: designation, in: principal.organisationID, on: request.db)
+            let verified = try await Passbook.verified(of: principal.userID, on: request.db)
             let gaps = CompetencyGap.gaps(required: required, verified: verified)
-            let enrolled = Set(try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).all().map(\.courseID))
+            let enrolled = try await Enrolments.courseIDs(of: principal.userID, on: request.db)
             let cards = try await request.application.catalogueSearch.cards(on: request.db)
             let candidates = cards.values.map {
                 CompetencyGap.Candidate(courseId: $0.id, competencies: $0.competencies, language: $0.language, durationMinutes: $0.durationMinutes)
             }
             let chosen = CompetencyGap.recommend(for: gaps, from: candidates, language: t.language, excluding: enrolled, limit: 4)
-            let names = Dictionary(uniqueKeysWithValues: try await Competency.query(on: request.db).filter(\.$id ~~ chosen.map(\.gap.competencyId)).all()
-                .map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
+            let names = try await CataloguePages.competencyNames(chosen.map(\.gap.competencyId), on: request.db)
             let items: [HTML] = chosen.compactMap { choice in
                 guard let card = cards[choice.courseId] else { return nil }
                 let values = ["competency": names[choice.gap.competencyId] ?? "", "required": t("level.\(choice.gap.required)"),
@@ -122,7 +117,7 @@ struct HomePage: RouteCollection {
 
     static func certificates(_ principal: Principal, _ request: Request) async throws -> HTML {
         let t = request.catalogue
-        let recent = try await Certificate.query(on: request.db).filter(\.$userID == principal.userID).sort(\.$issuedAt, .descending).limit(3).all()
+        let recent = try await Certificates.recent(of: principal.userID, limit: 3, on: request.db)
         let items: [HTML] = recent.map {
             "<li><a href=\"/certificates/\($0.id!.uuidString)\">\($0.title)</a> <span class=\"muted\">· \(Formats.date($0.issuedAt, t))</span></li>"
         }
@@ -153,8 +148,7 @@ struct HomePage: RouteCollection {
         let t = request.catalogue
         var entries: [HTML] = []
         if !principal.access.reach(of: .manageUsers).isEmpty {
-            let uploads = try await BulkUpload.query(on: request.db).filter(\.$status ~~ [.queued, .running]).with(\.$organisation).limit(200).all()
-                .filter { principal.access.allows(.manageUsers, on: $0.organisation.placement) }
+            let uploads = try await BulkUploads.unfinished(for: principal, on: request.db)
             if let latest = uploads.first {
                 entries.append("<li><a href=\"/admin/uploads/\(latest.id!.uuidString)\">\(t("home.uploadsRunning", ["count": Formats.number(uploads.count, t)]))</a></li>")
             }

@@ -156,6 +156,17 @@ enum Enrolments {
     }
 
     /// Whether the person is (or was, to completion) enrolled in the course.
+    /// A learner's courses under way, most recently touched first.
+    static func underWay(of userID: UUID, limit: Int, on database: any Database) async throws -> [Enrolment] {
+        try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$status == .active)
+            .sort(\.$updatedAt, .descending).limit(limit).all()
+    }
+
+    /// Every course a learner ever enrolled in (left or not).
+    static func courseIDs(of userID: UUID, on database: any Database) async throws -> Set<UUID> {
+        Set(try await Enrolment.query(on: database).filter(\.$userID == userID).all().map(\.courseID))
+    }
+
     static func isEnrolled(_ userID: UUID, in courseID: UUID, on database: any Database) async throws -> Bool {
         try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$courseID == courseID)
             .filter(\.$status != .left).count() > 0

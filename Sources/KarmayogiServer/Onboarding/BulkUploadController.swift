@@ -31,6 +31,13 @@ struct BulkUploadDTO: Content {
 }
 
 enum BulkUploads {
+    /// Uploads still queued or running in organisations whose people this person manages, newest first.
+    static func unfinished(for principal: Principal, on database: any Database) async throws -> [BulkUpload] {
+        try await BulkUpload.query(on: database).filter(\.$status ~~ [.queued, .running]).with(\.$organisation)
+            .sort(\.$createdAt, .descending).limit(200).all()
+            .filter { principal.access.allows(.manageUsers, on: $0.organisation.placement) }
+    }
+
     /// Reads and checks the sheet before anything is stored: a file that cannot be read is refused whole.
     static func accept(_ bytes: [UInt8], fileName: String, into organisationID: UUID, by principal: Principal,
                        app: Application, on database: any Database) async throws -> BulkUpload {
