@@ -46,7 +46,7 @@ struct CataloguePages: RouteCollection {
         }
         let providers = Dictionary(uniqueKeysWithValues: try await Organisation.query(on: request.db).filter(\.$id ~~ Array(Set(page.items.map(\.providerId)))).all()
             .map { ($0.id!, $0.name) })
-        let named = try await Self.competencyNames(page.items.flatMap { $0.competencies.map(\.competencyId) }, on: request.db)
+        let named = try await Competencies.names(page.items.flatMap { $0.competencies.map(\.competencyId) }, on: request.db)
         let results: [HTML] = page.items.map { card($0, provider: providers[$0.providerId], competencies: named, t) }
         var next: HTML = ""
         if page.nextCursor.value != nil {
@@ -69,19 +69,12 @@ struct CataloguePages: RouteCollection {
             """)
     }
 
-    /// Competencies by id, named as "Theme › Sub-theme".
-    static func competencyNames(_ ids: [UUID], on database: any Database) async throws -> [UUID: String] {
-        guard !ids.isEmpty else { return [:] }
-        return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all()
-            .map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
-    }
-
     /// Stars out of five, for the eye, with the figure for everyone.
     static func stars(_ average: Double, count: Int, _ t: Catalogue) -> HTML {
         let full = Int(average.rounded())
         return """
             <span class="stars" aria-hidden="true">\(String(repeating: "★", count: full))\(String(repeating: "☆", count: 5 - full))</span> \
-            <span>\(t("catalogue.ratingOf", ["rating": Formats.decimal(average, t)])) · \(t.plural("catalogue.ratingCount", count))</span>
+            <span>\(t("catalogue.ratingOf", ["rating": Formats.decimal(average)])) · \(t.plural("catalogue.ratingCount", count))</span>
             """
     }
 
@@ -104,8 +97,7 @@ struct CataloguePages: RouteCollection {
         let principal = request.auth.get(Principal.self)
         let (course, version) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
         let content = version.content
-        let competencies = try await Competency.query(on: request.db).filter(\.$id ~~ content.competencies.map(\.competencyId)).all()
-        let names = Dictionary(uniqueKeysWithValues: competencies.map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
+        let names = try await Competencies.names(content.competencies.map(\.competencyId), on: request.db)
         let claimed: [HTML] = content.competencies.map {
             "<li><a href=\"/competencies/\($0.competencyId.uuidString)\">\(names[$0.competencyId] ?? "?")</a> — \(t("level.\($0.level)"))</li>"
         }

@@ -32,6 +32,9 @@ final class Competency: Model, @unchecked Sendable {
     @Field(key: "added_in_version") var addedInVersion: Int
     @OptionalField(key: "retired_in_version") var retiredInVersion: Int?
 
+    /// "Theme › Sub-theme", as pages and certificates name it.
+    var displayName: String { [theme, subTheme].compactMap { $0 }.joined(separator: " › ") }
+
     init() {}
 
     init(_ entry: CompetencyEntry, domain: String?, owner: UUID?, levels: [String: String]?, version: Int) {

@@ -60,6 +60,12 @@ struct CommentInput: StrictInput {
 /// The competency framework: read by everyone, grown by the national admin (any area) and by MDO admins
 /// (domain competencies of their own organisations), and changed only by retiring, never by deleting.
 enum Competencies {
+    /// Competencies by id, named as people read them ("Theme › Sub-theme").
+    static func names(_ ids: [UUID], on database: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0.displayName) })
+    }
+
     struct ListFilter {
         var area: CompetencyArea?
         var query: String?

@@ -34,7 +34,7 @@ struct CredentialPages: RouteCollection {
         let id = certificate.id!.uuidString
         let verifyURL = keys.verifyURL(certificate.id!)
         let qr = (try? QRCode(text: verifyURL)).map { HTML(unsafe: $0.svg(title: t("certificate.scan"))) } ?? ""
-        let hours = Formats.decimal(credential.credentialSubject.creditsEarned ?? 0, t)
+        let hours = Formats.decimal(credential.credentialSubject.creditsEarned ?? 0)
         return Layout.page(t("certificate.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("nav.certificates"), "/my/certificates"), UI.Crumb(certificate.title)], """
             \(status)
             <section class="card certificate" aria-label="\(t("certificate.title"))">

@@ -20,8 +20,7 @@ struct DeclarationPages: RouteCollection {
         let t = request.catalogue
         guard !principal.access.reach(of: .manageUsers).isEmpty else { throw Problem.forbidden }
         let pending = try await Passbook.pending(for: principal, on: request.db)
-        let competencies = Dictionary(uniqueKeysWithValues: try await Competency.query(on: request.db).filter(\.$id ~~ pending.map(\.entry.competencyID)).all()
-            .map { ($0.id!, [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ")) })
+        let competencies = try await Competencies.names(pending.map(\.entry.competencyID), on: request.db)
         let rows: [HTML] = pending.map { entry, user in
             let id = entry.id!.uuidString
             return """

@@ -45,7 +45,7 @@ struct HomePage: RouteCollection {
             let unfinished = items.filter { item in item.id.map { !done.contains($0) } ?? false }
             guard let next = unfinished.first(where: \.required) ?? unfinished.first else { continue }
             let path = "/learn/\(enrolment.courseID.uuidString)"
-            let percent = Formats.number(Int(enrolment.percent.rounded(.down)), t)
+            let percent = Formats.number(Int(enrolment.percent.rounded(.down)))
             cards.append("""
                 <li><a href="\(path)"><strong>\(content.title)</strong></a>\
                 \(UI.meter(enrolment.percent, text: t("learning.percent", ["percent": percent]), label: content.title))\
@@ -69,7 +69,7 @@ struct HomePage: RouteCollection {
             let tone: UI.Tone = plan.standing == .overdue ? .danger : .warning
             return """
                 <li><a href="/my/plans"><strong>\(plan.name)</strong></a> \(UI.badge(t("standing.\(plan.standing.rawValue)"), tone))\
-                <p class="muted">\(t("home.due", ["date": due])) · \(t("home.coursesLeft", ["count": Formats.number(left, t)]))</p></li>
+                <p class="muted">\(t("home.due", ["date": due])) · \(t("home.coursesLeft", ["count": Formats.number(left)]))</p></li>
                 """
         }
         let body: HTML = rows.isEmpty ? "<p class=\"muted\">\(t("home.noPlans"))</p>" : "<ul class=\"plain\">\(rows)</ul>"
@@ -91,14 +91,14 @@ struct HomePage: RouteCollection {
                 CompetencyGap.Candidate(courseId: $0.id, competencies: $0.competencies, language: $0.language, durationMinutes: $0.durationMinutes)
             }
             let chosen = CompetencyGap.recommend(for: gaps, from: candidates, language: t.language, excluding: enrolled, limit: 4)
-            let names = try await CataloguePages.competencyNames(chosen.map(\.gap.competencyId), on: request.db)
+            let names = try await Competencies.names(chosen.map(\.gap.competencyId), on: request.db)
             let items: [HTML] = chosen.compactMap { choice in
                 guard let card = cards[choice.courseId] else { return nil }
                 let values = ["competency": names[choice.gap.competencyId] ?? "", "required": t("level.\(choice.gap.required)"),
                               "held": choice.gap.held == 0 ? t("home.notYet") : t("level.\(choice.gap.held)"), "level": t("level.\(choice.level)")]
                 return """
                     <li><a href="/courses/\(card.id.uuidString)"><strong>\(card.title)</strong></a>\
-                    <p class="facts"><span>\(t("catalogue.minutes", ["minutes": Formats.number(card.durationMinutes, t)]))</span><span>\(Formats.language(card.language))</span></p>\
+                    <p class="facts"><span>\(t("catalogue.minutes", ["minutes": Formats.number(card.durationMinutes)]))</span><span>\(Formats.language(card.language))</span></p>\
                     <p class="muted">\(t(choice.closes ? "home.closes" : "home.narrows", values))</p></li>
                     """
             }
@@ -131,11 +131,11 @@ struct HomePage: RouteCollection {
         let month = Karma.month(of: Date())
         let standing = try await Karma.standing(of: principal.userID, in: principal.organisationPath, month: month, on: request.db)
         let rank: HTML = standing.points > 0
-            ? "<p>\(t("home.rank", ["rank": Formats.number(standing.rank, t), "people": Formats.number(standing.people, t), "organisation": principal.me.organisationName]))</p>"
+            ? "<p>\(t("home.rank", ["rank": Formats.number(standing.rank), "people": Formats.number(standing.people), "organisation": principal.me.organisationName]))</p>"
             : "<p class=\"muted\">\(t("home.noKarmaYet"))</p>"
         return """
             <section class="card" aria-labelledby="h-karma"><h2 id="h-karma">\(t("home.karma"))</h2>\
-            <p><span class="figure">\(Formats.number(standing.points, t))</span> <span class="muted">\(t("home.pointsThisMonth"))</span></p>\
+            <p><span class="figure">\(Formats.number(standing.points))</span> <span class="muted">\(t("home.pointsThisMonth"))</span></p>\
             \(rank)<p><a href="/my/karma">\(t("home.leaderboard"))</a></p></section>
             """
     }
@@ -150,17 +150,17 @@ struct HomePage: RouteCollection {
         if !principal.access.reach(of: .manageUsers).isEmpty {
             let uploads = try await BulkUploads.unfinished(for: principal, on: request.db)
             if let latest = uploads.first {
-                entries.append("<li><a href=\"/admin/uploads/\(latest.id!.uuidString)\">\(t("home.uploadsRunning", ["count": Formats.number(uploads.count, t)]))</a></li>")
+                entries.append("<li><a href=\"/admin/uploads/\(latest.id!.uuidString)\">\(t("home.uploadsRunning", ["count": Formats.number(uploads.count)]))</a></li>")
             }
             let declarations = try await Passbook.pending(for: principal, on: request.db)
             if !declarations.isEmpty {
-                entries.append("<li><a href=\"/admin/declarations\">\(t("home.declarations", ["count": Formats.number(declarations.count, t)]))</a></li>")
+                entries.append("<li><a href=\"/admin/declarations\">\(t("home.declarations", ["count": Formats.number(declarations.count)]))</a></li>")
             }
         }
         if !principal.access.reach(of: .authorCourses).isEmpty {
             let waiting = try await ReviewPages.actionable(for: principal, on: request.db)
             if !waiting.isEmpty {
-                entries.append("<li><a href=\"/review\">\(t("home.reviews", ["count": Formats.number(waiting.count, t)]))</a></li>")
+                entries.append("<li><a href=\"/review\">\(t("home.reviews", ["count": Formats.number(waiting.count)]))</a></li>")
             }
         }
         guard !entries.isEmpty else { return "" }

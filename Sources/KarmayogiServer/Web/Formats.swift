@@ -6,15 +6,15 @@ import KarmayogiCore
 enum Formats {
     static let india = TimeZone(identifier: "Asia/Kolkata")!
 
-    static func number(_ value: Int, _ t: Catalogue? = nil) -> String { grouped(value) }
+    static func number(_ value: Int) -> String { grouped(value) }
 
     /// Whole numbers grouped, anything else to one decimal place.
-    static func number(_ value: Double, _ t: Catalogue? = nil) -> String {
+    static func number(_ value: Double) -> String {
         if value.rounded() != value || abs(value) < 1 && value != 0 { return decimal(value) }
         return grouped(Int(value))
     }
 
-    static func decimal(_ value: Double, _ t: Catalogue? = nil) -> String {
+    static func decimal(_ value: Double) -> String {
         let tenths = (value * 10).rounded() / 10
         let whole = Int(tenths.magnitude.rounded(.down))
         let fraction = Int(((tenths.magnitude - Double(whole)) * 10).rounded())
