@@ -105,6 +105,8 @@ extension JSONEncoder {
 struct Page<Item: Content>: Content {
     var items: [Item]
     var nextCursor: NextCursor
+    /// On lists whose pages go both ways (`before=`), the cursor to the page before; left out on the first page.
+    var previousCursor: String? = nil
 }
 
 /// The cursor to a list's next page: always written, as `null` on the last page, never left out.
@@ -125,19 +127,20 @@ struct NextCursor: Codable, Sendable, Equatable, ExpressibleByNilLiteral {
 struct PageRequest {
     var cursor: Cursor?
     var limit: Int
+    /// The page before the cursor (`before=`), for the lists whose pages go both ways.
+    var backward = false
 
     init(cursor: Cursor? = nil, limit: Int) {
         self.cursor = cursor
         self.limit = limit
     }
 
-    init(_ request: Request, defaultLimit: Int = 50, maximum: Int = 200) throws {
-        let cursorText = try? request.query.get(String.self, at: "cursor")
-        if let cursorText, !cursorText.isEmpty {
-            guard let cursor = Cursor(encoded: cursorText) else {
-                throw Problem.invalid("cursor", "is not a cursor this list handed out")
-            }
+    init(_ request: Request, defaultLimit: Int = 50, maximum: Int = 200, bothWays: Bool = false) throws {
+        for name in bothWays ? ["cursor", "before"] : ["cursor"] {
+            guard let text = try? request.query.get(String.self, at: name), !text.isEmpty else { continue }
+            guard let cursor = Cursor(encoded: text) else { throw Problem.invalid(name, "is not a cursor this list handed out") }
             self.cursor = cursor
+            backward = name == "before"
         }
         if let text = try? request.query.get(String.self, at: "limit") {
             guard let limit = Int(text), (1...maximum).contains(limit) else {
@@ -151,22 +154,39 @@ struct PageRequest {
 
     /// The rows of this page (they were fetched with one extra) and the cursor to the next page, if there is one.
     func slice<Row>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID) -> (rows: [Row], nextCursor: NextCursor) {
-        let shown = Array(rows.prefix(limit))
-        let next = rows.count > limit ? shown.last.map { Cursor(key: key($0), id: id($0)).encoded } : nil
-        return (shown, NextCursor(next))
+        let (shown, next, _) = sliceBothWays(rows, key: key, id: id)
+        return (shown, next)
+    }
+
+    /// The rows of this page in order (a backward page was fetched the other way round), with the cursors to the
+    /// pages after and before it, when there are such pages.
+    func sliceBothWays<Row>(_ rows: [Row], key: (Row) -> String, id: (Row) -> UUID) -> (rows: [Row], nextCursor: NextCursor, previousCursor: String?) {
+        let more = rows.count > limit
+        let shown = backward ? Array(rows.prefix(limit).reversed()) : Array(rows.prefix(limit))
+        func cursor(_ row: Row?) -> String? { row.map { Cursor(key: key($0), id: id($0)).encoded } }
+        let next = backward || more ? cursor(shown.last) : nil
+        let previous = backward ? (more ? cursor(shown.first) : nil) : (self.cursor == nil ? nil : cursor(shown.first))
+        return (shown, NextCursor(next), previous)
     }
 }
 
 extension QueryBuilder where Model.IDValue == UUID {
     /// Keyset paging in (key, id) order: the rows after the cursor, one more than the page holds.
+    /// A backward page takes the rows before the cursor, nearest first.
     func page(by key: KeyPath<Model, FieldProperty<Model, String>>, _ page: PageRequest) -> Self {
         if let cursor = page.cursor {
             group(.or) { group in
-                group.filter(key > cursor.key)
-                group.group(.and) { $0.filter(key == cursor.key).filter(\._$id > cursor.id) }
+                if page.backward {
+                    group.filter(key < cursor.key)
+                    group.group(.and) { $0.filter(key == cursor.key).filter(\._$id < cursor.id) }
+                } else {
+                    group.filter(key > cursor.key)
+                    group.group(.and) { $0.filter(key == cursor.key).filter(\._$id > cursor.id) }
+                }
             }
         }
-        return sort(key).sort(\._$id).limit(page.limit + 1)
+        let direction: DatabaseQuery.Sort.Direction = page.backward ? .descending : .ascending
+        return sort(key, direction).sort(\._$id, direction).limit(page.limit + 1)
     }
 }
 

@@ -68,6 +68,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreatePasswordResets())
     app.migrations.add(CreateRatingReports())
     app.migrations.add(LocaliseUploadErrors())
+    app.migrations.add(CreateUserStatusChanges())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

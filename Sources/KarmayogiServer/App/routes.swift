@@ -13,6 +13,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: AuthController())
     try api.register(collection: OrganisationController())
     try api.register(collection: UserController())
+    try api.register(collection: StatusController())
     try api.register(collection: BulkUploadController())
     try api.register(collection: CompetencyController())
     try api.register(collection: DesignationController())

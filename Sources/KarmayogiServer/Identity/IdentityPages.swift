@@ -3,7 +3,7 @@ import Foundation
 import KarmayogiCore
 import Vapor
 
-/// The pages of identity: sign in and out, activation, home, and the admin's users page.
+/// The pages of identity: sign in and out, activation and password reset (the admin's people are `PeoplePages`).
 struct IdentityPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("login", use: Self.signInForm)
@@ -15,8 +15,6 @@ struct IdentityPages: RouteCollection {
         routes.post("reset-password", use: Self.reset)
         routes.get("activate", use: Self.activateForm)
         routes.post("activate", use: Self.activate)
-        routes.get("admin", "users", use: Self.users)
-        routes.post("admin", "users", use: Self.createUser)
     }
 
     @Sendable static func signInForm(_ request: Request) async throws -> HTML {
@@ -162,137 +160,5 @@ struct IdentityPages: RouteCollection {
             response.status = .unprocessableEntity
             return response
         }
-    }
-
-    /// The organisation an admin's users page is about: the one asked for, else their own, else the first within reach.
-    static func adminOrganisation(_ request: Request, principal: Principal) async throws -> Organisation {
-        if let text = request.query[String.self, at: "org"] {
-            guard let id = UUID(uuidString: text) else { throw Problem.notFound("organisation") }
-            return try await Organisations.visible(id, to: principal, on: request.db)
-        }
-        let own = try await Organisations.visible(principal.organisationID, to: principal, on: request.db)
-        if principal.access.allows(.viewUsers, on: own.placement) { return own }
-        guard let first = try await Organisations.list(.init(), page: .init(limit: 1), for: principal, on: request.db).items.first else { return own }
-        return try await Organisations.visible(first.id, to: principal, on: request.db)
-    }
-
-    @Sendable static func users(_ request: Request) async throws -> HTML {
-        try await usersPage(request, form: nil, problem: nil, created: nil)
-    }
-
-    static func usersPage(_ request: Request, form: NewUserForm?, problem: Problem?, created: UserDTO?) async throws -> HTML {
-        let principal = try request.pagePrincipal()
-        let t = request.catalogue
-        let organisation = try await adminOrganisation(request, principal: principal)
-        let query = request.query[String.self, at: "q"] ?? ""
-        let page = try await Users.list(in: organisation.id!, filter: .init(query: query), page: try PageRequest(request, defaultLimit: 25),
-                                        for: principal, on: request.db)
-        let orgParam = "org=\(organisation.id!.uuidString)"
-        let rows: [HTML] = page.items.map { user in
-            """
-            <tr><td>\(user.name)</td><td>\(user.email)</td><td>\(user.designation ?? "")</td><td>\(user.employeeId ?? "")</td>\
-            <td>\(t("status.\(user.status.rawValue)"))</td></tr>
-            """
-        }
-        let canManage = principal.access.allows(.manageUsers, on: organisation.placement)
-        let others = try await Organisations.list(.init(), page: .init(limit: 200), for: principal, on: request.db).items
-        let options: [HTML] = others.map { "<option value=\"\($0.id.uuidString)\"\($0.id == organisation.id ? " selected" : "" as HTML)>\($0.name)</option>" }
-        let next: HTML = page.nextCursor.value.map { "<p><a href=\"/admin/users?\(orgParam)&q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&cursor=\($0)\">\(t("list.next"))</a></p>" } ?? ""
-        var sections: [HTML] = []
-        if let created { sections.append("<p class=\"ok\" role=\"status\">\(t("users.created", ["name": created.name]))</p>") }
-        if let problem {
-            let items: [HTML] = problem.errors.map { "<li>\($0.field): \($0.reason)</li>" }
-            sections.append("<div class=\"error\" role=\"alert\"><p>\(problem.detail)</p><ul>\(items)</ul></div>")
-        }
-        if canManage {
-            sections.append(try await createForm(request, organisation: organisation, form: form))
-            sections.append(try await OnboardingPages.uploadSection(request, organisation: organisation, principal: principal))
-        }
-        return Layout.page(t("users.title"), for: request, """
-            <form method="get" action="/admin/users" class="card">
-            <label for="org">\(t("field.organisation"))</label><select id="org" name="org">\(options)</select>
-            <label for="q">\(t("users.search"))</label><input id="q" type="search" name="q" value="\(query)" maxlength="200">
-            <button>\(t("users.searchButton"))</button>
-            </form>
-            \(sections)
-            <h2>\(organisation.name)</h2>
-            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("field.name"))</th><th>\(t("field.email"))</th><th>\(t("field.designation"))</th>\
-            <th>\(t("field.employeeId"))</th><th>\(t("field.status"))</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"5\">\(t("users.none"))</td></tr>" as HTML : HTML(stringLiteral: rows.map(\.markup).joined()))</tbody></table></div>
-            \(next)
-            """)
-    }
-
-    struct NewUserForm: Content {
-        var name: String
-        var email: String
-        var phone: String?
-        var employeeId: String?
-        var designation: String?
-        var stateCode: String?
-        var districtCode: String?
-        var language: String?
-        var roles: [String]?
-    }
-
-    static func createForm(_ request: Request, organisation: Organisation, form: NewUserForm?) async throws -> HTML {
-        let t = request.catalogue
-        let geography = request.geography
-        let chosenState = form?.stateCode.flatMap(Int.init) ?? organisation.stateCode
-        let states: [HTML] = geography.states.map { "<option value=\"\($0.code)\"\($0.code == chosenState ? " selected" : "" as HTML)>\($0.name)</option>" }
-        let districts: [HTML] = chosenState.map { geography.districts(inState: $0) }?.map {
-            "<option value=\"\($0.code)\"\(String($0.code) == form?.districtCode ? " selected" : "" as HTML)>\($0.name)</option>"
-        } ?? []
-        let languages: [HTML] = Language.all.map { "<option value=\"\($0.code)\"\($0.code == (form?.language ?? "en") ? " selected" : "" as HTML)>\($0.nativeName)</option>" }
-        let grantable: [Role] = [.mdoAdmin, .cbpAdmin, .contentCreator, .contentReviewer, .contentPublisher, .programmeCoordinator, .stateAdmin]
-        let roles: [HTML] = grantable.map { role in
-            "<label class=\"muted\"><input type=\"checkbox\" name=\"roles[]\" value=\"\(role.rawValue)\"\((form?.roles ?? []).contains(role.rawValue) ? " checked" : "" as HTML)> \(t("role.\(role.rawValue)"))</label>"
-        }
-        return """
-            <details class="card"\(form == nil ? "" : " open" as HTML)><summary>\(t("users.add"))</summary>
-            <form method="post" action="/admin/users?org=\(organisation.id!.uuidString)">
-            \(request.csrfField)
-            <div class="grid">
-            <div><label for="n">\(t("field.name"))</label><input id="n" type="text" name="name" value="\(form?.name ?? "")" required maxlength="200"></div>
-            <div><label for="e">\(t("field.email"))</label><input id="e" type="email" name="email" value="\(form?.email ?? "")" required></div>
-            <div><label for="p">\(t("field.phone"))</label><input id="p" type="tel" name="phone" value="\(form?.phone ?? "")"></div>
-            <div><label for="i">\(t("field.employeeId"))</label><input id="i" type="text" name="employeeId" value="\(form?.employeeId ?? "")"></div>
-            <div><label for="d">\(t("field.designation"))</label><input id="d" type="text" name="designation" value="\(form?.designation ?? "")"></div>
-            <div><label for="s">\(t("field.state"))</label><select id="s" name="stateCode"><option value="">—</option>\(states)</select></div>
-            <div><label for="dc">\(t("field.district"))</label><select id="dc" name="districtCode"><option value="">—</option>\(districts)</select></div>
-            <div><label for="l">\(t("field.language"))</label><select id="l" name="language">\(languages)</select></div>
-            </div>
-            <fieldset><legend>\(t("field.roles"))</legend>\(roles)</fieldset>
-            <p class="muted">\(t("users.activationNote"))</p>
-            <p><button>\(t("users.addButton"))</button></p>
-            </form></details>
-            """
-    }
-
-    @Sendable static func createUser(_ request: Request) async throws -> Response {
-        let principal = try request.pagePrincipal()
-        let form = try request.content.decode(NewUserForm.self)
-        let organisation = try await adminOrganisation(request, principal: principal)
-        var roles: [Role] = []
-        var problem: Problem?
-        for text in form.roles ?? [] {
-            if let role = Role(rawValue: text) { roles.append(role) } else { problem = Problem.invalid("roles", "unknown role \(text)") }
-        }
-        let input = NewUserInput(name: form.name, email: form.email, phone: form.phone?.nilIfEmpty, employeeId: form.employeeId?.nilIfEmpty,
-                                 designation: form.designation?.nilIfEmpty, stateCode: form.stateCode.flatMap(Int.init),
-                                 districtCode: form.districtCode.flatMap(Int.init), language: form.language, roles: roles, password: nil)
-        if problem == nil {
-            do {
-                let user = try await Users.create(input, in: organisation.id!, by: principal, request: request)
-                let response = try await usersPage(request, form: nil, problem: nil, created: try await Users.dto(user, on: request.db)).encodeResponse(for: request)
-                response.status = .created
-                return response
-            } catch let error as Problem {
-                problem = error
-            }
-        }
-        let response = try await usersPage(request, form: form, problem: problem, created: nil).encodeResponse(for: request)
-        response.status = problem!.status
-        return response
     }
 }

@@ -330,6 +330,11 @@ enum Users {
     struct ListFilter {
         var query: String?
         var includeSubtree = false
+        var designation: String?
+        var status: User.Status?
+        var stateCode: Int?
+        var districtCode: Int?
+        var role: Role?
     }
 
     /// The people of an organisation the principal may see: all of them where the organisation is
@@ -361,8 +366,48 @@ enum Users {
             let like = database.caseInsensitiveLike
             query.group(.or) { $0.filter(\.$name, like, pattern).filter(\.$email, like, pattern).filter(\.$employeeId, like, pattern) }
         }
-        let (rows, next) = page.slice(try await query.page(by: \.$name, page).all(), key: \.name, id: { $0.id! })
-        return Page(items: try await dtos(rows, on: database), nextCursor: next)
+        if let designation = filter.designation.map(Designation.normalised)?.nilIfEmpty {
+            // The designation in any case (a LIKE without wildcards; one that holds them is matched exactly).
+            if designation.contains(where: { $0 == "%" || $0 == "_" }) { query.filter(\.$designation == designation) }
+            else { query.filter(\.$designation, database.caseInsensitiveLike, designation) }
+        }
+        if let status = filter.status { query.filter(\.$status == status) }
+        if let stateCode = filter.stateCode { query.filter(\.$stateCode == stateCode) }
+        if let districtCode = filter.districtCode { query.filter(\.$districtCode == districtCode) }
+        if let role = filter.role, role != .learner {
+            let holders = try await RoleGrantRecord.query(on: database).filter(\.$role == role.rawValue).all(\.$user.$id)
+            query.filter(\.$id ~~ Array(Set(holders)))
+        }
+        let (rows, next, previous) = page.sliceBothWays(try await query.page(by: \.$name, page).all(), key: \.name, id: { $0.id! })
+        return Page(items: try await dtos(rows, on: database), nextCursor: next, previousCursor: previous)
+    }
+}
+
+extension Users.ListFilter {
+    /// `designation=`, `status=`, `state=`, `district=` and `role=` from a query string, each checked.
+    mutating func read(_ query: URLQueryContainer) throws {
+        func text(_ name: String) -> String? { (try? query.get(String.self, at: name))?.trimmed.nilIfEmpty }
+        if let value = text("designation") {
+            guard value.count <= 200 else { throw Problem.invalid("designation", "must be at most 200 characters") }
+            designation = value
+        }
+        if let value = text("status") {
+            guard let status = User.Status(rawValue: value) else { throw Problem.invalid("status", "must be pending, active or disabled") }
+            self.status = status
+        }
+        if let value = text("state") {
+            guard let code = Int(value), Geography.reference.state(code: code) != nil else { throw Problem.invalid("state", "no State/UT has LGD code \(value)") }
+            stateCode = code
+        }
+        if let value = text("district") {
+            guard let code = Int(value), let district = Geography.reference.district(code: code) else { throw Problem.invalid("district", "no district has LGD code \(value)") }
+            if let stateCode, district.stateCode != stateCode { throw Problem.invalid("district", "district \(code) is not in State \(stateCode)") }
+            districtCode = code
+        }
+        if let value = text("role") {
+            guard let role = Role(rawValue: value) else { throw Problem.invalid("role", "is not a role of the platform") }
+            self.role = role
+        }
     }
 }
 
@@ -407,7 +452,8 @@ struct UserController: RouteCollection {
             guard let value = Bool(text) else { throw Problem.invalid("includeSubtree", "must be true or false") }
             filter.includeSubtree = value
         }
-        return try await Users.list(in: try request.id(of: "organisation"), filter: filter, page: try PageRequest(request),
+        try filter.read(request.query)
+        return try await Users.list(in: try request.id(of: "organisation"), filter: filter, page: try PageRequest(request, bothWays: true),
                                     for: try request.principal(), on: request.db)
     }
 

@@ -163,6 +163,11 @@ enum Enrolments {
     }
 
     /// Every course a learner ever enrolled in (left or not).
+    /// A person's enrolments, the latest first (for their admin's page about them).
+    static func all(of userID: UUID, limit: Int, on database: any Database) async throws -> [Enrolment] {
+        try await Enrolment.query(on: database).filter(\.$userID == userID).sort(\.$enrolledAt, .descending).limit(limit).all()
+    }
+
     static func courseIDs(of userID: UUID, on database: any Database) async throws -> Set<UUID> {
         Set(try await Enrolment.query(on: database).filter(\.$userID == userID).all().map(\.courseID))
     }

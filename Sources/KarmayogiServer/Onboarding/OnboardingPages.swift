@@ -39,7 +39,7 @@ struct OnboardingPages: RouteCollection {
 
     @Sendable static func upload(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let organisation = try await IdentityPages.adminOrganisation(request, principal: principal)
+        let organisation = try await PeoplePages.organisation(request, principal: principal)
         guard let form = try? request.content.decode(UploadForm.self) else {
             throw Problem.invalid("file", request.catalogue("upload.chooseFile"))
         }
@@ -51,7 +51,7 @@ struct OnboardingPages: RouteCollection {
     @Sendable static func progress(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
-        let organisation = try await IdentityPages.adminOrganisation(request, principal: principal)
+        let organisation = try await PeoplePages.organisation(request, principal: principal)
         let upload = try await BulkUploads.find(try request.id("uploadId", of: "upload"), in: organisation.id!, for: principal, on: request.db)
         let errorsFrom = request.query[Int.self, at: "from"] ?? 0
         let dto = try await BulkUploads.dto(upload, errorsFrom: errorsFrom, errorLimit: 500, on: request.db)

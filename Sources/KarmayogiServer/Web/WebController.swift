@@ -8,6 +8,7 @@ struct WebController: RouteCollection {
         let pages = routes.grouped(sessions, WebSession())
         try pages.register(collection: HomePage())
         try pages.register(collection: IdentityPages())
+        try pages.register(collection: PeoplePages())
         try pages.register(collection: DeclarationPages())
         try pages.register(collection: OnboardingPages())
         try pages.register(collection: CompetencyPages())
