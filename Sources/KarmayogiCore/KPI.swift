@@ -35,6 +35,21 @@ public enum KPIStatus: String, Codable, Sendable {
     case green, amber, red
     /// No value yet.
     case none
+    /// The value cannot be right (a share over 100 %): shown as it is, never as on target, with its likely cause.
+    case check
+}
+
+extension KPIMeasure {
+    /// Why a share of this measure would come out over 100 %: what to look at first.
+    public var likelyCauseOfExcess: String {
+        switch self {
+        case .onboardedShare: "more registered than sanctioned: check the sanctioned strength"
+        case .activeShare: "more active than registered: check the people's organisations and postings"
+        case .completionRate: "more completions than enrolments in the period: enrolments made before it completed in it"
+        case .plansCompleted: "more completions than assignments: check the plans' assignments"
+        case .competencyCoverage, .plansPrepared, .hoursPerPerson, .manual: "a value over 100 %: check how it was recorded"
+        }
+    }
 }
 
 /// One KPI as the framework defines it; the platform keeps these as data (a file it starts from, a table admins edit).
@@ -69,6 +84,7 @@ public struct KPIDefinition: Codable, Equatable, Sendable {
     /// Red, amber or green: at or beyond the target is green; within `amberAt` of the way there amber; else red.
     public func status(of value: Double?) -> KPIStatus {
         guard let value else { return .none }
+        if unit == "percent", value > 100 { return .check }
         if higherIsBetter {
             if value >= target { return .green }
             return value >= target * amberAt ? .amber : .red

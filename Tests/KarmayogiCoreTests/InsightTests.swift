@@ -191,6 +191,15 @@ private extension Sequence where Element: Hashable {
         #expect(errors.status(of: 1) == .green && errors.status(of: 4) == .amber && errors.status(of: 4.1) == .red)
     }
 
+    @Test func aShareOverAHundredIsNeverOnTarget() {
+        #expect(onboarding.status(of: 100) == .green)
+        #expect(onboarding.status(of: 12_034.4) == .check && onboarding.status(of: 100.01) == .check)
+        #expect(KPIMeasure.onboardedShare.likelyCauseOfExcess == "more registered than sanctioned: check the sanctioned strength")
+        var hours = onboarding
+        hours.unit = "hours"
+        #expect(hours.status(of: 120) == .green, "only percentages stop at 100")
+    }
+
     @Test func theBundledFrameworkIsWellFormed() throws {
         var bad = onboarding
         bad.key = "has space"

@@ -26,7 +26,7 @@ import Vapor
             #expect(download.status == .ok && download.body.contains("Disaster management basics"))
             #expect(try await browser.get("/insights?scope=state:9").status == .forbidden)
             let card = try await browser.get("/insights/scorecard?scope=state:8")
-            #expect(card.status == .ok && card.body.contains("class=\"status ") && card.body.contains("Onboarding from the State"))
+            #expect(card.status == .ok && card.body.contains("class=\"badge ") && card.body.contains("Onboarding from the State"))
 
             var hindi = Browser(app)
             try await hindi.signIn("state.rajasthan")
@@ -35,6 +35,75 @@ import Vapor
             try await learner.signIn("learner.jaipur")
             #expect(try await learner.get("/insights").status == .forbidden)
         }
+    }
+
+    /// A State counts its own organisations' staff against their sanctioned strength, central staff posted there apart;
+    /// a share over 100 % is shown as it is and flagged, never on target; each competency is listed once.
+    @Test func theScorecardMakesSense() async throws {
+        try await withApp { app, world in
+            // Rajasthan's own organisations (RJ-DOP and the Jaipur ULB) sanction 200 posts; two of their staff are registered,
+            // and one central officer (Health) is posted in Rajasthan.
+            _ = try await RollupCheck.run(repair: true, on: app.db)
+            let token = try await app.token("state.rajasthan")
+            let state = try await app.send(.GET, "/api/v1/insights/scorecard?scope=state:8", token: token).decoded(ScorecardDTO.self)
+            let onboarding = try #require(state.items.first { $0.key == "state_onboarding" })
+            #expect(onboarding.value == 1.0 && state.postedFromElsewhere == 1, "2 of 200 posts, the central officer apart")
+            let summary = try await app.send(.GET, "/api/v1/insights/summary?scope=state:8", token: token)
+            #expect(summary.json["registeredUsers"] as? Int == 3 && summary.json["postedFromElsewhere"] as? Int == 1 && summary.json["sanctionedStrength"] as? Int == 200)
+
+            // A sanctioned strength recorded far too low makes the share absurd: shown, flagged with its cause, not on target.
+            let ministry = try #require(try await Organisation.find(world.health, on: app.db))
+            ministry.sanctionedStrength = 1
+            try await ministry.save(on: app.db)
+            let mdo = try await app.token("mdo.health")
+            let card = try await app.send(.GET, "/api/v1/insights/scorecard?scope=org:\(world.health)", token: mdo).decoded(ScorecardDTO.self)
+            let share = try #require(card.items.first { $0.key == "mdo_onboarding" })
+            #expect(share.value == 300 && share.status == .check && share.warning == "more registered than sanctioned: check the sanctioned strength")
+            var browser = Browser(app)
+            try await browser.signIn("mdo.health")
+            let page = try await browser.get("/insights/scorecard?scope=org:\(world.health)")
+            #expect(page.body.contains("300 %") && page.body.contains("Check this figure") && page.body.contains("check the sanctioned strength"))
+            #expect(!page.body.contains("On target</span></div>\n<h3>Onboarding from the MDO"))
+            let dashboard = try await browser.get("/insights?scope=org:\(world.health)")
+            #expect(dashboard.body.contains("300 %") && dashboard.body.contains("Check this figure"))
+
+            // Each competency once, with its sub-themes; counted in words that agree with the number.
+            let themes = page.body.components(separatedBy: "<li><strong>").dropFirst().map { $0.components(separatedBy: "</strong>")[0] }
+            #expect(!themes.isEmpty && themes.count == Set(themes).count, "no theme twice")
+            #expect(page.body.contains("\(themes.count) competencies without a course"))
+            let hindi = try await browser.get("/insights/scorecard?scope=org:\(world.health)&lang=hi")
+            #expect(hindi.body.contains("इस आँकड़े की जाँच करें") && hindi.body.contains("बिना पाठ्यक्रम की"))
+        }
+    }
+
+    /// Breadcrumbs go nation › State › district › organisation; districts and organisations have tables of their own.
+    @Test func dashboardsSayWhereTheyAre() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("national")
+            let ulb = try await browser.get("/insights?scope=org:\(world.jaipurULB)")
+            let jaipur = Geography.reference.district(named: "Jaipur", inState: 8)!.code
+            #expect(ulb.body.contains("<li><a href=\"/insights?scope=nation\">India</a></li><li><a href=\"/insights?scope=state:8\">Rajasthan</a></li>"
+                                      + "<li><a href=\"/insights?scope=district:\(jaipur)\">Jaipur</a></li><li aria-current=\"page\">Jaipur Municipal Corporation</li>"))
+            let state = try await browser.get("/insights?scope=state:8")
+            #expect(state.body.contains("<h2>By district</h2>") && state.body.contains("<h2>By organisation</h2>"))
+            let nation = try await browser.get("/insights")
+            #expect(nation.body.contains("<h2>By State/UT</h2>") && nation.body.contains("<h2>By ministry</h2>"))
+            var mdo = Browser(app)
+            try await mdo.signIn("mdo.mha")
+            let department = try await mdo.get("/insights?scope=org:\(world.mhaDepartment)")
+            #expect(department.body.contains("<li>India</li>"), "the nation named, not linked, for an MDO admin")
+            #expect(department.body.contains("<a href=\"/insights?scope=org:\(world.mha.uuidString)\">Ministry of Home Affairs</a>")
+                    || department.body.contains("<a href=\"/insights?scope=org:\(world.mha.uuidString.lowercased())\">Ministry of Home Affairs</a>"))
+        }
+    }
+
+    @Test func chartLabelsAreNeverClipped() {
+        let long = "Department of Border Management and Coastal Security of the Union"
+        let chart = Charts.bars([(long, 10), ("Short", 4)], title: "Enrolments").markup
+        #expect(chart.contains("<title>\(long)</title>") && chart.contains(">Short</text>"))
+        let shown = Charts.fit(long, width: 192)
+        #expect(shown.hasSuffix("…") && shown.count <= 27 && long.hasPrefix(String(shown.dropLast())))
     }
 
     @Test func aCBPAdminMakesPublishesAndFollowsAPlanOnPages() async throws {

@@ -51,7 +51,10 @@ import Vapor
             try await complete(app, course, items, as: "learner.mha")
             let nation = try await app.send(.GET, "/api/v1/insights/summary", token: try await app.token("national"))
             #expect(nation.json["scope"] as? String == "nation" && nation.json["completions"] as? Int == 1)
-            #expect((nation.json["breakdown"] as? [[String: Any]])?.count == Geography.reference.states.count)
+            let breakdown = nation.json["breakdown"] as? [[String: Any]] ?? []
+            #expect(breakdown.filter { $0["kind"] as? String == "state" }.count == Geography.reference.states.count)
+            #expect(Set(breakdown.filter { $0["kind"] as? String == "ministry" }.compactMap { $0["name"] as? String })
+                    == ["Ministry of Home Affairs", "Ministry of Health and Family Welfare"], "the nation also by ministry")
             #expect(nation.json["registeredUsers"] as? Int == 12)
 
             let mdo = try await app.token("mdo.mha")

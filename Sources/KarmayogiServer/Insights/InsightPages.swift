@@ -1,4 +1,5 @@
 import Foundation
+import Fluent
 import KarmayogiCore
 import Vapor
 
@@ -24,6 +25,49 @@ struct InsightPages: RouteCollection {
         throw Problem(.forbidden, request.catalogue("insights.forbidden"))
     }
 
+    /// Where a scope sits: nation › State › district › organisation (with its parents), each a link where the reader may look.
+    static func crumbs(of scope: InsightScope, name: String, principal: Principal, request: Request, page: String = "/insights") async throws -> [UI.Crumb] {
+        let t = request.catalogue
+        let reach = principal.access.reach(of: .viewInsights)
+        let geography = Geography.reference
+        func link(_ scope: InsightScope, _ label: String, _ allowed: Bool) -> UI.Crumb { .init(label, allowed ? "\(page)?scope=\(scope.text)" : nil) }
+        var crumbs: [UI.Crumb] = [link(.nation, t("insights.india"), reach.everything)]
+        func state(_ code: Int?) {
+            guard let code, let state = geography.state(code: code) else { return }
+            crumbs.append(link(.state(code), state.name, reach.everything || reach.stateCodes.contains(code)))
+        }
+        func district(_ code: Int?) {
+            guard let code, let district = geography.district(code: code) else { return }
+            crumbs.append(link(.district(code), district.name, reach.everything || reach.stateCodes.contains(district.stateCode)))
+        }
+        switch scope {
+        case .nation: break
+        case .state(let code): state(code)
+        case .district(let code):
+            state(geography.district(code: code)?.stateCode)
+            district(code)
+        case .organisation(let id):
+            guard let organisation = try await Organisation.find(id, on: request.db) else { break }
+            state(organisation.stateCode)
+            district(organisation.districtCode)
+            let ancestors = organisation.path.split(separator: "/").compactMap { UUID(uuidString: String($0)) }.filter { $0 != id }
+            let parents = try await Organisation.query(on: request.db).filter(\.$id ~~ ancestors).all()
+            for parent in ancestors.compactMap({ id in parents.first { $0.id == id } }) {
+                crumbs.append(link(.organisation(parent.id!), parent.name, principal.access.allows(.viewInsights, on: parent.placement)))
+            }
+        }
+        if scope != .nation { crumbs.append(.init(name)) } else { crumbs[0] = .init(t("insights.india")) }
+        return crumbs
+    }
+
+    /// A share as a figure: "64.2 %", and over 100 % shown as it is with what to check, never as good news.
+    static func share(_ fraction: Double?, cause: String, _ t: Catalogue) -> HTML {
+        guard let fraction else { return "—" }
+        let text = "\(Formats.tenths(fraction * 100)) %"
+        guard fraction > 1 else { return HTML(stringLiteral: HTML.escape(text)) }
+        return "\(text) \(UI.badge(t("kpi.check"), .danger))<span class=\"hint\">\(cause)</span>"
+    }
+
     @Sendable static func dashboard(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
@@ -32,54 +76,80 @@ struct InsightPages: RouteCollection {
         let (from, to) = try InsightController.period(request)
         let interval: SeriesInterval = to - from <= 62 ? .day : to - from <= 366 ? .week : .month
         let summary = try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.db)
-        func figure(_ key: String, _ value: String) -> HTML { "<div class=\"card\"><div class=\"muted\">\(t(key))</div><div class=\"figure\">\(value)</div></div>" }
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "—" }
-        let figures: [HTML] = [
-            figure("insights.registered", Formats.number(Double(summary.registeredUsers))),
-            figure("insights.onboarded", percent(summary.onboardedShare)),
-            figure("insights.active7", Formats.number(Double(summary.activeLearners7))),
-            figure("insights.active30", Formats.number(Double(summary.activeLearners30))),
-            figure("insights.enrolments", Formats.number(Double(summary.enrolments))),
-            figure("insights.completions", Formats.number(Double(summary.completions))),
-            figure("insights.completionRate", percent(summary.completionRate)),
-            figure("insights.hours", Formats.number(summary.learningHours.rounded())),
-            figure("insights.certificates", Formats.number(Double(summary.certificates))),
+        func figure(_ key: String, _ value: HTML) -> HTML { "<div class=\"figure-card\"><div class=\"muted\">\(t(key))</div><div class=\"figure\">\(value)</div></div>" }
+        func count(_ value: Int) -> HTML { HTML(stringLiteral: Formats.number(value)) }
+        var figures: [HTML] = [
+            figure("insights.registered", count(summary.registeredUsers)),
+            figure("insights.onboarded", share(summary.onboardedShare, cause: t("kpi.cause.onboarded_share"), t)),
+        ]
+        if let elsewhere = summary.postedFromElsewhere { figures.append(figure("insights.postedFromElsewhere", count(elsewhere))) }
+        figures += [
+            figure("insights.active7", count(summary.activeLearners7)),
+            figure("insights.active30", count(summary.activeLearners30)),
+            figure("insights.enrolments", count(summary.enrolments)),
+            figure("insights.completions", count(summary.completions)),
+            figure("insights.completionRate", share(summary.completionRate, cause: t("kpi.cause.completion_rate"), t)),
+            figure("insights.hours", HTML(stringLiteral: Formats.number(Int(summary.learningHours.rounded())))),
+            figure("insights.certificates", count(summary.certificates)),
         ]
         let series = Charts.series(summary.series.map { ($0.start, [Double($0.enrolments), Double($0.completions)]) },
                                    names: [t("insights.enrolments"), t("insights.completions")], title: t("insights.overTime"))
-        let children = summary.breakdown.sorted { $0.enrolments > $1.enrolments }
-        let bars = children.isEmpty ? HTML("") : Charts.bars(children.prefix(15).map { ($0.name, Double($0.enrolments)) }, title: t("insights.byChild"))
-        let rows: [HTML] = children.map { child in
-            "<tr><td><a href=\"/insights?scope=\(child.scope)&from=\(IndiaDay.string(from))&to=\(IndiaDay.string(to))\">\(child.name)</a></td><td>\(t("insights.kind.\(child.kind)"))</td>"
-                + "<td>\(Formats.number(Double(child.registeredUsers)))</td><td>\(Formats.number(Double(child.activeLearners30)))</td>"
-                + "<td>\(Formats.number(Double(child.enrolments)))</td><td>\(Formats.number(Double(child.completions)))</td><td>\(Formats.number(child.learningHours.rounded()))</td></tr>"
+        let period = "&from=\(IndiaDay.string(from))&to=\(IndiaDay.string(to))"
+        // Each kind of child in a table of its own: States, ministries, districts, organisations.
+        var breakdown: [HTML] = []
+        for kind in ["state", "ministry", "district", "organisation"] {
+            let children = summary.breakdown.filter { $0.kind == kind }.sorted { ($0.enrolments, $1.name) > ($1.enrolments, $0.name) }
+            guard !children.isEmpty else { continue }
+            let title = t("insights.by.\(kind)")
+            let rows: [HTML] = children.map { child in
+                "<tr><td><a href=\"/insights?scope=\(child.scope)\(period)\">\(child.name)</a></td>"
+                    + "<td class=\"number\">\(Formats.number(child.registeredUsers))</td><td class=\"number\">\(Formats.number(child.activeLearners30))</td>"
+                    + "<td class=\"number\">\(Formats.number(child.enrolments))</td><td class=\"number\">\(Formats.number(child.completions))</td>"
+                    + "<td class=\"number\">\(Formats.number(Int(child.learningHours.rounded())))</td></tr>"
+            }
+            let active = children.filter { $0.enrolments > 0 }.prefix(15)
+            breakdown.append("""
+                <section class="card"><h2>\(title)</h2>
+                \(active.isEmpty ? "" : Charts.bars(active.map { ($0.name, Double($0.enrolments)) }, title: t("insights.enrolmentsBy", ["what": title])))
+                \(UI.table(title, head: [t("insights.name"), t("insights.registered"), t("insights.active30"), t("insights.enrolments"), t("insights.completions"), t("insights.hours")],
+                           rows: rows, empty: t("insights.none"), numeric: [1, 2, 3, 4, 5]))
+                </section>
+                """)
         }
         func top(_ area: String, _ courses: [SummaryDTO.TopCourse]) -> HTML {
-            let items: [HTML] = courses.map { "<li><a href=\"/courses/\($0.courseId.uuidString.lowercased())\">\($0.title)</a> · \(Formats.number(Double($0.completions)))</li>" }
+            let items: [HTML] = courses.map { "<li><a href=\"/courses/\($0.courseId.uuidString.lowercased())\">\($0.title)</a> · \(t.plural("insights.completionCount", $0.completions))</li>" }
             return "<div class=\"card\"><h3>\(t("area.\(area)"))</h3>\(courses.isEmpty ? HTML("<p class=\"muted\">\(t("insights.none"))</p>") : "<ol>\(items)</ol>")</div>"
         }
         let reports: [HTML] = Reports.Kind.allCases.filter { $0 != .planCompliance }.map { kind in
             "<li><a href=\"/insights/reports/\(kind.rawValue).csv?scope=\(scope.text)\">\(t("report.\(kind.rawValue)"))</a></li>"
         }
-        return Layout.page(t("insights.title", ["name": name]), for: request, """
-            <form method="get" action="/insights" class="card">
+        return Layout.page(t("insights.title", ["name": name]), for: request,
+                           crumbs: try await crumbs(of: scope, name: name, principal: principal, request: request), """
+            <form method="get" action="/insights" class="card search">
             <input type="hidden" name="scope" value="\(scope.text)">
-            <label for="from">\(t("insights.from"))</label><input type="date" id="from" name="from" value="\(IndiaDay.string(from))">
-            <label for="to">\(t("insights.to"))</label><input type="date" id="to" name="to" value="\(IndiaDay.string(to))">
+            <div><label for="from">\(t("insights.from"))</label><input type="date" id="from" name="from" value="\(IndiaDay.string(from))"></div>
+            <div><label for="to">\(t("insights.to"))</label><input type="date" id="to" name="to" value="\(IndiaDay.string(to))"></div>
             <button>\(t("insights.show"))</button>
-            <a href="/insights/scorecard?scope=\(scope.text)">\(t("scorecard.title"))</a>
             </form>
-            <div class="grid">\(figures)</div>
-            <h2>\(t("insights.overTime"))</h2>\(series)
+            <p class="actions"><a class="button secondary" href="/insights/scorecard?scope=\(scope.text)">\(t("scorecard.title"))</a></p>
+            <div class="figures">\(figures)</div>
+            <section class="card"><h2>\(t("insights.overTime"))</h2>\(series)</section>
             <h2>\(t("insights.topCourses"))</h2>
             <div class="grid">\(top("behavioural", summary.topCourses.behavioural))\(top("functional", summary.topCourses.functional))\(top("domain", summary.topCourses.domain))</div>
-            \(children.isEmpty ? HTML("") : """
-            <h2>\(t("insights.byChild"))</h2>\(bars)
-            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("insights.name"))</th><th>\(t("insights.kind"))</th><th>\(t("insights.registered"))</th><th>\(t("insights.active30"))</th>
-            <th>\(t("insights.enrolments"))</th><th>\(t("insights.completions"))</th><th>\(t("insights.hours"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
-            """)
+            \(breakdown)
             <h2>\(t("insights.reports"))</h2><ul>\(reports)</ul>
             """)
+    }
+
+    /// A KPI's value in its unit, in the reader's language: "64.2 %", "2 plans", "Yes", "3.5 hours".
+    static func kpiValue(_ value: Double, unit: String, _ t: Catalogue) -> String {
+        switch unit {
+        case "percent": "\(Formats.tenths(value)) %"
+        case "yes/no": t(value >= 1 ? "kpi.yes" : "kpi.no")
+        case "plans": t.plural("kpi.plans", Int(value.rounded()))
+        case "hours": t("kpi.hours", ["count": Formats.tenths(value)])
+        default: "\(Formats.tenths(value)) \(t.translated("kpi.unit.\(unit)", else: unit))"
+        }
     }
 
     @Sendable static func scorecard(_ request: Request) async throws -> HTML {
@@ -88,19 +158,42 @@ struct InsightPages: RouteCollection {
         let text = try request.query[String.self, at: "scope"] ?? home(of: principal, on: request)
         let (scope, name) = try await Insights.scope(text, for: principal, on: request.db)
         let card = try await Scorecards.scorecard(for: scope, named: name, app: request.application, on: request.db)
-        let rows: [HTML] = card.items.map { item in
-            let value = item.value.map { Formats.number(($0 * 10).rounded() / 10) } ?? "—"
+        let recordsHere = try await Scorecards.recordsKPIs(of: scope, principal: principal, on: request.db)
+        let kpis: [HTML] = card.items.map { item in
             let name = t.translated("kpi.\(item.key).name", else: item.name), definition = t.translated("kpi.\(item.key).definition", else: item.definition)
-            let unit = t.translated("kpi.unit.\(item.unit)", else: item.unit)
-            return "<tr><td><span class=\"status \(item.status.rawValue)\">\(t("kpi.\(item.status.rawValue)"))</span></td><td><strong>\(name)</strong><br><span class=\"muted\">\(definition)</span>"
-                + "\(item.note.map { HTML("<br><em>\($0)</em>") } ?? "")</td><td>\(t("kpi.area.\(item.area.rawValue)"))</td><td>\(value) \(unit)</td><td>\(Formats.number(item.target)) \(unit)</td></tr>"
+            let tone: UI.Tone = switch item.status { case .green: .success; case .amber: .warning; case .red, .check: .danger; case .none: .neutral }
+            let warning: HTML = item.status == .check ? "<p class=\"alert\">\(t("kpi.cause.\(item.measure.rawValue)"))</p>" : ""
+            let recorded: HTML = item.recordedAt.map { "<p class=\"muted\">\(t("kpi.recordedOn", ["date": Formats.date($0, t)]))\(item.note.map { " · \($0)" } ?? "")</p>" } ?? ""
+            let record: HTML = item.measure == .manual && (principal.access.isNationalAdmin || recordsHere && item.area != .commission && item.area != .platformHealth)
+                ? "<a href=\"/insights/kpis/\(item.key)?scope=\(scope.text)\">\(t(item.value == nil ? "kpi.record" : "kpi.recordAgain"))</a>" : ""
+            return """
+                <li class="card kpi"><div class="kpi-head">\(UI.badge(t("kpi.\(item.status.rawValue)"), tone))<span class="muted">\(t("kpi.area.\(item.area.rawValue)"))</span></div>
+                <h3>\(name)</h3>
+                <p class="kpi-figures"><span><span class="muted">\(t("kpi.value"))</span> <strong>\(item.value.map { kpiValue($0, unit: item.unit, t) } ?? "—")</strong></span>\
+                <span><span class="muted">\(t("kpi.target"))</span> \(kpiValue(item.target, unit: item.unit, t))</span></p>
+                \(warning)<p class="muted">\(definition)</p>\(recorded)\(record)</li>
+                """
         }
-        let missing: [HTML] = card.competenciesWithoutCourses.prefix(200).map { "<li>\($0.theme) <span class=\"muted\">(\(t("area.\($0.area.rawValue)")))</span></li>" }
-        return Layout.page(t("scorecard.heading", ["name": name]), for: request, """
-            <p><a href="/insights?scope=\(scope.text)">\(t("insights.back"))</a></p>
-            <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("kpi.status"))</th><th>\(t("kpi.name"))</th><th>\(t("kpi.area"))</th><th>\(t("kpi.value"))</th><th>\(t("kpi.target"))</th></tr></thead>
-            <tbody>\(rows)</tbody></table></div>
-            \(missing.isEmpty ? HTML("") : "<h2>\(t("scorecard.uncovered", ["count": String(card.competenciesWithoutCourses.count)]))</h2><ul>\(missing)</ul>")
+        // Each competency once: its theme with the sub-themes no course covers.
+        var themes: [(area: CompetencyArea, theme: String, subThemes: [String])] = []
+        for competency in card.competenciesWithoutCourses {
+            if let last = themes.last, last.area == competency.area, last.theme == competency.theme {
+                themes[themes.count - 1].subThemes += [competency.subTheme].compactMap { $0 }
+            } else {
+                themes.append((competency.area, competency.theme, [competency.subTheme].compactMap { $0 }))
+            }
+        }
+        let missing: [HTML] = themes.map { theme in
+            let parts = theme.subThemes.isEmpty ? "" : ": " + theme.subThemes.joined(separator: ", ")
+            return "<li><strong>\(theme.theme)</strong> <span class=\"muted\">(\(t("area.\(theme.area.rawValue)")))</span>\(parts)</li>"
+        }
+        let elsewhere: HTML = card.postedFromElsewhere.map { "<p class=\"notice\">\(t.plural("scorecard.postedFromElsewhere", $0))</p>" } ?? ""
+        return Layout.page(t("scorecard.heading", ["name": name]), for: request,
+                           crumbs: try await crumbs(of: scope, name: name, principal: principal, request: request, page: "/insights/scorecard"), """
+            <p class="actions"><a class="button secondary" href="/insights?scope=\(scope.text)">\(t("insights.back"))</a></p>
+            \(elsewhere)
+            <ul class="kpis">\(kpis)</ul>
+            \(missing.isEmpty ? HTML("") : "<section class=\"card\"><h2>\(t.plural("scorecard.uncoveredThemes", themes.count))</h2><ul>\(missing)</ul></section>")
             """)
     }
 }

@@ -65,9 +65,12 @@ struct ScorecardDTO: Content {
         var name: String
         var definition: String
         var unit: String
+        var measure: KPIMeasure
         var target: Double
         var value: Double?
         var status: KPIStatus
+        /// With status `check`: why the value cannot be right, and what to look at.
+        var warning: String?
         /// For recorded values: who recorded it, when, and their note.
         var recordedAt: Date?
         var note: String?
@@ -77,12 +80,15 @@ struct ScorecardDTO: Content {
         var id: UUID
         var area: CompetencyArea
         var theme: String
+        var subTheme: String?
     }
 
     var scope: String
     var name: String
     var asOf: Date
     var items: [Item]
+    /// For a State or district: people posted there from organisations that are not the State's, left out of onboarding.
+    var postedFromElsewhere: Int?
     /// The framework's current competencies that no published course covers.
     var competenciesWithoutCourses: [Competency]
 }
@@ -115,7 +121,8 @@ enum Scorecards {
         let definitions = try await definitions(on: database).filter { $0.appliesTo.contains(kind(of: scope)) }
         let measures = Set(definitions.map(\.measure))
 
-        let registered = try await Insights.registrations(of: [scope.key], upTo: today, on: sql)[scope.key] ?? 0
+        let onboarding = try await Insights.onboarding(of: scope, upTo: today, on: sql)
+        let registered = onboarding.registered
         struct Year: Decodable { var enrolments: Int?; var completions: Int?; var seconds: Int? }
         let year = try await sql.select()
             .column(SQLQueryString("CAST(SUM(\(ident: "enrolments")) AS BIGINT)"), as: "enrolments")
@@ -129,7 +136,7 @@ enum Scorecards {
 
         var values: [KPIMeasure: Double] = [:]
         func share(_ part: Int, _ whole: Int?) -> Double? { whole.flatMap { $0 > 0 ? Double(part) * 100 / Double($0) : nil } }
-        if measures.contains(.onboardedShare) { values[.onboardedShare] = share(registered, try await Insights.sanctionedStrength(of: scope, on: sql)) }
+        if measures.contains(.onboardedShare) { values[.onboardedShare] = onboarding.share.map { $0 * 100 } }
         if measures.contains(.activeShare) { values[.activeShare] = share(active, registered) }
         if measures.contains(.completionRate) { values[.completionRate] = share(year?.completions ?? 0, year?.enrolments) }
         if measures.contains(.hoursPerPerson), registered > 0 { values[.hoursPerPerson] = Double(year?.seconds ?? 0) / 3600 / Double(registered) }
@@ -142,18 +149,21 @@ enum Scorecards {
         if measures.contains(.competencyCoverage) {
             let current = try await KarmayogiServer.Competency.query(on: database).filter(\.$status == .current).all()
             let covered = Set(try await app.catalogueSearch.cards(on: database).values.flatMap { $0.competencies.map(\.competencyId) })
-            uncovered = current.filter { !covered.contains($0.id!) }.map { .init(id: $0.id!, area: $0.area, theme: $0.theme) }
-                .sorted { ($0.area.rawValue, $0.theme) < ($1.area.rawValue, $1.theme) }
+            uncovered = current.filter { !covered.contains($0.id!) }.map { .init(id: $0.id!, area: $0.area, theme: $0.theme, subTheme: $0.subTheme) }
+                .sorted { ($0.area.rawValue, $0.theme, $0.subTheme ?? "") < ($1.area.rawValue, $1.theme, $1.subTheme ?? "") }
             values[.competencyCoverage] = share(current.count - uncovered.count, current.count)
         }
         let recorded = try await latestInputs(for: scope, keys: definitions.filter { $0.measure == .manual }.map(\.key), on: sql)
         let items = definitions.map { definition in
             let input = recorded[definition.key]
             let value = definition.measure == .manual ? input?.value : values[definition.measure]
+            let status = definition.status(of: value)
             return ScorecardDTO.Item(key: definition.key, area: definition.area, name: definition.name, definition: definition.definition, unit: definition.unit,
-                                     target: definition.target, value: value, status: definition.status(of: value), recordedAt: input?.recorded_at, note: input?.note)
+                                     measure: definition.measure, target: definition.target, value: value, status: status, warning: status == .check ? definition.measure.likelyCauseOfExcess : nil,
+                                     recordedAt: input?.recorded_at, note: input?.note)
         }
-        return ScorecardDTO(scope: scope.text, name: name, asOf: Date(), items: items, competenciesWithoutCourses: uncovered)
+        return ScorecardDTO(scope: scope.text, name: name, asOf: Date(), items: items, postedFromElsewhere: onboarding.postedFromElsewhere,
+                            competenciesWithoutCourses: uncovered)
     }
 
     /// An organisation's plans for the current financial year (published ones), and the share of their assigned courses completed.
@@ -178,6 +188,19 @@ enum Scorecards {
         let rows = try await sql.select().columns("kpi_key", "value", "note", "recorded_at").from("kpi_inputs")
             .where("scope", .equal, SQLBind(scope.key)).where("kpi_key", .in, SQLBind.group(keys)).orderBy("recorded_at").all(decoding: Input.self)
         return Dictionary(rows.map { ($0.kpi_key, $0) }, uniquingKeysWith: { _, later in later })
+    }
+
+    /// Whether the principal keeps the recorded KPIs of a scope they can see: an organisation's MDO admins, a State's
+    /// admins for the State and its districts, national admins everywhere (and alone for the nation's).
+    static func recordsKPIs(of scope: InsightScope, principal: Principal, on database: any Database) async throws -> Bool {
+        if principal.access.isNationalAdmin { return true }
+        switch scope {
+        case .nation: return false
+        case .state, .district: return !principal.access.reach(of: .viewInsights).stateCodes.isEmpty
+        case .organisation(let id):
+            guard let organisation = try await Organisation.find(id, on: database) else { return false }
+            return principal.access.allows(.manageUsers, on: organisation.placement)
+        }
     }
 
     /// Records a value of a manual KPI: national admins for any scope; MDO and State admins for the scopes their grants reach.

@@ -49,6 +49,9 @@ struct SummaryDTO: Content {
     var registeredUsers: Int
     var sanctionedStrength: Int?
     var onboardedShare: Double?
+    /// For a State or district: people posted there from organisations that are not the State's (central staff), counted
+    /// in `registeredUsers` but not in `onboardedShare`; nil when there are none.
+    var postedFromElsewhere: Int?
     var activeLearners7: Int
     var activeLearners30: Int
     var enrolments: Int
@@ -134,14 +137,13 @@ enum Insights {
         }
         let end = days.last { $0.day == to }
 
-        let registered = try await registrations(of: [scope.key], upTo: to, on: sql)[scope.key] ?? 0
-        let sanctioned = try await sanctionedStrength(of: scope, on: sql)
+        let onboarding = try await onboarding(of: scope, upTo: to, on: sql)
         let children = try await breakdown(of: scope, from: from, to: to, on: sql)
         let top = try await topCourses(of: scope, from: from, to: to, app: app, on: database)
         return SummaryDTO(
             scope: scope.text, name: name, from: IndiaDay.string(from), to: IndiaDay.string(to), interval: interval.rawValue,
-            registeredUsers: registered, sanctionedStrength: sanctioned,
-            onboardedShare: sanctioned.flatMap { $0 > 0 ? Double(registered) / Double($0) : nil },
+            registeredUsers: onboarding.registered, sanctionedStrength: onboarding.sanctioned,
+            onboardedShare: onboarding.share, postedFromElsewhere: onboarding.postedFromElsewhere,
             activeLearners7: end?.active7 ?? 0, activeLearners30: end?.active30 ?? 0,
             enrolments: totals.enrolments, completions: totals.completions,
             completionRate: totals.enrolments > 0 ? Double(totals.completions) / Double(totals.enrolments) : nil,
@@ -165,6 +167,49 @@ enum Insights {
         return allTime.merging(later.mapValues { -$0 }, uniquingKeysWith: +)
     }
 
+    /// A scope's onboarding: who is registered, who of them belongs to the scope's own organisations (for a State or a
+    /// district, the State's organisations there — not central offices), their sanctioned strength, and those posted
+    /// there from elsewhere (central staff in a State), counted apart and never in the share.
+    struct Onboarding {
+        var registered: Int
+        var own: Int
+        var sanctioned: Int?
+        var postedFromElsewhere: Int? { registered > own ? registered - own : nil }
+        /// Own people per sanctioned post, as a fraction (over 1 means the sanctioned strength is wrong).
+        var share: Double? { sanctioned.flatMap { $0 > 0 ? Double(own) / Double($0) : nil } }
+    }
+
+    static func onboarding(of scope: InsightScope, upTo day: Int, on sql: any SQLDatabase) async throws -> Onboarding {
+        let registered = try await registrations(of: [scope.key], upTo: day, on: sql)[scope.key] ?? 0
+        let roots: [String]
+        switch scope {
+        case .nation, .organisation: return Onboarding(registered: registered, own: registered, sanctioned: try await sanctionedStrength(of: scope, on: sql))
+        case .state(let code): roots = try await ownRoots(sql, column: "state_code", code: code)
+        case .district(let code): roots = try await ownRoots(sql, column: "district_code", code: code)
+        }
+        struct Row: Decodable { var id: UUID; var path: String }
+        let organisations = roots.isEmpty ? [] : try await sql.select().columns("id", "path").from(Organisation.schema)
+            .where("path", .in, SQLBind.group(roots)).all(decoding: Row.self)
+        let keys = organisations.map { InsightScope.organisation($0.id).key }
+        let own = try await registrations(of: keys, upTo: day, on: sql).values.reduce(0, +)
+        var sanctioned: Int?
+        for root in organisations {
+            if let strength = try await sanctionedStrength(of: .organisation(root.id), on: sql) { sanctioned = (sanctioned ?? 0) + strength }
+        }
+        return Onboarding(registered: registered, own: own, sanctioned: sanctioned)
+    }
+
+    /// The paths of a State's (or district's) own organisations at the top of their trees there: State departments, ULBs
+    /// and panchayats with that code whose parent is not one of them.
+    private static func ownRoots(_ sql: any SQLDatabase, column: String, code: Int) async throws -> [String] {
+        struct Row: Decodable { var id: UUID; var path: String; var parent_id: UUID? }
+        let types = [OrganisationType.stateDepartment, .ulb, .panchayat].map(\.rawValue)
+        let rows = try await sql.select().columns("id", "path", "parent_id").from(Organisation.schema)
+            .where(SQLIdentifier(column), .equal, SQLBind(code)).where("type", .in, SQLBind.group(types)).all(decoding: Row.self)
+        let ids = Set(rows.map(\.id))
+        return rows.filter { $0.parent_id.map { !ids.contains($0) } ?? true }.map(\.path)
+    }
+
     /// The sanctioned strength of the organisations in the scope (nil when none is recorded).
     static func sanctionedStrength(of scope: InsightScope, on sql: any SQLDatabase) async throws -> Int? {
         struct Row: Decodable { var total: Int? }
@@ -181,7 +226,7 @@ enum Insights {
         return try await select.first(decoding: Row.self)?.total
     }
 
-    /// The scope's children and their figures for the period: nation → States; State → districts and its top-level
+    /// The scope's children and their figures for the period: nation → States and ministries; State → districts and its top-level
     /// departments; district → the organisations located there; organisation → its sub-organisations.
     private static func breakdown(of scope: InsightScope, from: Int, to: Int, on sql: any SQLDatabase) async throws -> [SummaryDTO.Child] {
         let geography = Geography.reference
@@ -193,6 +238,8 @@ enum Insights {
         switch scope {
         case .nation:
             children = geography.states.map { (.state($0.code), "state", $0.name) }
+            children += try await organisations { $0.where("type", .equal, SQLBind(OrganisationType.ministry.rawValue)).where("parent_id", .is, SQLLiteral.null) }
+                .map { (.organisation($0.id), "ministry", $0.name) }
         case .state(let code):
             children = geography.districts(inState: code).map { (.district($0.code), "district", $0.name) }
             children += try await organisations { $0.where("state_code", .equal, SQLBind(code)).where("parent_id", .is, SQLLiteral.null) }

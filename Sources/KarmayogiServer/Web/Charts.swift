@@ -14,7 +14,7 @@ enum Charts {
             let y = Double(index) * row + 4
             let length = (width - labelWidth - 80) * item.value / largest
             parts.append("""
-                <text x="\(labelWidth - 6)" y="\(y + 16)" text-anchor="end" font-size="12">\(item.label)</text>\
+                <text x="\(labelWidth - 6)" y="\(y + 16)" text-anchor="end" font-size="12"><title>\(item.label)</title>\(fit(item.label, width: labelWidth - 8))</text>\
                 <rect x="\(labelWidth)" y="\(y + 4)" width="\(String(format: "%.1f", max(length, item.value > 0 ? 1 : 0)))" height="\(row - 8)" fill="\(colours[0])"><title>\(item.label): \(format(item.value))</title></rect>\
                 <text x="\(String(format: "%.1f", labelWidth + length + 4))" y="\(y + 16)" font-size="12">\(format(item.value))</text>
                 """)
@@ -23,6 +23,16 @@ enum Charts {
             <svg class="chart" viewBox="0 0 \(Int(width)) \(Int(height))" width="100%" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
             <title>\(title)</title>\(parts)</svg>
             """
+    }
+
+    /// A label that fits its width at 12 px: whole when short, else cut at a word where it can be and ended with "…"
+    /// (the full name stays in the label's title). Never clipped at the edge of the chart.
+    static func fit(_ label: String, width: Double) -> String {
+        let room = Int(width / 7)
+        guard label.count > room else { return label }
+        let cut = String(label.prefix(room - 1))
+        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > room / 2 { return cut[..<space] + "…" }
+        return cut + "…"
     }
 
     /// Lines over time: one per named series, sharing the y axis, with the first, middle and last dates marked.

@@ -8,12 +8,12 @@ enum UI {
         init(_ label: String, _ href: String? = nil) { self.label = label; self.href = href }
     }
 
-    /// "Home › Courses › This course": the last crumb is the page itself.
+    /// "Home › Courses › This course": the last crumb is the page itself; one without a link on the way is named only.
     static func breadcrumbs(_ crumbs: [Crumb], label: String) -> HTML {
         guard !crumbs.isEmpty else { return "" }
-        let items: [HTML] = crumbs.map { crumb in
+        let items: [HTML] = crumbs.enumerated().map { index, crumb in
             if let href = crumb.href { return "<li><a href=\"\(href)\">\(crumb.label)</a></li>" }
-            return "<li aria-current=\"page\">\(crumb.label)</li>"
+            return index == crumbs.count - 1 ? "<li aria-current=\"page\">\(crumb.label)</li>" : "<li>\(crumb.label)</li>"
         }
         return "<nav class=\"crumbs\" aria-label=\"\(label)\"><ol>\(items)</ol></nav>"
     }

@@ -21,6 +21,12 @@ enum Formats {
         return (tenths < 0 ? "-" : "") + grouped(whole) + "." + String(fraction)
     }
 
+    /// A measure to a tenth, without a needless ".0": 64.2, 300, 12,034.4.
+    static func tenths(_ value: Double) -> String {
+        let text = decimal(value)
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
     /// A number someone typed, shown as they would write it: 42 (not 42.0), 3.25, -0.5.
     static func entered(_ value: Double) -> String {
         if value.rounded() == value && abs(value) < 1e15 { return String(Int(value)) }
