@@ -108,3 +108,46 @@ public struct KPIDefinition: Codable, Equatable, Sendable {
         return errors
     }
 }
+
+/// The period a recorded KPI value is for: a month ("2026-11") or a financial year, April to March ("2026-27").
+public struct KPIPeriod: Equatable, Sendable {
+    public let text: String
+    /// First and last day (IndiaDay numbers).
+    public let start: Int
+    public let end: Int
+
+    /// Reads a period, or says what is wrong with it; a period that has not started by `today` is refused.
+    public static func read(_ raw: String, today: Int) -> Result<KPIPeriod, FieldError> {
+        let text = raw.trimmed
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 4, let year = Int(parts[0]), (2000...2100).contains(year), let second = Int(parts[1]),
+              parts[1].allSatisfy(\.isASCII)
+        else { return .failure(.init("period", "must be a month (YYYY-MM, e.g. 2026-11) or a financial year (YYYY-YY, e.g. 2026-27)")) }
+        let period: KPIPeriod
+        if parts[1].count == 2, (1...12).contains(second) {
+            // A month ("2026-11"); for the few years where both read alike ("2011-12"), the month.
+            let next = second == 12 ? (year + 1, 1) : (year, second + 1)
+            period = KPIPeriod(text: text, start: IndiaDay.days(year: year, month: second, day: 1), end: IndiaDay.days(year: next.0, month: next.1, day: 1) - 1)
+        } else if parts[1].count == 2, second == (year + 1) % 100 {
+            // A financial year: the second part is the year after, in two digits ("2026-27").
+            period = KPIPeriod(text: text, start: IndiaDay.days(year: year, month: 4, day: 1), end: IndiaDay.days(year: year + 1, month: 4, day: 1) - 1)
+        } else {
+            return .failure(.init("period", "must be a month (YYYY-MM, e.g. 2026-11) or a financial year (YYYY-YY, e.g. 2026-27)"))
+        }
+        guard period.start <= today else { return .failure(.init("period", "has not started yet: values are recorded for periods under way or past")) }
+        return .success(period)
+    }
+
+    /// The period a value is for when none is named: the month under way.
+    public static func month(of day: Int) -> String {
+        let date = IndiaDay.civil(day)
+        return String(format: "%04d-%02d", date.year, date.month)
+    }
+
+    /// The financial year a day falls in ("2026-27").
+    public static func financialYear(of day: Int) -> String {
+        let date = IndiaDay.civil(day)
+        let year = date.month >= 4 ? date.year : date.year - 1
+        return String(format: "%04d-%02d", year, (year + 1) % 100)
+    }
+}

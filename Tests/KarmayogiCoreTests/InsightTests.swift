@@ -191,6 +191,24 @@ private extension Sequence where Element: Hashable {
         #expect(errors.status(of: 1) == .green && errors.status(of: 4) == .amber && errors.status(of: 4.1) == .red)
     }
 
+    @Test func periodsAreMonthsOrFinancialYearsAlreadyUnderWay() throws {
+        let today = IndiaDay.days(year: 2026, month: 12, day: 5)
+        let november = try KPIPeriod.read("2026-11", today: today).get()
+        #expect(IndiaDay.string(november.start) == "2026-11-01" && IndiaDay.string(november.end) == "2026-11-30")
+        let year = try KPIPeriod.read(" 2026-27 ", today: today).get()
+        #expect(IndiaDay.string(year.start) == "2026-04-01" && IndiaDay.string(year.end) == "2027-03-31" && year.text == "2026-27")
+        #expect(try KPIPeriod.read("2026-12", today: today).get().start <= today, "the month under way")
+        for future in ["2027-01", "2027-28"] {
+            #expect(throws: FieldError.self) { try KPIPeriod.read(future, today: today).get() }
+        }
+        if case .failure(let error) = KPIPeriod.read("2027-01", today: today) { #expect(error.reason.contains("has not started")) }
+        for bad in ["", "2026", "2026-13", "2026-29", "26-27", "2026-1", "२०२६-११", "2026-11-01"] {
+            #expect(throws: FieldError.self) { try KPIPeriod.read(bad, today: today).get() }
+        }
+        #expect(KPIPeriod.month(of: today) == "2026-12" && KPIPeriod.financialYear(of: today) == "2026-27")
+        #expect(KPIPeriod.financialYear(of: IndiaDay.days(year: 2027, month: 3, day: 31)) == "2026-27")
+    }
+
     @Test func aShareOverAHundredIsNeverOnTarget() {
         #expect(onboarding.status(of: 100) == .green)
         #expect(onboarding.status(of: 12_034.4) == .check && onboarding.status(of: 100.01) == .check)

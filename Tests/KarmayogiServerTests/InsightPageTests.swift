@@ -98,6 +98,48 @@ import Vapor
         }
     }
 
+    /// A recorded KPI has a form (value, period, evidence, note) and a history of who recorded what, when.
+    @Test func kpiInputsAreRecordedOnAPageWithTheirHistory() async throws {
+        try await withApp { app, world in
+            var browser = Browser(app)
+            try await browser.signIn("national")
+            let form = try await browser.get("/insights/kpis/platform_uptime?scope=nation")
+            #expect(form.status == .ok && form.body.contains("name=\"period\"") && form.body.contains("No value recorded yet."))
+            let today = IndiaDay.of(Date())
+            let next = IndiaDay.civil(IndiaDay.monthStart(today) + 40)
+            let future = String(format: "%04d-%02d", next.year, next.month)
+            let refused = try await browser.post("/insights/kpis/platform_uptime?scope=nation", form: ["value": "99.9", "period": future, "evidence": "Ops report"])
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("has not started yet"))
+            #expect(refused.body.contains("value=\"Ops report\""), "what was typed stays")
+            let notNumber = try await browser.post("/insights/kpis/platform_uptime?scope=nation", form: ["value": "lots", "period": KPIPeriod.month(of: today)])
+            #expect(notNumber.status == .unprocessableEntity)
+            let token = try await app.token("national")
+            #expect(try await app.send(.GET, "/api/v1/kpis/platform_uptime/inputs?scope=nation", token: token).decoded([KPIInputDTO].self).isEmpty)
+            let saved = try await browser.post("/insights/kpis/platform_uptime?scope=nation",
+                                               form: ["value": "99.7", "period": KPIPeriod.month(of: today), "evidence": "Ops report 11/2026", "note": "One outage"])
+            #expect(saved.status == .ok && saved.body.contains("The value is recorded") && saved.body.contains("Ops report 11/2026") && saved.body.contains("National"))
+            let history = try await app.send(.GET, "/api/v1/kpis/platform_uptime/inputs?scope=nation", token: token).decoded([KPIInputDTO].self)
+            #expect(history.count == 1 && history[0].value == 99.7 && history[0].period == KPIPeriod.month(of: today) && history[0].recordedBy == "National")
+            let card = try await browser.get("/insights/scorecard")
+            #expect(card.body.contains("99.7 %"))
+
+            // An MDO admin keeps their organisation's; a State admin cannot record the nation's, nor see its form.
+            var mdo = Browser(app)
+            try await mdo.signIn("mdo.mha")
+            _ = try await mdo.get("/insights/kpis/cbu_formed?scope=org:\(world.mha)")
+            let cbu = try await mdo.post("/insights/kpis/cbu_formed?scope=org:\(world.mha)", form: ["value": "2", "period": KPIPeriod.financialYear(of: today)])
+            #expect(cbu.status == .unprocessableEntity && cbu.body.contains("yes (1) or no (0)"))
+            let formed = try await mdo.post("/insights/kpis/cbu_formed?scope=org:\(world.mha)", form: ["value": "1", "period": KPIPeriod.financialYear(of: today)])
+            #expect(formed.status == .ok)
+            var state = Browser(app)
+            try await state.signIn("state.rajasthan")
+            #expect(try await state.get("/insights/kpis/platform_uptime?scope=nation").status == .forbidden)
+            let api = try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: try await app.token("mdo.mha"),
+                                         json: ["scope": "org:\(world.mha)", "value": 1, "period": "2099-00"])
+            #expect(api.status == .unprocessableEntity && api.fields == ["period"])
+        }
+    }
+
     @Test func chartLabelsAreNeverClipped() {
         let long = "Department of Border Management and Coastal Security of the Union"
         let chart = Charts.bars([(long, 10), ("Short", 4)], title: "Enrolments").markup

@@ -69,6 +69,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateRatingReports())
     app.migrations.add(LocaliseUploadErrors())
     app.migrations.add(CreateUserStatusChanges())
+    app.migrations.add(RecordKPIPeriods())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

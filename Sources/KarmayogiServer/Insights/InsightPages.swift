@@ -8,6 +8,8 @@ struct InsightPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("insights", use: Self.dashboard)
         routes.get("insights", "scorecard", use: Self.scorecard)
+        routes.get("insights", "kpis", ":key", use: Self.kpi)
+        routes.post("insights", "kpis", ":key", use: Self.recordKPI)
         for kind in Reports.Kind.allCases {
             routes.get("insights", "reports", "\(kind.rawValue).csv") { try await Reports.response(kind, $0) }
         }
@@ -195,5 +197,79 @@ struct InsightPages: RouteCollection {
             <ul class="kpis">\(kpis)</ul>
             \(missing.isEmpty ? HTML("") : "<section class=\"card\"><h2>\(t.plural("scorecard.uncoveredThemes", themes.count))</h2><ul>\(missing)</ul></section>")
             """)
+    }
+
+    // MARK: - Recording a KPI's value
+
+    struct KPIForm: Content {
+        var value: String?
+        var period: String?
+        var evidence: String?
+        var note: String?
+    }
+
+    @Sendable static func kpi(_ request: Request) async throws -> HTML {
+        try await kpiPage(request, form: nil, problem: nil, recorded: false)
+    }
+
+    /// A recorded KPI: its definition, the form for a new value (value, period, evidence, note) for those who keep it,
+    /// and every value recorded before, with who and when.
+    static func kpiPage(_ request: Request, form: KPIForm?, problem: Problem?, recorded: Bool) async throws -> HTML {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        let (scope, name) = try await Insights.scope(request.query[String.self, at: "scope"], for: principal, on: request.db)
+        guard let key = request.parameters.get("key"), let record = try await KPIRecord.find(key, on: request.db), record.definition.measure == .manual,
+              record.definition.appliesTo.contains(Scorecards.kind(of: scope))
+        else { throw Problem.notFound("KPI") }
+        let definition = record.definition
+        let title = t.translated("kpi.\(key).name", else: definition.name)
+        let recordsHere = try await Scorecards.recordsKPIs(of: scope, principal: principal, on: request.db)
+        let keeps = principal.access.isNationalAdmin || recordsHere && definition.area != .commission && definition.area != .platformHealth && scope != .nation
+        let history = try await Scorecards.history(of: key, in: scope, on: request.db)
+        let rows: [HTML] = history.map { input in
+            "<tr><td>\(kpiValue(input.value, unit: definition.unit, t))</td><td>\(input.period ?? "—")</td><td>\(input.evidence ?? "—")</td>"
+                + "<td>\(input.note ?? "")</td><td>\(input.recordedBy)</td><td>\(Formats.moment(input.recordedAt, t))</td></tr>"
+        }
+        let today = IndiaDay.of(Date())
+        let errors = Dictionary(problem?.errors.map { ($0.field, $0.reason) } ?? [], uniquingKeysWith: { first, _ in first })
+        let valueHint = definition.unit == "yes/no" ? t("kpi.valueHint.yesno") : definition.unit == "percent" ? t("kpi.valueHint.percent") : nil
+        let formHTML: HTML = keeps ? """
+            <form method="post" action="/insights/kpis/\(key)?scope=\(scope.text)" class="card">\(request.csrfField)
+            <h2>\(t("kpi.record"))</h2>
+            <div class="grid">
+            \(UI.field("value", label: t("kpi.value"), type: "number", value: form?.value ?? "", hint: valueHint, error: errors["value"], required: true))
+            \(UI.field("period", label: t("kpi.period"), value: form?.period ?? KPIPeriod.month(of: today),
+                       hint: t("kpi.periodHint", ["month": KPIPeriod.month(of: today), "year": KPIPeriod.financialYear(of: today)]), error: errors["period"], required: true))
+            \(UI.field("evidence", label: t("kpi.evidence"), value: form?.evidence ?? "", hint: t("kpi.evidenceHint"), error: errors["evidence"]))
+            </div>
+            <label for="note">\(t("kpi.note"))</label><textarea id="note" name="note" maxlength="1000">\(form?.note ?? "")</textarea>
+            <div class="actions"><button>\(t("kpi.recordButton"))</button></div>
+            </form>
+            """ : ""
+        return Layout.page(title, for: request, crumbs: try await crumbs(of: scope, name: name, principal: principal, request: request, page: "/insights/scorecard") + [.init(title)], """
+            \(recorded ? "<p class=\"notice success\" role=\"status\">\(t("kpi.recorded"))</p>" as HTML : "")
+            \(Layout.problem(problem, t))
+            <p>\(t.translated("kpi.\(key).definition", else: definition.definition))</p>
+            <p class="muted">\(t("kpi.target")): \(kpiValue(definition.target, unit: definition.unit, t))</p>
+            \(formHTML)
+            <h2>\(t("kpi.history"))</h2>
+            \(UI.table(t("kpi.history"), head: [t("kpi.value"), t("kpi.period"), t("kpi.evidence"), t("kpi.note"), t("people.by"), t("people.when")],
+                       rows: rows, empty: t("kpi.noHistory")))
+            """)
+    }
+
+    @Sendable static func recordKPI(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let form = try request.content.decode(KPIForm.self)
+        let key = request.parameters.get("key") ?? ""
+        do {
+            guard let text = form.value?.trimmed, let value = Double(text) else { throw Problem.invalid("value", "must be a number, 0 or more") }
+            let input = KPIInput(scope: request.query[String.self, at: "scope"] ?? "nation", value: value, period: form.period ?? "",
+                                 evidence: form.evidence, note: form.note)
+            try await Scorecards.record(input, for: key, by: principal, on: request.db)
+            return try await kpiPage(request, form: nil, problem: nil, recorded: true).encodeResponse(for: request)
+        } catch let problem as Problem where problem.status != .notFound {
+            return try await Layout.failed(problem, request) { try await kpiPage(request, form: form, problem: problem, recorded: false) }
+        }
     }
 }

@@ -52,10 +52,38 @@ struct CreateKPIs: AsyncMigration {
 }
 
 struct KPIInput: StrictInput {
-    enum Fields: String, CodingKey, CaseIterable { case scope, value, note }
+    enum Fields: String, CodingKey, CaseIterable { case scope, value, period, evidence, note }
     var scope: String
     var value: Double
+    /// "YYYY-MM" or a financial year "YYYY-YY", under way or past; the month under way when left out.
+    var period: String?
+    /// Where the value comes from: a document's address or reference.
+    var evidence: String?
     var note: String?
+}
+
+/// A recorded KPI value as its history shows it: what, for which period, on what evidence, who and when.
+struct KPIInputDTO: Content {
+    var value: Double
+    var period: String?
+    var evidence: String?
+    var note: String?
+    var recordedBy: String
+    var recordedAt: Date
+}
+
+/// Recorded KPI values say which period they are for and what they rest on.
+struct RecordKPIPeriods: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        // One column per change: SQLite adds one at a time.
+        try await database.schema("kpi_inputs").field("period", .string).update()
+        try await database.schema("kpi_inputs").field("evidence", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("kpi_inputs").deleteField("evidence").update()
+        try await database.schema("kpi_inputs").deleteField("period").update()
+    }
 }
 
 struct ScorecardDTO: Content {
@@ -223,11 +251,33 @@ enum Scorecards {
         var errors: [FieldError] = []
         if !input.value.isFinite || input.value < 0 { errors.append(.init("value", "must be a number, 0 or more")) }
         if record.definition.unit == "percent", input.value > 100 { errors.append(.init("value", "is a percentage: 0 to 100")) }
+        if record.definition.unit == "yes/no", input.value != 0, input.value != 1 { errors.append(.init("value", "is yes (1) or no (0)")) }
+        let today = IndiaDay.of(Date())
+        var period = KPIPeriod.month(of: today)
+        if let text = input.period {
+            switch KPIPeriod.read(text, today: today) {
+            case .success(let read): period = read.text
+            case .failure(let error): errors.append(error)
+            }
+        }
+        if let evidence = input.evidence, evidence.count > 500 { errors.append(.init("evidence", "must be at most 500 characters")) }
         if let note = input.note, note.count > 1_000 { errors.append(.init("note", "must be at most 1,000 characters")) }
         if !errors.isEmpty { throw Problem.invalid(errors) }
-        try await (database as! any SQLDatabase).insert(into: "kpi_inputs").columns("id", "kpi_key", "scope", "value", "note", "recorded_by", "recorded_at")
-            .values(SQLBind(UUID()), SQLBind(key), SQLBind(scope.key), SQLBind(input.value), SQLBind(input.note?.trimmed.nilIfEmpty), SQLBind(principal.userID), SQLBind(Date()))
+        try await (database as! any SQLDatabase).insert(into: "kpi_inputs")
+            .columns("id", "kpi_key", "scope", "value", "period", "evidence", "note", "recorded_by", "recorded_at")
+            .values(SQLBind(UUID()), SQLBind(key), SQLBind(scope.key), SQLBind(input.value), SQLBind(period), SQLBind(input.evidence?.trimmed.nilIfEmpty),
+                    SQLBind(input.note?.trimmed.nilIfEmpty), SQLBind(principal.userID), SQLBind(Date()))
             .run()
+    }
+
+    /// The values recorded for a KPI in a scope, the latest first, with who recorded them.
+    static func history(of key: String, in scope: InsightScope, on database: any Database) async throws -> [KPIInputDTO] {
+        struct Row: Decodable { var value: Double; var period: String?; var evidence: String?; var note: String?; var recorded_by: UUID; var recorded_at: Date }
+        let rows = try await (database as! any SQLDatabase).select().columns("value", "period", "evidence", "note", "recorded_by", "recorded_at").from("kpi_inputs")
+            .where("kpi_key", .equal, SQLBind(key)).where("scope", .equal, SQLBind(scope.key)).orderBy("recorded_at", .descending).limit(100)
+            .all(decoding: Row.self)
+        let names = try await User.query(on: database).filter(\.$id ~~ Set(rows.map(\.recorded_by))).all().reduce(into: [UUID: String]()) { $0[$1.id!] = $1.name }
+        return rows.map { KPIInputDTO(value: $0.value, period: $0.period, evidence: $0.evidence, note: $0.note, recordedBy: names[$0.recorded_by] ?? "", recordedAt: $0.recorded_at) }
     }
 }
 
@@ -237,6 +287,14 @@ struct ScorecardController: RouteCollection {
         routes.get("kpis", use: Self.definitions)
         routes.put("kpis", ":key", use: Self.define)
         routes.post("kpis", ":key", "inputs", use: Self.record)
+        routes.get("kpis", ":key", "inputs", use: Self.history)
+    }
+
+    @Sendable static func history(_ request: Request) async throws -> [KPIInputDTO] {
+        let principal = try request.principal()
+        let (scope, _) = try await Insights.scope(request.query[String.self, at: "scope"], for: principal, on: request.db)
+        guard let key = request.parameters.get("key"), try await KPIRecord.find(key, on: request.db) != nil else { throw Problem.notFound("KPI") }
+        return try await Scorecards.history(of: key, in: scope, on: request.db)
     }
 
     @Sendable static func scorecard(_ request: Request) async throws -> ScorecardDTO {
