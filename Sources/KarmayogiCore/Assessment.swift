@@ -20,8 +20,13 @@ public struct AssessmentSpec: Codable, Equatable, Sendable {
         public var answer: Double?
         /// How far a numeric answer may be from `answer` and still be right.
         public var tolerance: Double?
+        /// Why the right answer is right: shown with the answers, when they are shown.
+        public var explanation: String?
+        /// What the question counts for in the score (1 when not given).
+        public var marks: Int?
 
-        public init(id: UUID? = nil, kind: Kind, text: String, options: [String]? = nil, correct: [Int]? = nil, answer: Double? = nil, tolerance: Double? = nil) {
+        public init(id: UUID? = nil, kind: Kind, text: String, options: [String]? = nil, correct: [Int]? = nil, answer: Double? = nil, tolerance: Double? = nil,
+                    explanation: String? = nil, marks: Int? = nil) {
             self.id = id
             self.kind = kind
             self.text = text
@@ -29,7 +34,11 @@ public struct AssessmentSpec: Codable, Equatable, Sendable {
             self.correct = correct
             self.answer = answer
             self.tolerance = tolerance
+            self.explanation = explanation
+            self.marks = marks
         }
+
+        public var weight: Int { marks ?? 1 }
 
         /// The options a learner sees, in the bank's order.
         public var shownOptions: [String] {
@@ -88,6 +97,8 @@ public struct AssessmentSpec: Codable, Equatable, Sendable {
             let at = "\(field).questions[\(index)]"
             if question.text.trimmed.isEmpty || question.text.count > 2000 { errors.append(.init("\(at).text", "must be 1–2,000 characters")) }
             if let id = question.id, !ids.insert(id).inserted { errors.append(.init("\(at).id", "is used by another question")) }
+            if let explanation = question.explanation, explanation.count > 2000 { errors.append(.init("\(at).explanation", "must be at most 2,000 characters")) }
+            if let marks = question.marks, !(1...100).contains(marks) { errors.append(.init("\(at).marks", "must be from 1 to 100")) }
             let count = question.shownOptions.count
             switch question.kind {
             case .single, .multiple:
@@ -155,6 +166,8 @@ public struct AttemptResult: Codable, Equatable, Sendable {
         /// The right answer, as shown in this attempt (positions), or the number: revealed only after submission.
         public var correctChoices: [Int]?
         public var correctNumber: Double?
+        /// The question's explanation, shown with the right answers.
+        public var explanation: String?
     }
 
     public var percent: Double
@@ -190,7 +203,8 @@ public enum AssessmentRule {
         return errors
     }
 
-    /// Scores an attempt: each drawn question is right or wrong (unanswered is wrong); the percentage of right ones against the pass mark.
+    /// Scores an attempt: each drawn question is right or wrong (unanswered is wrong); the share of the drawn questions' marks
+    /// earned, as a percentage, against the pass mark.
     public static func score(_ answers: [GivenAnswer], drawn: [DrawnQuestion], spec: AssessmentSpec) -> AttemptResult {
         let bank = Dictionary(uniqueKeysWithValues: spec.questions.compactMap { question in question.id.map { ($0, question) } })
         let given = Dictionary(answers.map { ($0.questionId, $0) }, uniquingKeysWith: { first, _ in first })
@@ -201,15 +215,18 @@ public enum AssessmentRule {
             case .numeric:
                 let right = question.answer ?? .nan
                 let correct = answer?.number.map { abs($0 - right) <= (question.tolerance ?? 0) } ?? false
-                return .init(questionId: question.id!, correct: correct, correctNumber: right)
+                return .init(questionId: question.id!, correct: correct, correctNumber: right, explanation: question.explanation)
             case .single, .multiple, .trueFalse:
                 // Positions as shown whose bank option is correct.
                 let rightPositions = Set(shown.order.indices.filter { (question.correct ?? []).contains(shown.order[$0]) })
                 let chosen = Set(answer?.choices ?? [])
-                return .init(questionId: question.id!, correct: !chosen.isEmpty && chosen == rightPositions, correctChoices: rightPositions.sorted())
+                return .init(questionId: question.id!, correct: !chosen.isEmpty && chosen == rightPositions, correctChoices: rightPositions.sorted(),
+                             explanation: question.explanation)
             }
         }
-        let percent = drawn.isEmpty ? 0 : (Double(results.filter(\.correct).count) / Double(drawn.count) * 1000).rounded() / 10
+        let total = drawn.reduce(0) { $0 + (bank[$1.questionId]?.weight ?? 1) }
+        let earned = results.filter(\.correct).reduce(0) { $0 + (bank[$1.questionId]?.weight ?? 1) }
+        let percent = total == 0 ? 0 : (Double(earned) / Double(total) * 1000).rounded() / 10
         return AttemptResult(percent: percent, passed: percent >= Double(spec.passPercent), questions: results)
     }
 }

@@ -173,12 +173,15 @@ struct CourseEditorPages: RouteCollection {
             let items: [HTML] = module.items.enumerated().map { i, item in
                 let itemField: HTML = "<input type=\"hidden\" name=\"itemId\" value=\"\(item.id?.uuidString ?? "")\">"
                 let facts: HTML = "\(t("kind.\(item.kind.rawValue)")) · \(t("catalogue.minutes", ["minutes": String(item.durationMinutes)]))\(item.required ? "" : " · \(t("catalogue.optional"))")"
-                guard editable else { return "<li>\(item.title) <span class=\"muted\">· \(facts)\(item.url.map { " · \($0)" } ?? "")</span></li>" }
+                let questions: HTML = item.kind == .assessment && item.id != nil
+                    ? " <a href=\"\(base)/assessments/\(item.id!.uuidString.lowercased())\">\(t.plural("question.write", item.assessment?.questions.count ?? 0))</a>" : ""
+                guard editable else { return "<li>\(item.title) <span class=\"muted\">· \(facts)\(item.url.map { " · \($0)" } ?? "")</span>\(questions)</li>" }
                 let prefix = "i\(m)-\(i)"
                 return """
                     <li><details><summary>\(item.title) <span class="muted">· \(facts)</span></summary>
                     \(post(.saveItem, "\(itemField)\(itemFields(t, prefix: prefix, item))", button: t("editor.save")))
                     </details>
+                    \(questions)
                     \(i > 0 ? post(.moveItem, itemField, button: t("editor.up"), inline: true) : "")
                     \(post(.removeItem, itemField, button: t("editor.remove"), inline: true))</li>
                     """

@@ -162,6 +162,28 @@ struct LearningPages: RouteCollection {
     }
 
     /// An attempt: its questions to answer with the time left, or once submitted, the score and each question's result.
+    /// One question as a learner sees it (also the author's and reviewer's preview): its text, and its options or a number box;
+    /// the right options ticked when they are shown.
+    static func questionFieldset(number: Int, id: UUID, kind: AssessmentSpec.Kind, text: String, options: [String], chosen: [Int], number value: Double?,
+                                 right: [Int], open: Bool, note: HTML = "", _ t: Catalogue) -> HTML {
+        let name = "q-\(id.uuidString)"
+        let body: HTML
+        if kind == .numeric {
+            body = "<input type=\"number\" step=\"any\" name=\"\(name)\" value=\"\(value.map { Formats.entered($0) } ?? "")\" aria-label=\"\(t("assessment.answer"))\"\(open ? "" : " disabled" as HTML)>"
+        } else {
+            let type = kind == .multiple ? "checkbox" : "radio"
+            let shown = kind == .trueFalse ? [t("assessment.true"), t("assessment.false")] : options
+            let labels: [HTML] = shown.enumerated().map { position, option in
+                """
+                <label class="option"><input type="\(type)" name="\(name)" value="\(position)"\(chosen.contains(position) ? " checked" : "" as HTML)\(open ? "" : " disabled" as HTML)> \
+                <span>\(option)\(right.contains(position) ? " ✓" : "" as HTML)</span></label>
+                """
+            }
+            body = "\(labels)"
+        }
+        return "<fieldset class=\"card\"><legend>\(number). \(text)</legend>\(body)\(note)</fieldset>"
+    }
+
     static func attemptPage(_ request: Request, problem: Problem?) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
@@ -176,29 +198,15 @@ struct LearningPages: RouteCollection {
         let given = Dictionary((attempt.answers ?? []).map { ($0.questionId, $0) }, uniquingKeysWith: { first, _ in first })
         let open = view.submittedAt == nil && view.secondsLeft > 0
         let questions: [HTML] = view.questions.enumerated().map { index, question in
-            let name = "q-\(question.id.uuidString)"
-            var body: HTML
-            if question.kind == .numeric {
-                let value = given[question.id]?.number.map { Formats.entered($0) } ?? ""
-                body = "<input type=\"number\" step=\"any\" name=\"\(name)\" value=\"\(value)\" aria-label=\"\(t("assessment.answer"))\"\(open ? "" : " disabled" as HTML)>"
-            } else {
-                let type = question.kind == .multiple ? "checkbox" : "radio"
-                let shown = question.kind == .trueFalse ? [t("assessment.true"), t("assessment.false")] : question.options
-                let options: [HTML] = shown.enumerated().map { position, option in
-                    let chosen = given[question.id]?.choices?.contains(position) == true
-                    let right = results[question.id]?.correctChoices?.contains(position) == true
-                    return """
-                        <label class="option"><input type="\(type)" name="\(name)" value="\(position)"\(chosen ? " checked" : "" as HTML)\(open ? "" : " disabled" as HTML)> \
-                        <span>\(option)\(right ? " ✓" : "" as HTML)</span></label>
-                        """
-                }
-                body = "\(options)"
-            }
+            let given = given[question.id]
             let verdict: HTML = results[question.id].map {
-                $0.correct ? "<p class=\"ok\">\(t("assessment.right"))</p>"
-                    : "<p class=\"error\">\(t("assessment.wrong"))\($0.correctNumber.map { " \(t("assessment.rightAnswer")) \(Formats.entered($0))" } ?? "")</p>"
+                ($0.correct ? "<p class=\"ok\">\(t("assessment.right"))</p>"
+                    : "<p class=\"error\">\(t("assessment.wrong"))\($0.correctNumber.map { " \(t("assessment.rightAnswer")) \(Formats.entered($0))" } ?? "")</p>")
+                    + ($0.explanation.map { "<p class=\"muted\">\($0)</p>" as HTML } ?? "")
             } ?? ""
-            return "<fieldset class=\"card\"><legend>\(index + 1). \(question.text)</legend>\(body)\(verdict)</fieldset>"
+            return questionFieldset(number: index + 1, id: question.id, kind: question.kind, text: question.text, options: question.options,
+                                    chosen: given?.choices ?? [], number: given?.number, right: results[question.id]?.correctChoices ?? [], open: open,
+                                    note: verdict, t)
         }
         let deadline = Formats.moment(attempt.deadline, t)
         let used = try await AssessmentAttempt.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$itemID == attempt.itemID).count()

@@ -15,6 +15,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CataloguePages())
         try pages.register(collection: ReviewPages())
         try pages.register(collection: CourseEditorPages())
+        try pages.register(collection: AssessmentEditorPages())
         try pages.register(collection: LearningPages())
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
