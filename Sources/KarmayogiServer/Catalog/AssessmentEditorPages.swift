@@ -122,7 +122,7 @@ struct AssessmentEditorPages: RouteCollection {
             <p class="actions"><a class="button secondary" href="\(base)/preview">\(t("question.preview"))</a></p>
             <section class="card"><h2>\(t("question.settings"))</h2>\(settings)</section>
             <h2>\(t.plural("question.count", spec.questions.count))</h2>
-            \(questions.isEmpty ? UI.empty(t("question.none")) : "<ol class=\"plain questions\">\(questions)</ol>")
+            \(questions.isEmpty ? UI.empty(t("question.none")) : "<ul class=\"plain questions\">\(questions)</ul>")
             \(adding)
             """)
     }
