@@ -5,6 +5,21 @@ import Vapor
 @testable import KarmayogiServer
 
 /// A course as a provider's creator writes it.
+/// A file sent to a course as its author would (multipart, with its kind).
+func upload(_ app: Application, course: String, token: String, kind: String, name: String, bytes: [UInt8]) async throws -> Reply {
+    let boundary = "----files"
+    var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n\(kind)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+    body += bytes + Array("\r\n--\(boundary)--\r\n".utf8)
+    var headers = HTTPHeaders()
+    headers.bearerAuthorization = BearerAuthorization(token: token)
+    headers.contentType = .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
+    var reply: Reply?
+    try await app.testing().test(.POST, "/api/v1/courses/\(course)/files", headers: headers, body: ByteBuffer(bytes: body)) {
+        reply = Reply(status: $0.status, headers: $0.headers, body: $0.body.string)
+    }
+    return reply!
+}
+
 func courseBody(_ world: TestWorld, competency: String, title: String = "Noting and Drafting in e-Office", modules: [[String: Any]]? = nil) -> [String: Any] {
     [
         "title": title, "summary": "Write clear notes and drafts in e-Office.", "description": "For section officers.",
@@ -299,20 +314,6 @@ func courseBody(_ world: TestWorld, competency: String, title: String = "Noting 
 @Suite struct ContentFileTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-
-    func upload(_ app: Application, course: String, token: String, kind: String, name: String, bytes: [UInt8]) async throws -> Reply {
-        let boundary = "----files"
-        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n\(kind)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
-        body += bytes + Array("\r\n--\(boundary)--\r\n".utf8)
-        var headers = HTTPHeaders()
-        headers.bearerAuthorization = BearerAuthorization(token: token)
-        headers.contentType = .init(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
-        var reply: Reply?
-        try await app.testing().test(.POST, "/api/v1/courses/\(course)/files", headers: headers, body: ByteBuffer(bytes: body)) {
-            reply = Reply(status: $0.status, headers: $0.headers, body: $0.body.string)
-        }
-        return reply!
-    }
 
     @Test func filesAreStoredByContentAndCheckedByTheirBytes() async throws {
         try await withApp { app, world in

@@ -284,6 +284,9 @@ struct Browser {
             let queue = try await reviewer.get("/review")
             #expect(queue.body.contains("Records &lt;Management&gt;") && queue.body.contains("/review/\(id)/approve"))
             #expect(!queue.body.contains("/review/\(id)/publish"))
+            let confirm = try await reviewer.get("/review/\(id)/reject")
+            #expect(confirm.status == .ok && confirm.body.contains("Send Records &lt;Management&gt; back to its author?") && confirm.body.contains("class=\"danger\""))
+            #expect(try await app.send(.GET, "/api/v1/courses/\(id)", token: creator).json["state"] as? String == "in_review", "asking changes nothing")
             let noComment = try await reviewer.post("/review/\(id)/reject", form: [:])
             #expect(noComment.status == .unprocessableEntity && noComment.body.contains("role=\"alert\""))
             let approved = try await reviewer.post("/review/\(id)/approve", form: [:])
@@ -369,6 +372,9 @@ struct Browser {
             saved = items(try await draft(app, id))
             #expect(saved.map { $0["title"] as? String } == ["Pensioners' portal", "Rules"] && saved[0]["id"] as? String == portal && saved[0]["durationMinutes"] as? Int == 8)
             #expect(try await creator.post("\(path)/remove-item", form: ["itemId": UUID().uuidString]).status == .conflict, "an item that is gone is named, not guessed")
+            let asked = try await creator.post("\(path)/remove-item", form: ["itemId": portal])
+            #expect(asked.status == .ok && asked.body.contains("Remove “Pensioners&#39; portal”?") && asked.body.contains("class=\"danger\""))
+            #expect(items(try await draft(app, id)).count == 2, "asking removes nothing")
 
             let details = try await creator.post("\(path)/details", form: ["title": "Pension rules", "summary": "CCS (Pension) Rules", "description": "", "keywords": "pension, पेंशन",
                                                                            "language": "hi", "durationMinutes": "ninety"])

@@ -70,6 +70,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(LocaliseUploadErrors())
     app.migrations.add(CreateUserStatusChanges())
     app.migrations.add(RecordKPIPeriods())
+    app.migrations.add(CreateReviewComments())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -232,6 +232,7 @@ struct AssessmentEditorPages: RouteCollection {
         // The sheet.
         var file: File?
         var replace: String?
+        var confirmed: String?
     }
 
     static func apply(_ step: Step, _ request: Request) async throws -> Response {
@@ -279,7 +280,15 @@ struct AssessmentEditorPages: RouteCollection {
                 if i > 0 { spec.questions.swapAt(i, i - 1) }
                 anchor = "#q-\(form.questionId?.lowercased() ?? "")"
             case .remove:
-                spec.questions.remove(at: try index())
+                let i = try index()
+                if form.confirmed == nil {
+                    let t = request.catalogue
+                    let base = "/author/courses/\(course.id!.uuidString.lowercased())/assessments/\(item.id!.uuidString.lowercased())"
+                    return try await Layout.confirmation(t("question.confirmRemove", ["text": spec.questions[i].text]), for: request, what: t("question.removeWhat"),
+                                                         action: "\(base)/remove", fields: ["questionId": form.questionId ?? ""], button: t("question.remove"),
+                                                         cancel: base).encodeResponse(for: request)
+                }
+                spec.questions.remove(at: i)
                 spec.drawCount = min(spec.drawCount, max(spec.questions.count, 1))
             case .importSheet:
                 guard let file = form.file, file.data.readableBytes > 0 else { throw Problem.invalid("file", request.catalogue("question.noSheet")) }

@@ -115,7 +115,8 @@ struct CourseEditorPages: RouteCollection {
         let editable = mayEdit && [.draft, .published, .retired].contains(version.state)
         let base = "/author/courses/\(course.id!.uuidString)"
         func post(_ step: Step, _ fields: HTML, button: String, inline: Bool = false) -> HTML {
-            "<form method=\"post\" action=\"\(base)/\(step.rawValue)\"\(inline ? " class=\"inline\"" : "" as HTML)>\(request.csrfField)\(fields)\(inline ? "" : "<br>" as HTML)<button>\(button)</button></form>"
+            let style: HTML = [.removeItem, .removeModule, .removeCompetency].contains(step) ? " class=\"danger\"" : ""
+            return "<form method=\"post\" action=\"\(base)/\(step.rawValue)\"\(inline ? " class=\"inline\"" : "" as HTML)>\(request.csrfField)\(fields)\(inline ? "" : "<br>" as HTML)<button\(style)>\(button)</button></form>"
         }
 
         var notice: HTML
@@ -276,6 +277,7 @@ struct CourseEditorPages: RouteCollection {
         var required: String?
         var url: String?
         var file: File?
+        var confirmed: String?
     }
 
     static func apply(_ step: Step, _ request: Request) async throws -> Response {
@@ -297,6 +299,19 @@ struct CourseEditorPages: RouteCollection {
             let (course, latest) = try await Courses.visible(id, to: principal, on: request.db)
             guard principal.access.holds(.contentCreator, on: course.provider.placement) else { throw Problem.forbidden }
             var content = latest.content
+            if step == .removeModule || step == .removeItem, form.confirmed == nil {
+                // Removing asks first, on a page of its own.
+                let t = request.catalogue
+                let title: String
+                if step == .removeModule { title = content.modules[try moduleIndex(form.moduleId, in: content)].title } else {
+                    let (m, i) = try itemIndex(form.itemId, in: content)
+                    title = content.modules[m].items[i].title
+                }
+                let fields = step == .removeModule ? ["moduleId": form.moduleId ?? ""] : ["itemId": form.itemId ?? ""]
+                return try await Layout.confirmation(t("editor.confirmRemove", ["title": title]), for: request, what: t("editor.removeWhat"),
+                                                     action: "/author/courses/\(id.uuidString)/\(step.rawValue)", fields: fields, button: t("editor.remove"),
+                                                     cancel: "/author/courses/\(id.uuidString)").encodeResponse(for: request)
+            }
             var anchor = ""
             switch step {
             case .details:

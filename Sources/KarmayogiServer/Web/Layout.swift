@@ -88,6 +88,19 @@ enum Layout {
         return t.has("error.status.\(problem.statusCode)") ? t("error.status.\(problem.statusCode)") : t("error.status.other")
     }
 
+    /// Asks before a change that removes something: the same form again with `confirmed`, a destructive button, and a way back.
+    /// Works without a script; nothing has changed when it shows.
+    static func confirmation(_ title: String, for request: Request, what: String, action: String, fields: [String: String], button: String, cancel: String) -> HTML {
+        let t = request.catalogue
+        let hidden: [HTML] = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\($0.key)\" value=\"\($0.value)\">" }
+        return page(title, for: request, """
+            <form method="post" action="\(action)" class="card">\(request.csrfField)\(hidden)<input type="hidden" name="confirmed" value="1">
+            <p>\(what)</p>
+            <div class="actions"><button class="danger">\(button)</button><a href="\(cancel)">\(t("people.cancel"))</a></div>
+            </form>
+            """)
+    }
+
     /// A refused change shows the page again with the reasons, under the problem's status.
     static func failed(_ problem: Problem, _ request: Request, page: () async throws -> HTML) async throws -> Response {
         let response = try await page().encodeResponse(for: request)
