@@ -27,6 +27,8 @@ public enum KPIMeasure: String, Codable, CaseIterable, Sendable {
     case completionRate = "completion_rate"
     /// Learning hours per registered person over the last 365 days.
     case hoursPerPerson = "hours_per_person"
+    /// Whether the organisation's capacity building unit is formed (1) or not (0), from its record on the organisation's page.
+    case cbuFormed = "cbu_formed"
     /// A value recorded by an admin (the latest one counts).
     case manual
 }
@@ -47,7 +49,7 @@ extension KPIMeasure {
         case .activeShare: "more active than registered: check the people's organisations and postings"
         case .completionRate: "more completions than enrolments in the period: enrolments made before it completed in it"
         case .plansCompleted: "more completions than assignments: check the plans' assignments"
-        case .competencyCoverage, .plansPrepared, .hoursPerPerson, .manual: "a value over 100 %: check how it was recorded"
+        case .competencyCoverage, .plansPrepared, .hoursPerPerson, .cbuFormed, .manual: "a value over 100 %: check how it was recorded"
         }
     }
 }

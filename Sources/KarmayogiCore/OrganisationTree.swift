@@ -86,3 +86,28 @@ public struct OrganisationDraft: Sendable {
         (2...40).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }
+
+/// Moving an organisation (with everything under it) to another parent, or to the top of the tree.
+public enum OrganisationMove {
+    /// Why the move cannot be made, if it cannot: under itself or one of its own organisations, or where it already is.
+    public static func problem(moving path: String, currentParentPath: String?, to parentPath: String?) -> FieldError? {
+        if let parentPath, parentPath.hasPrefix(path) {
+            return FieldError("parentId", parentPath == path ? "an organisation cannot sit under itself"
+                              : "is one of this organisation's own organisations: moving it there would make a loop")
+        }
+        if parentPath == currentParentPath { return FieldError("parentId", "the organisation is already there") }
+        return nil
+    }
+
+    /// The path an organisation (or one under it) has after its subtree moves: the old prefix replaced by the new one.
+    public static func path(_ path: String, movingSubtree old: String, to new: String) -> String {
+        guard path.hasPrefix(old) else { return path }
+        return new + path.dropFirst(old.count)
+    }
+
+    /// The new path of the moved organisation itself: its own id under the new parent.
+    public static func newPath(of path: String, under parentPath: String?) -> String {
+        let own = path.split(separator: "/").last.map(String.init) ?? ""
+        return (parentPath ?? "/") + own + "/"
+    }
+}

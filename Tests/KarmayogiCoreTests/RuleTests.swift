@@ -132,3 +132,22 @@ import Testing
         }
     }
 }
+
+@Suite struct OrganisationMoveTests {
+    @Test func anOrganisationNeverMovesUnderItsOwn() {
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: "/a/b/c/")?.reason.contains("loop") == true)
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: "/a/b/")?.reason.contains("itself") == true)
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: "/a/")?.reason.contains("already") == true)
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: "/x/") == nil)
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: nil) == nil)
+        #expect(OrganisationMove.problem(moving: "/a/b/", currentParentPath: "/a/", to: "/a/bb/") == nil, "a sibling whose id starts alike is not inside")
+    }
+
+    @Test func pathsUnderTheMovedOrganisationFollowIt() {
+        let moved = OrganisationMove.newPath(of: "/a/b/", under: "/x/")
+        #expect(moved == "/x/b/")
+        #expect(OrganisationMove.path("/a/b/c/d/", movingSubtree: "/a/b/", to: moved) == "/x/b/c/d/")
+        #expect(OrganisationMove.path("/a/e/", movingSubtree: "/a/b/", to: moved) == "/a/e/")
+        #expect(OrganisationMove.newPath(of: "/a/b/", under: nil) == "/b/")
+    }
+}

@@ -71,6 +71,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateUserStatusChanges())
     app.migrations.add(RecordKPIPeriods())
     app.migrations.add(CreateReviewComments())
+    app.migrations.add(CreateCapacityBuildingUnits())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

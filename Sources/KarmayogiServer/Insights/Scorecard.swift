@@ -173,6 +173,9 @@ enum Scorecards {
             values[.plansPrepared] = Double(prepared)
             values[.plansCompleted] = completed
         }
+        if case .organisation(let id) = scope, measures.contains(.cbuFormed) {
+            values[.cbuFormed] = try await CapacityBuildingUnits.formed(id, on: database) ? 1 : 0
+        }
         var uncovered: [ScorecardDTO.Competency] = []
         if measures.contains(.competencyCoverage) {
             let current = try await KarmayogiServer.Competency.query(on: database).filter(\.$status == .current).all()

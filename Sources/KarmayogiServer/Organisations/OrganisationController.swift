@@ -101,6 +101,44 @@ enum Organisations {
         return organisation
     }
 
+    /// Moves an organisation, and everything under it, under another parent (or to the top of the tree): within the
+    /// admin's reach at both ends, by the tree's rules, never under its own organisations.
+    static func move(_ id: UUID, under parentID: UUID?, by principal: Principal, on database: any Database) async throws -> Organisation {
+        let organisation = try await visible(id, to: principal, on: database)
+        guard principal.access.allows(.manageOrganisations, on: organisation.placement) else { throw Problem.notFound("organisation") }
+        var parent: Organisation?
+        if let parentID {
+            parent = try? await visible(parentID, to: principal, on: database)
+            if parent == nil { throw Problem.invalid("parentId", "no organisation with that id is visible to you") }
+        }
+        let current = try await organisation.$parent.get(on: database)
+        if let problem = OrganisationMove.problem(moving: organisation.path, currentParentPath: current?.path, to: parent?.path) { throw Problem.invalid([problem]) }
+        let draft = OrganisationDraft(name: organisation.name, code: organisation.code, type: organisation.organisationType,
+                                      parent: parent.map { ($0.organisationType, $0.stateCode) }, stateCode: organisation.stateCode,
+                                      districtCode: organisation.districtCode, sanctionedStrength: organisation.sanctionedStrength)
+        let problems = draft.problems(in: .reference).filter { $0.field == "parentId" || $0.field == "stateCode" }
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        let newPath = OrganisationMove.newPath(of: organisation.path, under: parent?.path)
+        let landing = Placement(organisationPath: newPath, stateCodes: organisation.stateCode.map { [$0] } ?? [])
+        guard principal.access.allows(.manageOrganisations, on: landing) else {
+            throw Problem(.forbidden, parent == nil ? "Only a national admin (or a State's admin, for that State) may put an organisation at the top of the tree."
+                                                    : "Your roles do not reach the organisation you chose as the new parent.")
+        }
+        let oldPath = organisation.path
+        try await database.transaction { database in
+            let sql = database as! any SQLDatabase
+            // Every path under the old one takes the new prefix, in one statement.
+            try await sql.update(Organisation.schema)
+                .set("path", to: SQLFunction(database.dialectName == "postgresql" ? "CONCAT" : "printf",
+                                             args: database.dialectName == "postgresql"
+                                                ? [SQLBind(newPath), SQLFunction("SUBSTR", args: SQLIdentifier("path"), SQLBind(oldPath.count + 1))]
+                                                : [SQLBind("%s%s"), SQLBind(newPath), SQLFunction("SUBSTR", args: SQLIdentifier("path"), SQLBind(oldPath.count + 1))]))
+                .where("path", .like, SQLBind(oldPath + "%")).run()
+            try await sql.update(Organisation.schema).set("parent_id", to: SQLBind(parentID)).where("id", .equal, SQLBind(id)).run()
+        }
+        return try await Organisation.find(id, on: database)!
+    }
+
     private static func ensureCodeIsFree(_ code: String, except id: UUID?, on database: any Database) async throws {
         let taken = try await Organisation.query(on: database).filter(\.$code == code).first()
         if let taken, taken.id != id { throw Problem(.conflict, "Another organisation already has code \(code).", errors: [.init("code", "is taken")]) }
@@ -142,6 +180,30 @@ struct OrganisationController: RouteCollection {
         orgs.get(use: Self.list)
         orgs.get(":id", use: Self.read)
         orgs.patch(":id", use: Self.update)
+        orgs.post(":id", "move", use: Self.move)
+        orgs.get(":id", "capacity-building-unit", use: Self.unit)
+        orgs.put(":id", "capacity-building-unit", use: Self.recordUnit)
+    }
+
+    struct MoveInput: StrictInput {
+        enum Fields: String, CodingKey, CaseIterable { case parentId }
+        var parentId: UUID?
+    }
+
+    @Sendable static func move(_ request: Request) async throws -> OrganisationDTO {
+        let input = try request.decodeStrict(MoveInput.self)
+        return OrganisationDTO(try await Organisations.move(try request.id(of: "organisation"), under: input.parentId, by: try request.principal(), on: request.db))
+    }
+
+    @Sendable static func unit(_ request: Request) async throws -> CapacityBuildingUnitDTO {
+        let organisation = try await Organisations.visible(try request.id(of: "organisation"), to: try request.principal(), on: request.db)
+        guard let unit = try await CapacityBuildingUnits.of(organisation.id!, on: request.db) else { throw Problem.notFound("capacity building unit") }
+        return unit
+    }
+
+    @Sendable static func recordUnit(_ request: Request) async throws -> CapacityBuildingUnitDTO {
+        let input = try request.decodeStrict(CapacityBuildingUnitInput.self)
+        return try await CapacityBuildingUnits.record(input, for: try request.id(of: "organisation"), by: try request.principal(), on: request.db)
     }
 
     @Sendable static func create(_ request: Request) async throws -> Response {

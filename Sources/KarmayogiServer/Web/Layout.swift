@@ -19,6 +19,7 @@ enum Layout {
                 links.append(("/review", t("nav.review")))
             }
             if !principal.access.reach(of: .viewUsers).isEmpty { links.append(("/admin/users", t("nav.users"))) }
+            if !principal.access.reach(of: .manageOrganisations).isEmpty { links.append(("/admin/organisations", t("nav.organisations"))) }
             if !principal.access.reach(of: .viewInsights).isEmpty {
                 links.append(("/insights", t("nav.insights")))
                 links.append(("/plans", t("nav.plans")))

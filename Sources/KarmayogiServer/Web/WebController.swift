@@ -9,6 +9,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: HomePage())
         try pages.register(collection: IdentityPages())
         try pages.register(collection: PeoplePages())
+        try pages.register(collection: OrganisationPages())
         try pages.register(collection: DeclarationPages())
         try pages.register(collection: OnboardingPages())
         try pages.register(collection: CompetencyPages())
