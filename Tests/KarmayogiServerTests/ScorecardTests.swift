@@ -19,12 +19,15 @@ import Vapor
             let path = "/api/v1/insights/scorecard?scope=org:\(world.mha)"
             var card = items(try await app.send(.GET, path, token: mdo))
             #expect(Set(card.keys) == ["cbu_formed", "mdo_onboarding", "acbp_prepared", "acbp_implemented", "content_coverage", "active_learners", "completion_rate", "learning_hours"])
-            #expect(card["cbu_formed"]?["status"] as? String == "none")
+            #expect(card["cbu_formed"]?["status"] as? String == "red" && card["cbu_formed"]?["value"] as? Double == 0, "no unit recorded yet")
             #expect(abs((card["mdo_onboarding"]?["value"] as? Double ?? 0) - 3.5) < 0.001 && card["mdo_onboarding"]?["status"] as? String == "red", "7 of 200")
             #expect(card["acbp_prepared"]?["value"] as? Double == 0 && card["acbp_prepared"]?["status"] as? String == "red")
 
-            let recorded = try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: mdo, json: ["scope": "org:\(world.mha)", "value": 1, "note": "Order No. 12/2026"])
-            #expect(recorded.status == .noContent)
+            // The unit is recorded on the organisation, not typed in as a number.
+            let typed = try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: mdo, json: ["scope": "org:\(world.mha)", "value": 1])
+            #expect(typed.status == .conflict)
+            let unit = try await app.send(.PUT, "/api/v1/orgs/\(world.mha)/capacity-building-unit", token: mdo, json: ["formedOn": "2026-04-01"])
+            #expect(unit.status == .ok, "\(unit.body)")
             let cbp = try await app.token("cbp.mha")
             let today = IndiaDay.civil(IndiaDay.of(Date()))
             var body = planBody(course)
@@ -32,7 +35,7 @@ import Vapor
             let plan = try await app.send(.POST, "/api/v1/orgs/\(world.mha)/plans", token: cbp, json: body)
             _ = try await app.send(.POST, "/api/v1/plans/\(plan.json["id"] as! String)/publish", token: cbp)
             card = items(try await app.send(.GET, path, token: mdo))
-            #expect(card["cbu_formed"]?["status"] as? String == "green" && card["cbu_formed"]?["note"] as? String == "Order No. 12/2026")
+            #expect(card["cbu_formed"]?["status"] as? String == "green")
             #expect(card["acbp_prepared"]?["status"] as? String == "green" && card["acbp_implemented"]?["value"] as? Double == 0)
             let coverage = try await app.send(.GET, path, token: mdo)
             #expect((coverage.json["competenciesWithoutCourses"] as? [[String: Any]])?.isEmpty == false)
@@ -50,7 +53,7 @@ import Vapor
             #expect(try await app.send(.POST, "/api/v1/kpis/mdo_onboarding/inputs", token: mdo, json: ["scope": "org:\(world.mha)", "value": 50]).status == .conflict)
             #expect(try await app.send(.POST, "/api/v1/kpis/platform_uptime/inputs", token: national, json: ["scope": "nation", "value": 150]).fields == ["value"])
             #expect(try await app.send(.POST, "/api/v1/kpis/platform_uptime/inputs", token: mdo, json: ["scope": "nation", "value": 99.9]).status == .forbidden)
-            #expect(try await app.send(.POST, "/api/v1/kpis/cbu_formed/inputs", token: mdo, json: ["scope": "org:\(world.health)", "value": 1]).status == .unprocessableEntity)
+            #expect(try await app.send(.PUT, "/api/v1/orgs/\(world.health)/capacity-building-unit", token: mdo, json: ["formedOn": "2026-04-01"]).status == .notFound)
             #expect(try await app.send(.POST, "/api/v1/kpis/nothing/inputs", token: national, json: ["scope": "nation", "value": 1]).status == .notFound)
         }
     }
