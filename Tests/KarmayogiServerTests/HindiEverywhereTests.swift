@@ -112,7 +112,14 @@ import Vapor
             for _ in 0..<600 where try await admin.get(uploadPage).body.contains("http-equiv=\"refresh\"") {
                 try await Task.sleep(for: .milliseconds(50))
             }
+            let unit = try await app.send(.PUT, "/api/v1/orgs/\(world.mha)/capacity-building-unit", token: try await app.token("mdo.mha"),
+                                          json: ["formedOn": "2026-04-01", "memberEmails": ["learner.mha@test.example.org"]])
+            #expect(unit.status == .ok)
+            _ = try await app.send(.POST, "/api/v1/users/\(world.users["learner.health"]!)/status", token: try await app.token("mdo.health"),
+                                   json: ["status": "disabled", "reason": "छुट्टी पर"])
+            let (draft, draftItem) = try await AssessmentEditorTests().draftWithAnAssessment(app, world)
             let allowed = try await Self.dataWords(app)
+            let person = world.users["learner.mha"]!.uuidString.lowercased()
 
             let pages: [(who: String?, paths: [String])] = [
                 (nil, ["/login", "/courses", "/courses/\(course)", "/competencies", "/competencies/\(competency)", "/verify", "/verify?id=\(certificate)",
@@ -120,11 +127,17 @@ import Vapor
                 ("learner.mha", ["/", "/my/learning", "/my/certificates", "/my/passbook", "/my/karma", "/my/plans", "/learn/\(course)",
                                  "/learn/\(quizCourse)", "/attempts/\(attempt)", "/designations", "/courses?q=disaster"]),
                 ("mdo.mha", ["/", "/admin/users?org=\(world.mha)", uploadPage, "/admin/declarations", "/insights", "/insights/scorecard",
-                             "/designations/Section%20Officer?org=\(world.mhaDepartment)"]),
+                             "/designations/Section%20Officer?org=\(world.mhaDepartment)", "/admin/users/new?org=\(world.mha)&state=8",
+                             "/admin/users/\(person)", "/admin/users/\(person)/status?to=disabled", "/admin/organisations",
+                             "/admin/organisations/\(world.mha)", "/admin/organisations/new?parent=\(world.mha)", "/competencies/new",
+                             "/insights?scope=org:\(world.mhaDepartment)"]),
+                ("mdo.health", ["/admin/users/\(world.users["learner.health"]!.uuidString.lowercased())"]),
                 ("cbp.mha", ["/plans", "/plans/new", "/plans/\(plan)", "/plans/\(plan)/compliance"]),
-                ("creator.mha", ["/author", "/author/courses/\(course)"]),
-                ("reviewer.mha", ["/", "/review"]),
-                ("national", ["/insights?scope=nation", "/insights/scorecard"]),
+                ("creator.mha", ["/author", "/author/courses/\(course)", "/author/courses/\(draft)/assessments/\(draftItem)",
+                                 "/author/courses/\(quizCourse)", "/review/\(course)"]),
+                ("reviewer.mha", ["/", "/review", "/review/\(course)", "/review/\(draft)", "/review/\(draft)/reject"]),
+                ("national", ["/insights?scope=nation", "/insights/scorecard", "/insights/kpis/platform_uptime?scope=nation", "/insights?scope=state:8",
+                              "/admin/organisations/new", "/competencies/\(competency)/retire"]),
             ]
             var problems: [String] = []
             for (who, paths) in pages {
@@ -133,6 +146,7 @@ import Vapor
                 for path in paths {
                     let page = try await browser.get(path + (path.contains("?") ? "&" : "?") + "lang=hi")
                     guard page.headers.contentType?.subType == "html" else { continue }
+                    if page.status != .ok, path != "/nothing-here" { problems.append("\(who ?? "visitor") \(path) answered \(page.status.code)") }
                     problems += Self.englishIn(page.body, allowed: allowed).map { "\(who ?? "visitor") \(path) [\(page.status.code)]: \($0)" }
                 }
             }
