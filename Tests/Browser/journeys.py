@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
-"""The learner's journey in a real browser (headless Chromium through Selenium), as issue 14 asks:
+"""The journeys of the learner (issue 14) and of the admins and authors (issue 15) in a real browser (headless Chromium
+through Selenium).
+
+The learner:
 
 sign in -> home -> search -> course -> enrol -> player -> assessment (fail, try again, pass) -> certificate ->
 verify by number -> passbook -> karma, at 412x915 and 1366x900, in English and in Hindi, and once more with
-JavaScript switched off. On every page visited: no sideways overflow, no console error, no serious or critical
-axe-core violation. The certificate's QR code, read off a screenshot with zxing-cpp, must be its verification URL.
+JavaScript switched off. The certificate's QR code, read off a screenshot with zxing-cpp, must be its verification URL.
+
+The admins and authors, at 412x915 and 1366x900: an MDO admin (add a person, a bulk upload with bad rows, edit a person,
+resend activation, deactivate, plans, compliance, a report), a State admin (State -> district -> organisation, scorecard),
+a content creator -> reviewer -> publisher (a course with a video, a PDF and an assessment written on the page, reviewed
+with the content opened, published, found in the catalogue), and the national admin (a ministry and a department, a KPI
+input, a domain competency).
+
+On every page visited: no sideways overflow, no console error, no serious or critical axe-core violation.
 
 Run against a server started on a fresh demo world (`.ci/journeys` does that):
     python3 Tests/Browser/journeys.py --url http://127.0.0.1:8098 [--screenshots DIR]
@@ -13,7 +23,9 @@ import argparse
 import os
 import struct
 import sys
+import tempfile
 import time
+import uuid
 import zlib
 
 import numpy
@@ -23,6 +35,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 PASSWORD = "Karmayogi@2026"
 LEARNER = "learner@karmayogi.example.org"
@@ -79,9 +92,11 @@ def png_to_grey(png: bytes) -> numpy.ndarray:
 
 
 class Journey:
-    def __init__(self, base: str, width: int, height: int, language: str, javascript: bool, shots: str | None):
+    def __init__(self, base: str, width: int, height: int, language: str, javascript: bool, shots: str | None, scenario: str = "learner"):
         self.base, self.width, self.height, self.language, self.javascript = base, width, height, language, javascript
-        self.name = f"{width}x{height}-{language}{'' if javascript else '-nojs'}"
+        self.scenario = scenario
+        self.name = f"{scenario}-{width}x{height}-{language}{'' if javascript else '-nojs'}"
+        self.tag = uuid.uuid4().hex[:6]  # runs share one world: what a run adds carries its own tag
         self.shots = shots
         self.failures: list[str] = []
         self.pages = 0
@@ -168,14 +183,47 @@ class Journey:
                     if not right:
                         break
 
-    def run(self):
+    def sign_in(self, email: str):
         driver = self.driver
-        # Sign in.
         self.open("/login", "sign-in")
-        driver.find_element(By.NAME, "email").send_keys(LEARNER)
+        driver.find_element(By.NAME, "email").send_keys(email)
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
         self.submit("main form", "home")
-        self.require("/login" not in driver.current_url, "signing in failed")
+        self.require("/login" not in driver.current_url, f"signing in as {email} failed")
+
+    def sign_out(self):
+        self.driver.delete_all_cookies()
+
+    def fill(self, selector: str, value: str):
+        element = self.driver.find_element(By.CSS_SELECTOR, selector)
+        element.clear()
+        element.send_keys(value)
+
+    def press(self, selector: str, label: str):
+        """Clicks a button or link (scrolled into view first) and checks the page it leads to."""
+        element = self.driver.find_element(By.CSS_SELECTOR, selector)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+        time.sleep(0.3)
+        self.check(label)
+
+    def expand(self, selector: str):
+        """Opens a <details> (a folded form) the way a person does: by its summary."""
+        for details in self.driver.find_elements(By.CSS_SELECTOR, selector):
+            if details.get_attribute("open") is None:
+                summary = details.find_element(By.TAG_NAME, "summary")
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+                summary.click()
+
+    def says(self, english: str, hindi: str | None = None) -> bool:
+        return (english if self.language == "en" or hindi is None else hindi) in self.body()
+
+    def run(self):
+        getattr(self, self.scenario)()
+
+    def learner(self):
+        driver = self.driver
+        self.sign_in(LEARNER)
         self.require(len(driver.find_elements(By.ID, "h-continue")) == 1, "home has no 'continue learning'")
 
         # Search, and open the first course not yet enrolled in.
@@ -255,6 +303,189 @@ class Journey:
         self.open("/my/passbook", "passbook")
         self.open("/my/karma", "karma")
 
+    # The MDO admin: people, a bulk upload, a person's page, plans, compliance and a report.
+    def mdo(self):
+        driver = self.driver
+        self.sign_in("mdo.mha@karmayogi.example.org")
+        self.open("/admin/users", "people")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main table tbody tr")) > 1, "the people list is empty")
+
+        # Add a person: a State first, then its districts.
+        self.press("main a[href^='/admin/users/new']", "add-person")
+        Select(driver.find_element(By.ID, "s")).select_by_value("8")
+        if self.javascript:
+            time.sleep(0.8)
+        else:
+            self.press("form[data-state-step] button", "add-person-districts")
+        districts = Select(driver.find_element(By.ID, "field-districtCode"))
+        self.require(len(districts.options) > 20, "the district list did not follow the State (Rajasthan)")
+        districts.select_by_visible_text("Jaipur")
+        email = f"new.{self.tag}@mha.example.org"
+        self.fill("#field-name", f"Asha Verma {self.tag}")
+        self.fill("#field-email", email)
+        self.fill("#field-designation", "Assistant Section Officer")
+        self.press("form[action^='/admin/users?org='] div.actions button", "person-added")
+        self.require(self.says("was added", "जोड़ा"), "adding a person was not confirmed")
+
+        # A bulk upload with a bad row: the rows are answered one by one.
+        self.expand("details.card")
+        sheet = os.path.join(tempfile.mkdtemp(), "staff.csv")
+        with open(sheet, "w") as file:
+            file.write(f"name,email\nGood {self.tag},good.{self.tag}@mha.example.org\nBad {self.tag},not-an-email\n")
+        driver.find_element(By.CSS_SELECTOR, "form[action^='/admin/uploads'] input[type=file]").send_keys(sheet)
+        self.press("form[action^='/admin/uploads'] button", "upload")
+        for _ in range(60):  # the page follows the upload by itself (a script, or a timed refresh without one)
+            if not driver.find_elements(By.CSS_SELECTOR, "[data-live]"):
+                break
+            time.sleep(0.5)
+        self.check("upload-done")
+        self.require("email" in self.body(), "the bad row of the upload is not named")
+
+        # The person's page: edit, resend activation, deactivate with a reason.
+        self.open(f"/admin/users?q={email}", "search-person")
+        self.press(f"main table a[href^='/admin/users/']", "person")
+        self.expand("main details.card")
+        self.fill("#field-designation", "Section Officer")
+        self.press("form[action^='/admin/users/'] div.actions button", "person-saved")
+        self.require(self.says("changes are saved", "बदलाव सहेजे गए"), "editing the person was not confirmed")
+        self.press("form[action$='/activation'] button", "activation-resent")
+        self.require(self.says("new activation link", "नया सक्रियण लिंक"), "resending the activation was not confirmed")
+        self.press("main a.button.danger[href$='status?to=disabled']", "deactivate-confirm")
+        self.fill("#reason", "Transferred to the State cadre")
+        self.press("main form button.danger", "deactivated")
+        self.require("Transferred to the State cadre" in self.body(), "the deactivation's reason is not recorded")
+
+        # Plans, compliance, a report.
+        self.open("/plans", "plans")
+        plans = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main table a[href^='/plans/'], main table a[href*='/plans/']")]
+        if plans:
+            driver.get(plans[0] + f"/compliance?lang={self.language}")
+            self.check("compliance")
+        self.open("/insights", "dashboard")
+        report = driver.find_element(By.CSS_SELECTOR, "main a[href*='/insights/reports/']").get_attribute("href")
+        status = driver.execute_script("return fetch(arguments[0]).then(r => r.status)", report) if self.javascript else 200
+        self.require(status == 200, f"the report {report} answered {status}")
+
+    # The State admin: State -> district -> organisation, and the scorecard.
+    def state(self):
+        driver = self.driver
+        self.sign_in("state.rajasthan@karmayogi.example.org")
+        self.open("/insights", "state")
+        self.require("Rajasthan" in self.body() or "राजस्थान" in self.body(), "the State admin's dashboard is not Rajasthan's")
+        districts = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main a[href*='scope=district:']")]
+        if self.require(len(districts) > 0, "the State's dashboard lists no district"):
+            driver.get(districts[0] + f"&lang={self.language}")
+            self.check("district")
+            crumbs = driver.find_elements(By.CSS_SELECTOR, "nav.crumbs li")
+            self.require(len(crumbs) >= 3, "the district's breadcrumbs do not go nation > State > district")
+        organisations = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main a[href*='scope=org:']")]
+        if not organisations:
+            self.open("/insights", "state-again")
+            organisations = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main a[href*='scope=org:']")]
+        if self.require(len(organisations) > 0, "no organisation to open from the State"):
+            driver.get(organisations[0] + f"&lang={self.language}")
+            self.check("organisation")
+        self.open("/insights/scorecard?scope=state:8", "scorecard")
+        self.require("%" in self.body(), "the scorecard shows no share")
+
+    # A course made, reviewed with its content opened, published and found.
+    def author(self):
+        driver = self.driver
+        folder = tempfile.mkdtemp()
+        pdf, video = os.path.join(folder, "circular.pdf"), os.path.join(folder, "talk.mp4")
+        with open(pdf, "wb") as file:
+            file.write(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        with open(video, "wb") as file:
+            file.write(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+        title = f"Grievance redress {self.tag}"
+        self.sign_in("creator.lbsnaa@karmayogi.example.org")
+        self.open("/author", "author")
+        self.fill("#title", title)
+        self.press("form[action='/author/courses'] button", "editor")
+        editor = driver.current_url.split("?")[0]
+        Select(driver.find_element(By.ID, "competencyId")).select_by_index(1)
+        self.press("form[action$='/add-competency'] button", "competency-added")
+        self.fill("#newModule", "Learn")
+        self.press("form[action$='/add-module'] button", "module-added")
+        for name, kind, path in [("The talk", "video", video), ("The circular", "document", pdf), ("Check yourself", "assessment", None)]:
+            self.expand("section.card details")
+            self.fill("#n0-title", name)
+            Select(driver.find_element(By.ID, "n0-kind")).select_by_value(kind)
+            if path:
+                driver.find_element(By.ID, "n0-file").send_keys(path)
+            self.press("form[action$='/add-item'] button", f"added-{kind}")
+        # The questions, written on the page.
+        self.press("main a[href*='/assessments/']", "questions")
+        questions = driver.current_url.split("?")[0].split("#")[0]
+        self.fill("#new-text", "CPGRAMS is the national grievance portal.")
+        driver.get(questions + f"?kind=true_false&lang={self.language}")
+        self.fill("#new-text", "CPGRAMS is the national grievance portal.")
+        driver.find_element(By.CSS_SELECTOR, "input[name=truth][value=true]").click()
+        self.press("form[action$='/add'] div.actions button", "question-added")
+        driver.get(questions + f"?kind=single&lang={self.language}")
+        self.fill("#new-text", "Within how many days must a grievance be answered?")
+        self.fill("#new-o0", "21 days")
+        self.fill("#new-o1", "90 days")
+        driver.find_element(By.CSS_SELECTOR, "input[name='right[]'][value='0']").click()
+        self.press("form[action$='/add'] div.actions button", "question-added-2")
+        self.open(questions.replace(self.base, "") + "/preview", "preview")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main fieldset")) == 2, "the preview does not show the two questions")
+        driver.get(editor + f"?lang={self.language}")
+        self.press("form[action$='/submit'] button", "submitted")
+        course = editor.rstrip("/").split("/")[-1]
+        self.sign_out()
+
+        # The reviewer opens everything, comments, and approves (confirmed first).
+        self.sign_in("reviewer.lbsnaa@karmayogi.example.org")
+        self.open(f"/review/{course}", "review")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main video")) == 1, "the video is not shown inline")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main iframe.document")) == 1, "the PDF is not shown inline")
+        self.require("CPGRAMS is the national grievance portal." in self.body() or driver.find_elements(By.CSS_SELECTOR, "main details"), "the questions are not shown")
+        first = driver.find_elements(By.CSS_SELECTOR, "form.comment-form textarea")[0]
+        first.send_keys("Say which year's guidelines the talk follows.")
+        self.press("form.comment-form button", "commented")
+        self.require("Say which year's guidelines the talk follows." in self.body(), "the comment is not shown")
+        self.press(f"main a[href='/review/{course.upper()}/approve'], main a[href$='/approve']", "approve-confirm")
+        self.press("main form button", "approved")
+        self.sign_out()
+
+        # The publisher publishes (confirmed first); the course is in the catalogue.
+        self.sign_in("publisher.lbsnaa@karmayogi.example.org")
+        self.open(f"/review/{course}/publish", "publish-confirm")
+        self.press("main form button", "published")
+        self.open(f"/courses?q={self.tag}", "found")
+        self.require(title in self.body(), f"the published course '{title}' is not found in the catalogue")
+
+    # The national admin: a ministry and its department, a KPI input, a domain competency.
+    def national(self):
+        driver = self.driver
+        self.sign_in("admin@karmayogi.example.org")
+        self.open("/admin/organisations", "organisations")
+        self.press("main a[href='/admin/organisations/new']", "new-ministry")
+        self.fill("#field-name", f"Ministry of Cooperation {self.tag}")
+        self.fill("#field-code", f"MOC-{self.tag}")
+        Select(driver.find_element(By.ID, "type")).select_by_value("ministry")
+        self.fill("#field-sanctionedStrength", "450")
+        self.press("form[action='/admin/organisations/new'] div.actions button", "ministry")
+        self.press("main a[href^='/admin/organisations/new?parent=']", "new-department")
+        self.fill("#field-name", f"Department of Cooperation {self.tag}")
+        self.fill("#field-code", f"MOC-DOC-{self.tag}")
+        Select(driver.find_element(By.ID, "type")).select_by_value("department")
+        self.press("form[action='/admin/organisations/new'] div.actions button", "department")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "nav.crumbs li")) >= 4, "the department's breadcrumbs do not name its ministry")
+        self.open("/insights/kpis/platform_uptime?scope=nation", "kpi")
+        self.fill("#field-value", "99.8")
+        self.fill("#field-evidence", f"Operations report {self.tag}")
+        self.press("form[action^='/insights/kpis/'] div.actions button", "kpi-recorded")
+        self.require(f"Operations report {self.tag}" in self.body(), "the KPI input is not in its history")
+        self.open("/competencies/new", "new-competency")
+        Select(driver.find_element(By.ID, "area")).select_by_value("domain")
+        self.fill("#field-theme", f"Cooperative audit {self.tag}")
+        self.fill("#field-domain", "Cooperation")
+        self.fill("#description", "Auditing cooperative societies under the Multi-State Cooperative Societies Act.")
+        self.press("form[action='/competencies/new'] div.actions button", "competency")
+        self.require(f"Cooperative audit {self.tag}" in self.body(), "the new competency's page did not open")
+
     def close(self):
         self.driver.quit()
 
@@ -263,13 +494,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author or national")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
-    runs = [(412, 915, "en", True), (1366, 900, "en", True), (412, 915, "hi", True), (1366, 900, "hi", True), (412, 915, "en", False)]
+    runs = [("learner", 412, 915, "en", True), ("learner", 1366, 900, "en", True), ("learner", 412, 915, "hi", True),
+            ("learner", 1366, 900, "hi", True), ("learner", 412, 915, "en", False)]
+    for scenario in ["mdo", "state", "author", "national"]:
+        runs += [(scenario, 412, 915, "en", True), (scenario, 1366, 900, "en", True)]
+    runs += [("mdo", 412, 915, "hi", True), ("mdo", 412, 915, "en", False)]
+    if arguments.only:
+        runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0
-    for width, height, language, javascript in runs:
-        journey = Journey(arguments.url, width, height, language, javascript, arguments.screenshots)
+    for scenario, width, height, language, javascript in runs:
+        journey = Journey(arguments.url, width, height, language, javascript, arguments.screenshots, scenario)
         started = time.time()
         try:
             journey.run()

@@ -237,7 +237,7 @@ struct InsightPages: RouteCollection {
             <form method="post" action="/insights/kpis/\(key)?scope=\(scope.text)" class="card">\(request.csrfField)
             <h2>\(t("kpi.record"))</h2>
             <div class="grid">
-            \(UI.field("value", label: t("kpi.value"), type: "number", value: form?.value ?? "", hint: valueHint, error: errors["value"], required: true))
+            \(UI.field("value", label: t("kpi.value"), type: "number", value: form?.value ?? "", hint: valueHint, error: errors["value"], required: true, step: "any"))
             \(UI.field("period", label: t("kpi.period"), value: form?.period ?? KPIPeriod.month(of: today),
                        hint: t("kpi.periodHint", ["month": KPIPeriod.month(of: today), "year": KPIPeriod.financialYear(of: today)]), error: errors["period"], required: true))
             \(UI.field("evidence", label: t("kpi.evidence"), value: form?.evidence ?? "", hint: t("kpi.evidenceHint"), error: errors["evidence"]))

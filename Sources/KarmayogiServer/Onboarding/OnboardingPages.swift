@@ -63,8 +63,8 @@ struct OnboardingPages: RouteCollection {
         let more: HTML = (dto.errors?.count ?? 0) == 500
             ? "<p><a href=\"?org=\(organisation.id!.uuidString)&from=\((dto.errors?.last?.line ?? 0) + 1)\">\(t("list.next"))</a></p>" : ""
         return Layout.page(t("upload.resultTitle", ["file": upload.fileName]), for: request, """
-            \(running ? "<meta http-equiv=\"refresh\" content=\"2\">" as HTML : "")
-            <div class="card" role="status" aria-live="polite">
+            \(running ? "<noscript><meta http-equiv=\"refresh\" content=\"2\"></noscript>" as HTML : "")
+            <div class="card" role="status" aria-live="polite"\(running ? " data-live" : "" as HTML)>
             <p><strong>\(t("upload.status.\(upload.status.rawValue)"))</strong> — \(t("upload.progress", ["done": String(upload.done), "total": String(upload.total)]))</p>
             <progress max="\(max(upload.total, 1))" value="\(upload.done)"></progress>
             <p>\(t("upload.created")): <strong>\(upload.created)</strong> · \(t("upload.skipped")): <strong>\(upload.skipped)</strong> · \
@@ -76,6 +76,7 @@ struct OnboardingPages: RouteCollection {
             <tbody>\(errors)</tbody></table></div>
             \(more)
             <p><a href="/admin/users?org=\(organisation.id!.uuidString)">\(t("upload.back"))</a></p>
+            <script src="\(Assets.url("admin.js"))" defer></script>
             """)
     }
 }

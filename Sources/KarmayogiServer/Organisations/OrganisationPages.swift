@@ -44,7 +44,9 @@ struct OrganisationPages: RouteCollection {
             let children = byParent[organisation.id] ?? []
             let label: HTML = "<a href=\"/admin/organisations/\(organisation.id.uuidString.lowercased())\">\(organisation.name)</a> <span class=\"muted\">\(t("orgType.\(organisation.type.rawValue)")) · \(organisation.code)</span>"
             guard !children.isEmpty, query.isEmpty else { return "<li>\(label)</li>" }
-            return "<li><details\(depth == 0 ? " open" : "" as HTML)><summary>\(label) <span class=\"badge\">\(Formats.number(children.count))</span></summary><ul class=\"tree\">\(children.map { node($0, depth: depth + 1) })</ul></details></li>"
+            // The link stays outside the summary: a control inside a control is not one a screen reader can use.
+            return "<li>\(label)<details\(depth == 0 ? " open" : "" as HTML)><summary>\(t.plural("orgs.children", children.count))</summary>"
+                + "<ul class=\"tree\">\(children.map { node($0, depth: depth + 1) })</ul></details></li>"
         }
         // The tops of the visible tree: organisations whose parent is not visible.
         let tops = query.isEmpty ? organisations.filter { $0.parentId.map { !present.contains($0) } ?? true } : organisations

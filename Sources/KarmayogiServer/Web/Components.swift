@@ -53,14 +53,14 @@ enum UI {
 
     /// A labelled input with its hint and, when refused, its error right under the label.
     static func field(_ name: String, label: String, type: String = "text", value: String = "", hint: String? = nil, error: String? = nil,
-                      required: Bool = false, autocomplete: String? = nil) -> HTML {
+                      required: Bool = false, autocomplete: String? = nil, step: String? = nil) -> HTML {
         let id = "field-\(name)"
         let described = [hint.map { _ in "\(id)-hint" }, error.map { _ in "\(id)-error" }].compactMap { $0 }.joined(separator: " ")
         return """
             <div class="\(error == nil ? "" : "invalid")"><label for="\(id)">\(label)</label>\
             \(hint.map { "<span class=\"hint\" id=\"\(id)-hint\">\($0)</span>" as HTML } ?? "")\
             \(error.map { "<span class=\"field-error\" id=\"\(id)-error\">\($0)</span>" as HTML } ?? "")\
-            <input id="\(id)" name="\(name)" type="\(type)" value="\(value)"\(required ? " required" : "" as HTML)\
+            <input id="\(id)" name="\(name)" type="\(type)" value="\(value)"\(required ? " required" : "" as HTML)\(step.map { " step=\"\($0)\"" as HTML } ?? "")\
             \(autocomplete.map { " autocomplete=\"\($0)\"" as HTML } ?? "")\(error == nil ? "" : " aria-invalid=\"true\"" as HTML)\
             \(described.isEmpty ? "" : " aria-describedby=\"\(described)\"" as HTML)></div>
             """
