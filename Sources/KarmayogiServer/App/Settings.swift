@@ -26,6 +26,9 @@ public struct Settings: Sendable {
     public var contentMaxBytes: Int
     /// bcrypt work factor for passwords (12 in service; tests lower it to stay fast).
     public var bcryptCost: Int
+    /// PostgreSQL connections each event loop may hold (`DATABASE_POOL_PER_LOOP`; 8, and 3 in tests, where hundreds of
+    /// servers share one PostgreSQL).
+    public var postgresConnectionsPerEventLoop: Int
     /// Whether an empty database gets a demo world (development only).
     public var seedDemoWorld: Bool
     /// Session cookies carry `Secure` (on behind HTTPS; off for http://localhost in development).
@@ -56,6 +59,7 @@ public struct Settings: Sendable {
         healthFaultWindow = 15
         bulkUploadMaxBytes = 64 * 1024 * 1024
         bcryptCost = environment == .testing ? 4 : 12
+        postgresConnectionsPerEventLoop = variables["DATABASE_POOL_PER_LOOP"].flatMap(Int.init).map { min(max($0, 1), 64) } ?? (environment == .testing ? 3 : 8)
         contentDirectory = variables["CONTENT_DIR"] ?? "content-store"
         contentMaxBytes = variables["CONTENT_MAX_MB"].flatMap(Int.init).map { $0 * 1_048_576 } ?? 100 * 1_048_576
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"

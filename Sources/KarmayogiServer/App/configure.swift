@@ -94,15 +94,13 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.middleware.use(ProblemMiddleware())
     app.lifecycle.use(OnboardingLifecycle())
     PlatformMetrics.bootstrap()
-    PlatformMetrics.poolCapacity.record(app.eventLoopCount * (settings.databaseURL == nil ? 1 : postgresConnectionsPerEventLoop))
+    PlatformMetrics.poolCapacity.record(app.eventLoopCount * (settings.databaseURL == nil ? 1 : settings.postgresConnectionsPerEventLoop))
     try routes(app)
 
     if settings.seedDemoWorld, app.isServing {
         try await DemoWorld.seedIfEmpty(app)
     }
 }
-
-private let postgresConnectionsPerEventLoop = 8
 
 private func configureDatabase(_ app: Application, settings: Settings) throws {
     if let url = settings.databaseURL {
@@ -111,7 +109,7 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
         }
         var configuration = try SQLPostgresConfiguration(url: url)
         if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
-        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop, connectionPoolTimeout: .seconds(30)), as: .psql)
+        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.postgresConnectionsPerEventLoop, connectionPoolTimeout: .seconds(30)), as: .psql)
     } else {
         let configuration: SQLiteConfiguration = settings.sqlitePath == ":memory:"
             ? .memory : .file(settings.sqlitePath)

@@ -21,7 +21,15 @@ final class CapacityBuildingUnit: Model, @unchecked Sendable {
     // data fields
     /// The day it was formed (IndiaDay number).
     @Field(key: "formed_on") var formedOn: Int
-    @Field(key: "member_ids") var memberIDs: [UUID]
+    @Field(key: "members") var members: Members
+
+    /// The members' ids, kept as one JSON document on both databases.
+    struct Members: Codable, Sendable { var ids: [UUID] }
+
+    var memberIDs: [UUID] {
+        get { members.ids }
+        set { members = Members(ids: newValue) }
+    }
 
     init() {}
 }
@@ -35,7 +43,7 @@ struct CreateCapacityBuildingUnits: AsyncMigration {
             .field("nodal_officer_id", .uuid, .references(User.schema, "id"))
             .field("recorded_by", .uuid, .required)
             .field("formed_on", .int, .required)
-            .field("member_ids", .json, .required)
+            .field("members", .json, .required)
             .unique(on: "organisation_id")
             .create()
         // The KPI stops being a number typed by hand: it is computed from this record.

@@ -127,12 +127,9 @@ enum Organisations {
         let oldPath = organisation.path
         try await database.transaction { database in
             let sql = database as! any SQLDatabase
-            // Every path under the old one takes the new prefix, in one statement.
+            // Every path under the old one takes the new prefix, in one statement (the cut is a number, not a value sent).
             try await sql.update(Organisation.schema)
-                .set("path", to: SQLFunction(database.dialectName == "postgresql" ? "CONCAT" : "printf",
-                                             args: database.dialectName == "postgresql"
-                                                ? [SQLBind(newPath), SQLFunction("SUBSTR", args: SQLIdentifier("path"), SQLBind(oldPath.count + 1))]
-                                                : [SQLBind("%s%s"), SQLBind(newPath), SQLFunction("SUBSTR", args: SQLIdentifier("path"), SQLBind(oldPath.count + 1))]))
+                .set("path", to: SQLQueryString("\(bind: newPath) || SUBSTR(\(ident: "path"), \(unsafeRaw: String(oldPath.count + 1)))"))
                 .where("path", .like, SQLBind(oldPath + "%")).run()
             try await sql.update(Organisation.schema).set("parent_id", to: SQLBind(parentID)).where("id", .equal, SQLBind(id)).run()
         }
