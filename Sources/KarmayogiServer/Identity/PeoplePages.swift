@@ -420,19 +420,9 @@ struct PeoplePages: RouteCollection {
             """
     }
 
-    struct EditForm: Content {
-        var name: String?
-        var phone: String?
-        var employeeId: String?
-        var designation: String?
-        var stateCode: String?
-        var districtCode: String?
-        var language: String?
-    }
-
     @Sendable static func update(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let form = try request.content.decode(EditForm.self)
+        let form = try request.content.decode(NewUserForm.self)
         let id = try request.id(of: "user")
         _ = try await Users.manageable(id, by: principal, on: request.db)
         let patch = UserPatch(name: form.name, phone: form.phone, employeeId: form.employeeId, designation: form.designation,
@@ -527,12 +517,7 @@ struct PeoplePages: RouteCollection {
 
     /// Runs a change and shows the person's page with what happened: its notice, or the refusal and its reasons.
     static func answer(_ request: Request, _ change: () async throws -> String) async throws -> Response {
-        do {
-            let notice = try await change()
-            return try await personPage(request, notice: notice, problem: nil).encodeResponse(for: request)
-        } catch let problem as Problem where problem.status != .notFound {
-            return try await Layout.failed(problem, request) { try await personPage(request, notice: nil, problem: problem) }
-        }
+        try await Layout.answer(request, change) { try await personPage(request, notice: $0, problem: $1) }
     }
 
     // MARK: - Actions on chosen people

@@ -287,11 +287,6 @@ struct OrganisationPages: RouteCollection {
     }
 
     static func answer(_ request: Request, _ change: () async throws -> String) async throws -> Response {
-        do {
-            let notice = try await change()
-            return try await organisationPage(request, problem: nil, notice: notice).encodeResponse(for: request)
-        } catch let problem as Problem where problem.status != .notFound {
-            return try await Layout.failed(problem, request) { try await organisationPage(request, problem: problem, notice: nil) }
-        }
+        try await Layout.answer(request, change) { try await organisationPage(request, problem: $1, notice: $0) }
     }
 }

@@ -102,6 +102,18 @@ enum Layout {
             """)
     }
 
+    /// Runs a change made on a page and shows that page again: with the change's notice, or with the refusal and its
+    /// reasons under the refusal's status. What is out of reach stays "not found".
+    static func answer(_ request: Request, _ change: () async throws -> String,
+                       page: (_ notice: String?, _ problem: Problem?) async throws -> HTML) async throws -> Response {
+        do {
+            let notice = try await change()
+            return try await page(notice, nil).encodeResponse(for: request)
+        } catch let problem as Problem where problem.status != .notFound {
+            return try await failed(problem, request) { try await page(nil, problem) }
+        }
+    }
+
     /// A refused change shows the page again with the reasons, under the problem's status.
     static func failed(_ problem: Problem, _ request: Request, page: () async throws -> HTML) async throws -> Response {
         let response = try await page().encodeResponse(for: request)
