@@ -358,9 +358,10 @@ class Journey:
         # Plans, compliance, a report.
         self.open("/plans", "plans")
         plans = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main table a[href^='/plans/'], main table a[href*='/plans/']")]
-        if plans:
+        if self.require(len(plans) > 0, "the ministry's plans are not listed"):
             driver.get(plans[0] + f"/compliance?lang={self.language}")
             self.check("compliance")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "main table tbody tr")) > 0, "the plan's compliance lists no one")
         self.open("/insights", "dashboard")
         report = driver.find_element(By.CSS_SELECTOR, "main a[href*='/insights/reports/']").get_attribute("href")
         status = driver.execute_script("return fetch(arguments[0]).then(r => r.status)", report) if self.javascript else 200

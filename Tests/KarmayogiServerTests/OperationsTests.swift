@@ -149,6 +149,9 @@ import Vapor
             let token = try #require(learner.json["accessToken"] as? String)
             let learning = try await app.send(.GET, "/api/v1/me/enrolments", token: token).items
             #expect(learning.count == 3 && learning.contains { ($0["percent"] as? Double ?? 0) > 0 }, "the demo learner has courses to continue")
+            let ministry = try #require(try await Organisation.query(on: app.db).filter(\.$code == "MHA").first())
+            let plans = try await Plan.query(on: app.db).filter(\.$organisationID == ministry.id!).all()
+            #expect(plans.count == 1 && plans[0].state == .live, "the ministry's MDO admin has a live plan to follow")
         }
     }
 }

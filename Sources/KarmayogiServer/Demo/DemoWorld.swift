@@ -131,6 +131,7 @@ enum DemoWorld {
             try await mapCompetencies(byCode: byCode, on: database)
         }
         try await addLearning(app)
+        try await addPlan(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
@@ -245,6 +246,26 @@ extension DemoWorld {
             }
             _ = try await LearningProgress.apply(ProgressBatchInput(updates: updates), for: principal, app: app, on: app.db)
         }
+    }
+
+    /// The Ministry of Home Affairs has a live capacity building plan for this financial year, so its MDO admin has
+    /// compliance to follow: three published courses for all its staff, due in three months.
+    static func addPlan(_ app: Application) async throws {
+        guard let admin = try await User.query(on: app.db).filter(\.$email == "admin@karmayogi.example.org").first(),
+              let principal = try await Principal.load(userID: admin.id!, on: app.db),
+              let ministry = try await Organisation.query(on: app.db).filter(\.$code == "MHA").first()
+        else { return }
+        let courses = try await Course.query(on: app.db).filter(\.$status == .published).sort(\.$createdAt).limit(3).all().compactMap(\.id)
+        let today = IndiaDay.of(Date())
+        let civil = IndiaDay.civil(today)
+        var input = PlanInput()
+        input.name = "ACBP \(KPIPeriod.financialYear(of: today))"
+        input.year = civil.month >= 4 ? civil.year : civil.year - 1
+        input.courseIds = courses
+        input.assignment = .init(allStaff: true, includeSubtree: true)
+        input.dueDate = IndiaDay.string(today + 90)
+        let plan = try await Plans.create(input, in: ministry.id!, by: principal, on: app.db)
+        _ = try await Plans.transition(plan.id!, .publish, comment: nil, by: principal, on: app.db)
     }
 
     /// The demo courses' assessment: three of four questions about the service, 15 minutes, three attempts, pass at 60%.

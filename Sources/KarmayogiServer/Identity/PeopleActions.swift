@@ -73,7 +73,7 @@ enum PeopleActions {
         let cards = try await request.application.catalogueSearch.cards(on: request.db)
         if let id = UUID(uuidString: wanted), cards[id] != nil { return id }
         let matches = cards.values.filter { $0.title.lowercased() == wanted.lowercased() }
-        guard let card = matches.min(by: { $0.language < $1.language }) ?? (matches.first) else {
+        guard let card = matches.min(by: { ($0.language, $0.id.uuidString) < ($1.language, $1.id.uuidString) }) else {
             throw Problem.invalid("course", request.catalogue("people.bulkNoCourse"))
         }
         return card.id

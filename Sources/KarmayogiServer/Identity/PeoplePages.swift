@@ -427,15 +427,9 @@ struct PeoplePages: RouteCollection {
         _ = try await Users.manageable(id, by: principal, on: request.db)
         let patch = UserPatch(name: form.name, phone: form.phone, employeeId: form.employeeId, designation: form.designation,
                               stateCode: form.stateCode.flatMap(Int.init), districtCode: form.districtCode.flatMap(Int.init), language: form.language)
+        // A State sent with no district clears the district (`Users.update`): a person moved to another State.
         return try await answer(request) {
-            var patch = patch
-            // A State with no district chosen clears the district (a person moved to another State).
-            if patch.stateCode != nil, patch.districtCode == nil { patch.districtCode = nil }
-            let (user, _) = try await Users.update(id, with: patch, by: principal, on: request.db)
-            if form.districtCode?.isEmpty ?? true, user.districtCode != nil, patch.stateCode == user.stateCode {
-                user.districtCode = nil
-                try await user.save(on: request.db)
-            }
+            _ = try await Users.update(id, with: patch, by: principal, on: request.db)
             return request.catalogue("people.saved")
         }
     }
