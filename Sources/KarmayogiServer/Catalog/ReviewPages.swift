@@ -128,10 +128,10 @@ struct ReviewPages: RouteCollection {
         let names = try await Competencies.names(content.competencies.map(\.competencyId) + (previous?.competencies.map(\.competencyId) ?? []), on: request.db)
         let comments = try await ReviewComment.query(on: request.db).filter(\.$courseID == course.id!).filter(\.$version == version.version)
             .sort(\.$createdAt).all()
-        let authors = try await User.query(on: request.db).filter(\.$id ~~ Set(comments.map(\.authorID))).all().reduce(into: [UUID: String]()) { $0[$1.id!] = $1.name }
+        let authors = try await Users.named(comments.map(\.authorID), on: request.db)
         func thread(_ itemID: UUID?) -> HTML {
             let said: [HTML] = comments.filter { $0.itemID == itemID }.map {
-                "<li><p>\($0.text)</p><p class=\"muted\">\(authors[$0.authorID] ?? "") · \($0.createdAt.map { Formats.moment($0, t) } ?? "")</p></li>"
+                "<li><p>\($0.text)</p><p class=\"muted\">\(authors[$0.authorID]?.name ?? "") · \($0.createdAt.map { Formats.moment($0, t) } ?? "")</p></li>"
             }
             let form: HTML = """
                 <form method="post" action="/review/\(id)/comments" class="comment-form">\(request.csrfField)

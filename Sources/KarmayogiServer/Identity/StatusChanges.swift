@@ -105,9 +105,8 @@ extension Users {
     /// The status changes of a person, newest first, with who made them.
     static func statusHistory(of id: UUID, on database: any Database) async throws -> [StatusChangeDTO] {
         let changes = try await UserStatusChange.query(on: database).filter(\.$userID == id).sort(\.$createdAt, .descending).limit(50).all()
-        let names = try await User.query(on: database).filter(\.$id ~~ Set(changes.map(\.changedBy))).all()
-            .reduce(into: [UUID: String]()) { $0[$1.id!] = $1.name }
-        return changes.map { StatusChangeDTO(status: $0.status, reason: $0.reason, changedBy: names[$0.changedBy] ?? "", changedAt: $0.createdAt) }
+        let names = try await named(changes.map(\.changedBy), on: database)
+        return changes.map { StatusChangeDTO(status: $0.status, reason: $0.reason, changedBy: names[$0.changedBy]?.name ?? "", changedAt: $0.createdAt) }
     }
 
     /// A new activation link for someone still waiting to activate (the old link stops working), put in the outbox.

@@ -90,6 +90,27 @@ enum Users {
                 roles: roles(in: user.$organisation.id, held: held), createdAt: user.createdAt)
     }
 
+    /// People as other rooms name them (a comment's author, who recorded a value): name and e-mail by id.
+    struct Named: Content {
+        var id: UUID
+        var name: String
+        var email: String
+    }
+
+    static func named(_ ids: some Collection<UUID>, on database: any Database) async throws -> [UUID: Named] {
+        guard !ids.isEmpty else { return [:] }
+        return try await User.query(on: database).filter(\.$id ~~ Set(ids)).all()
+            .reduce(into: [UUID: Named]()) { $0[$1.id!] = Named(id: $1.id!, name: $1.name, email: $1.email) }
+    }
+
+    /// The person with an e-mail address, if they belong to an organisation at or under `path`.
+    static func member(email: String, within path: String, on database: any Database) async throws -> Named? {
+        guard let user = try await User.query(on: database).filter(\.$email == email).first(),
+              let home = try await Organisation.find(user.$organisation.id, on: database), home.path.hasPrefix(path)
+        else { return nil }
+        return Named(id: user.id!, name: user.name, email: user.email)
+    }
+
     /// Every user is a learner in their own organisation; other roles are the grants they hold.
     static func roles(in organisationID: UUID, held: [RoleDTO]) -> [RoleDTO] {
         [RoleDTO(role: .learner, organisationId: organisationID, stateCode: nil)] + held

@@ -279,8 +279,9 @@ enum Scorecards {
         let rows = try await (database as! any SQLDatabase).select().columns("value", "period", "evidence", "note", "recorded_by", "recorded_at").from("kpi_inputs")
             .where("kpi_key", .equal, SQLBind(key)).where("scope", .equal, SQLBind(scope.key)).orderBy("recorded_at", .descending).limit(100)
             .all(decoding: Row.self)
-        let names = try await User.query(on: database).filter(\.$id ~~ Set(rows.map(\.recorded_by))).all().reduce(into: [UUID: String]()) { $0[$1.id!] = $1.name }
-        return rows.map { KPIInputDTO(value: $0.value, period: $0.period, evidence: $0.evidence, note: $0.note, recordedBy: names[$0.recorded_by] ?? "", recordedAt: $0.recorded_at) }
+        let names = try await Users.named(rows.map(\.recorded_by), on: database)
+        return rows.map { KPIInputDTO(value: $0.value, period: $0.period, evidence: $0.evidence, note: $0.note, recordedBy: names[$0.recorded_by]?.name ?? "",
+                                      recordedAt: $0.recorded_at) }
     }
 }
 

@@ -68,24 +68,17 @@ struct CapacityBuildingUnitInput: StrictInput {
 }
 
 struct CapacityBuildingUnitDTO: Content {
-    struct Person: Content {
-        var id: UUID
-        var name: String
-        var email: String
-    }
-
     var organisationId: UUID
     var formedOn: String
-    var nodalOfficer: Person?
-    var members: [Person]
+    var nodalOfficer: Users.Named?
+    var members: [Users.Named]
     var updatedAt: Date?
 }
 
 enum CapacityBuildingUnits {
     static func of(_ organisationID: UUID, on database: any Database) async throws -> CapacityBuildingUnitDTO? {
         guard let unit = try await CapacityBuildingUnit.query(on: database).filter(\.$organisationID == organisationID).first() else { return nil }
-        let people = try await User.query(on: database).filter(\.$id ~~ Set(unit.memberIDs + [unit.nodalOfficerID].compactMap { $0 })).all()
-        let byID = Dictionary(uniqueKeysWithValues: people.map { ($0.id!, CapacityBuildingUnitDTO.Person(id: $0.id!, name: $0.name, email: $0.email)) })
+        let byID = try await Users.named(unit.memberIDs + [unit.nodalOfficerID].compactMap { $0 }, on: database)
         return CapacityBuildingUnitDTO(organisationId: organisationID, formedOn: IndiaDay.string(unit.formedOn), nodalOfficer: unit.nodalOfficerID.flatMap { byID[$0] },
                                        members: unit.memberIDs.compactMap { byID[$0] }, updatedAt: unit.updatedAt)
     }
@@ -107,10 +100,9 @@ enum CapacityBuildingUnits {
         else if day! > IndiaDay.of(Date()) { errors.append(.init("formedOn", "is in the future: record the unit once it is formed")) }
         func person(_ text: String, field: String) async throws -> UUID? {
             guard let email = Contact.email(text) else { errors.append(.init(field, "\(text) is not an e-mail address")); return nil }
-            guard let user = try await User.query(on: database).filter(\.$email == email).first(),
-                  let home = try await Organisation.find(user.$organisation.id, on: database), home.path.hasPrefix(organisation.path)
+            guard let person = try await Users.member(email: email, within: organisation.path, on: database)
             else { errors.append(.init(field, "no one in \(organisation.name) has the address \(email)")); return nil }
-            return user.id
+            return person.id
         }
         var nodal: UUID?
         if let text = input.nodalOfficerEmail?.trimmed, !text.isEmpty { nodal = try await person(text, field: "nodalOfficerEmail") }
