@@ -92,7 +92,7 @@ import Vapor
             var mdo = Browser(app)
             try await mdo.signIn("mdo.mha")
             let department = try await mdo.get("/insights?scope=org:\(world.mhaDepartment)")
-            #expect(department.body.contains("<li>India</li>"), "the nation named, not linked, for an MDO admin")
+            #expect(department.body.contains("<li><span>India</span></li>"), "the nation named, not linked, for an MDO admin")
             #expect(department.body.contains("<a href=\"/insights?scope=org:\(world.mha.uuidString)\">Ministry of Home Affairs</a>")
                     || department.body.contains("<a href=\"/insights?scope=org:\(world.mha.uuidString.lowercased())\">Ministry of Home Affairs</a>"))
         }
@@ -105,6 +105,7 @@ import Vapor
             try await browser.signIn("national")
             let form = try await browser.get("/insights/kpis/platform_uptime?scope=nation")
             #expect(form.status == .ok && form.body.contains("name=\"period\"") && form.body.contains("No value recorded yet."))
+            #expect(form.body.contains("<li><a href=\"/insights/scorecard?scope=nation\">India</a></li>"), "the crumbs lead back to the scorecard")
             let today = IndiaDay.of(Date())
             let next = IndiaDay.civil(IndiaDay.monthStart(today) + 40)
             let future = String(format: "%04d-%02d", next.year, next.month)

@@ -28,7 +28,9 @@ struct InsightPages: RouteCollection {
     }
 
     /// Where a scope sits: nation › State › district › organisation (with its parents), each a link where the reader may look.
-    static func crumbs(of scope: InsightScope, name: String, principal: Principal, request: Request, page: String = "/insights") async throws -> [UI.Crumb] {
+    /// `current`: the scope is the page itself (its last crumb); a page about something in the scope links it too.
+    static func crumbs(of scope: InsightScope, name: String, principal: Principal, request: Request, page: String = "/insights",
+                       current: Bool = true) async throws -> [UI.Crumb] {
         let t = request.catalogue
         let reach = principal.access.reach(of: .viewInsights)
         let geography = Geography.reference
@@ -58,7 +60,7 @@ struct InsightPages: RouteCollection {
                 crumbs.append(link(.organisation(parent.id!), parent.name, principal.access.allows(.viewInsights, on: parent.placement)))
             }
         }
-        if scope != .nation { crumbs.append(.init(name)) } else { crumbs[0] = .init(t("insights.india")) }
+        if scope != .nation { crumbs.append(.init(name, current ? nil : "\(page)?scope=\(scope.text)")) } else if current { crumbs[0] = .init(t("insights.india")) }
         return crumbs
     }
 
@@ -246,7 +248,8 @@ struct InsightPages: RouteCollection {
             <div class="actions"><button>\(t("kpi.recordButton"))</button></div>
             </form>
             """ : ""
-        return Layout.page(title, for: request, crumbs: try await crumbs(of: scope, name: name, principal: principal, request: request, page: "/insights/scorecard") + [.init(title)], """
+        return Layout.page(title, for: request, crumbs: try await crumbs(of: scope, name: name, principal: principal, request: request, page: "/insights/scorecard",
+                                                                                     current: false) + [.init(title)], """
             \(recorded ? "<p class=\"notice success\" role=\"status\">\(t("kpi.recorded"))</p>" as HTML : "")
             \(Layout.problem(problem, t))
             <p>\(t.translated("kpi.\(key).definition", else: definition.definition))</p>

@@ -13,7 +13,7 @@ enum UI {
         guard !crumbs.isEmpty else { return "" }
         let items: [HTML] = crumbs.enumerated().map { index, crumb in
             if let href = crumb.href { return "<li><a href=\"\(href)\">\(crumb.label)</a></li>" }
-            return index == crumbs.count - 1 ? "<li aria-current=\"page\">\(crumb.label)</li>" : "<li>\(crumb.label)</li>"
+            return index == crumbs.count - 1 ? "<li aria-current=\"page\">\(crumb.label)</li>" : "<li><span>\(crumb.label)</span></li>"
         }
         return "<nav class=\"crumbs\" aria-label=\"\(label)\"><ol>\(items)</ol></nav>"
     }
