@@ -63,6 +63,10 @@ import Vapor
             #expect(commented.status == .seeOther)
             #expect(try await reviewer.get("/review/\(course)").body.contains("Cite the circular&#39;s number."))
             #expect(try await ReviewComment.query(on: app.db).filter(\.$itemID == UUID(uuidString: circular)).count() == 1)
+            var author = Browser(app)
+            try await author.signIn("creator.mha")
+            let editor = try await author.get("/author/courses/\(course)")
+            #expect(editor.body.contains("<strong>The new circular</strong>: Cite the circular&#39;s number."), "the author reads what the reviewer said")
 
             // Approving is confirmed on its own page first; then done.
             let confirm = try await reviewer.get("/review/\(course)/approve")

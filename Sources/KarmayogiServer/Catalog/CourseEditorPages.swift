@@ -214,6 +214,13 @@ struct CourseEditorPages: RouteCollection {
         let history: [HTML] = try await Courses.history(course.id!, for: principal, on: request.db).reversed().map {
             "<li>\($0.at.map { ISO8601DateFormatter().string(from: $0) } ?? "") · \(t("review.version", ["version": String($0.version)])) · \(t("state.\($0.from.rawValue)")) → \(t("state.\($0.to.rawValue)"))\($0.comment.map { ": “\($0)”" } ?? "")</li>"
         }
+        // What reviewers said on this version, item by item, for its author to act on.
+        let said = try await ReviewPages.comments(on: course.id!, version: version.version, on: request.db)
+        let itemTitles = Dictionary(content.modules.flatMap(\.items).compactMap { item in item.id.map { ($0, item.title) } }, uniquingKeysWith: { first, _ in first })
+        let comments: [HTML] = said.map { comment in
+            let on = comment.itemID.flatMap { itemTitles[$0] } ?? t("review.overall")
+            return "<li><p><strong>\(on)</strong>: \(comment.text)</p><p class=\"muted\">\(comment.author) · \(comment.at.map { Formats.moment($0, t) } ?? "")</p></li>"
+        }
         return Layout.page(content.title, for: request, """
             <p class="notice">\(notice) <a href="/courses/\(course.id!.uuidString)">\(t("editor.view"))</a> · <a href="/author">\(t("editor.title"))</a></p>
             \(saved)
@@ -227,6 +234,7 @@ struct CourseEditorPages: RouteCollection {
             \(modules)
             \(addModule)
             \(submit.markup.isEmpty ? "" : "<section class=\"card\"><h2>\(t("editor.review"))</h2>\(submit)</section>" as HTML)
+            \(comments.isEmpty ? "" : "<section class=\"card\"><h2>\(t("editor.reviewComments"))</h2><ul class=\"plain comments\">\(comments)</ul></section>" as HTML)
             \(history.isEmpty ? "" : "<h2>\(t("editor.history"))</h2><ul>\(history)</ul>" as HTML)
             """)
     }

@@ -126,12 +126,10 @@ struct ReviewPages: RouteCollection {
         let changes = CourseChange.changes(from: previous, to: content)
         let touched = Set(changes.compactMap(\.itemID))
         let names = try await Competencies.names(content.competencies.map(\.competencyId) + (previous?.competencies.map(\.competencyId) ?? []), on: request.db)
-        let comments = try await ReviewComment.query(on: request.db).filter(\.$courseID == course.id!).filter(\.$version == version.version)
-            .sort(\.$createdAt).all()
-        let authors = try await Users.named(comments.map(\.authorID), on: request.db)
+        let comments = try await self.comments(on: course.id!, version: version.version, on: request.db)
         func thread(_ itemID: UUID?) -> HTML {
             let said: [HTML] = comments.filter { $0.itemID == itemID }.map {
-                "<li><p>\($0.text)</p><p class=\"muted\">\(authors[$0.authorID]?.name ?? "") · \($0.createdAt.map { Formats.moment($0, t) } ?? "")</p></li>"
+                "<li><p>\($0.text)</p><p class=\"muted\">\($0.author) · \($0.at.map { Formats.moment($0, t) } ?? "")</p></li>"
             }
             let form: HTML = """
                 <form method="post" action="/review/\(id)/comments" class="comment-form">\(request.csrfField)
@@ -177,6 +175,20 @@ struct ReviewPages: RouteCollection {
             \(modules)
             <section class="card"><h2>\(t("review.overall"))</h2>\(thread(nil))</section>
             """)
+    }
+
+    struct Said {
+        var itemID: UUID?
+        var text: String
+        var author: String
+        var at: Date?
+    }
+
+    /// The comments on a version of a course, oldest first, with their authors' names.
+    static func comments(on courseID: UUID, version: Int, on database: any Database) async throws -> [Said] {
+        let comments = try await ReviewComment.query(on: database).filter(\.$courseID == courseID).filter(\.$version == version).sort(\.$createdAt).all()
+        let authors = try await Users.named(comments.map(\.authorID), on: database)
+        return comments.map { Said(itemID: $0.itemID, text: $0.text, author: authors[$0.authorID]?.name ?? "", at: $0.createdAt) }
     }
 
     /// An item opened where the reviewer reads: a video or PDF inline, links and packages in a new tab, an assessment's
