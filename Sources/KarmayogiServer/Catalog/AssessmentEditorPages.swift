@@ -88,6 +88,7 @@ struct AssessmentEditorPages: RouteCollection {
                 \(form(.save, "\(id)\(fields(t, kind: question.kind, question: open ? nil : question, sent: open ? sent : nil, prefix: "q\(index)"))", button: t("question.save")))
                 </details>
                 <div class="actions">\(index > 0 ? form(.move, id, button: t("editor.up"), style: "secondary", inline: true) : "")\
+                \(index < spec.questions.count - 1 ? form(.move, "\(id)<input type=\"hidden\" name=\"direction\" value=\"down\">", button: t("question.down"), style: "secondary", inline: true) : "")\
                 \(form(.remove, id, button: t("question.remove"), style: "danger", inline: true))</div></li>
                 """
         }
@@ -233,6 +234,7 @@ struct AssessmentEditorPages: RouteCollection {
         var file: File?
         var replace: String?
         var confirmed: String?
+        var direction: String?
     }
 
     static func apply(_ step: Step, _ request: Request) async throws -> Response {
@@ -277,7 +279,8 @@ struct AssessmentEditorPages: RouteCollection {
                 anchor = "#q-\(question.id!.uuidString.lowercased())"
             case .move:
                 let i = try index()
-                if i > 0 { spec.questions.swapAt(i, i - 1) }
+                if form.direction == "down" { if i < spec.questions.count - 1 { spec.questions.swapAt(i, i + 1) } }
+                else if i > 0 { spec.questions.swapAt(i, i - 1) }
                 anchor = "#q-\(form.questionId?.lowercased() ?? "")"
             case .remove:
                 let i = try index()
