@@ -35,6 +35,7 @@ let package = Package(
         ),
         .executableTarget(name: "karmayogi", dependencies: ["KarmayogiServer"]),
         .executableTarget(name: "catalogue-benchmark", dependencies: ["KarmayogiCore"], path: "Benchmarks/CatalogueSearch"),
+        .executableTarget(name: "hello-world", dependencies: [.product(name: "Vapor", package: "vapor")], path: "Benchmarks/HelloWorld"),
         .testTarget(name: "KarmayogiCoreTests", dependencies: ["KarmayogiCore"]),
         .testTarget(
             name: "KarmayogiServerTests",
