@@ -72,6 +72,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(RecordKPIPeriods())
     app.migrations.add(CreateReviewComments())
     app.migrations.add(CreateCapacityBuildingUnits())
+    app.migrations.add(ComputeCBUFormed())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -72,6 +72,19 @@ struct KPIInputDTO: Content {
     var recordedAt: Date
 }
 
+/// "Capacity building unit formed" stops being a number typed by hand: it is computed from the unit an MDO admin
+/// records on the organisation's page. The stored definition says so (its wording and measure, as of this change).
+struct ComputeCBUFormed: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        guard let record = try await KPIRecord.find("cbu_formed", on: database) else { return }
+        record.definition.measure = .cbuFormed
+        record.definition.definition = "The MDO has formed its capacity building unit (1 = formed, 0 = not yet), as its MDO admin records it on the organisation's page."
+        try await record.save(on: database)
+    }
+
+    func revert(on database: any Database) async throws {}
+}
+
 /// Recorded KPI values say which period they are for and what they rest on.
 struct RecordKPIPeriods: AsyncMigration {
     func prepare(on database: any Database) async throws {

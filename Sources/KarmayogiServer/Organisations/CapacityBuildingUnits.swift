@@ -46,12 +46,6 @@ struct CreateCapacityBuildingUnits: AsyncMigration {
             .field("members", .json, .required)
             .unique(on: "organisation_id")
             .create()
-        // The KPI stops being a number typed by hand: it is computed from this record.
-        if let record = try await KPIRecord.find("cbu_formed", on: database) {
-            record.definition.measure = .cbuFormed
-            record.definition.definition = "The MDO has formed its capacity building unit (1 = formed, 0 = not yet), as its MDO admin records it on the organisation's page."
-            try await record.save(on: database)
-        }
     }
 
     func revert(on database: any Database) async throws {
