@@ -57,18 +57,15 @@ struct PeoplePages: RouteCollection {
         let filtered = filter.designation != nil || filter.status != nil || filter.stateCode != nil || filter.role != nil || filter.includeSubtree
         let others = try await Organisations.list(.init(), page: .init(limit: 200), for: principal, on: request.db).items
         let geography = request.geography
-        func options(_ pairs: [(String, String)], chosen: String?) -> [HTML] {
-            [HTML("<option value=\"\">\(t("people.any"))</option>")] + pairs.map {
-                "<option value=\"\($0.0)\"\($0.0 == chosen ? " selected" : "" as HTML)>\($0.1)</option>"
-            }
-        }
+        // Each filter starts with "any".
+        let any: HTML = "<option value=\"\">\(t("people.any"))</option>"
+        func options(_ pairs: [(value: String, label: String)], chosen: String?) -> HTML { "\(any)\(UI.options(pairs, chosen: chosen))" }
         let organisationOptions: [HTML] = others.map {
             "<option value=\"\($0.id.uuidString.lowercased())\"\($0.id == organisation.id ? " selected" : "" as HTML)>\($0.name)</option>"
         }
         let statuses = options([User.Status.pending, .active, .disabled].map { ($0.rawValue, t("status.\($0.rawValue)")) }, chosen: filter.status?.rawValue)
-        let states = options(geography.states.map { (String($0.code), $0.name) }, chosen: filter.stateCode.map(String.init))
-        let districts = options(filter.stateCode.map { geography.districts(inState: $0) }?.map { (String($0.code), $0.name) } ?? [],
-                                chosen: filter.districtCode.map(String.init))
+        let states: HTML = "\(any)\(UI.stateOptions(chosen: filter.stateCode))"
+        let districts: HTML = "\(any)\(UI.districtOptions(inState: filter.stateCode, chosen: filter.districtCode))"
         let roles = options(([Role.learner] + grantable + [.nationalAdmin]).map { ($0.rawValue, t("role.\($0.rawValue)")) }, chosen: filter.role?.rawValue)
 
         let rows: [HTML] = page.items.map { user in
@@ -212,10 +209,8 @@ struct PeoplePages: RouteCollection {
         let geography = request.geography
         let orgID = organisation.id!.uuidString.lowercased()
         let chosenState = form.stateCode.flatMap(Int.init).flatMap { geography.state(code: $0)?.code } ?? organisation.stateCode
-        let states: [HTML] = geography.states.map { "<option value=\"\($0.code)\"\($0.code == chosenState ? " selected" : "" as HTML)>\($0.name)</option>" }
-        let districts: [HTML] = (chosenState.map { geography.districts(inState: $0) } ?? []).map {
-            "<option value=\"\($0.code)\"\(String($0.code) == form.districtCode ? " selected" : "" as HTML)>\($0.name)</option>"
-        }
+        let states = UI.stateOptions(chosen: chosenState)
+        let districts = UI.districtOptions(inState: chosenState, chosen: form.districtCode.flatMap(Int.init))
         let languages: [HTML] = Language.all.map { "<option value=\"\($0.code)\"\($0.code == (form.language ?? "en") ? " selected" : "" as HTML)>\($0.nativeName)</option>" }
         let roles: [HTML] = grantable.map { role in
             "<label class=\"option\"><input type=\"checkbox\" name=\"roles[]\" value=\"\(role.rawValue)\"\((form.roles ?? []).contains(role.rawValue) ? " checked" : "" as HTML)> <span>\(t("role.\(role.rawValue)"))</span></label>"
@@ -305,10 +300,8 @@ struct PeoplePages: RouteCollection {
         sections.append(Layout.problem(problem, t))
         sections.append("<section class=\"card\"><h2>\(t("people.profile"))</h2>\(profile)</section>")
         if canManage {
-            let states: [HTML] = geography.states.map { "<option value=\"\($0.code)\"\($0.code == user.stateCode ? " selected" : "" as HTML)>\($0.name)</option>" }
-            let districts: [HTML] = (user.stateCode.map { geography.districts(inState: $0) } ?? []).map {
-                "<option value=\"\($0.code)\"\($0.code == user.districtCode ? " selected" : "" as HTML)>\($0.name)</option>"
-            }
+            let states = UI.stateOptions(chosen: user.stateCode)
+            let districts = UI.districtOptions(inState: user.stateCode, chosen: user.districtCode)
             let languages: [HTML] = Language.all.map { "<option value=\"\($0.code)\"\($0.code == user.language ? " selected" : "" as HTML)>\($0.nativeName)</option>" }
             sections.append("""
                 <details class="card"\(problem?.errors.contains { $0.field != "roles" && $0.field != "status" && $0.field != "reason" } == true ? " open" : "" as HTML)>

@@ -91,12 +91,9 @@ struct OrganisationPages: RouteCollection {
         }
         let types = OrganisationType.allCases.filter { $0.allowedParents.contains(parent?.organisationType) }
         let typeOptions: [HTML] = types.map { "<option value=\"\($0.rawValue)\"\($0.rawValue == form.type ? " selected" : "" as HTML)>\(t("orgType.\($0.rawValue)"))</option>" }
-        let geography = request.geography
         let chosenState = form.stateCode.flatMap(Int.init) ?? parent?.stateCode
-        let states: [HTML] = geography.states.map { "<option value=\"\($0.code)\"\($0.code == chosenState ? " selected" : "" as HTML)>\($0.name)</option>" }
-        let districts: [HTML] = (chosenState.map { geography.districts(inState: $0) } ?? []).map {
-            "<option value=\"\($0.code)\"\(String($0.code) == form.districtCode ? " selected" : "" as HTML)>\($0.name)</option>"
-        }
+        let states = UI.stateOptions(chosen: chosenState)
+        let districts = UI.districtOptions(inState: chosenState, chosen: form.districtCode.flatMap(Int.init))
         let errors = Dictionary(problem?.errors.map { ($0.field, $0.reason) } ?? [], uniquingKeysWith: { first, _ in first })
         let title = parent.map { t("orgs.newUnder", ["name": $0.name]) } ?? t("orgs.newTop")
         return Layout.page(title, for: request, crumbs: crumbs(t, [.init(title)]), """
@@ -171,9 +168,7 @@ struct OrganisationPages: RouteCollection {
                 + "<a class=\"button secondary\" href=\"/insights?scope=org:\(id)\">\(t("nav.insights"))</a></p></section>",
         ]
         if manages {
-            let districts: [HTML] = (organisation.stateCode.map { geography.districts(inState: $0) } ?? []).map {
-                "<option value=\"\($0.code)\"\($0.code == organisation.districtCode ? " selected" : "" as HTML)>\($0.name)</option>"
-            }
+            let districts = UI.districtOptions(inState: organisation.stateCode, chosen: organisation.districtCode)
             sections.append("""
                 <details class="card"\(errors.keys.contains { ["name", "code", "districtCode", "sanctionedStrength"].contains($0) } ? " open" : "" as HTML)>
                 <summary>\(t("orgs.edit"))</summary>

@@ -1,4 +1,5 @@
 import Foundation
+import KarmayogiCore
 
 /// The design system's components as functions, so every page draws them the same way (/styleguide shows them all).
 enum UI {
@@ -64,5 +65,20 @@ enum UI {
             \(autocomplete.map { " autocomplete=\"\($0)\"" as HTML } ?? "")\(error == nil ? "" : " aria-invalid=\"true\"" as HTML)\
             \(described.isEmpty ? "" : " aria-describedby=\"\(described)\"" as HTML)></div>
             """
+    }
+
+    /// The `<option>`s of a list, the chosen one selected.
+    static func options(_ pairs: [(value: String, label: String)], chosen: String?) -> HTML {
+        "\(pairs.map { "<option value=\"\($0.value)\"\($0.value == chosen ? " selected" : "" as HTML)>\($0.label)</option>" as HTML })"
+    }
+
+    /// Every State/UT as options, the chosen one selected.
+    static func stateOptions(chosen: Int?) -> HTML {
+        options(Geography.reference.states.map { (String($0.code), $0.name) }, chosen: chosen.map(String.init))
+    }
+
+    /// A State's districts as options (none without a State), the chosen one selected: a district list follows its State.
+    static func districtOptions(inState state: Int?, chosen: Int?) -> HTML {
+        options((state.map { Geography.reference.districts(inState: $0) } ?? []).map { (String($0.code), $0.name) }, chosen: chosen.map(String.init))
     }
 }
