@@ -26,6 +26,16 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     ContentConfiguration.global.use(decoder: CheckedFormDataDecoder(), for: .formData)
 
     try configureDatabase(app, settings: settings)
+    app.principals = PrincipalCache(needsListener: settings.databaseURL != nil)
+    app.databases.middleware.use(PeopleChangeMiddleware(cache: app.principals))
+    app.databases.middleware.use(OrganisationChangeMiddleware(cache: app.principals))
+    if let url = settings.databaseURL {
+        var configuration = try SQLPostgresConfiguration(url: url)
+        if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
+        let listener = PeopleChangesListener()
+        listener.start(configuration: configuration.coreConfiguration, cache: app.principals, eventLoop: app.eventLoopGroup.any(), logger: app.logger)
+        app.lifecycle.use(listener)
+    }
     app.progressCommits = GroupCommit(database: app.db)
     let sql = app.db as! any SQLDatabase
     if let schema = settings.databaseSchema, settings.databaseURL != nil {

@@ -123,7 +123,9 @@ enum Authentication {
         try await SignInThrottle.succeed(keys, on: request.db)
         user.lastLoginAt = Date()
         try await request.db.transaction { database in
-            try await user.save(on: database)
+            // Not through the model: the time of a sign-in is not part of what a sign-in carries, so the person stays kept.
+            try await (database as! any SQLDatabase).update(User.schema).set("last_login_at", to: SQLBind(user.lastLoginAt))
+                .where("id", .equal, SQLBind(user.id!)).run()
             try await Karma.give(.firstLogin, to: user.id!, in: user.$organisation.id, on: database)
         }
         return user
@@ -159,7 +161,7 @@ enum Authentication {
             .where("id", .equal, SQLBind(record.id!)).where("used_at", .is, SQLLiteral.null)
             .returning("id").all()
         guard !spent.isEmpty else {
-            try await revokeFamily(record.familyID, of: record.$user.id, on: request.db)
+            try await revokeFamily(record.familyID, of: record.$user.id, cache: request.application.principals, on: request.db)
             throw Problem(.unauthorized, "This refresh token was already used, so it may have been stolen: every session of this sign-in is now revoked. Sign in again.",
                           errors: [.init("refreshToken", "was used before")])
         }
@@ -169,12 +171,13 @@ enum Authentication {
 
     /// Ends a sign-in: its refresh tokens, and (by raising the person's token version) the access tokens issued before.
     /// Other devices' access tokens end too; they keep their refresh tokens and get new access tokens from them.
-    static func revokeFamily(_ family: UUID, of userID: UUID, on database: any Database) async throws {
+    static func revokeFamily(_ family: UUID, of userID: UUID, cache: PrincipalCache, on database: any Database) async throws {
         try await database.transaction { database in
             let sql = database as! any SQLDatabase
             try await sql.update(RefreshToken.schema).set("revoked_at", to: SQLBind(Date()))
                 .where("family_id", .equal, SQLBind(family)).where("revoked_at", .is, SQLLiteral.null).run()
             try await sql.update(User.schema).set("token_version", to: SQLRaw("token_version + 1")).where("id", .equal, SQLBind(userID)).run()
+            try await database.peopleChanged(.people([userID]), cache: cache)
         }
     }
 
@@ -215,7 +218,7 @@ struct AuthController: RouteCollection {
     @Sendable static func logout(_ request: Request) async throws -> HTTPStatus {
         let input = try request.decodeStrict(RefreshInput.self)
         if let record = try await RefreshToken.query(on: request.db).filter(\.$tokenHash == SecretToken.hash(input.refreshToken)).first() {
-            try await Authentication.revokeFamily(record.familyID, of: record.$user.id, on: request.db)
+            try await Authentication.revokeFamily(record.familyID, of: record.$user.id, cache: request.application.principals, on: request.db)
         }
         return .noContent
     }

@@ -88,6 +88,7 @@ enum PasswordResets {
             guard !spent.isEmpty else { throw invalid }
             try await sql.update(User.schema).set("password_hash", to: SQLBind(hash)).set("password_changed_at", to: SQLBind(now))
                 .set("token_version", to: SQLRaw("token_version + 1")).where("id", .equal, SQLBind(user.id!)).run()
+            try await request.peopleChanged(.people([user.id!]), on: database)
             try await sql.update(RefreshToken.schema).set("revoked_at", to: SQLBind(now))
                 .where("user_id", .equal, SQLBind(user.id!)).where("revoked_at", .is, SQLLiteral.null).run()
         }

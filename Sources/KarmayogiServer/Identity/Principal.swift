@@ -54,6 +54,11 @@ struct Principal: Authenticatable, Sendable {
                          tokenVersion: row.token_version, passwordChangedAt: row.password_changed_at)
     }
 
+    /// The person signed in to this request: kept by this node (`PrincipalCache`) or read.
+    static func signedIn(_ userID: UUID, on request: Request) async throws -> Principal? {
+        try await request.application.principals.principal(userID) { try await load(userID: userID, on: request.db) }
+    }
+
     /// The roles people hold, each as shown to them and as the scope rule reads it.
     static func grants(of userIDs: [UUID], on database: any Database) async throws -> [UUID: [(role: RoleDTO, grant: Grant?)]] {
         guard !userIDs.isEmpty else { return [:] }
@@ -166,7 +171,7 @@ struct BearerAuthenticator: AsyncMiddleware {
         } catch {
             throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
         }
-        guard let userID = UUID(uuidString: claims.sub.value), let principal = try await Principal.load(userID: userID, on: request.db)
+        guard let userID = UUID(uuidString: claims.sub.value), let principal = try await Principal.signedIn(userID, on: request)
         else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
         guard claims.ver == principal.tokenVersion else {
             throw Problem(.unauthorized, "This access token was ended by a sign-out; sign in again or refresh.")

@@ -322,8 +322,11 @@ enum Users {
 
     static func revoke(_ grant: Grant, from userID: UUID, on database: any Database) async throws {
         let (organisationID, stateCode) = columns(of: grant)
-        try await RoleGrantRecord.query(on: database).filter(\.$user.$id == userID).filter(\.$role == grant.role.rawValue)
-            .filter(\.$organisation.$id == organisationID).filter(\.$stateCode == stateCode).delete()
+        // One by one, so the change is announced (`PeopleChangeMiddleware`).
+        for record in try await RoleGrantRecord.query(on: database).filter(\.$user.$id == userID).filter(\.$role == grant.role.rawValue)
+            .filter(\.$organisation.$id == organisationID).filter(\.$stateCode == stateCode).all() {
+            try await record.delete(on: database)
+        }
     }
 
     /// Where a grant is kept: its organisation (the last id of the path), or its State, or neither for the nation.

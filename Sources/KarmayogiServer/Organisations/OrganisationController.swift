@@ -131,7 +131,10 @@ enum Organisations {
             try await sql.update(Organisation.schema)
                 .set("path", to: SQLQueryString("\(bind: newPath) || SUBSTR(\(ident: "path"), \(unsafeRaw: String(oldPath.count + 1)))"))
                 .where("path", .like, SQLBind(oldPath + "%")).run()
-            try await sql.update(Organisation.schema).set("parent_id", to: SQLBind(parentID)).where("id", .equal, SQLBind(id)).run()
+            // Through the model, so the change is announced to the signed-in people's caches (`OrganisationChangeMiddleware`).
+            organisation.$parent.id = parentID
+            organisation.path = newPath
+            try await organisation.save(on: database)
         }
         return try await Organisation.find(id, on: database)!
     }

@@ -8,7 +8,7 @@ struct WebSession: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let text = request.session.data["user"], let id = UUID(uuidString: text) {
             let since = request.session.data["since"].flatMap(Double.init) ?? 0
-            if let principal = try await Principal.load(userID: id, on: request.db),
+            if let principal = try await Principal.signedIn(id, on: request),
                (principal.passwordChangedAt?.timeIntervalSince1970 ?? 0) <= since {
                 request.auth.login(principal)
             } else {
