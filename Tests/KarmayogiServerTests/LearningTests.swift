@@ -453,29 +453,39 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
 }
 
 @Suite struct GroupCommitTests {
-    struct Refused: Error {}
-
     @Test func concurrentWritesShareTransactionsAndOneFailureLosesNoOther() async throws {
-        try await withApp { app, _ in
-            let commits = GroupCommit(database: app.db)
-            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for index in 0..<50 {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let learners = ["learner.mha", "learner.health", "learner.jaipur"]
+            var tokens: [String: String] = [:]
+            for learner in learners {
+                tokens[learner] = try await app.token(learner)
+                _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: tokens[learner])
+            }
+            let before = (await app.progressCommits.transactions, await app.progressCommits.writes)
+            let sent = tokens
+            // Every transaction that holds one of this learner's writes fails; the others' writes are retried alone.
+            await app.progressCommits.refusing(writesOf: world.users["learner.jaipur"]!)
+            let replies = try await withThrowingTaskGroup(of: (String, HTTPStatus).self) { group in
+                for index in 0..<45 {
+                    let learner = learners[index % 3]
                     group.addTask {
-                        do {
-                            _ = try await commits.commit { _ in
-                                try await Task.sleep(for: .milliseconds(5))
-                                if index == 7 { throw Refused() }
-                                return (ProgressAnswer(results: [], courses: []), RollupTally())
-                            }
-                            return true
-                        } catch is Refused { return false }
+                        let reply = try await app.send(.POST, "/api/v1/progress", token: sent[learner],
+                                                       json: ["updates": [update(course, items[0], status: 1, percent: Double(index), seconds: 10, key: "k\(index)")]])
+                        return (learner, reply.status)
                     }
                 }
-                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                return try await group.reduce(into: [(String, HTTPStatus)]()) { $0.append($1) }
             }
-            #expect(outcomes.filter { $0 }.count == 49 && outcomes.filter { !$0 }.count == 1)
-            let (transactions, writes) = (await commits.transactions, await commits.writes)
-            #expect(writes >= 50 && transactions < 50, "writes that waited were grouped (\(transactions) transactions)")
+            #expect(replies.filter { $0.0 != "learner.jaipur" }.allSatisfy { $0.1 == .ok })
+            #expect(replies.filter { $0.0 == "learner.jaipur" }.allSatisfy { $0.1 != .ok })
+            let (transactions, writes) = (await app.progressCommits.transactions - before.0, await app.progressCommits.writes - before.1)
+            #expect(writes == 45 && transactions < 45, "writes that waited were grouped (\(transactions) transactions)")
+            // Each accepted second counted once: 15 updates of 10 s for each learner whose writes were taken, none for the other.
+            for learner in learners {
+                let seconds = try await app.send(.GET, "/api/v1/me/enrolments", token: tokens[learner]).decoded(KarmayogiServer.Page<EnrolmentDTO>.self).items.first?.secondsSpent
+                #expect(seconds == (learner == "learner.jaipur" ? 0 : 150), "\(learner)")
+            }
         }
     }
 }

@@ -36,7 +36,8 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         listener.start(configuration: configuration.coreConfiguration, cache: app.principals, eventLoop: app.eventLoopGroup.any(), logger: app.logger)
         app.lifecycle.use(listener)
     }
-    app.progressCommits = GroupCommit(database: app.db)
+    app.progressCommits = GroupCommit(app: app)
+    app.activeDays = KnownActiveDays()
     let sql = app.db as! any SQLDatabase
     if let schema = settings.databaseSchema, settings.databaseURL != nil {
         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()

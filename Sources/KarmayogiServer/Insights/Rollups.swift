@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -62,34 +63,98 @@ enum Rollups {
         }
     }
 
+    /// One person's activity in a group of writes: the seconds learnt per course (none for a visit that only counts the day).
+    struct Activity: Sendable {
+        var userID: UUID
+        var place: LearnerPlace
+        var seconds: [UUID: Int] = [:]
+    }
+
     /// Records that a person was active on `day` (and learnt `seconds` per course): the source rows, and in the tally
     /// the seconds, and the active-learner windows this activity is the person's first in.
     static func activity(of userID: UUID, place: LearnerPlace, day: Int, seconds: [UUID: Int], into tally: inout RollupTally, on database: any Database) async throws {
+        try await record([Activity(userID: userID, place: place, seconds: seconds)], day: day, known: nil, into: &tally, on: database)
+    }
+
+    /// Records a group's activities on `day`: one upsert of the learning days, one insert of the active days (skipping
+    /// people `known` to be counted already), and one read of the other active days of those it counts for the first time.
+    static func record(_ activities: [Activity], day: Int, known: KnownActiveDays?, into tally: inout RollupTally, on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        if !seconds.isEmpty {
+        var seconds: [UUID: [UUID: Int]] = [:]
+        for activity in activities {
+            for (course, spent) in activity.seconds {
+                seconds[activity.userID, default: [:]][course, default: 0] += spent
+                tally.add(RollupCounters(learningSeconds: spent), place: activity.place, day: day, course: course)
+            }
+        }
+        let learnt = seconds.flatMap { user, courses in courses.map { (user, $0.key, $0.value) } }
+            .sorted { ($0.0.uuidString, $0.1.uuidString) < ($1.0.uuidString, $1.1.uuidString) }
+        for start in stride(from: 0, to: learnt.count, by: 1000) {
             var insert = sql.insert(into: "learning_days").columns("user_id", "course_id", "day", "seconds")
-            for (course, spent) in seconds.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-                insert = insert.values(SQLBind(userID), SQLBind(course), SQLBind(day), SQLBind(spent))
-                tally.add(RollupCounters(learningSeconds: spent), place: place, day: day, course: course)
+            for (user, course, spent) in learnt[start..<min(start + 1000, learnt.count)] {
+                insert = insert.values(SQLBind(user), SQLBind(course), SQLBind(day), SQLBind(spent))
             }
             try await insert.onConflict(with: ["user_id", "course_id", "day"]) {
                 $0.set("seconds", to: SQLBinaryExpression(SQLColumn("seconds", table: "learning_days"), .add, SQLExcludedColumn("seconds")))
             }.run()
         }
-        // The first activity of the person's day: only the transaction that inserts the row counts it.
-        let first = try await sql.insert(into: "active_days").columns("user_id", "day").values(SQLBind(userID), SQLBind(day))
-            .ignoringConflicts(with: ["user_id", "day"]).returning("day").all()
-        guard !first.isEmpty else { return }
+
+        // The first activity of a person's day: only the transaction that inserts the row counts it.
+        var places: [UUID: LearnerPlace] = [:]
+        for activity in activities where known?.contains(activity.userID, day: day) != true { places[activity.userID] = activity.place }
+        guard !places.isEmpty else { return }
+        struct Row: Decodable { var user_id: UUID; var day: Int }
+        var firsts = Set<UUID>()
+        let people = places.keys.sorted { $0.uuidString < $1.uuidString }
+        for start in stride(from: 0, to: people.count, by: 1000) {
+            var insert = sql.insert(into: "active_days").columns("user_id", "day")
+            for user in people[start..<min(start + 1000, people.count)] { insert = insert.values(SQLBind(user), SQLBind(day)) }
+            firsts.formUnion(try await insert.ignoringConflicts(with: ["user_id", "day"]).returning("user_id", "day").all(decoding: Row.self).map(\.user_id))
+        }
+        // Those found counted already were counted by a transaction that committed (an insert waits for one that has not):
+        // this node need not try again today.
+        known?.remember(people.filter { !firsts.contains($0) }, day: day)
+        guard !firsts.isEmpty else { return }
         let longest = ActiveWindows.lengths.max()!
-        struct Row: Decodable { var day: Int }
-        let others = try await sql.select().column("day").from("active_days").where("user_id", .equal, SQLBind(userID))
+        let others = Dictionary(grouping: try await sql.select().column("user_id").column("day").from("active_days")
+            .where("user_id", .in, SQLBind.group(Array(firsts)))
             .where("day", .greaterThan, SQLBind(day - longest)).where("day", .lessThan, SQLBind(day + longest))
-            .where("day", .notEqual, SQLBind(day)).all(decoding: Row.self).map(\.day)
-        for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
-            for end in ActiveWindows.newWindowEnds(day: day, length: length, otherActiveDays: others) {
-                tally.add(counters, place: place, day: end)
+            .where("day", .notEqual, SQLBind(day)).all(decoding: Row.self), by: \.user_id).mapValues { $0.map(\.day) }
+        for user in firsts {
+            for (length, counters) in zip(ActiveWindows.lengths, [RollupCounters(active1: 1), RollupCounters(active7: 1), RollupCounters(active30: 1)]) {
+                for end in ActiveWindows.newWindowEnds(day: day, length: length, otherActiveDays: others[user] ?? []) {
+                    tally.add(counters, place: places[user]!, day: end)
+                }
             }
         }
+    }
+}
+
+/// The people this node has seen counted as active today (their row in `active_days` committed), so their next
+/// updates today skip that insert. Only ever a shortcut: without it the insert finds the row and counts nothing.
+final class KnownActiveDays: Sendable {
+    private let state = NIOLockedValueBox((day: Int.min, people: Set<UUID>()))
+
+    func contains(_ userID: UUID, day: Int) -> Bool {
+        state.withLockedValue { $0.day == day && $0.people.contains(userID) }
+    }
+
+    func remember(_ people: [UUID], day: Int) {
+        guard !people.isEmpty else { return }
+        state.withLockedValue { state in
+            if state.day != day || state.people.count > 2_000_000 { state = (day, []) }
+            state.people.formUnion(people)
+        }
+    }
+}
+
+extension Application {
+    private struct KnownActiveDaysKey: StorageKey { typealias Value = KnownActiveDays }
+
+    /// Made once by `configure`.
+    var activeDays: KnownActiveDays {
+        get { storage[KnownActiveDaysKey.self]! }
+        set { storage[KnownActiveDaysKey.self] = newValue }
     }
 }
 

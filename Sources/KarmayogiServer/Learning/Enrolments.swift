@@ -129,19 +129,29 @@ enum Enrolments {
     /// and Fluent's model decoding costs more than the query.
     static func of(_ userID: UUID, in courseIDs: [UUID], on database: any Database) async throws -> [Enrolment] {
         guard !courseIDs.isEmpty else { return [] }
+        return try await read(on: database) { $0.where("user_id", .equal, SQLBind(userID)).where("course_id", .in, SQLBind.group(courseIDs)) }
+    }
+
+    /// Enrolments by id (those that exist).
+    static func with(ids: [UUID], on database: any Database) async throws -> [Enrolment] {
+        guard !ids.isEmpty else { return [] }
+        return try await read(on: database) { $0.where("id", .in, SQLBind.group(ids)) }
+    }
+
+    /// Read with SQLKit into models without Fluent's decoding: this is on the progress hot path.
+    private static func read(on database: any Database, where filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Enrolment] {
         struct Row: Decodable {
-            var id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
+            var id: UUID, user_id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
             var enrolled_at: Date, enrolled_by: UUID, completed_at: Date?
         }
-        let rows = try await (database as! any SQLDatabase).select()
-            .columns("id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at")
-            .from(Enrolment.schema).where("user_id", .equal, SQLBind(userID)).where("course_id", .in, SQLBind.group(courseIDs))
-            .all(decoding: Row.self)
-        return rows.compactMap { row in
+        let select = (database as! any SQLDatabase).select()
+            .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at")
+            .from(Enrolment.schema)
+        return try await filter(select).all(decoding: Row.self).compactMap { row in
             guard let status = Enrolment.Status(rawValue: row.status) else { return nil }
             let enrolment = Enrolment()
             enrolment.id = row.id
-            enrolment.userID = userID
+            enrolment.userID = row.user_id
             enrolment.courseID = row.course_id
             enrolment.organisationID = row.organisation_id
             enrolment.version = row.version
@@ -152,6 +162,30 @@ enum Enrolments {
             enrolment.enrolledBy = row.enrolled_by
             enrolment.completedAt = row.completed_at
             return enrolment
+        }
+    }
+
+    /// Where a learner is in an enrolment after a group of progress updates.
+    struct ProgressChange: Sendable {
+        var id: UUID
+        var percent: Double
+        var addedSeconds: Int
+        var lastItemID: UUID
+    }
+
+    /// Records a group's progress on its enrolments: one statement for up to 500 of them (`UPDATE … FROM (VALUES …)`,
+    /// which both databases read the same way).
+    static func recordProgress(_ changes: [ProgressChange], at now: Date, on sql: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: changes.count, by: 500) {
+            let rows = changes[start..<min(start + 500, changes.count)]
+                .map { change -> SQLQueryString in "(\(bind: change.id), \(bind: change.percent), \(bind: change.addedSeconds), \(bind: change.lastItemID))" }
+            let query: SQLQueryString = """
+                UPDATE \(ident: Enrolment.schema) SET \(ident: "percent") = \(ident: "v").\(ident: "column2"),
+                \(ident: "seconds_spent") = \(ident: Enrolment.schema).\(ident: "seconds_spent") + \(ident: "v").\(ident: "column3"),
+                \(ident: "last_item_id") = \(ident: "v").\(ident: "column4"), \(ident: "last_accessed_at") = \(bind: now), \(ident: "updated_at") = \(bind: now)
+                FROM (VALUES \(rows.joined(separator: ", "))) AS \(ident: "v") WHERE \(ident: Enrolment.schema).\(ident: "id") = \(ident: "v").\(ident: "column1")
+                """
+            try await sql.raw(query).run()
         }
     }
 

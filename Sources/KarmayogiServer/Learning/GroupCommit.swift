@@ -6,14 +6,15 @@ import Vapor
 /// Group commit for the progress hot path: writes that arrive while a transaction is running wait, and then
 /// all go into the next transaction together, so a thousand concurrent updates cost a few commits rather
 /// than a thousand. When one write in a group fails, the group is rolled back and each write is retried on its
-/// own, so one bad write never loses the others. What the writes add to the rollups is written once, last, for the
-/// whole group (so a group takes the counters' row locks in one sweep, in key order).
+/// own, so one bad write never loses the others. The group is applied as one (`ProgressWrite.apply`: a statement per
+/// table, not per write), and what it adds to the rollups is written once, last (so a group takes the counters' row
+/// locks in one sweep, in key order).
 actor GroupCommit {
-    typealias Write = @Sendable (any Database) async throws -> (ProgressAnswer, RollupTally)
-
+    /// Weak: the application holds this, and a test's application must go when the test ends.
+    private weak var app: Application?
     private let database: any Database
     private let maximumGroup: Int
-    private var waiting: [(write: Write, done: CheckedContinuation<ProgressAnswer, any Error>)] = []
+    private var waiting: [(write: ProgressWrite, done: CheckedContinuation<ProgressAnswer, any Error>)] = []
     private var draining = false
     /// How many transactions ran and how many writes they held, for /metrics and the benchmark.
     private(set) var transactions = 0
@@ -21,16 +22,22 @@ actor GroupCommit {
     /// For tests: the next group's transaction fails after its writes ran, as a lost connection would make it.
     private var failNextGroup = false
 
+    /// For tests: every transaction holding a write of these people fails, as a write the database refuses would.
+    private var refused: Set<UUID> = []
+
     struct InjectedFailure: Error {}
 
     func failingNextGroup() { failNextGroup = true }
 
-    init(database: any Database, maximumGroup: Int = 200) {
-        self.database = database
+    func refusing(writesOf userID: UUID) { refused.insert(userID) }
+
+    init(app: Application, maximumGroup: Int = 200) {
+        self.app = app
+        self.database = app.db
         self.maximumGroup = maximumGroup
     }
 
-    func commit(_ write: @escaping Write) async throws -> ProgressAnswer {
+    func commit(_ write: ProgressWrite) async throws -> ProgressAnswer {
         try await withCheckedThrowingContinuation { done in
             waiting.append((write, done))
             if !draining {
@@ -42,21 +49,21 @@ actor GroupCommit {
 
     private func drain() async {
         while !waiting.isEmpty {
+            guard let app else {
+                for entry in waiting { entry.done.resume(throwing: Problem(.serviceUnavailable, "The server is shutting down.")) }
+                waiting = []
+                break
+            }
             let group = Array(waiting.prefix(maximumGroup))
             waiting.removeFirst(group.count)
             transactions += 1
             writes += group.count
-            let fails = failNextGroup
+            let refused = refused
+            let fails = failNextGroup || group.contains { refused.contains($0.write.userID) }
             failNextGroup = false
             do {
-                let answers = try await database.transaction { database in
-                    var answers: [ProgressAnswer] = []
-                    var tally = RollupTally()
-                    for entry in group {
-                        let (answer, counted) = try await entry.write(database)
-                        answers.append(answer)
-                        tally.merge(counted)
-                    }
+                let answers = try await database.transaction { [app] database in
+                    let (answers, tally) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
                     try await Rollups.write(tally, on: database)
                     if fails { throw InjectedFailure() }
                     return answers
@@ -66,10 +73,10 @@ actor GroupCommit {
                 for entry in group {
                     do {
                         // Alone, and again while another writer holds the database: each try starts from the database.
-                        entry.done.resume(returning: try await WriteRetry.run { [database] in
+                        entry.done.resume(returning: try await WriteRetry.run { [app, database] in
                             try await database.transaction { database in
-                                let (answer, tally) = try await entry.write(database)
-                                try await Rollups.write(tally, on: database)
+                                let answer = try await entry.write.applied(app: app, on: database)
+                                if refused.contains(entry.write.userID) { throw InjectedFailure() }
                                 return answer
                             }
                         })

@@ -86,7 +86,7 @@ enum LearningProgress {
         for enrolment in enrolments where enrolment.status != .left {
             contents[enrolment.courseID] = try await app.publishedContents.content(of: enrolment.courseID, version: enrolment.version, on: database)
         }
-        var accepted: [(index: Int, update: ProgressUpdate, enrolment: Enrolment)] = []
+        var accepted: [ProgressWrite.Accepted] = []
         for (index, update) in valid {
             let field = "updates[\(index)]"
             guard let enrolment = byCourse[update.courseId], enrolment.status != .left, let content = contents[update.courseId] else {
@@ -104,112 +104,43 @@ enum LearningProgress {
                 results[index].errors = [.init("\(field).status", "an assessment is completed by passing an attempt, not by a progress update")]
                 continue
             }
-            accepted.append((index, update, enrolment))
+            accepted.append(.init(index: index, update: update, enrolmentID: enrolment.id!))
         }
         if accepted.isEmpty {
             throw Problem.invalid(results.flatMap { $0.errors ?? [] })
         }
-
-        let checked = results, toApply = accepted, enrolledContents = contents
-        let write: GroupCommit.Write = { database in
-            let sql = database as! any SQLDatabase
-            var results = checked
-            var tally = RollupTally()
-            let accepted = toApply, contents = enrolledContents
-            let now = Date()
-            // Keys first: those new to the database count their seconds; a key seen before (or twice in this batch) does not.
-            let keys = Array(Set(accepted.map(\.update.key)))
-            let fresh = try await newKeys(keys, of: principal.userID, at: now, on: sql)
-            var counted = Set<String>()
-            var deltas: [UUID: [UUID: ItemProgress]] = [:]
-            var added: [UUID: Int] = [:]
-            var lastItem: [UUID: UUID] = [:]
-            for (index, update, enrolment) in accepted {
-                let first = fresh.contains(update.key) && counted.insert(update.key).inserted
-                if !first { results[index].outcome = "duplicate" }
-                deltas[enrolment.id!, default: [:]][update.itemId, default: ItemProgress()].merge(update, firstTimeForKey: first)
-                if first { added[enrolment.id!, default: 0] += update.secondsSpent }
-                lastItem[enrolment.id!] = update.itemId
-            }
-            try await merge(deltas, at: now, on: sql)
-
-            // Each touched enrolment: its progress from the completed items, and completion when they are all done.
-            // Read again here, not taken from before: a retried write must start from the database, never from objects
-            // an attempt that was rolled back has changed (it would see the course completed and skip the certificate).
-            let touchedCourses = enrolments.filter { deltas[$0.id!] != nil }.map(\.courseID)
-            let touched = try await Enrolments.of(principal.userID, in: touchedCourses, on: database).filter { deltas[$0.id!] != nil }
-            let completedItems = try await completed(in: touched.map { $0.id! }, on: sql)
-            var courses: [ProgressAnswer.CourseState] = []
-            var seconds: [UUID: Int] = [:]
-            for enrolment in touched {
-                let content = contents[enrolment.courseID]!
-                let done = completedItems[enrolment.id!] ?? []
-                var completedNow = false
-                if enrolment.status == .active {
-                    enrolment.percent = CompletionRule.percent(content, completed: done)
-                }
-                enrolment.secondsSpent += added[enrolment.id!] ?? 0
-                if let spent = added[enrolment.id!], spent > 0 { seconds[enrolment.courseID] = spent }
-                enrolment.lastItemID = lastItem[enrolment.id!]
-                enrolment.lastAccessedAt = now
-                try await sql.update(Enrolment.schema)
-                    .set("percent", to: SQLBind(enrolment.percent))
-                    .set("seconds_spent", to: SQLBinaryExpression(SQLColumn("seconds_spent"), .add, SQLBind(added[enrolment.id!] ?? 0)))
-                    .set("last_item_id", to: SQLBind(enrolment.lastItemID)).set("last_accessed_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
-                    .where("id", .equal, SQLBind(enrolment.id!)).run()
-                if enrolment.status == .active, CompletionRule.isComplete(content, completed: done) {
-                    completedNow = try await Completion.complete(enrolment, content: content, at: now, keys: app.credentialKeys, place: principal.place,
-                                                                 tally: &tally, on: database)
-                }
-                courses.append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status, completedNow: completedNow))
-            }
-            try await Rollups.activity(of: principal.userID, place: principal.place, day: IndiaDay.of(now), seconds: seconds, into: &tally, on: database)
-            return (ProgressAnswer(results: results, courses: courses), tally)
-        }
+        let write = ProgressWrite(userID: principal.userID, place: principal.place, results: results, accepted: accepted,
+                                  contents: Dictionary(uniqueKeysWithValues: enrolments.compactMap { enrolment in contents[enrolment.courseID].map { (enrolment.id!, $0) } }))
         if grouped { return try await app.progressCommits.commit(write) }
-        return try await database.transaction { database in
-            let (answer, tally) = try await write(database)
-            try await Rollups.write(tally, on: database)
-            return answer
-        }
-    }
-
-    /// Records the keys and answers those that were not recorded before.
-    private static func newKeys(_ keys: [String], of userID: UUID, at now: Date, on sql: any SQLDatabase) async throws -> Set<String> {
-        struct Row: Decodable { var key: String }
-        var fresh = Set<String>()
-        for start in stride(from: 0, to: keys.count, by: 200) {
-            var insert = sql.insert(into: "progress_keys").columns("user_id", "key", "created_at")
-            for key in keys[start..<min(start + 200, keys.count)] { insert = insert.values(SQLBind(userID), SQLBind(key), SQLBind(now)) }
-            let rows = try await insert.ignoringConflicts(with: ["user_id", "key"]).returning("key").all(decoding: Row.self)
-            fresh.formUnion(rows.map(\.key))
-        }
-        return fresh
+        return try await write.applied(app: app, on: database)
     }
 
     /// Upserts the batch's merged deltas; on a row that exists, the merge happens in SQL with the same rule as
     /// `ItemProgress.merge` (the larger status and percentage, the later client time, seconds added), so two
     /// concurrent batches for one item both count.
-    private static func merge(_ deltas: [UUID: [UUID: ItemProgress]], at now: Date, on sql: any SQLDatabase) async throws {
+    static func merge(_ deltas: [UUID: [UUID: ItemProgress]], at now: Date, on sql: any SQLDatabase) async throws {
         let larger = sql.dialect.name == "postgresql" ? "GREATEST" : "MAX"
         func largest(_ column: String) -> any SQLExpression {
             SQLFunction(larger, args: SQLFunction("COALESCE", args: SQLColumn(column, table: "item_progress"), SQLExcludedColumn(column)),
                         SQLFunction("COALESCE", args: SQLExcludedColumn(column), SQLColumn(column, table: "item_progress")))
         }
-        var insert = sql.insert(into: "item_progress").columns("enrolment_id", "item_id", "status", "percent", "seconds_spent", "client_time", "updated_at")
-        for (enrolmentID, items) in deltas {
-            for (itemID, delta) in items {
+        // In key order (so concurrent groups on other nodes take the rows' locks in the same order), a thousand rows a statement.
+        let rows = deltas.flatMap { enrolmentID, items in items.map { (enrolmentID, $0.key, $0.value) } }
+            .sorted { ($0.0.uuidString, $0.1.uuidString) < ($1.0.uuidString, $1.1.uuidString) }
+        for start in stride(from: 0, to: rows.count, by: 1000) {
+            var insert = sql.insert(into: "item_progress").columns("enrolment_id", "item_id", "status", "percent", "seconds_spent", "client_time", "updated_at")
+            for (enrolmentID, itemID, delta) in rows[start..<min(start + 1000, rows.count)] {
                 insert = insert.values(SQLBind(enrolmentID), SQLBind(itemID), SQLBind(delta.status.rawValue), SQLBind(delta.percent),
                                        SQLBind(delta.secondsSpent), SQLBind(delta.lastClientTime), SQLBind(now))
             }
+            try await insert.onConflict(with: ["enrolment_id", "item_id"]) { update in
+                update.set("status", to: largest("status"))
+                    .set("percent", to: largest("percent"))
+                    .set("client_time", to: largest("client_time"))
+                    .set("seconds_spent", to: SQLBinaryExpression(SQLColumn("seconds_spent", table: "item_progress"), .add, SQLExcludedColumn("seconds_spent")))
+                    .set("updated_at", to: SQLExcludedColumn("updated_at"))
+            }.run()
         }
-        try await insert.onConflict(with: ["enrolment_id", "item_id"]) { update in
-            update.set("status", to: largest("status"))
-                .set("percent", to: largest("percent"))
-                .set("client_time", to: largest("client_time"))
-                .set("seconds_spent", to: SQLBinaryExpression(SQLColumn("seconds_spent", table: "item_progress"), .add, SQLExcludedColumn("seconds_spent")))
-                .set("updated_at", to: SQLExcludedColumn("updated_at"))
-        }.run()
     }
 
     /// The merged state of each item of an enrolment that has any.
@@ -220,7 +151,7 @@ enum LearningProgress {
             .map { ItemProgressDTO(itemId: $0.item_id, status: $0.status, percent: $0.percent, secondsSpent: $0.seconds_spent) }
     }
 
-    private static func completed(in enrolmentIDs: [UUID], on sql: any SQLDatabase) async throws -> [UUID: Set<UUID>] {
+    static func completed(in enrolmentIDs: [UUID], on sql: any SQLDatabase) async throws -> [UUID: Set<UUID>] {
         guard !enrolmentIDs.isEmpty else { return [:] }
         struct Row: Decodable { var enrolment_id: UUID; var item_id: UUID }
         let rows = try await sql.select().column("enrolment_id").column("item_id").from("item_progress")
