@@ -51,6 +51,7 @@ def load(port, manifest, out, workers):
                 if failures_since_answer > 20: return  # the server is gone
                 time.sleep(0.1)
     threads = [threading.Thread(target=worker, args=(number,)) for number in range(workers)]
+    open(out + ".started", "w").close()  # signed in: the drill's clock starts now
     started = time.time()
     for thread in threads: thread.start()
     for thread in threads: thread.join()
