@@ -1,6 +1,7 @@
 -- wrk: content-state updates from many learners. MODE (environment): single (one update a request),
 -- batch (BATCH updates a request, one learner's courses), complete (each request completes the next
--- learner-course pair: both required items in one batch). Tokens and ids come from progress-data.lua.
+-- learner-course pair: both required items in one batch), enrol (each request enrols a learner in a catalogue course
+-- they were not in). Tokens and ids come from progress-data.lua.
 local data = dofile(os.getenv("PROGRESS_DATA"))
 local mode = os.getenv("MODE") or "single"
 local batch = tonumber(os.getenv("BATCH") or "20")
@@ -22,6 +23,11 @@ request = function()
   counter = counter + 1
   local n = counter * nthreads + id
   local learner = (n % #data.tokens) + 1
+  if mode == "enrol" then
+    -- pair n: learner n mod L, catalogue course n div L: each learner enrols in courses they are not yet in
+    local course = data.catalogue[(math.floor(n / #data.tokens) % #data.catalogue) + 1]
+    return wrk.format("POST", "/api/v1/courses/" .. course .. "/enrol", {["Authorization"] = "Bearer " .. data.tokens[learner]})
+  end
   local updates = {}
   if mode == "complete" then
     -- pair n: learner n mod L, course n div L, so every pair comes once
