@@ -131,7 +131,7 @@ struct CataloguePages: RouteCollection {
         var enrol: HTML = ""
         var rateForm: HTML = ""
         if let principal, version.state == .published {
-            let enrolment = try await Enrolment.query(on: request.db).filter(\.$userID == principal.userID).filter(\.$courseID == course.id!).first()
+            let enrolment = try await Enrolments.of(principal.userID, in: [course.id!], on: request.db).first
             let enrolled = enrolment.map { $0.status != .left } == true
             enrol = enrolled
                 ? "<div class=\"actions\"><a class=\"button\" href=\"/learn/\(course.id!.uuidString)\">\(t("learning.continue"))</a></div>"

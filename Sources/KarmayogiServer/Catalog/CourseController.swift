@@ -136,6 +136,22 @@ enum Courses {
         return Dictionary(rows.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Each course's provider (the organisation that offers it).
+    static func providerIDs(of courses: [UUID], on database: any Database) async throws -> [UUID: UUID] {
+        guard !courses.isEmpty else { return [:] }
+        struct Row: Decodable { var id: UUID; var provider_id: UUID }
+        return Dictionary(uniqueKeysWithValues: try await (database as! any SQLDatabase).select().column("id").column("provider_id").from(Course.schema)
+            .where("id", .in, SQLBind.group(Array(Set(courses)))).all(decoding: Row.self).map { ($0.id, $0.provider_id) })
+    }
+
+    /// The version learners enrol in, when the course is published (read without model decoding: enrolment's hot path).
+    static func publishedVersion(of course: UUID, on database: any Database) async throws -> Int? {
+        struct Row: Decodable { var published_version: Int? }
+        return try await (database as! any SQLDatabase).select().column("published_version").from(Course.schema)
+            .where("id", .equal, SQLBind(course)).where("status", .equal, SQLBind(Course.Status.published.rawValue))
+            .first(decoding: Row.self)?.published_version
+    }
+
     static func version(_ number: Int, of course: UUID, on database: any Database) async throws -> CourseVersion? {
         try await CourseVersion.query(on: database).filter(\.$course.$id == course).filter(\.$version == number).first()
     }
@@ -242,10 +258,7 @@ enum Courses {
                 latest.publishedAt = Date()
                 course.publishedVersion = latest.version
                 course.status = .published
-                // Learners still on their way move to the new version (items keep their ids, so their progress goes
-                // with them); those who completed stay completed.
-                try await (database as! any SQLDatabase).update(Enrolment.schema).set("version", to: SQLBind(latest.version))
-                    .where("course_id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind(Enrolment.Status.completed.rawValue)).run()
+                try await Enrolments.move(course: id, to: latest.version, on: database)
             }
             if action == .retire { course.status = .retired }
             try await latest.save(on: database)

@@ -66,6 +66,15 @@ enum Competencies {
         return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0.displayName) })
     }
 
+    /// Competencies by id as a credential cites them: "Theme › Sub-theme", and the framework's code.
+    static func labels(_ ids: [UUID], on database: any Database) async throws -> [UUID: (name: String, code: String)] {
+        guard !ids.isEmpty else { return [:] }
+        struct Row: Decodable { var id: UUID; var key: String; var theme: String; var sub_theme: String? }
+        let rows = try await (database as! any SQLDatabase).select().columns("id", "key", "theme", "sub_theme").from(Competency.schema)
+            .where("id", .in, SQLBind.group(Array(Set(ids)))).all(decoding: Row.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, ([$0.theme, $0.sub_theme].compactMap { $0 }.joined(separator: " › "), $0.key)) })
+    }
+
     struct ListFilter {
         var area: CompetencyArea?
         var query: String?

@@ -102,37 +102,43 @@ enum Certificates {
     }
 
     /// Builds, signs and stores the certificate of a completed enrolment, in the caller's transaction.
-    static func issue(for enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, on database: any Database) async throws -> Certificate {
-        guard let user = try await User.find(enrolment.userID, on: database), let course = try await Course.find(enrolment.courseID, on: database),
-              let provider = try await Organisation.find(course.$provider.id, on: database)
-        else { throw Abort(.internalServerError, reason: "the enrolment's learner, course or provider is missing") }
-        let competencies = try await Competency.query(on: database).filter(\.$id ~~ content.competencies.map(\.competencyId)).all()
-        let named = Dictionary(uniqueKeysWithValues: competencies.map { ($0.id!, $0) })
+    /// Signs and stores the certificate of a completed enrolment. The learner's name comes with the completion (it is
+    /// the signed-in person's); the provider's and competencies' names are asked of their rooms.
+    static func issue(for enrolment: Enrolment, learnerName: String, content: CourseContent, at now: Date, keys: CredentialKeys,
+                      on database: any Database) async throws -> Certificate {
+        guard let providerID = try await Courses.providerIDs(of: [enrolment.courseID], on: database)[enrolment.courseID],
+              let providerName = try await Organisations.names([providerID], on: database)[providerID]
+        else { throw Abort(.internalServerError, reason: "the enrolment's course or provider is missing") }
+        let labels = try await Competencies.labels(content.competencies.map(\.competencyId), on: database)
         let id = UUID()
         let credential = OpenBadgeCredential(OpenBadgeCredential.Claim(
             credentialURL: keys.certificateURL(id), issuer: keys.issuer,
-            provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(provider.id!.uuidString)", name: provider.name),
-            courseURL: "\(keys.publicURL)/courses/\(course.id!.uuidString)", courseTitle: content.title, courseSummary: content.summary,
+            provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(providerID.uuidString)", name: providerName),
+            courseURL: "\(keys.publicURL)/courses/\(enrolment.courseID.uuidString)", courseTitle: content.title, courseSummary: content.summary,
             language: content.language, hours: (Double(content.durationMinutes) / 60 * 100).rounded() / 100,
             competencies: content.competencies.map { claim in
-                let competency = named[claim.competencyId]
-                return (name: competency.map { [$0.theme, $0.subTheme].compactMap { $0 }.joined(separator: " › ") } ?? claim.competencyId.uuidString,
-                        level: claim.level, url: "\(keys.publicURL)/competencies/\(claim.competencyId.uuidString)", code: competency?.key ?? "")
+                let label = labels[claim.competencyId]
+                return (name: label?.name ?? claim.competencyId.uuidString, level: claim.level,
+                        url: "\(keys.publicURL)/competencies/\(claim.competencyId.uuidString)", code: label?.code ?? "")
             },
-            learnerID: user.id!.uuidString, learnerName: user.name, salt: SecretToken.make(), completedAt: now))
+            learnerID: enrolment.userID.uuidString, learnerName: learnerName, salt: SecretToken.make(), completedAt: now))
         let payload = try credential.encoded()
         let certificate = Certificate()
         certificate.id = id
         certificate.enrolmentID = enrolment.id!
-        certificate.userID = user.id!
-        certificate.courseID = course.id!
-        certificate.providerID = provider.id!
+        certificate.userID = enrolment.userID
+        certificate.courseID = enrolment.courseID
+        certificate.providerID = providerID
         certificate.title = content.title
         certificate.issuedAt = now
         certificate.credential = String(decoding: payload, as: UTF8.self)
         certificate.jws = try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey)
         certificate.kid = keys.kid
-        try await certificate.create(on: database)
+        try await (database as! any SQLDatabase).insert(into: Certificate.schema)
+            .columns("id", "enrolment_id", "user_id", "course_id", "provider_id", "title", "issued_at", "credential", "jws", "kid")
+            .values(SQLBind(id), SQLBind(certificate.enrolmentID), SQLBind(certificate.userID), SQLBind(certificate.courseID), SQLBind(providerID),
+                    SQLBind(certificate.title), SQLBind(now), SQLBind(certificate.credential), SQLBind(certificate.jws), SQLBind(certificate.kid))
+            .run()
         return certificate
     }
 

@@ -257,7 +257,8 @@ enum Assessments {
 
     /// Whether the learner passed an assessment of the enrolment's course.
     static func passed(_ enrolmentID: UUID, on database: any Database) async throws -> Bool {
-        try await AssessmentAttempt.query(on: database).filter(\.$enrolmentID == enrolmentID).filter(\.$passed == true).count() > 0
+        try await (database as! any SQLDatabase).select().column(SQLLiteral.numeric("1")).from(AssessmentAttempt.schema)
+            .where("enrolment_id", .equal, SQLBind(enrolmentID)).where("passed", .equal, SQLLiteral.boolean(true)).limit(1).first() != nil
     }
 }
 

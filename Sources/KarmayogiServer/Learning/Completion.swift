@@ -10,7 +10,7 @@ import Vapor
 enum Completion {
     /// Completes an active enrolment; answers false when another request completed it first (nothing is given twice).
     /// The completion and its certificate are counted into `tally`, which the caller writes at the end of its transaction.
-    static func complete(_ enrolment: Enrolment, content: CourseContent, at now: Date, keys: CredentialKeys, place: LearnerPlace,
+    static func complete(_ enrolment: Enrolment, learnerName: String, content: CourseContent, at now: Date, keys: CredentialKeys, place: LearnerPlace,
                          tally: inout RollupTally, on database: any Database) async throws -> Bool {
         let sql = database as! any SQLDatabase
         // The state change decides who completes: only one UPDATE finds the enrolment still active.
@@ -26,14 +26,17 @@ enum Completion {
         enrolment.completedAt = now
         enrolment.percent = 100
         enrolment.creditedMinutes = content.durationMinutes
-        let certificate = try await Certificates.issue(for: enrolment, content: content, at: now, keys: keys, on: database)
+        let certificate = try await Certificates.issue(for: enrolment, learnerName: learnerName, content: content, at: now, keys: keys, on: database)
         tally.add(RollupCounters(completions: 1, certificates: 1), place: place, day: IndiaDay.of(now), course: enrolment.courseID)
-        for claim in content.competencies {
-            let entry = PassbookEntry(user: enrolment.userID, competency: claim.competencyId, level: claim.level, source: .course, status: .verified)
-            entry.courseID = enrolment.courseID
-            entry.enrolmentID = enrolment.id
-            entry.certificateID = certificate.id
-            try await entry.create(on: database)
+        if !content.competencies.isEmpty {
+            var entries = sql.insert(into: PassbookEntry.schema)
+                .columns("id", "created_at", "user_id", "competency_id", "level", "source", "status", "course_id", "enrolment_id", "certificate_id")
+            for claim in content.competencies {
+                entries = entries.values(SQLBind(UUID()), SQLBind(now), SQLBind(enrolment.userID), SQLBind(claim.competencyId), SQLBind(claim.level),
+                                         SQLBind(PassbookEntry.Source.course.rawValue), SQLBind(PassbookEntry.Status.verified.rawValue),
+                                         SQLBind(enrolment.courseID), SQLBind(enrolment.id!), SQLBind(certificate.id!))
+            }
+            try await entries.run()
         }
         let bonus = try await Plans.bonus(for: enrolment.userID, course: enrolment.courseID, completedAt: now, on: database)
         let earned = bonus == nil ? try await Karma.unplannedCompletions(of: enrolment.userID, in: now, on: database) : 0

@@ -81,37 +81,48 @@ extension Application {
 enum Enrolments {
     /// Enrols a person in a published course. Enrolling again changes nothing; enrolling after leaving resumes
     /// where one left. The first enrolment of a life earns its karma in the same transaction.
-    static func enrol(_ courseID: UUID, user: UUID, organisation: UUID, by principal: Principal, on database: any Database) async throws -> (Enrolment, created: Bool) {
-        guard let course = try await Course.find(courseID, on: database), course.status == .published, let version = course.publishedVersion else {
-            throw Problem.notFound("course")
-        }
+    static func enrol(_ courseID: UUID, user: UUID, organisation: UUID, by principal: Principal, clock: PlatformClock = .system,
+                      known: KnownActiveDays? = nil, on database: any Database) async throws -> (Enrolment, created: Bool) {
+        guard let version = try await Courses.publishedVersion(of: courseID, on: database) else { throw Problem.notFound("course") }
+        // Where the learner counts: the signed-in person's own place when they enrol themselves.
+        let place = user == principal.userID ? principal.place : try await Rollups.place(of: user, on: database)
         return try await database.transaction { database in
             // Inserted unless it exists: two enrolments sent at once make one, and the second is answered like a repeat.
-            let now = Date()
+            let now = clock.now()
+            let enrolment = Enrolment()
+            enrolment.id = UUID()
+            enrolment.userID = user
+            enrolment.courseID = courseID
+            enrolment.organisationID = organisation
+            enrolment.version = version
+            enrolment.status = .active
+            enrolment.percent = 0
+            enrolment.secondsSpent = 0
+            enrolment.enrolledAt = now
+            enrolment.enrolledBy = principal.userID
             let inserted = try await (database as! any SQLDatabase).insert(into: Enrolment.schema)
                 .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
-                .values(SQLBind(UUID()), SQLBind(user), SQLBind(courseID), SQLBind(organisation), SQLBind(version), SQLBind(Enrolment.Status.active.rawValue),
+                .values(SQLBind(enrolment.id!), SQLBind(user), SQLBind(courseID), SQLBind(organisation), SQLBind(version), SQLBind(Enrolment.Status.active.rawValue),
                         SQLBind(0.0), SQLBind(0), SQLBind(now), SQLBind(principal.userID), SQLBind(now))
                 .ignoringConflicts(with: ["user_id", "course_id"]).returning("id").all()
-            guard let enrolment = try await Enrolment.query(on: database).filter(\.$userID == user).filter(\.$courseID == courseID).first() else {
-                throw Problem.notFound("enrolment")
-            }
             if !inserted.isEmpty {
-                try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, on: database)
-                if let place = try await Rollups.place(of: user, on: database) {
+                try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, at: now, on: database)
+                if let place {
                     var tally = RollupTally()
                     let day = IndiaDay.of(now)
                     tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: courseID)
-                    try await Rollups.activity(of: user, place: place, day: day, seconds: [:], into: &tally, on: database)
+                    try await Rollups.record([.init(userID: user, place: place)], day: day, known: known, into: &tally, on: database)
                     try await Rollups.write(tally, on: database)
                 }
                 return (enrolment, true)
             }
-            if enrolment.status == .left {
-                enrolment.status = .active
-                try await enrolment.save(on: database)
+            guard let existing = try await of(user, in: [courseID], on: database).first else { throw Problem.notFound("enrolment") }
+            if existing.status == .left {
+                try await (database as! any SQLDatabase).update(Enrolment.schema).set("status", to: SQLBind(Enrolment.Status.active.rawValue))
+                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(existing.id!)).run()
+                existing.status = .active
             }
-            return (enrolment, false)
+            return (existing, false)
         }
     }
 
@@ -142,10 +153,11 @@ enum Enrolments {
     private static func read(on database: any Database, where filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Enrolment] {
         struct Row: Decodable {
             var id: UUID, user_id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
-            var enrolled_at: Date, enrolled_by: UUID, completed_at: Date?
+            var enrolled_at: Date, enrolled_by: UUID, completed_at: Date?, last_item_id: UUID?, last_accessed_at: Date?, credited_minutes: Int?
         }
         let select = (database as! any SQLDatabase).select()
-            .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at")
+            .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at",
+                     "last_item_id", "last_accessed_at", "credited_minutes")
             .from(Enrolment.schema)
         return try await filter(select).all(decoding: Row.self).compactMap { row in
             guard let status = Enrolment.Status(rawValue: row.status) else { return nil }
@@ -161,8 +173,18 @@ enum Enrolments {
             enrolment.enrolledAt = row.enrolled_at
             enrolment.enrolledBy = row.enrolled_by
             enrolment.completedAt = row.completed_at
+            enrolment.lastItemID = row.last_item_id
+            enrolment.lastAccessedAt = row.last_accessed_at
+            enrolment.creditedMinutes = row.credited_minutes
             return enrolment
         }
+    }
+
+    /// A newly published version of a course: learners still on their way move to it (items keep their ids, so their
+    /// progress goes with them); those who completed stay completed.
+    static func move(course courseID: UUID, to version: Int, on database: any Database) async throws {
+        try await (database as! any SQLDatabase).update(Enrolment.schema).set("version", to: SQLBind(version))
+            .where("course_id", .equal, SQLBind(courseID)).where("status", .notEqual, SQLBind(Enrolment.Status.completed.rawValue)).run()
     }
 
     /// Where a learner is in an enrolment after a group of progress updates.
@@ -225,7 +247,8 @@ struct EnrolmentController: RouteCollection {
         let courseID = try request.id(of: "course")
         guard let input = try request.decodeStrictIfPresent(EnrolInput.self) else {
             _ = try await Courses.visible(courseID, to: principal, on: request.db)
-            let (enrolment, created) = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal, on: request.db)
+            let (enrolment, created) = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal,
+                                                                  clock: request.application.clock, known: request.application.activeDays, on: request.db)
             return try await EnrolmentDTO(enrolment).encodeResponse(status: created ? .created : .ok, for: request)
         }
         guard !principal.access.reach(of: .enrolUsers).isEmpty else { throw Problem(.forbidden, "Enrolling other people is for MDO, CBP and State admins.") }

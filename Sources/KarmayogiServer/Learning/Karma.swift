@@ -70,8 +70,10 @@ enum Karma {
 
     /// How many completions outside a plan earned points for the learner in `date`'s month.
     static func unplannedCompletions(of userID: UUID, in date: Date, on database: any Database) async throws -> Int {
-        try await KarmaEntry.query(on: database).filter(\.$userID == userID).filter(\.$reason == .completion)
-            .filter(\.$month == month(of: date)).count()
+        struct Row: Decodable { var count: Int }
+        return try await (database as! any SQLDatabase).select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from(KarmaEntry.schema)
+            .where("user_id", .equal, SQLBind(userID)).where("reason", .equal, SQLBind(KarmaReason.completion.rawValue))
+            .where("month", .equal, SQLBind(month(of: date))).first(decoding: Row.self)?.count ?? 0
     }
 }
 

@@ -109,7 +109,7 @@ enum LearningProgress {
         if accepted.isEmpty {
             throw Problem.invalid(results.flatMap { $0.errors ?? [] })
         }
-        let write = ProgressWrite(userID: principal.userID, place: principal.place, results: results, accepted: accepted,
+        let write = ProgressWrite(userID: principal.userID, learnerName: principal.me.name, place: principal.place, results: results, accepted: accepted,
                                   contents: Dictionary(uniqueKeysWithValues: enrolments.compactMap { enrolment in contents[enrolment.courseID].map { (enrolment.id!, $0) } }))
         if grouped { return try await app.progressCommits.commit(write) }
         return try await write.applied(app: app, on: database)

@@ -15,6 +15,8 @@ struct ProgressWrite: Sendable {
     }
 
     var userID: UUID
+    /// The learner's name as signed in: their certificate carries it.
+    var learnerName: String
     var place: LearnerPlace
     /// The batch's results as checked (rejected updates already say why); applied ones may turn out duplicates.
     var results: [ProgressAnswer.Result]
@@ -84,7 +86,7 @@ struct ProgressWrite: Sendable {
             let content = writes[position].contents[id]
             var completedNow = false
             if enrolment.status == .active, let content, CompletionRule.isComplete(content, completed: completedItems[id] ?? []) {
-                completedNow = try await Completion.complete(enrolment, content: content, at: now, keys: app.credentialKeys, place: writes[position].place,
+                completedNow = try await Completion.complete(enrolment, learnerName: writes[position].learnerName, content: content, at: now, keys: app.credentialKeys, place: writes[position].place,
                                                              tally: &tally, on: database)
             }
             if let spent = added[id], spent > 0 { activities[position].seconds[enrolment.courseID, default: 0] += spent }

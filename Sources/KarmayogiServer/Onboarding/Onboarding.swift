@@ -100,30 +100,14 @@ enum Onboarding {
                                 on database: any Database) async throws -> Outcome {
         try await database.transaction { database in
             let sql = database as! any SQLDatabase
-            struct Existing: Decodable {
-                var email: String
-                var organisation_id: UUID
-                var bulk_upload_id: UUID?
-            }
-            let existing = try await sql.select().columns("email", "organisation_id", "bulk_upload_id").from(User.schema)
-                .where("email", .in, SQLBind.group(rows.map(\.row.email))).all(decoding: Existing.self)
-            let existingByEmail = Dictionary(existing.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
-            struct Taken: Decodable { var employee_id: String }
-            let employeeIds = rows.compactMap(\.row.employeeId)
-            let takenIds = employeeIds.isEmpty ? [] : try await sql.select().column("employee_id").from(User.schema)
-                .where("organisation_id", .equal, SQLBind(organisationID))
-                .where("employee_id", .in, SQLBind.group(employeeIds)).all(decoding: Taken.self)
-            let taken = Set(takenIds.map(\.employee_id))
+            let existingByEmail = try await BulkPeople.existing(emails: rows.map(\.row.email), on: sql)
+            let taken = try await BulkPeople.takenEmployeeIds(rows.compactMap(\.row.employeeId), in: organisationID, on: sql)
 
             var outcome = Outcome()
-            var inserted = 0
             var tally = RollupTally()
             guard let organisation = try await Organisation.find(organisationID, on: database) else { throw Problem.notFound("organisation") }
             var errors: [OnboardingSheet.RowError] = []
-            var users = sql.insert(into: User.schema).columns("id", "organisation_id", "bulk_upload_id", "name", "email", "phone", "employee_id",
-                                                               "designation", "state_code", "district_code", "language", "status",
-                                                               "activation_token_hash", "activation_expires_at", "created_at", "updated_at")
-            var messages = sql.insert(into: OutboxMessage.schema).columns("id", "kind", "recipient", "user_id", "subject", "body", "created_at")
+            var people: [BulkPeople.Pending] = []
             let now = Date()
             for prepared in rows {
                 let row = prepared.row
@@ -145,22 +129,15 @@ enum Onboarding {
                     errors.append(.init(line: row.line, column: "employee_id", .employeeIdUsed(id: employeeId)))
                     continue
                 }
-                users = users.values(SQLBind(prepared.id), SQLBind(organisationID), SQLBind(upload), SQLBind(row.name), SQLBind(row.email),
-                                     SQLBind(row.phone), SQLBind(row.employeeId), SQLBind(row.designation), SQLBind(row.stateCode),
-                                     SQLBind(row.districtCode), SQLBind(row.language), SQLBind(User.Status.pending.rawValue),
-                                     SQLBind(prepared.activationTokenHash), SQLBind(activationExpiry), SQLBind(now), SQLBind(now))
-                messages = messages.values(SQLBind(UUID()), SQLBind("activation"), SQLBind(row.email), SQLBind(prepared.id),
-                                           SQLBind(prepared.message.subject), SQLBind(prepared.message.body), SQLBind(now))
+                people.append(.init(id: prepared.id, name: row.name, email: row.email, phone: row.phone, employeeId: row.employeeId,
+                                    designation: row.designation, stateCode: row.stateCode, districtCode: row.districtCode, language: row.language,
+                                    activationTokenHash: prepared.activationTokenHash, message: prepared.message))
                 outcome.created += 1
-                inserted += 1
                 tally.add(RollupCounters(registrations: 1),
                           place: LearnerPlace(organisationPath: organisation.path, userState: row.stateCode, userDistrict: row.districtCode,
                                               organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode), day: IndiaDay.of(now))
             }
-            if inserted > 0 {
-                try await users.run()
-                try await messages.run()
-            }
+            try await BulkPeople.create(people, in: organisationID, upload: upload, activationExpiry: activationExpiry, at: now, on: sql)
             try await insertErrors(errors, upload: upload, on: sql)
             try await Rollups.write(tally, on: database)
             return outcome

@@ -49,6 +49,14 @@ struct OrganisationPatch: StrictInput {
 
 /// The organisation tree: who may see and shape which part of it.
 enum Organisations {
+    /// Organisations' names by id (those that exist).
+    static func names(_ ids: [UUID], on database: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        struct Row: Decodable { var id: UUID; var name: String }
+        return Dictionary(uniqueKeysWithValues: try await (database as! any SQLDatabase).select().column("id").column("name").from(Organisation.schema)
+            .where("id", .in, SQLBind.group(Array(Set(ids)))).all(decoding: Row.self).map { ($0.id, $0.name) })
+    }
+
     /// An organisation the principal may see (its own, its ancestors, or any within reach), else 404.
     static func visible(_ id: UUID, to principal: Principal, on database: any Database) async throws -> Organisation {
         guard let organisation = try await Organisation.find(id, on: database),
