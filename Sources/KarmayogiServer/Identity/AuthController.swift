@@ -107,7 +107,7 @@ enum Authentication {
     static func signIn(email: String, password: String, on request: Request) async throws -> User {
         let email = Contact.email(email) ?? email.trimmed.lowercased()
         let keys = SignInThrottle.Keys(email: String(email.prefix(320)), address: request.clientAddress)
-        if let wait = try await SignInThrottle.retryAfter(keys, on: request.db) {
+        if let wait = try await SignInThrottle.retryAfter(keys, now: request.application.clock.now(), on: request.db) {
             var problem = Problem(.tooManyRequests, "Too many failed sign-ins; try again in \(Int(wait.rounded(.up))) seconds.")
             problem.retryAfter = Int(wait.rounded(.up))
             throw problem
@@ -117,7 +117,7 @@ enum Authentication {
         let hash = user?.passwordHash ?? request.application.decoyPasswordHash
         let matches = (try? await request.password.async.verify(password, created: hash)) ?? false
         guard let user, matches, user.passwordHash != nil, user.status == .active else {
-            try await SignInThrottle.fail(keys, on: request.db)
+            try await SignInThrottle.fail(keys, now: request.application.clock.now(), on: request.db)
             throw wrongCredentials
         }
         try await SignInThrottle.succeed(keys, on: request.db)

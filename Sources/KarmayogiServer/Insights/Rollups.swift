@@ -88,7 +88,7 @@ enum Rollups {
             }
         }
         let learnt = seconds.flatMap { user, courses in courses.map { (user, $0.key, $0.value) } }
-            .sorted { ($0.0.uuidString, $0.1.uuidString) < ($1.0.uuidString, $1.1.uuidString) }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         for start in stride(from: 0, to: learnt.count, by: 1000) {
             var insert = sql.insert(into: "learning_days").columns("user_id", "course_id", "day", "seconds")
             for (user, course, spent) in learnt[start..<min(start + 1000, learnt.count)] {
@@ -105,7 +105,7 @@ enum Rollups {
         guard !places.isEmpty else { return }
         struct Row: Decodable { var user_id: UUID; var day: Int }
         var firsts = Set<UUID>()
-        let people = places.keys.sorted { $0.uuidString < $1.uuidString }
+        let people = places.keys.sorted()
         for start in stride(from: 0, to: people.count, by: 1000) {
             var insert = sql.insert(into: "active_days").columns("user_id", "day")
             for user in people[start..<min(start + 1000, people.count)] { insert = insert.values(SQLBind(user), SQLBind(day)) }

@@ -126,7 +126,7 @@ enum LearningProgress {
         }
         // In key order (so concurrent groups on other nodes take the rows' locks in the same order), a thousand rows a statement.
         let rows = deltas.flatMap { enrolmentID, items in items.map { (enrolmentID, $0.key, $0.value) } }
-            .sorted { ($0.0.uuidString, $0.1.uuidString) < ($1.0.uuidString, $1.1.uuidString) }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         for start in stride(from: 0, to: rows.count, by: 1000) {
             var insert = sql.insert(into: "item_progress").columns("enrolment_id", "item_id", "status", "percent", "seconds_spent", "client_time", "updated_at")
             for (enrolmentID, itemID, delta) in rows[start..<min(start + 1000, rows.count)] {
