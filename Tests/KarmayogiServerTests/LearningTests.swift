@@ -490,6 +490,28 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
     }
 }
 
+extension GroupCommitTests {
+    /// One learner's requests grouped together each hear where the course stands.
+    @Test func everyRequestOfAGroupIsToldItsCourses() async throws {
+        try await withApp { app, world in
+            let (course, items) = try await publishedCourse(app, world)
+            let token = try await app.token("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: token)
+            let answers = try await withThrowingTaskGroup(of: ProgressAnswer.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await app.send(.POST, "/api/v1/progress", token: token,
+                                           json: ["updates": [update(course, items[0], status: 1, percent: Double(index), key: "same-\(index)")]])
+                            .decoded(ProgressAnswer.self)
+                    }
+                }
+                return try await group.reduce(into: [ProgressAnswer]()) { $0.append($1) }
+            }
+            #expect(answers.count == 20 && answers.allSatisfy { $0.courses.map(\.courseId.uuidString) == [course.uppercased()] })
+        }
+    }
+}
+
 @Suite struct ConcurrentAttemptTests {
     @Test func sixtyParallelStartsMakeOneAttemptAndAllAnswerIt() async throws {
         try await withApp { app, world in

@@ -51,7 +51,8 @@ struct ProgressWrite: Sendable {
         var deltas: [UUID: [UUID: ItemProgress]] = [:]
         var added: [UUID: Int] = [:]
         var lastItem: [UUID: UUID] = [:]
-        var owner: [UUID: Int] = [:]
+        // Which writes touched each enrolment (one learner may have sent two in a group); the last one owns it.
+        var touchedBy: [UUID: [Int]] = [:]
         for (position, write) in writes.enumerated() {
             for accepted in write.accepted {
                 let key = PersonKey(userID: write.userID, key: accepted.update.key)
@@ -60,7 +61,7 @@ struct ProgressWrite: Sendable {
                 deltas[accepted.enrolmentID, default: [:]][accepted.update.itemId, default: ItemProgress()].merge(accepted.update, firstTimeForKey: first)
                 if first { added[accepted.enrolmentID, default: 0] += accepted.update.secondsSpent }
                 lastItem[accepted.enrolmentID] = accepted.update.itemId
-                owner[accepted.enrolmentID] = position
+                if touchedBy[accepted.enrolmentID]?.last != position { touchedBy[accepted.enrolmentID, default: []].append(position) }
             }
         }
         try await LearningProgress.merge(deltas, at: now, on: sql)
@@ -72,7 +73,7 @@ struct ProgressWrite: Sendable {
         var changes: [Enrolments.ProgressChange] = []
         for enrolment in touched {
             let id = enrolment.id!
-            if enrolment.status == .active, let content = writes[owner[id]!].contents[id] {
+            if enrolment.status == .active, let content = writes[touchedBy[id]!.last!].contents[id] {
                 enrolment.percent = CompletionRule.percent(content, completed: completedItems[id] ?? [])
             }
             changes.append(.init(id: id, percent: enrolment.percent, addedSeconds: added[id] ?? 0, lastItemID: lastItem[id]!))
@@ -82,7 +83,7 @@ struct ProgressWrite: Sendable {
         var courses = Array(repeating: [ProgressAnswer.CourseState](), count: writes.count)
         var activities: [Rollups.Activity] = writes.map { .init(userID: $0.userID, place: $0.place) }
         for enrolment in touched {
-            let id = enrolment.id!, position = owner[id]!
+            let id = enrolment.id!, positions = touchedBy[id]!, position = positions.last!
             let content = writes[position].contents[id]
             var completedNow = false
             if enrolment.status == .active, let content, CompletionRule.isComplete(content, completed: completedItems[id] ?? []) {
@@ -90,7 +91,11 @@ struct ProgressWrite: Sendable {
                                                              tally: &tally, on: database)
             }
             if let spent = added[id], spent > 0 { activities[position].seconds[enrolment.courseID, default: 0] += spent }
-            courses[position].append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status, completedNow: completedNow))
+            // Each write that touched the course is told where it stands; the one that completed it, that it did.
+            for other in positions {
+                courses[other].append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status,
+                                            completedNow: completedNow && other == position))
+            }
         }
         try await Rollups.record(activities, day: IndiaDay.of(now), known: app.activeDays, into: &tally, on: database)
         let answers = zip(results, courses).map { ProgressAnswer(results: $0, courses: $1) }
