@@ -33,16 +33,6 @@ enum Rollups {
                      organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode)
     }
 
-    /// The counters' table: a row for each key, a column for each counter.
-    static func createTable(_ name: String, key: [FieldKey], on database: any Database) async throws {
-        var schema = database.schema(name)
-            .field("scope", .string, .required)
-            .field("day", .int, .required)
-            .field("course_id", .uuid, .required)
-        for counter in RollupCounters.names { schema = schema.field(.definition(name: .key(.string(counter)), dataType: .int64, constraints: [.required])) }
-        try await schema.constraint(.constraint(.compositeIdentifier(key.map { .key($0) }), name: "")).create()
-    }
-
     /// Adds a transaction's tally to the counters: upserts in key order, the transaction's last writes.
     static func write(_ tally: RollupTally, on database: any Database) async throws {
         guard !tally.isEmpty else { return }
@@ -158,10 +148,26 @@ extension Application {
     }
 }
 
+/// The counters' table as the migrations below made it, frozen here: a row for each key, a column for each counter of
+/// 2026-11 (a counter added later comes with a migration of its own that adds its column).
+private enum RollupsAsMigrated {
+    /// (Column names, written as one string: two of them are also other rooms' table names.)
+    static let counters = "enrolments completions certificates learning_seconds registrations active1 active7 active30".split(separator: " ").map(String.init)
+
+    static func createTable(_ name: String, key: [FieldKey], on database: any Database) async throws {
+        var schema = database.schema(name)
+            .field("scope", .string, .required)
+            .field("day", .int, .required)
+            .field("course_id", .uuid, .required)
+        for counter in counters { schema = schema.field(.definition(name: .key(.string(counter)), dataType: .int64, constraints: [.required])) }
+        try await schema.constraint(.constraint(.compositeIdentifier(key.map { .key($0) }), name: "")).create()
+    }
+}
+
 struct CreateRollups: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await Rollups.createTable(Rollups.table, key: ["scope", "day", "course_id"], on: database)
-        try await database.index("rollups_day", on: Rollups.table, columns: ["day"])
+        try await RollupsAsMigrated.createTable("rollups", key: ["scope", "day", "course_id"], on: database)
+        try await database.index("rollups_day", on: "rollups", columns: ["day"])
         try await database.schema("active_days")
             .field("user_id", .uuid, .required)
             .field("day", .int, .required)
@@ -184,7 +190,7 @@ struct CreateRollups: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        for table in ["learning_days", "active_days", Rollups.table] { try await database.schema(table).delete() }
+        for table in ["learning_days", "active_days", "rollups"] { try await database.schema(table).delete() }
     }
 }
 
@@ -194,7 +200,7 @@ struct CreateRollups: AsyncMigration {
 struct RekeyRollups: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await rekey(["scope", "course_id", "day"], on: database)
-        try await database.index("rollups_ranked", on: Rollups.table, columns: ["scope", "day", "completions", "course_id"])
+        try await database.index("rollups_ranked", on: "rollups", columns: ["scope", "day", "completions", "course_id"])
     }
 
     func revert(on database: any Database) async throws {
@@ -204,19 +210,19 @@ struct RekeyRollups: AsyncMigration {
     /// Copies the counters into a table with the new key, in its order, and puts it in the old one's place.
     private func rekey(_ key: [FieldKey], on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        let copy = Rollups.table + "_rekeyed"
-        try await Rollups.createTable(copy, key: key, on: database)
-        let columns = (["scope", "day", "course_id"] + RollupCounters.names).map { SQLIdentifier($0) }
+        let table = "rollups", copy = "rollups_rekeyed"
+        try await RollupsAsMigrated.createTable(copy, key: key, on: database)
+        let columns = (["scope", "day", "course_id"] + RollupsAsMigrated.counters).map { SQLIdentifier($0) }
         try await sql.raw("""
-            INSERT INTO \(ident: copy) (\(SQLList(columns))) SELECT \(SQLList(columns)) FROM \(ident: Rollups.table) \
+            INSERT INTO \(ident: copy) (\(SQLList(columns))) SELECT \(SQLList(columns)) FROM \(ident: table) \
             ORDER BY \(SQLList(key.map { SQLIdentifier($0.description) }))
             """).run()
-        try await database.schema(Rollups.table).delete()
-        try await sql.raw("ALTER TABLE \(ident: copy) RENAME TO \(ident: Rollups.table)").run()
+        try await database.schema(table).delete()
+        try await sql.raw("ALTER TABLE \(ident: copy) RENAME TO \(ident: table)").run()
         if sql.dialect.name == "postgresql" {   // the key keeps the copy's name otherwise, and the next copy's would clash
-            try await sql.raw("ALTER TABLE \(ident: Rollups.table) RENAME CONSTRAINT \(ident: copy + "_pkey") TO \(ident: Rollups.table + "_pkey")").run()
+            try await sql.raw("ALTER TABLE \(ident: table) RENAME CONSTRAINT \(ident: copy + "_pkey") TO \(ident: table + "_pkey")").run()
         }
-        try await database.index("rollups_day", on: Rollups.table, columns: ["day"])
+        try await database.index("rollups_day", on: table, columns: ["day"])
     }
 }
 
