@@ -29,9 +29,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.principals = PrincipalCache(needsListener: settings.databaseURL != nil)
     app.databases.middleware.use(PeopleChangeMiddleware(cache: app.principals))
     app.databases.middleware.use(OrganisationChangeMiddleware(cache: app.principals))
-    if let url = settings.databaseURL {
-        var configuration = try SQLPostgresConfiguration(url: url)
-        if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
+    if let configuration = try postgresConfiguration(settings) {
         let listener = PeopleChangesListener()
         listener.start(configuration: configuration.coreConfiguration, cache: app.principals, eventLoop: app.eventLoopGroup.any(), logger: app.logger)
         app.lifecycle.use(listener)
@@ -119,8 +117,7 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw Problem(.internalServerError, "DATABASE_URL must start with postgres:// (or be unset for the embedded SQLite file)")
         }
-        var configuration = try SQLPostgresConfiguration(url: url)
-        if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
+        let configuration = try postgresConfiguration(settings)!
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.postgresConnectionsPerEventLoop, connectionPoolTimeout: .seconds(30)), as: .psql)
     } else {
         let configuration: SQLiteConfiguration = settings.sqlitePath == ":memory:"
@@ -132,6 +129,14 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
         let sqlite = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
         app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: sqlite.make()) }, as: .sqlite)
     }
+}
+
+/// PostgreSQL's connection settings from DATABASE_URL and DATABASE_SCHEMA, or nil on the embedded SQLite file.
+private func postgresConfiguration(_ settings: Settings) throws -> SQLPostgresConfiguration? {
+    guard let url = settings.databaseURL else { return nil }
+    var configuration = try SQLPostgresConfiguration(url: url)
+    if let schema = settings.databaseSchema { configuration.searchPath = [schema] }
+    return configuration
 }
 
 extension Application {
