@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KarmayogiCore
 
@@ -39,6 +40,44 @@ import Testing
         // What the writer writes, the reader reads back (less the apostrophe that defuses a formula).
         let cells = ["Ravi \"RK\" Kumar", "line\nbreak", "comma, here", "नमस्ते"]
         #expect(try! CSVReader(text: CSVWriter.line(cells)).rows().first?.fields == cells)
+    }
+
+    /// The byte writer reports stream with writes what the formatters would, cell for cell.
+    @Test func bytesMatchTheFormatters() {
+        var generator = SeededGenerator(seed: 16)
+        var text = CSVText()
+        var expected = ""
+        for _ in 0..<2_000 {
+            let id = UUID()
+            let date = Date(timeIntervalSince1970: Double.random(in: -2e9...4e9, using: &generator))
+            let percent = Double(Int.random(in: 0...100_000, using: &generator)) / 1000
+            let number = Int.random(in: 0...1_000_000, using: &generator)
+            text.cell(id)
+            text.cell(time: date)
+            text.cell(tenths: percent)
+            text.cell(number)
+            text.cell("=1+2")
+            text.cell(nil as String?)
+            text.endLine()
+            expected += CSVWriter.line([id.uuidString.lowercased(), date.formatted(.iso8601), String(format: "%.1f", percent), String(number), "=1+2", ""])
+        }
+        let written = String(decoding: text.bytes, as: UTF8.self).components(separatedBy: "\r\n"), wanted = expected.components(separatedBy: "\r\n")
+        #expect(written.count == wanted.count)
+        for (line, want) in zip(written, wanted) where line != want { Issue.record("\(line) is not \(want)") }
+        text.clear()
+        #expect(text.isEmpty)
+        text.cell(time: Date(timeIntervalSince1970: 1_795_000_000.9))
+        text.cell(-5)
+        // A number the report computes is no formula: only text is defused.
+        #expect(String(decoding: text.bytes, as: UTF8.self) == "2026-11-18T11:06:40Z,-5")
+    }
+
+    @Test func idsAreReadFromTextInEitherCase() {
+        let id = UUID()
+        #expect(UUIDText.parse(id.uuidString) == id && UUIDText.parse(id.uuidString.lowercased()) == id)
+        for broken in ["", "not-a-uuid", String(id.uuidString.dropLast()) + "G", String(id.uuidString.dropLast()), id.uuidString.replacingOccurrences(of: "-", with: "x")] {
+            #expect(UUIDText.parse(broken) == nil, "\(broken)")
+        }
     }
 
     @Test func contactsAreMaskedForThoseWithoutTheRight() {

@@ -48,6 +48,44 @@ func csv(_ reply: Reply) throws -> (header: [String], rows: [[String]]) {
         }
     }
 
+    /// A scope's report holds exactly the people its rollups count there (`LearnerPlace`), however each is placed:
+    /// their own State and district or none, in an organisation of that State or another.
+    @Test func aScopesReportHoldsThePeopleItsRollupsCount() async throws {
+        try await withApp { app, world in
+            let sql = app.db as! any SQLDatabase
+            let organisations = try await Organisations.directory(on: sql)
+            let districts = Set(organisations.compactMap(\.districtCode) + Geography.reference.districts(inState: 8).prefix(2).map(\.code))
+            var people = sql.insert(into: User.schema).columns("id", "organisation_id", "name", "email", "language", "status", "state_code", "district_code", "created_at", "updated_at")
+            var index = 0
+            for organisation in organisations {
+                for state in [nil, 8, 9, organisation.stateCode] as [Int?] {
+                    for district in [nil] + districts.sorted() as [Int?] {
+                        index += 1
+                        people = people.values(SQLBind(UUID()), SQLBind(organisation.id), SQLBind("Placed \(index)"), SQLBind("placed\(index)@test.example.org"),
+                                               SQLBind("en"), SQLBind("active"), SQLBind(state), SQLBind(district), SQLBind(Date()), SQLBind(Date()))
+                    }
+                }
+            }
+            try await people.run()
+            let byID = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0) })
+            let places = try await User.query(on: app.db).all().map { user in
+                let organisation = byID[user.$organisation.id]!
+                return (user.id!.uuidString.lowercased(), LearnerPlace(organisationPath: organisation.path, userState: user.stateCode, userDistrict: user.districtCode,
+                                                                       organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode))
+            }
+            let scopes: [InsightScope] = [.nation, .state(8), .state(9)] + districts.map { .district($0) } + organisations.map { .organisation($0.id) }
+            let national = try await app.token("national")
+            for scope in scopes {
+                let expected = Set(places.filter { $0.1.scopeKeys.contains(scope.key) }.map(\.0))
+                let report = try csv(try await app.send(.GET, "/api/v1/reports/users.csv?scope=\(scope.text)", token: national))
+                let found = report.rows.map { $0[0] }
+                #expect(Set(found) == expected && found.count == expected.count, "\(scope.text): \(found.count) rows, \(expected.count) counted there")
+            }
+            #expect(index >= 50 && places.count > index, "\(index) people placed")
+            _ = world
+        }
+    }
+
     @Test func aLargeReportArrivesWholeAcrossPages() async throws {
         try await withApp { app, world in
             let (course, _) = try await publishedCourse(app, world)

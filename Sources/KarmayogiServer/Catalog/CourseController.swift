@@ -136,6 +136,14 @@ enum Courses {
         return Dictionary(rows.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Every version's title, for reports that name the version each learner took.
+    static func versionTitles(on sql: any SQLDatabase) async throws -> [CourseVersionKey: String] {
+        let rows = try await sql.rows(sql.select().columns("course_id", "version", "title").from(CourseVersion.schema).query) { cells in
+            (CourseVersionKey(course: try cells.id(0), version: try cells.int(1) ?? 0), try cells.string(2) ?? "")
+        }
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Each course's provider (the organisation that offers it).
     static func providerIDs(of courses: [UUID], on database: any Database) async throws -> [UUID: UUID] {
         guard !courses.isEmpty else { return [:] }
@@ -436,4 +444,10 @@ struct CourseController: RouteCollection {
         let (course, version) = try await Courses.transition(try request.id(of: "course"), action, comment: comment, by: principal, on: request.db)
         return CourseDTO(course, version)
     }
+}
+
+/// One version of one course.
+struct CourseVersionKey: Hashable, Sendable {
+    var course: UUID
+    var version: Int
 }

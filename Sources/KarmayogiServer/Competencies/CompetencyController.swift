@@ -66,6 +66,12 @@ enum Competencies {
         return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0.displayName) })
     }
 
+    /// Competencies by id (those that exist).
+    static func byID(_ ids: [UUID], on database: any Database) async throws -> [UUID: Competency] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0) })
+    }
+
     /// Competencies by id as a credential cites them: "Theme › Sub-theme", and the framework's code.
     static func labels(_ ids: [UUID], on database: any Database) async throws -> [UUID: (name: String, code: String)] {
         guard !ids.isEmpty else { return [:] }

@@ -4,6 +4,24 @@ import KarmayogiCore
 import SQLKit
 import Vapor
 
+/// A report's bytes on their way: written into `text`, sent at each `flush`.
+final class ReportPage {
+    var text = CSVText(capacity: 1 << 17)
+    private let writer: any AsyncBodyStreamWriter
+    private let allocator: ByteBufferAllocator
+
+    init(writer: any AsyncBodyStreamWriter, allocator: ByteBufferAllocator) {
+        self.writer = writer
+        self.allocator = allocator
+    }
+
+    func flush() async throws {
+        guard !text.isEmpty else { return }
+        try await writer.write(.buffer(allocator.buffer(bytes: text.bytes)))
+        text.clear()
+    }
+}
+
 /// Reports as CSV, streamed a page of rows at a time (never the whole report in memory), for a scope:
 /// users, enrolments and progress, assessment results, a plan's compliance, and the course–competency mapping.
 /// E-mail addresses and phone numbers are masked unless the caller may see the people themselves; every cell is
@@ -55,46 +73,43 @@ enum Reports {
         }
     }
 
-    /// Narrows a query over people (`u`, their organisation `o`) to those counted in the scope, by the same rule as the rollups.
-    static func people(in scope: InsightScope, path: String?, _ select: SQLSelectBuilder) -> SQLSelectBuilder {
+    /// The parts a walk over the scope's people reads, each by an index, by the rollups' rule (`LearnerPlace`):
+    /// people placed in the State or district themselves, then those of the organisations there who are not placed
+    /// elsewhere; an organisation's report reads each organisation of its subtree.
+    static func parts(of scope: InsightScope, path: String?, organisations: [OrganisationEntry]) -> [PeopleWalk.Part] {
         switch scope {
-        case .nation: return select
+        case .nation:
+            return [.everyone]
         case .state(let code):
-            return select.where(SQLQueryString("(\(ident: "u").\(ident: "state_code") = \(bind: code) OR (\(ident: "u").\(ident: "state_code") IS NULL AND \(ident: "o").\(ident: "state_code") = \(bind: code)))"))
+            return [.placedInState(code)] + organisations.filter { $0.stateCode == code }.map { .unplacedState(in: $0.id) }
         case .district(let code):
-            return select.where(SQLQueryString("""
-                (\(ident: "u").\(ident: "district_code") = \(bind: code) OR (\(ident: "u").\(ident: "district_code") IS NULL AND \(ident: "o").\(ident: "district_code") = \(bind: code) \
-                AND (\(ident: "u").\(ident: "state_code") IS NULL OR \(ident: "u").\(ident: "state_code") = \(ident: "o").\(ident: "state_code"))))
-                """))
+            return [.placedInDistrict(code)] + organisations.filter { $0.districtCode == code }.map { .unplacedDistrict(in: $0.id, stateCode: $0.stateCode) }
         case .organisation:
-            return select.where(SQLColumn("path", table: "o"), .like, SQLBind((path ?? "/") + "%"))
+            let path = path ?? "/"
+            return organisations.filter { $0.path.hasPrefix(path) }.sorted { $0.path < $1.path }.map { .organisation($0.id) }
         }
     }
 
-    /// A streamed CSV download: a byte-order mark (so spreadsheets read Indian scripts right), the header, then each page.
-    static func stream(_ request: Request, name: String, header: [String],
-                       page: @escaping @Sendable (_ after: UUID?) async throws -> (lines: [[String]], next: UUID?)) -> Response {
+    /// A streamed CSV download: a byte-order mark (so spreadsheets read Indian scripts right), the header, then
+    /// whatever `body` writes, sent each time it flushes: a page in memory at a time, never the whole report.
+    static func stream(_ request: Request, name: String, header: [String], body: @escaping @Sendable (ReportPage) async throws -> Void) -> Response {
         let response = Response(status: .ok)
         response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name).csv\"")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         let allocator = request.byteBufferAllocator
+        let logger = request.logger
         response.body = .init(asyncStream: { writer in
             do {
-                try await writer.write(.buffer(allocator.buffer(string: "\u{FEFF}" + CSVWriter.line(header))))
-                var after: UUID?
-                repeat {
-                    let (lines, last) = try await page(after)
-                    if !lines.isEmpty {
-                        var buffer = allocator.buffer(capacity: lines.count * 128)
-                        for line in lines { buffer.writeString(CSVWriter.line(line)) }
-                        try await writer.write(.buffer(buffer))
-                    }
-                    after = last
-                } while after != nil
+                let page = ReportPage(writer: writer, allocator: allocator)
+                page.text.byteOrderMark()
+                for cell in header { page.text.cell(cell) }
+                page.text.endLine()
+                try await body(page)
+                try await page.flush()
                 try await writer.write(.end)
             } catch {
-                request.logger.report(error: error)
+                logger.report(error: error)
                 try? await writer.write(.error(error))
             }
         })
@@ -123,94 +138,91 @@ enum Reports {
         let date = IndiaDay.string(IndiaDay.of(Date()))
         let name = "karmayogi-\(kind.rawValue)-\(scope.text.replacingOccurrences(of: ":", with: "-"))-\(date)"
         @Sendable func email(_ value: String) -> String { contacts ? value : Contact.masked(email: value) }
-        @Sendable func phone(_ value: String?) -> String { value.map { contacts ? $0 : Contact.masked(phone: $0) } ?? "" }
-        @Sendable func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "" }
-        @Sendable func people(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
-            Reports.people(in: scope, path: path, select.fromPeople())
-        }
-        @Sendable func after(_ select: SQLSelectBuilder, _ column: SQLColumn, _ cursor: UUID?, limit: Int = pageSize) -> SQLSelectBuilder {
-            if let cursor { select.where(column, .greaterThan, SQLBind(cursor)) }
-            return select.orderBy(column).limit(limit)
-        }
-        /// The next people of the scope, by id: reports of what people did read a page of people and then their rows,
-        /// so a State's report walks its own people rather than every enrolment in the nation.
-        @Sendable func nextPeople(after cursor: UUID?) async throws -> [UUID] {
-            struct Row: Decodable { var id: UUID }
-            return try await after(people(sql.select().column(SQLColumn("id", table: "u"))), SQLColumn("id", table: "u"), cursor, limit: peoplePageSize)
-                .all(decoding: Row.self).map(\.id)
-        }
+        @Sendable func phone(_ value: String?) -> String? { value.map { contacts ? $0 : Contact.masked(phone: $0) } }
+        let organisations = kind == .planCompliance || kind == .courseCompetencies ? [] : try await Organisations.directory(on: sql)
+        let organisationByID = Dictionary(organisations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let parts = parts(of: scope, path: path, organisations: organisations)
 
         switch kind {
         case .users:
-            struct Row: Decodable {
-                var id: UUID; var name: String; var email: String; var phone: String?; var employee_id: String?; var designation: String?
-                var organisation: String; var code: String; var state_code: Int?; var district_code: Int?; var status: String; var created_at: Date?; var last_login_at: Date?
-            }
+            let (states, districts) = (geography.states, geography.districts)
+            let stateNames = Dictionary(states.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let districtNames = Dictionary(districts.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
             return stream(request, name: name, header: ["user_id", "name", "email", "phone", "employee_id", "designation", "organisation", "organisation_code",
-                                                        "state", "district", "status", "registered_at", "last_sign_in_at"]) { cursor in
-                let rows = try await after(people(sql.select()
-                    .columns(["id", "name", "email", "phone", "employee_id", "designation", "state_code", "district_code", "status", "created_at", "last_login_at"].map { SQLColumn($0, table: "u") })
-                    .column(SQLColumn("name", table: "o"), as: "organisation").column(SQLColumn("code", table: "o"))), SQLColumn("id", table: "u"), cursor)
-                    .all(decoding: Row.self)
-                return (rows.map { row in
-                    [row.id.uuidString.lowercased(), row.name, email(row.email), phone(row.phone), row.employee_id ?? "", row.designation ?? "", row.organisation, row.code,
-                     row.state_code.flatMap { geography.state(code: $0)?.name } ?? "", row.district_code.flatMap { geography.district(code: $0)?.name } ?? "",
-                     row.status, time(row.created_at), time(row.last_login_at)]
-                }, rows.count < pageSize ? nil : rows.last?.id)
+                                                        "state", "district", "status", "registered_at", "last_sign_in_at"]) { page in
+                try await PeopleWalk.walk(parts, limit: pageSize, on: sql) { people in
+                    for person in people {
+                        let organisation = organisationByID[person.organisationID]
+                        page.text.cell(person.id)
+                        page.text.cell(person.name)
+                        page.text.cell(email(person.email))
+                        page.text.cell(phone(person.phone))
+                        page.text.cell(person.employeeID)
+                        page.text.cell(person.designation)
+                        page.text.cell(organisation?.name)
+                        page.text.cell(organisation?.code)
+                        page.text.cell(person.stateCode.flatMap { stateNames[$0] })
+                        page.text.cell(person.districtCode.flatMap { districtNames[$0] })
+                        page.text.cell(person.status)
+                        page.text.cell(time: person.createdAt)
+                        page.text.cell(time: person.lastLoginAt)
+                        page.text.endLine()
+                    }
+                    try await page.flush()
+                }
             }
 
         case .enrolments:
-            struct Row: Decodable {
-                var id: UUID; var user_id: UUID; var name: String; var email: String; var organisation: String; var course_id: UUID; var title: String?
-                var version: Int; var status: String; var percent: Double; var seconds_spent: Int; var enrolled_at: Date; var last_accessed_at: Date?; var completed_at: Date?
-            }
+            let titles = try await Courses.versionTitles(on: sql)
             return stream(request, name: name, header: ["enrolment_id", "user_id", "name", "email", "organisation", "course_id", "course", "version", "status",
-                                                        "percent", "minutes_spent", "enrolled_at", "last_accessed_at", "completed_at"]) { cursor in
-                let ids = try await nextPeople(after: cursor)
-                guard !ids.isEmpty else { return ([], nil) }
-                let rows = try await sql.select().fromPeople()
-                    .columns(["id", "user_id", "course_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "last_accessed_at", "completed_at"].map { SQLColumn($0, table: "e") })
-                    .column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
-                    .column(SQLColumn("title", table: "v"))
-                    .join(SQLAlias(SQLIdentifier(Enrolment.schema), as: SQLIdentifier("e")), on: SQLColumn("user_id", table: "e"), .equal, SQLColumn("id", table: "u"))
-                    .join(SQLAlias(SQLIdentifier(CourseVersion.schema), as: SQLIdentifier("v")), method: SQLJoinMethod.left,
-                          on: SQLBinaryExpression(SQLBinaryExpression(SQLColumn("course_id", table: "v"), .equal, SQLColumn("course_id", table: "e")), .and,
-                                                  SQLBinaryExpression(SQLColumn("version", table: "v"), .equal, SQLColumn("version", table: "e"))))
-                    .where(SQLColumn("user_id", table: "e"), .in, SQLBind.group(ids))
-                    .orderBy(SQLColumn("user_id", table: "e")).orderBy(SQLColumn("id", table: "e"))
-                    .all(decoding: Row.self)
-                return (rows.map { row in
-                    [row.id.uuidString.lowercased(), row.user_id.uuidString.lowercased(), row.name, email(row.email), row.organisation, row.course_id.uuidString.lowercased(),
-                     row.title ?? "", String(row.version), row.status, String(format: "%.1f", row.percent), String(row.seconds_spent / 60),
-                     time(row.enrolled_at), time(row.last_accessed_at), time(row.completed_at)]
-                }, ids.count < peoplePageSize ? nil : ids.last)
+                                                        "percent", "minutes_spent", "enrolled_at", "last_accessed_at", "completed_at"]) { page in
+                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql) { people in
+                    let byID = Dictionary(people.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                    for line in try await Enrolments.lines(of: people.map(\.id), on: sql) {
+                        guard let person = byID[line.userID] else { continue }
+                        page.text.cell(line.id)
+                        page.text.cell(line.userID)
+                        page.text.cell(person.name)
+                        page.text.cell(email(person.email))
+                        page.text.cell(organisationByID[person.organisationID]?.name)
+                        page.text.cell(line.courseID)
+                        page.text.cell(titles[CourseVersionKey(course: line.courseID, version: line.version)])
+                        page.text.cell(line.version)
+                        page.text.cell(line.status)
+                        page.text.cell(tenths: line.percent)
+                        page.text.cell(line.secondsSpent / 60)
+                        page.text.cell(time: line.enrolledAt)
+                        page.text.cell(time: line.lastAccessedAt)
+                        page.text.cell(time: line.completedAt)
+                        page.text.endLine()
+                    }
+                    try await page.flush()
+                }
             }
 
         case .assessmentResults:
-            struct Row: Decodable {
-                var id: UUID; var user_id: UUID; var name: String; var email: String; var organisation: String; var course_id: UUID; var title: String?
-                var started_at: Date; var submitted_at: Date?; var percent: Double?; var passed: Bool
-            }
+            let titles = try await Courses.versionTitles(on: sql)
             return stream(request, name: name, header: ["attempt_id", "user_id", "name", "email", "organisation", "course_id", "course", "started_at", "submitted_at",
-                                                        "percent", "passed"]) { cursor in
-                let ids = try await nextPeople(after: cursor)
-                guard !ids.isEmpty else { return ([], nil) }
-                let rows = try await sql.select().fromPeople()
-                    .columns(["id", "user_id", "course_id", "started_at", "submitted_at", "percent", "passed"].map { SQLColumn($0, table: "a") })
-                    .column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
-                    .column(SQLColumn("title", table: "v"))
-                    .join(SQLAlias(SQLIdentifier(AssessmentAttempt.schema), as: SQLIdentifier("a")), on: SQLColumn("user_id", table: "a"), .equal, SQLColumn("id", table: "u"))
-                    .join(SQLAlias(SQLIdentifier(CourseVersion.schema), as: SQLIdentifier("v")), method: SQLJoinMethod.left,
-                          on: SQLBinaryExpression(SQLBinaryExpression(SQLColumn("course_id", table: "v"), .equal, SQLColumn("course_id", table: "a")), .and,
-                                                  SQLBinaryExpression(SQLColumn("version", table: "v"), .equal, SQLColumn("version", table: "a"))))
-                    .where(SQLColumn("submitted_at", table: "a"), .isNot, SQLLiteral.null)
-                    .where(SQLColumn("user_id", table: "a"), .in, SQLBind.group(ids))
-                    .orderBy(SQLColumn("user_id", table: "a")).orderBy(SQLColumn("id", table: "a"))
-                    .all(decoding: Row.self)
-                return (rows.map { row in
-                    [row.id.uuidString.lowercased(), row.user_id.uuidString.lowercased(), row.name, email(row.email), row.organisation, row.course_id.uuidString.lowercased(),
-                     row.title ?? "", time(row.started_at), time(row.submitted_at), row.percent.map { String(format: "%.1f", $0) } ?? "", row.passed ? "yes" : "no"]
-                }, ids.count < peoplePageSize ? nil : ids.last)
+                                                        "percent", "passed"]) { page in
+                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql) { people in
+                    let byID = Dictionary(people.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                    for line in try await Assessments.submittedLines(of: people.map(\.id), on: sql) {
+                        guard let person = byID[line.userID] else { continue }
+                        page.text.cell(line.id)
+                        page.text.cell(line.userID)
+                        page.text.cell(person.name)
+                        page.text.cell(email(person.email))
+                        page.text.cell(organisationByID[person.organisationID]?.name)
+                        page.text.cell(line.courseID)
+                        page.text.cell(titles[CourseVersionKey(course: line.courseID, version: line.version)])
+                        page.text.cell(time: line.startedAt)
+                        page.text.cell(time: line.submittedAt)
+                        page.text.cell(tenths: line.percent)
+                        page.text.cell(line.passed ? "yes" : "no")
+                        page.text.endLine()
+                    }
+                    try await page.flush()
+                }
             }
 
         case .planCompliance:
@@ -218,39 +230,62 @@ enum Reports {
             let planID = plan.id!
             let courses = try await Plans.courseIDs(of: planID, on: database)
             let titles = try await Courses.titles(courses, on: database)
-            let due = plan.due
+            let (due, dueDay) = (plan.due, IndiaDay.string(plan.dueDay))
             struct Row: Decodable { var id: UUID; var name: String; var email: String; var designation: String?; var organisation: String }
             return stream(request, name: "karmayogi-plan-compliance-\(planID.uuidString.lowercased())-\(date)",
-                          header: ["user_id", "name", "email", "designation", "organisation", "course_id", "course", "due_date", "standing", "enrolled_at", "completed_at"]) { cursor in
-                let select = Plans.assignedPeople(sql.select(), plan: plan, organisation: organisation, designation: nil)
-                    .column(SQLColumn("id", table: "u")).column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u"))
-                    .column(SQLColumn("designation", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
-                let rows = try await after(select, SQLColumn("id", table: "u"), cursor).all(decoding: Row.self)
-                let standings = try await Plans.standings(of: rows.map(\.id), in: courses, on: sql)
-                let now = Date()
-                return (rows.flatMap { row in
-                    courses.map { course in
-                        let enrolment = standings[row.id]?[course]
-                        let standing = PlanStanding.of(enrolledAt: enrolment?.enrolledAt, completedAt: enrolment?.completedAt, due: due, now: now)
-                        return [row.id.uuidString.lowercased(), row.name, email(row.email), row.designation ?? "", row.organisation, course.uuidString.lowercased(),
-                                titles[course] ?? "", IndiaDay.string(plan.dueDay), standing.rawValue, time(enrolment?.enrolledAt), time(enrolment?.completedAt)]
+                          header: ["user_id", "name", "email", "designation", "organisation", "course_id", "course", "due_date", "standing", "enrolled_at", "completed_at"]) { page in
+                var cursor: UUID?
+                repeat {
+                    let select = Plans.assignedPeople(sql.select(), plan: plan, organisation: organisation, designation: nil)
+                        .column(SQLColumn("id", table: "u")).column(SQLColumn("name", table: "u")).column(SQLColumn("email", table: "u"))
+                        .column(SQLColumn("designation", table: "u")).column(SQLColumn("name", table: "o"), as: "organisation")
+                    if let cursor { select.where(SQLColumn("id", table: "u"), .greaterThan, SQLBind(cursor)) }
+                    let rows = try await select.orderBy(SQLColumn("id", table: "u")).limit(pageSize).all(decoding: Row.self)
+                    let standings = try await Plans.standings(of: rows.map(\.id), in: courses, on: sql)
+                    let now = Date()
+                    for row in rows {
+                        for course in courses {
+                            let enrolment = standings[row.id]?[course]
+                            page.text.cell(row.id)
+                            page.text.cell(row.name)
+                            page.text.cell(email(row.email))
+                            page.text.cell(row.designation)
+                            page.text.cell(row.organisation)
+                            page.text.cell(course)
+                            page.text.cell(titles[course])
+                            page.text.cell(dueDay)
+                            page.text.cell(PlanStanding.of(enrolledAt: enrolment?.enrolledAt, completedAt: enrolment?.completedAt, due: due, now: now).rawValue)
+                            page.text.cell(time: enrolment?.enrolledAt)
+                            page.text.cell(time: enrolment?.completedAt)
+                            page.text.endLine()
+                        }
                     }
-                }, rows.count < pageSize ? nil : rows.last?.id)
+                    try await page.flush()
+                    cursor = rows.count < pageSize ? nil : rows.last?.id
+                } while cursor != nil
             }
 
         case .courseCompetencies:
-            let cards = try await request.application.catalogueSearch.cards(on: database).values.sorted { $0.id.uuidString < $1.id.uuidString }
-            let providers = Dictionary(uniqueKeysWithValues: try await Organisation.query(on: database).filter(\.$id ~~ Set(cards.map(\.providerId))).all().map { ($0.id!, $0.name) })
-            let competencies = Dictionary(uniqueKeysWithValues: try await Competency.query(on: database).all().map { ($0.id!, $0) })
-            return stream(request, name: name, header: ["course_id", "course", "provider", "language", "competency_id", "area", "theme", "sub_theme", "level"]) { cursor in
-                let page = cards.filter { cursor == nil || $0.id.uuidString > cursor!.uuidString }.prefix(pageSize)
-                return (page.flatMap { card in
-                    card.competencies.map { claim in
+            let cards = try await request.application.catalogueSearch.cards(on: database).values.sorted { $0.id < $1.id }
+            let providers = try await Organisations.names(cards.map(\.providerId), on: database)
+            let competencies = try await Competencies.byID(cards.flatMap { $0.competencies.map(\.competencyId) }, on: database)
+            return stream(request, name: name, header: ["course_id", "course", "provider", "language", "competency_id", "area", "theme", "sub_theme", "level"]) { page in
+                for card in cards {
+                    for claim in card.competencies {
                         let competency = competencies[claim.competencyId]
-                        return [card.id.uuidString.lowercased(), card.title, providers[card.providerId] ?? "", card.language, claim.competencyId.uuidString.lowercased(),
-                                competency?.area.rawValue ?? "", competency?.theme ?? "", competency?.subTheme ?? "", String(claim.level)]
+                        page.text.cell(card.id)
+                        page.text.cell(card.title)
+                        page.text.cell(providers[card.providerId])
+                        page.text.cell(card.language)
+                        page.text.cell(claim.competencyId)
+                        page.text.cell(competency?.area.rawValue)
+                        page.text.cell(competency?.theme)
+                        page.text.cell(competency?.subTheme)
+                        page.text.cell(claim.level)
+                        page.text.endLine()
                     }
-                }, page.count < pageSize ? nil : page.last?.id)
+                    if page.text.bytes.count > 1 << 16 { try await page.flush() }
+                }
             }
         }
     }

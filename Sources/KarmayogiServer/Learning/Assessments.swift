@@ -260,6 +260,23 @@ enum Assessments {
         try await (database as! any SQLDatabase).select().column(SQLLiteral.numeric("1")).from(AssessmentAttempt.schema)
             .where("enrolment_id", .equal, SQLBind(enrolmentID)).where("passed", .equal, SQLLiteral.boolean(true)).limit(1).first() != nil
     }
+
+    /// What reports show of each submitted attempt of these people, by person and then attempt.
+    struct Line: Sendable {
+        var id: UUID, userID: UUID, courseID: UUID, version: Int, startedAt: Date?, submittedAt: Date?, percent: Double?, passed: Bool
+    }
+
+    static func submittedLines(of people: [UUID], on sql: any SQLDatabase) async throws -> [Line] {
+        guard !people.isEmpty else { return [] }
+        let select = sql.select()
+            .columns("id", "user_id", "course_id", "version", "started_at", "submitted_at", "percent", "passed")
+            .from(AssessmentAttempt.schema).where("user_id", .in, SQLBind.group(people)).where("submitted_at", .isNot, SQLLiteral.null)
+            .orderBy("user_id").orderBy("id")
+        return try await sql.rows(select.query) { cells in
+            Line(id: try cells.id(0), userID: try cells.id(1), courseID: try cells.id(2), version: try cells.int(3) ?? 0,
+                 startedAt: try cells.date(4), submittedAt: try cells.date(5), percent: try cells.double(6), passed: try cells.bool(7) ?? false)
+        }
+    }
 }
 
 struct AssessmentController: RouteCollection {

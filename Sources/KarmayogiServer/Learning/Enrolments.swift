@@ -149,6 +149,24 @@ enum Enrolments {
         return try await read(on: database) { $0.where("id", .in, SQLBind.group(ids)) }
     }
 
+    /// What reports show of each enrolment of these people, by person and then enrolment.
+    struct Line: Sendable {
+        var id: UUID, userID: UUID, courseID: UUID, version: Int, status: String, percent: Double, secondsSpent: Int
+        var enrolledAt: Date?, lastAccessedAt: Date?, completedAt: Date?
+    }
+
+    static func lines(of people: [UUID], on sql: any SQLDatabase) async throws -> [Line] {
+        guard !people.isEmpty else { return [] }
+        let select = sql.select()
+            .columns("id", "user_id", "course_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "last_accessed_at", "completed_at")
+            .from(Enrolment.schema).where("user_id", .in, SQLBind.group(people)).orderBy("user_id").orderBy("id")
+        return try await sql.rows(select.query) { cells in
+            Line(id: try cells.id(0), userID: try cells.id(1), courseID: try cells.id(2), version: try cells.int(3) ?? 0,
+                 status: try cells.string(4) ?? "", percent: try cells.double(5) ?? 0, secondsSpent: try cells.int(6) ?? 0,
+                 enrolledAt: try cells.date(7), lastAccessedAt: try cells.date(8), completedAt: try cells.date(9))
+        }
+    }
+
     /// Read with SQLKit into models without Fluent's decoding: this is on the progress hot path.
     private static func read(on database: any Database, where filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Enrolment] {
         struct Row: Decodable {

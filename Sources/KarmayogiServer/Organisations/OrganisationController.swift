@@ -47,6 +47,16 @@ struct OrganisationPatch: StrictInput {
     var sanctionedStrength: Int?
 }
 
+/// An organisation as reports name and place it.
+struct OrganisationEntry: Sendable {
+    var id: UUID
+    var name: String
+    var code: String
+    var stateCode: Int?
+    var districtCode: Int?
+    var path: String
+}
+
 /// The organisation tree: who may see and shape which part of it.
 enum Organisations {
     /// Organisations' names by id (those that exist).
@@ -55,6 +65,14 @@ enum Organisations {
         struct Row: Decodable { var id: UUID; var name: String }
         return Dictionary(uniqueKeysWithValues: try await (database as! any SQLDatabase).select().column("id").column("name").from(Organisation.schema)
             .where("id", .in, SQLBind.group(Array(Set(ids)))).all(decoding: Row.self).map { ($0.id, $0.name) })
+    }
+
+    /// Every organisation, for reports and walks that place people: a few thousand rows, read once per report.
+    static func directory(on sql: any SQLDatabase) async throws -> [OrganisationEntry] {
+        try await sql.rows(sql.select().columns("id", "name", "code", "state_code", "district_code", "path").from(Organisation.schema).query) { cells in
+            OrganisationEntry(id: try cells.id(0), name: try cells.string(1) ?? "", code: try cells.string(2) ?? "",
+                              stateCode: try cells.int(3), districtCode: try cells.int(4), path: try cells.string(5) ?? "/")
+        }
     }
 
     /// An organisation the principal may see (its own, its ancestors, or any within reach), else 404.

@@ -1,0 +1,148 @@
+import Foundation
+import KarmayogiCore
+import PostgresNIO
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// A row read by position, without Codable: what a report reads a million of. Each room's bulk reader builds its
+/// query with SQLKit as always and reads its columns here by index, in the order it selected them.
+struct Cells {
+    fileprivate enum Storage {
+        case sqlite([SQLiteColumn])
+        case postgres(PostgresRandomAccessRow)
+    }
+    fileprivate let storage: Storage
+
+    func string(_ index: Int) throws -> String? {
+        switch storage {
+        case .sqlite(let columns):
+            switch columns[index].data {
+            case .null: return nil
+            case .text(let text): return text
+            case .integer(let number): return String(number)
+            case .float(let number): return String(number)
+            case .blob(let buffer): return String(buffer: buffer)
+            }
+        case .postgres(let row): return try row[index].decode(String?.self)
+        }
+    }
+
+    func uuid(_ index: Int) throws -> UUID? {
+        switch storage {
+        case .sqlite(let columns):
+            switch columns[index].data {
+            case .null: return nil
+            case .text(let text):
+                guard let id = UUIDText.parse(text) else { throw CellError(column: columns[index].name, expected: "an id") }
+                return id
+            case .blob(let buffer) where buffer.readableBytes == 16:
+                return buffer.getBytes(at: buffer.readerIndex, length: 16).map { bytes in
+                    UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+                }
+            default: throw CellError(column: columns[index].name, expected: "an id")
+            }
+        case .postgres(let row): return try row[index].decode(UUID?.self)
+        }
+    }
+
+    /// An id the column never lacks (a key).
+    func id(_ index: Int) throws -> UUID {
+        guard let id = try uuid(index) else { throw CellError(column: "\(index)", expected: "an id (it is empty)") }
+        return id
+    }
+
+    func int(_ index: Int) throws -> Int? {
+        switch storage {
+        case .sqlite(let columns):
+            switch columns[index].data {
+            case .null: return nil
+            case .integer(let number): return Int(number)
+            case .float(let number): return Int(number)
+            default: throw CellError(column: columns[index].name, expected: "a whole number")
+            }
+        case .postgres(let row): return try row[index].decode(Int?.self)
+        }
+    }
+
+    func double(_ index: Int) throws -> Double? {
+        switch storage {
+        case .sqlite(let columns):
+            switch columns[index].data {
+            case .null: return nil
+            case .integer(let number): return Double(number)
+            case .float(let number): return number
+            default: throw CellError(column: columns[index].name, expected: "a number")
+            }
+        case .postgres(let row): return try row[index].decode(Double?.self)
+        }
+    }
+
+    func bool(_ index: Int) throws -> Bool? {
+        switch storage {
+        case .sqlite: return try int(index).map { $0 != 0 }
+        case .postgres(let row): return try row[index].decode(Bool?.self)
+        }
+    }
+
+    /// SQLite keeps an instant as seconds since 1970 (how SQLiteKit writes a `Date`).
+    func date(_ index: Int) throws -> Date? {
+        switch storage {
+        case .sqlite: return try double(index).map { Date(timeIntervalSince1970: $0) }
+        case .postgres(let row): return try row[index].decode(Date?.self)
+        }
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    struct CellError: Error, CustomStringConvertible {
+        var column: String
+        var expected: String
+        var description: String { "column \(column) does not hold \(expected)" }
+    }
+}
+
+extension SQLDatabase {
+    /// Runs a query and reads each row by position (see `Cells`), on SQLite or PostgreSQL.
+    func rows<T: Sendable>(_ query: any SQLExpression, _ read: @escaping @Sendable (Cells) throws -> T) async throws -> [T] {
+        // SQLite's writer queue passes reads through: read from the database beneath it.
+        if let queued = self as? QueuedDatabase, let base = queued.base as? any SQLDatabase { return try await base.rows(query, read) }
+        var serializer = SQLSerializer(database: self)
+        query.serialize(to: &serializer)
+        let (sql, binds) = (serializer.sql, serializer.binds)
+        if let sqlite = self as? any SQLiteDatabase {
+            let encoder = SQLiteDataEncoder()
+            let rows = try await sqlite.query(sql, try binds.map { try encoder.encode($0) })
+            return try rows.map { try read(Cells(storage: .sqlite($0.columns))) }
+        }
+        guard let postgres = self as? any PostgresDatabase else {
+            throw Cells.Unreadable(description: "rows are read by position on SQLite and PostgreSQL only")
+        }
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case let value as UUID: bindings.append(value)
+            case let value as String: bindings.append(value)
+            case let value as Int: bindings.append(value)
+            case let value as Double: bindings.append(value)
+            case let value as Bool: bindings.append(value)
+            case let value as Date: bindings.append(value)
+            default: throw Cells.Unreadable(description: "a \(type(of: bind)) cannot be bound in a query read by position")
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let logger = self.logger
+        return try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                var found: [T] = []
+                for try await row in try await connection.query(query, logger: logger) {
+                    found.append(try read(Cells(storage: .postgres(row.makeRandomAccess()))))
+                }
+                return found
+            }
+        }.get()
+    }
+}

@@ -1,0 +1,94 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// People read a page at a time for reports, each part of a walk by an index in the order of people's ids, so a
+/// page costs the same at the millionth person as at the first (never a sort of the whole scope per page).
+/// Which parts make up a scope is the caller's rule (Insights counts people where they are placed, else where
+/// their organisation is); the walk only reads.
+enum PeopleWalk {
+    enum Part: Sendable, Hashable {
+        case everyone
+        /// Those whose own State is recorded as this one.
+        case placedInState(Int)
+        /// Those whose own State is recorded and own district is this one.
+        case placedInDistrict(Int)
+        /// Everyone of one organisation.
+        case organisation(UUID)
+        /// Those of one organisation whose own State is not recorded.
+        case unplacedState(in: UUID)
+        /// Those of one organisation whose own State is not recorded, or is `stateCode` with no district of their own.
+        case unplacedDistrict(in: UUID, stateCode: Int?)
+    }
+
+    struct Person: Sendable {
+        var id: UUID
+        var name: String
+        var email: String
+        var phone: String?
+        var employeeID: String?
+        var designation: String?
+        var organisationID: UUID
+        var stateCode: Int?
+        var districtCode: Int?
+        var status: String
+        var createdAt: Date?
+        var lastLoginAt: Date?
+    }
+
+    /// Up to `limit` people of the part after `cursor`, by id.
+    static func people(_ part: Part, after cursor: UUID?, limit: Int, on sql: any SQLDatabase) async throws -> [Person] {
+        let select = sql.select()
+            .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "status",
+                      "created_at", "last_login_at"].map { SQLColumn($0) })
+            .from(User.schema)
+        switch part {
+        case .everyone: break
+        case .placedInState(let code): select.where("state_code", .equal, SQLBind(code))
+        case .placedInDistrict(let code): select.where("district_code", .equal, SQLBind(code)).where("state_code", .isNot, SQLLiteral.null)
+        case .organisation(let id): select.where("organisation_id", .equal, SQLBind(id))
+        case .unplacedState(let id): select.where("organisation_id", .equal, SQLBind(id)).where("state_code", .is, SQLLiteral.null)
+        case .unplacedDistrict(let id, let stateCode):
+            select.where("organisation_id", .equal, SQLBind(id)).where(group: { group in
+                group.where("state_code", .is, SQLLiteral.null)
+                if let stateCode {
+                    group.orWhere(group: { $0.where("district_code", .is, SQLLiteral.null).where("state_code", .equal, SQLBind(stateCode)) })
+                }
+                return group
+            })
+        }
+        if let cursor { select.where("id", .greaterThan, SQLBind(cursor)) }
+        return try await sql.rows(select.orderBy("id").limit(limit).query) { cells in
+            Person(id: try cells.id(0), name: try cells.string(1) ?? "", email: try cells.string(2) ?? "", phone: try cells.string(3),
+                   employeeID: try cells.string(4), designation: try cells.string(5), organisationID: try cells.id(6),
+                   stateCode: try cells.int(7), districtCode: try cells.int(8), status: try cells.string(9) ?? "",
+                   createdAt: try cells.date(10), lastLoginAt: try cells.date(11))
+        }
+    }
+
+    /// Every person of the parts, in pages of `limit`, part after part.
+    static func walk(_ parts: [Part], limit: Int, on sql: any SQLDatabase, _ each: ([Person]) async throws -> Void) async throws {
+        for part in parts {
+            var cursor: UUID?
+            repeat {
+                let people = try await people(part, after: cursor, limit: limit, on: sql)
+                if !people.isEmpty { try await each(people) }
+                cursor = people.count < limit ? nil : people.last?.id
+            } while cursor != nil
+        }
+    }
+}
+
+/// The walks' indexes: each part reads its people in the order of their ids from the first one on.
+struct IndexPeopleWalks: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.index("users_state_walk", on: "users", columns: ["state_code", "id"])
+        try await database.index("users_district_walk", on: "users", columns: ["district_code", "id"])
+        try await database.index("users_organisation_walk", on: "users", columns: ["organisation_id", "id"])
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for name in ["users_state_walk", "users_district_walk", "users_organisation_walk"] { try await sql.drop(index: name).run() }
+    }
+}
