@@ -97,7 +97,7 @@ func csv(_ reply: Reply) throws -> (header: [String], rows: [[String]]) {
                                                                               "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
                 for index in start..<min(start + 500, count) {
                     let id = UUID()
-                    people = people.values(SQLBind(id), SQLBind(world.health), SQLBind("Officer \(index)"), SQLBind("officer\(index)@health.example.org"),
+                    people = people.values(SQLBind(id), SQLBind(world.health), SQLBind("Officer \(index / 3)"), SQLBind("officer\(index)@health.example.org"),
                                            SQLBind("en"), SQLBind("pending"), SQLBind(Date()), SQLBind(Date()))
                     // Every third officer enrolled.
                     if index % 3 == 0 {
@@ -112,6 +112,9 @@ func csv(_ reply: Reply) throws -> (header: [String], rows: [[String]]) {
             let table = try csv(try await app.send(.GET, "/api/v1/reports/users.csv?scope=org:\(world.health)", token: token))
             let ids = table.rows.map { $0[0] }
             #expect(ids.count == count + 3 && Set(ids).count == ids.count, "every person once (\(ids.count))")
+            // In the order of their names (three officers share each name, some of them across a page's edge).
+            let names = table.rows.map { $0[table.header.firstIndex(of: "name")!] }
+            #expect(names == names.sorted(), "by name")
             // Enrolments are read a page of people at a time: every one once, and only the scope's.
             let enrolled = try csv(try await app.send(.GET, "/api/v1/reports/enrolments.csv?scope=org:\(world.health)", token: token))
             let enrolmentIDs = enrolled.rows.map { $0[0] }

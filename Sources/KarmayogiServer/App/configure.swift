@@ -82,7 +82,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateReviewComments())
     app.migrations.add(CreateCapacityBuildingUnits())
     app.migrations.add(ComputeCBUFormed())
-    app.migrations.add(IndexPeopleWalks())
+    app.migrations.add(IndexDistrictPeople())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

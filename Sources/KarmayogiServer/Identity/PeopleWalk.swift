@@ -2,8 +2,9 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// People read a page at a time for reports, each part of a walk by an index in the order of people's ids, so a
-/// page costs the same at the millionth person as at the first (never a sort of the whole scope per page).
+/// People read a page at a time for reports, each part of a walk by an index (a State's, a district's or an
+/// organisation's people by name, everyone by id), so a page costs the same at the millionth person as at the first
+/// (never a sort of the whole scope per page), and people appear in the order of their names.
 /// Which parts make up a scope is the caller's rule (Insights counts people where they are placed, else where
 /// their organisation is); the walk only reads.
 enum PeopleWalk {
@@ -36,8 +37,8 @@ enum PeopleWalk {
         var lastLoginAt: Date?
     }
 
-    /// Up to `limit` people of the part after `cursor`, by id.
-    static func people(_ part: Part, after cursor: UUID?, limit: Int, on sql: any SQLDatabase) async throws -> [Person] {
+    /// Up to `limit` people of the part after `cursor` (the last person of the page before).
+    static func people(_ part: Part, after cursor: Person?, limit: Int, on sql: any SQLDatabase) async throws -> [Person] {
         let select = sql.select()
             .columns(["id", "name", "email", "phone", "employee_id", "designation", "organisation_id", "state_code", "district_code", "status",
                       "created_at", "last_login_at"].map { SQLColumn($0) })
@@ -57,8 +58,17 @@ enum PeopleWalk {
                 return group
             })
         }
-        if let cursor { select.where("id", .greaterThan, SQLBind(cursor)) }
-        return try await sql.rows(select.orderBy("id").limit(limit).query) { cells in
+        if part == .everyone {
+            if let cursor { select.where("id", .greaterThan, SQLBind(cursor.id)) }
+            select.orderBy("id")
+        } else {
+            if let cursor {
+                select.where(SQLBinaryExpression(SQLGroupExpression([SQLColumn("name"), SQLColumn("id")]), .greaterThan,
+                                                 SQLGroupExpression([SQLBind(cursor.name), SQLBind(cursor.id)])))
+            }
+            select.orderBy("name").orderBy("id")
+        }
+        return try await sql.rows(select.limit(limit).query) { cells in
             Person(id: try cells.id(0), name: try cells.string(1) ?? "", email: try cells.string(2) ?? "", phone: try cells.string(3),
                    employeeID: try cells.string(4), designation: try cells.string(5), organisationID: try cells.id(6),
                    stateCode: try cells.int(7), districtCode: try cells.int(8), status: try cells.string(9) ?? "",
@@ -69,26 +79,23 @@ enum PeopleWalk {
     /// Every person of the parts, in pages of `limit`, part after part.
     static func walk(_ parts: [Part], limit: Int, on sql: any SQLDatabase, _ each: ([Person]) async throws -> Void) async throws {
         for part in parts {
-            var cursor: UUID?
+            var cursor: Person?
             repeat {
                 let people = try await people(part, after: cursor, limit: limit, on: sql)
                 if !people.isEmpty { try await each(people) }
-                cursor = people.count < limit ? nil : people.last?.id
+                cursor = people.count < limit ? nil : people.last
             } while cursor != nil
         }
     }
 }
 
-/// The walks' indexes: each part reads its people in the order of their ids from the first one on.
-struct IndexPeopleWalks: AsyncMigration {
+/// A district's people by name, as a State's and an organisation's already are.
+struct IndexDistrictPeople: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.index("users_state_walk", on: "users", columns: ["state_code", "id"])
-        try await database.index("users_district_walk", on: "users", columns: ["district_code", "id"])
-        try await database.index("users_organisation_walk", on: "users", columns: ["organisation_id", "id"])
+        try await database.index("users_district_name", on: "users", columns: ["district_code", "name"])
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        for name in ["users_state_walk", "users_district_walk", "users_organisation_walk"] { try await sql.drop(index: name).run() }
+        try await (database as! any SQLDatabase).drop(index: "users_district_name").run()
     }
 }
