@@ -77,12 +77,21 @@ public struct CSVText: Sendable {
     public mutating func cell(_ id: UUID?) {
         separate()
         guard let id else { return }
-        withUnsafeBytes(of: id.uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(45) }
-                bytes.append(Self.hex[Int(byte >> 4)])
-                bytes.append(Self.hex[Int(byte & 0x0F)])
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { out in
+            withUnsafeBytes(of: id.uuid) { raw in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = 45
+                        position += 1
+                    }
+                    out[position] = Self.hex(raw[index] >> 4)
+                    out[position + 1] = Self.hex(raw[index] & 0x0F)
+                    position += 2
+                }
             }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<36]))
         }
     }
 
@@ -133,22 +142,21 @@ public struct CSVText: Sendable {
 
     /// A whole number in decimal, padded with zeros to `width` digits.
     private mutating func digits(_ number: UInt, width: Int) {
-        var buffer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = number
-        withUnsafeMutableBytes(of: &buffer) { digits in
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { digits in
+            var count = 0
+            var rest = number
             repeat {
-                digits[19 - count] = 48 + UInt8(rest % 10)
+                digits[23 - count] = 48 + UInt8(rest % 10)
                 rest /= 10
                 count += 1
             } while rest > 0 || count < width
-            bytes.append(contentsOf: digits[(20 - count)...])
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[(24 - count)...]))
         }
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
+    /// A nibble's lower-case hexadecimal digit.
+    @inline(__always) private static func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 }
 
 /// Reading a UUID's 36 characters without going through a formatter: what a database that keeps ids as text

@@ -115,8 +115,18 @@ extension SQLDatabase {
         let (sql, binds) = (serializer.sql, serializer.binds)
         if let sqlite = self as? any SQLiteDatabase {
             let encoder = SQLiteDataEncoder()
-            let rows = try await sqlite.query(sql, try binds.map { try encoder.encode($0) })
-            return try rows.map { try read(Cells(storage: .sqlite($0.columns))) }
+            let binds = try binds.map { try encoder.encode($0) }
+            // The connection's own query hands each row over on the database's thread (the pool's query sends every row
+            // to the event loop as a task of its own): rows are read there, beside the statement.
+            return try await sqlite.withConnection { connection in
+                let found = Found<T>()
+                try await connection.query(sql, binds) { row in
+                    guard found.error == nil else { return }
+                    do { found.rows.append(try read(Cells(storage: .sqlite(row.columns)))) } catch { found.error = error }
+                }
+                if let error = found.error { throw error }
+                return found.rows
+            }
         }
         guard let postgres = self as? any PostgresDatabase else {
             throw Cells.Unreadable(description: "rows are read by position on SQLite and PostgreSQL only")
@@ -145,4 +155,11 @@ extension SQLDatabase {
             }
         }.get()
     }
+}
+
+/// What a query found, filled on the database's thread one row after another and read once the query is over
+/// (its end is awaited, which orders the writes before the read): no lock per row.
+private final class Found<T>: @unchecked Sendable {
+    var rows: [T] = []
+    var error: (any Error)?
 }

@@ -76,16 +76,37 @@ enum PeopleWalk {
         }
     }
 
-    /// Every person of the parts, in pages of `limit`, part after part.
-    static func walk(_ parts: [Part], limit: Int, on sql: any SQLDatabase, _ each: ([Person]) async throws -> Void) async throws {
-        for part in parts {
-            var cursor: Person?
-            repeat {
-                let people = try await people(part, after: cursor, limit: limit, on: sql)
-                if !people.isEmpty { try await each(people) }
-                cursor = people.count < limit ? nil : people.last
-            } while cursor != nil
+    /// Every person of the parts, in pages of `limit`, part after part, each page with what `load` reads for it;
+    /// the next page is read while the caller writes this one, so the database and the writing overlap.
+    static func walk<Page: Sendable>(_ parts: [Part], limit: Int, on sql: any SQLDatabase,
+                                     loading load: @escaping @Sendable ([Person]) async throws -> Page,
+                                     _ each: ([Person], Page) async throws -> Void) async throws {
+        typealias Read = (part: Int, people: [Person], page: Page)
+        @Sendable func read(_ part: Int, after cursor: Person?) -> Task<Read, any Error> {
+            Task {
+                let found = try await people(parts[part], after: cursor, limit: limit, on: sql)
+                return (part, found, try await load(found))
+            }
         }
+        var reading: Task<Read, any Error>? = parts.isEmpty ? nil : read(0, after: nil)
+        while let current = reading {
+            let (part, found, page) = try await current.value
+            if found.count == limit {
+                reading = read(part, after: found.last)
+            } else {
+                reading = part + 1 < parts.count ? read(part + 1, after: nil) : nil
+            }
+            do {
+                if !found.isEmpty { try await each(found, page) }
+            } catch {
+                reading?.cancel()
+                throw error
+            }
+        }
+    }
+
+    static func walk(_ parts: [Part], limit: Int, on sql: any SQLDatabase, _ each: ([Person]) async throws -> Void) async throws {
+        try await walk(parts, limit: limit, on: sql, loading: { _ in () }) { people, _ in try await each(people) }
     }
 }
 

@@ -177,8 +177,9 @@ enum Reports {
             let titles = try await Courses.versionTitles(on: sql)
             return stream(request, name: name, header: ["enrolment_id", "user_id", "name", "email", "organisation", "course_id", "course", "version", "status",
                                                         "percent", "minutes_spent", "enrolled_at", "last_accessed_at", "completed_at"]) { page in
-                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql) { people in
-                    let lines = Dictionary(grouping: try await Enrolments.lines(of: people.map(\.id), on: sql), by: \.userID)
+                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql, loading: { people in
+                    Dictionary(grouping: try await Enrolments.lines(of: people.map(\.id), on: sql), by: \.userID)
+                }) { people, lines in
                     for person in people {
                         for line in lines[person.id] ?? [] {
                             page.text.cell(line.id)
@@ -206,8 +207,9 @@ enum Reports {
             let titles = try await Courses.versionTitles(on: sql)
             return stream(request, name: name, header: ["attempt_id", "user_id", "name", "email", "organisation", "course_id", "course", "started_at", "submitted_at",
                                                         "percent", "passed"]) { page in
-                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql) { people in
-                    let lines = Dictionary(grouping: try await Assessments.submittedLines(of: people.map(\.id), on: sql), by: \.userID)
+                try await PeopleWalk.walk(parts, limit: peoplePageSize, on: sql, loading: { people in
+                    Dictionary(grouping: try await Assessments.submittedLines(of: people.map(\.id), on: sql), by: \.userID)
+                }) { people, lines in
                     for person in people {
                         for line in lines[person.id] ?? [] {
                             page.text.cell(line.id)
