@@ -15,6 +15,11 @@ final class ReportPage {
         self.allocator = allocator
     }
 
+    /// Sends what is written once it is a good size for the network (an organisation of ten people is no page).
+    func flushIfFull() async throws {
+        if text.bytes.count >= 1 << 18 { try await flush() }
+    }
+
     func flush() async throws {
         guard !text.isEmpty else { return }
         try await writer.write(.buffer(allocator.buffer(bytes: text.bytes)))
@@ -76,11 +81,12 @@ enum Reports {
 
     /// The parts a walk over the scope's people reads, each by an index, by the rollups' rule (`LearnerPlace`):
     /// people placed in the State or district themselves, then those of the organisations there who are not placed
-    /// elsewhere; an organisation's report reads each organisation of its subtree.
+    /// elsewhere; the nation's and an organisation's report read each organisation of the tree.
     static func parts(of scope: InsightScope, path: String?, organisations: [OrganisationEntry]) -> [PeopleWalk.Part] {
         switch scope {
         case .nation:
-            return [.everyone]
+            // Organisation by organisation: people onboarded together are stored together, and the report reads so.
+            return organisations.sorted { $0.path < $1.path }.map { .organisation($0.id) }
         case .state(let code):
             return [.placedInState(code)] + organisations.filter { $0.stateCode == code }.map { .unplacedState(in: $0.id) }
         case .district(let code):
@@ -169,7 +175,7 @@ enum Reports {
                         page.text.cell(time: person.lastLoginAt)
                         page.text.endLine()
                     }
-                    try await page.flush()
+                    try await page.flushIfFull()
                 }
             }
 
@@ -199,7 +205,7 @@ enum Reports {
                             page.text.endLine()
                         }
                     }
-                    try await page.flush()
+                    try await page.flushIfFull()
                 }
             }
 
@@ -226,7 +232,7 @@ enum Reports {
                             page.text.endLine()
                         }
                     }
-                    try await page.flush()
+                    try await page.flushIfFull()
                 }
             }
 
@@ -289,7 +295,7 @@ enum Reports {
                         page.text.cell(claim.level)
                         page.text.endLine()
                     }
-                    if page.text.bytes.count > 1 << 16 { try await page.flush() }
+                    try await page.flushIfFull()
                 }
             }
         }
