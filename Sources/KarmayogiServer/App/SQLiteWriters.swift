@@ -3,6 +3,7 @@ import FluentSQLiteDriver
 import Foundation
 import NIOConcurrencyHelpers
 import SQLKit
+import SQLiteKit
 import Vapor
 
 /// SQLite lets one connection write at a time, and its driver waits for the lock by spinning on a thread of the pool
@@ -96,7 +97,8 @@ struct QueuedDatabase: Database, SQLDatabase {
     var logger: Logger { base.logger }
     var eventLoop: any EventLoop { base.eventLoop }
     var version: (any SQLDatabaseReportedVersion)? { sql.version }
-    var dialect: any SQLDialect { sql.dialect }
+    /// SQLite's, made here: asking the database beneath casts and wraps it, and the serializer asks for every bind.
+    var dialect: any SQLDialect { SQLiteDialect() }
     var queryLogLevel: Logger.Level? { sql.queryLogLevel }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
