@@ -149,6 +149,16 @@ enum Reports {
         let organisations = kind == .planCompliance || kind == .courseCompetencies ? [] : try await Organisations.directory(on: sql)
         let organisationByID = Dictionary(organisations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let parts = parts(of: scope, path: path, organisations: organisations)
+        /// The cells a row of what someone did opens with: its id, the person, and the course as they took it.
+        @Sendable func opening(_ page: ReportPage, _ id: UUID, _ person: PeopleWalk.Person, course: UUID, title: String?) {
+            page.text.cell(id)
+            page.text.cell(person.id)
+            page.text.cell(person.name)
+            page.text.cell(email(person.email))
+            page.text.cell(organisationByID[person.organisationID]?.name)
+            page.text.cell(course)
+            page.text.cell(title)
+        }
 
         switch kind {
         case .users:
@@ -188,13 +198,7 @@ enum Reports {
                 }) { people, lines in
                     for person in people {
                         for line in lines[person.id] ?? [] {
-                            page.text.cell(line.id)
-                            page.text.cell(line.userID)
-                            page.text.cell(person.name)
-                            page.text.cell(email(person.email))
-                            page.text.cell(organisationByID[person.organisationID]?.name)
-                            page.text.cell(line.courseID)
-                            page.text.cell(titles[CourseVersionKey(course: line.courseID, version: line.version)])
+                            opening(page, line.id, person, course: line.courseID, title: titles[CourseVersionKey(course: line.courseID, version: line.version)])
                             page.text.cell(line.version)
                             page.text.cell(line.status)
                             page.text.cell(tenths: line.percent)
@@ -218,13 +222,7 @@ enum Reports {
                 }) { people, lines in
                     for person in people {
                         for line in lines[person.id] ?? [] {
-                            page.text.cell(line.id)
-                            page.text.cell(line.userID)
-                            page.text.cell(person.name)
-                            page.text.cell(email(person.email))
-                            page.text.cell(organisationByID[person.organisationID]?.name)
-                            page.text.cell(line.courseID)
-                            page.text.cell(titles[CourseVersionKey(course: line.courseID, version: line.version)])
+                            opening(page, line.id, person, course: line.courseID, title: titles[CourseVersionKey(course: line.courseID, version: line.version)])
                             page.text.cell(time: line.startedAt)
                             page.text.cell(time: line.submittedAt)
                             page.text.cell(tenths: line.percent)
