@@ -108,26 +108,19 @@ struct Cells {
 extension SQLDatabase {
     /// Runs a query and reads each row by position (see `Cells`), on SQLite or PostgreSQL.
     func rows<T: Sendable>(_ query: any SQLExpression, _ read: @escaping @Sendable (Cells) throws -> T) async throws -> [T] {
-        // SQLite's writer queue passes reads through: read from the database beneath it.
-        if let queued = self as? QueuedDatabase, let base = queued.base as? any SQLDatabase { return try await base.rows(query, read) }
+        // SQLite's writer queue passes reads through to the database beneath it (serialized with its quick dialect).
+        if let sqlite = (self as? QueuedDatabase)?.base as? any SQLiteDatabase ?? self as? any SQLiteDatabase {
+            let found = Found<T>()
+            try await sqlite.run(query, serializedFor: self) { row in
+                guard found.error == nil else { return }
+                do { found.rows.append(try read(Cells(storage: .sqlite(row.columns)))) } catch { found.error = error }
+            }
+            if let error = found.error { throw error }
+            return found.rows
+        }
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
         let (sql, binds) = (serializer.sql, serializer.binds)
-        if let sqlite = self as? any SQLiteDatabase {
-            let encoder = SQLiteDataEncoder()
-            let binds = try binds.map { try encoder.encode($0) }
-            // The connection's own query hands each row over on the database's thread (the pool's query sends every row
-            // to the event loop as a task of its own): rows are read there, beside the statement.
-            return try await sqlite.withConnection { connection in
-                let found = Found<T>()
-                try await connection.query(sql, binds) { row in
-                    guard found.error == nil else { return }
-                    do { found.rows.append(try read(Cells(storage: .sqlite(row.columns)))) } catch { found.error = error }
-                }
-                if let error = found.error { throw error }
-                return found.rows
-            }
-        }
         guard let postgres = self as? any PostgresDatabase else {
             throw Cells.Unreadable(description: "rows are read by position on SQLite and PostgreSQL only")
         }
@@ -154,6 +147,19 @@ extension SQLDatabase {
                 return found
             }
         }.get()
+    }
+}
+
+extension SQLiteDatabase {
+    /// Runs a query through the connection's own query, which hands each row over on the database's thread: the
+    /// pool's query (which SQLiteKit and Fluent take) sends every row to the event loop as a task of its own.
+    func run(_ query: any SQLExpression, serializedFor database: any SQLDatabase, _ onRow: @escaping @Sendable (SQLiteRow) -> Void) async throws {
+        var serializer = SQLSerializer(database: database)
+        query.serialize(to: &serializer)
+        let encoder = SQLiteDataEncoder()
+        let (text, binds) = (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+        if let level = database.queryLogLevel { database.logger.log(level: level, "Executing query", metadata: ["sql": .string(text)]) }
+        try await withConnection { connection in try await connection.query(text, binds, onRow) }
     }
 }
 

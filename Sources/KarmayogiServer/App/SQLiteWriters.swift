@@ -105,19 +105,11 @@ struct QueuedDatabase: Database, SQLDatabase {
         sql.execute(sql: query, onRow)
     }
 
-    /// Runs on the connection's own query, which hands each row over on the database's thread: the pool's query
-    /// (which SQLiteKit's would take) sends every row to the event loop as a task of its own.
+    /// Reads on the connection's own query (`SQLiteDatabase.run`), which hands each row over on the database's thread.
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         guard let sqlite = base as? any SQLiteDatabase else { return try await sql.execute(sql: query, onRow) }
-        var serializer = SQLSerializer(database: self)
-        query.serialize(to: &serializer)
-        let encoder = SQLiteDataEncoder()
-        let (text, binds) = (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
-        if let level = queryLogLevel { logger.log(level: level, "Executing query", metadata: ["sql": .string(text)]) }
         let decoder = SQLiteDataDecoder()
-        try await sqlite.withConnection { connection in
-            try await connection.query(text, binds) { onRow($0.sql(decoder: decoder)) }
-        }
+        try await sqlite.run(query, serializedFor: self) { onRow($0.sql(decoder: decoder)) }
     }
 }
 

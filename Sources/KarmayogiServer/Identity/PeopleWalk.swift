@@ -3,13 +3,12 @@ import Foundation
 import SQLKit
 
 /// People read a page at a time for reports, each part of a walk by an index (a State's, a district's or an
-/// organisation's people by name, everyone by id), so a page costs the same at the millionth person as at the first
+/// organisation's people by name), so a page costs the same at the millionth person as at the first
 /// (never a sort of the whole scope per page), and people appear in the order of their names.
 /// Which parts make up a scope is the caller's rule (Insights counts people where they are placed, else where
 /// their organisation is); the walk only reads.
 enum PeopleWalk {
     enum Part: Sendable, Hashable {
-        case everyone
         /// Those whose own State is recorded as this one.
         case placedInState(Int)
         /// Those whose own State is recorded and own district is this one.
@@ -44,7 +43,6 @@ enum PeopleWalk {
                       "created_at", "last_login_at"].map { SQLColumn($0) })
             .from(User.schema)
         switch part {
-        case .everyone: break
         case .placedInState(let code): select.where("state_code", .equal, SQLBind(code))
         case .placedInDistrict(let code): select.where("district_code", .equal, SQLBind(code)).where("state_code", .isNot, SQLLiteral.null)
         case .organisation(let id): select.where("organisation_id", .equal, SQLBind(id))
@@ -58,16 +56,11 @@ enum PeopleWalk {
                 return group
             })
         }
-        if part == .everyone {
-            if let cursor { select.where("id", .greaterThan, SQLBind(cursor.id)) }
-            select.orderBy("id")
-        } else {
-            if let cursor {
-                select.where(SQLBinaryExpression(SQLGroupExpression([SQLColumn("name"), SQLColumn("id")]), .greaterThan,
-                                                 SQLGroupExpression([SQLBind(cursor.name), SQLBind(cursor.id)])))
-            }
-            select.orderBy("name").orderBy("id")
+        if let cursor {
+            select.where(SQLBinaryExpression(SQLGroupExpression([SQLColumn("name"), SQLColumn("id")]), .greaterThan,
+                                             SQLGroupExpression([SQLBind(cursor.name), SQLBind(cursor.id)])))
         }
+        select.orderBy("name").orderBy("id")
         return try await sql.rows(select.limit(limit).query) { cells in
             Person(id: try cells.id(0), name: try cells.string(1) ?? "", email: try cells.string(2) ?? "", phone: try cells.string(3),
                    employeeID: try cells.string(4), designation: try cells.string(5), organisationID: try cells.id(6),

@@ -162,9 +162,6 @@ enum Reports {
 
         switch kind {
         case .users:
-            let (states, districts) = (geography.states, geography.districts)
-            let stateNames = Dictionary(states.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
-            let districtNames = Dictionary(districts.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
             return stream(request, name: name, header: ["user_id", "name", "email", "phone", "employee_id", "designation", "organisation", "organisation_code",
                                                         "state", "district", "status", "registered_at", "last_sign_in_at"]) { page in
                 try await PeopleWalk.walk(parts, limit: pageSize, on: sql) { people in
@@ -178,8 +175,8 @@ enum Reports {
                         page.text.cell(person.designation)
                         page.text.cell(organisation?.name)
                         page.text.cell(organisation?.code)
-                        page.text.cell(person.stateCode.flatMap { stateNames[$0] })
-                        page.text.cell(person.districtCode.flatMap { districtNames[$0] })
+                        page.text.cell(person.stateCode.flatMap { geography.state(code: $0)?.name })
+                        page.text.cell(person.districtCode.flatMap { geography.district(code: $0)?.name })
                         page.text.cell(person.status)
                         page.text.cell(time: person.createdAt)
                         page.text.cell(time: person.lastLoginAt)
