@@ -158,37 +158,3 @@ public struct CSVText: Sendable {
     /// A nibble's lower-case hexadecimal digit.
     @inline(__always) private static func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 }
-
-/// Reading a UUID's 36 characters without going through a formatter: what a database that keeps ids as text
-/// (SQLite) hands back for every row of a report.
-public enum UUIDText {
-    public static func parse(_ text: String) -> UUID? {
-        var text = text
-        return text.withUTF8 { parse(utf8: $0) }
-    }
-
-    public static func parse(utf8: UnsafeBufferPointer<UInt8>) -> UUID? {
-        guard utf8.count == 36, utf8[8] == 45, utf8[13] == 45, utf8[18] == 45, utf8[23] == 45 else { return nil }
-        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let valid = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
-            var position = 0
-            for index in 0..<16 {
-                if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
-                guard let high = nibble(utf8[position]), let low = nibble(utf8[position + 1]) else { return false }
-                out[index] = high << 4 | low
-                position += 2
-            }
-            return true
-        }
-        return valid ? UUID(uuid: bytes) : nil
-    }
-
-    private static func nibble(_ character: UInt8) -> UInt8? {
-        switch character {
-        case 48...57: character - 48
-        case 65...70: character - 55
-        case 97...102: character - 87
-        default: nil
-        }
-    }
-}

@@ -26,11 +26,11 @@ public enum CredentialReference: Equatable, Sendable {
 
     /// A UUID written as 36 characters with hyphens or 32 without.
     static func id(_ text: String) -> UUID? {
-        if text.count == 36 { return UUID(uuidString: text) }
+        if text.count == 36 { return UUIDText.parse(text) }
         guard text.count == 32, text.allSatisfy(\.isHexDigit) else { return nil }
         let hex = Array(text)
         let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }
-        return UUID(uuidString: parts.joined(separator: "-"))
+        return UUIDText.parse(parts.joined(separator: "-"))
     }
 
     /// The certificate an address points at: its `id` query item, or the path segment after `certificates`.

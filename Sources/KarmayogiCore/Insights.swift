@@ -78,7 +78,7 @@ public enum InsightScope: Hashable, Sendable {
         case ("nation", 1): return .success(.nation)
         case ("state", 2): if let code = Int(parts[1]), code > 0 { return .success(.state(code)) }
         case ("district", 2): if let code = Int(parts[1]), code > 0 { return .success(.district(code)) }
-        case ("org", 2): if let id = UUID(uuidString: parts[1]) { return .success(.organisation(id)) }
+        case ("org", 2): if let id = UUIDText.parse(parts[1]) { return .success(.organisation(id)) }
         default: break
         }
         return .failure(FieldError("scope", "must be nation, state:{LGD code}, district:{LGD code} or org:{organisation id}"))
@@ -109,7 +109,7 @@ public enum InsightScope: Hashable, Sendable {
         if let stateCode { scopes.append(.state(stateCode)) }
         if let districtCode { scopes.append(.district(districtCode)) }
         for part in organisationPath.split(separator: "/") {
-            if let id = UUID(uuidString: String(part)) { scopes.append(.organisation(id)) }
+            if let id = UUIDText.parse(String(part)) { scopes.append(.organisation(id)) }
         }
         return scopes
     }

@@ -80,6 +80,15 @@ import Testing
         }
     }
 
+    /// SQLite keeps ids as the text `uuidString` gives: the fast rendering must be the same text, or lookups miss.
+    @Test func idsAreWrittenAsUUIDStringWritesThem() {
+        for id in [UUID(), UUID(), UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                   UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))] {
+            #expect(UUIDText.uppercase(id) == id.uuidString)
+            #expect(UUIDText.parse(UUIDText.uppercase(id)) == id)
+        }
+    }
+
     @Test func contactsAreMaskedForThoseWithoutTheRight() {
         #expect(Contact.masked(email: "ravi.kumar@gov.in") == "r•••@gov.in")
         #expect(Contact.masked(phone: "9876543210") == "••••••••10")

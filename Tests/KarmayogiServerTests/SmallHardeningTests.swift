@@ -63,6 +63,10 @@ import Vapor
             let nested = try await app.send(.POST, "/api/v1/progress", token: token,
                                             body: #"{"updates": [{"percent": -225440451784488124133722580771177234432}]}"#, contentType: .json)
             #expect(nested.fields == ["updates[0].percent"])
+            // Written with an exponent, and beside a true (whose e is no exponent), it is found the same.
+            let exponent = try await app.send(.POST, "/api/v1/progress", token: token,
+                                              body: #"{"updates": [{"key": "true", "percent": 1E+300}]}"#, contentType: .json)
+            #expect(exponent.fields == ["updates[0].percent"])
             // Ordinary numbers, whole or not, are read as before: a fraction reaches the field's own check.
             let fine = try await app.send(.PATCH, "/api/v1/orgs/\(world.mha)", token: token, json: ["sanctionedStrength": 1200])
             #expect(fine.status == .ok)

@@ -37,10 +37,36 @@ extension Request {
         }
         guard let fields = object as? [String: Any] else { throw Problem(.badRequest, "The body must be a JSON object.") }
         // Beyond ±2⁵³ integers stop being exact: no field takes such a number, and the decoder would call the body not JSON.
-        if let path = Self.numberPaths(in: fields, where: { $0 is NSDecimalNumber || abs($0.doubleValue) > 9_007_199_254_740_992 }).first {
+        if Self.mayHoldInexactNumbers(data),
+           let path = Self.numberPaths(in: fields, where: { $0 is NSDecimalNumber || abs($0.doubleValue) > 9_007_199_254_740_992 }).first {
             throw Problem.invalid(path, "is a number beyond any this field takes")
         }
         return (data, fields)
+    }
+
+    /// Whether the JSON text has a number that may be beyond ±2⁵³ or held as a decimal: sixteen digits in a row (a point
+    /// among them), or an exponent, outside strings. Most bodies have neither, and walking every number of a decoded body is costly
+    /// (a dynamic cast per value).
+    private static func mayHoldInexactNumbers(_ data: Data) -> Bool {
+        data.withUnsafeBytes { bytes in
+            var inString = false, escaped = false, digits = 0
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""): inString = true; digits = 0
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    digits += 1
+                    if digits >= 16 { return true }
+                case UInt8(ascii: "."): if digits > 0 { digits += 1 }
+                case UInt8(ascii: "e"), UInt8(ascii: "E"): if digits > 0 { return true }  // not the e of true or false
+                default: digits = 0
+                }
+            }
+            return false
+        }
     }
 
     /// The paths of the numbers in a JSON value that match, in key order.
@@ -200,7 +226,7 @@ extension Database {
 extension Request {
     /// A UUID path parameter; a malformed one is answered like an unknown one.
     func id(_ name: String = "id", of what: String) throws -> UUID {
-        guard let text = parameters.get(name), let id = UUID(uuidString: text) else { throw Problem.notFound(what) }
+        guard let text = parameters.get(name), let id = UUIDText.parse(text) else { throw Problem.notFound(what) }
         return id
     }
 }

@@ -157,9 +157,23 @@ extension SQLiteDatabase {
         var serializer = SQLSerializer(database: database)
         query.serialize(to: &serializer)
         let encoder = SQLiteDataEncoder()
-        let (text, binds) = (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+        let (text, binds) = (serializer.sql, try serializer.binds.map { try Self.data(for: $0, encoder) })
         if let level = database.queryLogLevel { database.logger.log(level: level, "Executing query", metadata: ["sql": .string(text)]) }
         try await withConnection { connection in try await connection.query(text, binds, onRow) }
+    }
+
+    /// A bound value as SQLite keeps it: the common types directly, as `SQLiteDataEncoder` would write them (it tries a
+    /// dynamic cast per value and renders ids through `UUID.uuidString`'s formatter), the rest through the encoder.
+    private static func data(for value: any Encodable & Sendable, _ encoder: SQLiteDataEncoder) throws -> SQLiteData {
+        switch value {
+        case let id as UUID: .text(UUIDText.uppercase(id))
+        case let text as String: .text(text)
+        case let number as Int: .integer(number)
+        case let number as Double: .float(number)
+        case let date as Date: .float(date.timeIntervalSince1970)
+        case let flag as Bool: .integer(flag ? 1 : 0)
+        default: try encoder.encode(value)
+        }
     }
 }
 

@@ -369,7 +369,7 @@ struct CourseController: RouteCollection {
         }
         var providerId: UUID?
         if let id = request.query[String.self, at: "providerId"] {
-            guard let parsed = UUID(uuidString: id) else { throw Problem.invalid("providerId", "must be a UUID") }
+            guard let parsed = UUIDText.parse(id) else { throw Problem.invalid("providerId", "must be a UUID") }
             providerId = parsed
         }
         let view = request.query[String.self, at: "view"] ?? "catalogue"
@@ -384,7 +384,7 @@ struct CourseController: RouteCollection {
             if query.area == nil { errors.append(.init("area", "must be behavioural, functional or domain")) }
         }
         if let id = request.query[String.self, at: "competencyId"] {
-            query.competencyId = UUID(uuidString: id)
+            query.competencyId = UUIDText.parse(id)
             if query.competencyId == nil { errors.append(.init("competencyId", "must be a UUID")) }
         }
         if let kind = request.query[String.self, at: "kind"] {

@@ -90,7 +90,7 @@ struct CourseEditorPages: RouteCollection {
         let form = try request.content.decode(NewCourseForm.self)
         do {
             guard let minutes = Int(form.durationMinutes?.trimmed ?? "") else { throw Problem.invalid("durationMinutes", "must be a whole number of minutes") }
-            let input = CourseInput(title: form.title ?? "", language: form.language ?? "", providerId: form.providerId.flatMap(UUID.init(uuidString:)),
+            let input = CourseInput(title: form.title ?? "", language: form.language ?? "", providerId: form.providerId.flatMap(UUIDText.parse),
                                     durationMinutes: minutes)
             let (course, _) = try await Courses.create(input, by: principal, on: request.db)
             return request.redirect(to: "/author/courses/\(course.id!.uuidString)?saved=created")
@@ -330,7 +330,7 @@ struct CourseEditorPages: RouteCollection {
                 content.language = form.language ?? ""
                 content.durationMinutes = try minutes(form.durationMinutes, field: "durationMinutes")
             case .addCompetency:
-                guard let competency = form.competencyId.flatMap(UUID.init(uuidString:)) else { throw Problem.invalid("competencyId", "pick a competency from the framework") }
+                guard let competency = form.competencyId.flatMap(UUIDText.parse) else { throw Problem.invalid("competencyId", "pick a competency from the framework") }
                 guard let level = form.level.flatMap(Int.init) else { throw Problem.invalid("level", "must be a level from 1 to 5") }
                 content.competencies.removeAll { $0.competencyId == competency }
                 content.competencies.append(RoleRequirement(competencyId: competency, level: level))

@@ -254,7 +254,7 @@ struct ReviewPages: RouteCollection {
             guard !text.isEmpty, text.count <= 2000 else { throw Problem.invalid("text", request.catalogue("review.commentLength")) }
             var itemID: UUID?
             if let raw = form.itemId, !raw.isEmpty {
-                guard let id = UUID(uuidString: raw), version.content.modules.flatMap(\.items).contains(where: { $0.id == id }) else {
+                guard let id = UUIDText.parse(raw), version.content.modules.flatMap(\.items).contains(where: { $0.id == id }) else {
                     throw Problem.invalid("itemId", "is not an item of this version")
                 }
                 itemID = id

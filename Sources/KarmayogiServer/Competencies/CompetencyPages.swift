@@ -190,7 +190,7 @@ struct CompetencyPages: RouteCollection {
             guard let area = form.area.flatMap(CompetencyArea.init(rawValue:)) else { throw Problem.invalid("area", "choose behavioural, functional or domain") }
             let input = NewCompetencyInput(area: area, theme: form.theme ?? "", subTheme: form.subTheme, description: form.description ?? "",
                                            domain: area == .domain ? form.domain : nil,
-                                           organisationId: area == .domain ? form.organisationId.flatMap(UUID.init(uuidString:)) : nil, levels: nil)
+                                           organisationId: area == .domain ? form.organisationId.flatMap(UUIDText.parse) : nil, levels: nil)
             let competency = try await Competencies.add(input, by: principal, on: request.db)
             return request.redirect(to: "/competencies/\(competency.id!.uuidString.lowercased())")
         } catch let problem as Problem where problem.status != .notFound {
@@ -215,7 +215,7 @@ struct CompetencyPages: RouteCollection {
 
     /// The organisation asked for (`org=`), else the principal's own.
     static func organisationFor(_ request: Request, principal: Principal) async throws -> Organisation {
-        let id = request.query[String.self, at: "org"].flatMap(UUID.init(uuidString:)) ?? principal.organisationID
+        let id = request.query[String.self, at: "org"].flatMap(UUIDText.parse) ?? principal.organisationID
         return try await Organisations.visible(id, to: principal, on: request.db)
     }
 
@@ -280,10 +280,10 @@ struct CompetencyPages: RouteCollection {
         let form = try request.content.decode(Form.self)
         var requirements: [RoleRequirement] = []
         for (index, id) in (form.competency ?? [:]).sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) where form.remove?[index] == nil {
-            guard let id = UUID(uuidString: id) else { continue }
+            guard let id = UUIDText.parse(id) else { continue }
             requirements.append(RoleRequirement(competencyId: id, level: Int(form.level?[index] ?? "") ?? 0))
         }
-        if let add = form.add.flatMap(UUID.init(uuidString:)) {
+        if let add = form.add.flatMap(UUIDText.parse) {
             requirements.append(RoleRequirement(competencyId: add, level: Int(form.addLevel ?? "") ?? 0))
         }
         let (current, retired) = try await Competencies.states(of: requirements.map(\.competencyId), on: request.db)

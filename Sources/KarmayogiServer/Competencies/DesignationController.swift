@@ -134,7 +134,7 @@ enum Designations {
             }
             let designation = Designation.normalised(row.fields[designationColumn])
             let reference = row.fields[competencyColumn].trimmed
-            let competency = UUID(uuidString: reference).flatMap { byID[$0] } ?? byKey[reference.lowercased()]
+            let competency = UUIDText.parse(reference).flatMap { byID[$0] } ?? byKey[reference.lowercased()]
                 ?? byTheme[reference.lowercased()].flatMap { $0.count == 1 ? $0[0] : nil }
             if designation.isEmpty || designation.count > 200 { errors.append(.init("designation", "line \(row.line): must be 1–200 characters")) }
             if competency == nil {

@@ -217,7 +217,7 @@ enum Certificates {
         var notes = CredentialShape.problems(object, now: Date()).map { Note(key: "shape", values: ["detail": $0]) }
         let shown = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
         let prefix = keys.certificatePrefix
-        guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUID(uuidString: String($0.dropFirst(prefix.count))) : nil }),
+        guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUIDText.parse(String($0.dropFirst(prefix.count))) : nil }),
               let certificate = try await Certificate.find(id, on: database)
         else {
             let issuer = (object["issuer"] as? [String: Any])?["id"] as? String ?? object["issuer"] as? String ?? "unknown"

@@ -177,7 +177,7 @@ struct CredentialPages: RouteCollection {
         let principal = try request.pagePrincipal()
         let form = try request.content.decode(DeclareForm.self)
         do {
-            guard let competency = form.competencyId.flatMap(UUID.init(uuidString:)) else { throw Problem.invalid("competencyId", "pick a competency from the framework") }
+            guard let competency = form.competencyId.flatMap(UUIDText.parse) else { throw Problem.invalid("competencyId", "pick a competency from the framework") }
             _ = try await Passbook.declare(DeclarationInput(competencyId: competency, level: form.level.flatMap(Int.init) ?? 0, note: form.note),
                                            by: principal, on: request.db)
             return request.redirect(to: "/my/passbook")

@@ -28,7 +28,7 @@ enum PeopleActions {
                 outcomes.append((user.name, user.id!, t(created ? "people.outcome.enrolled" : "people.outcome.alreadyEnrolled"), created ? .success : .neutral))
             }
         case "plan":
-            guard let text = planID, let id = UUID(uuidString: text) else { throw Problem.invalid("planId", t("people.bulkNoPlan")) }
+            guard let text = planID, let id = UUIDText.parse(text) else { throw Problem.invalid("planId", t("people.bulkNoPlan")) }
             let (plan, planOrganisation) = try await Plans.visible(id, to: principal, on: database)
             guard case .users(let named) = plan.assignment.value else {
                 throw Problem(.conflict, t("people.bulkPlanNotNamed"), errors: [.init("planId", "is assigned by designation or to all staff, not to named people")])
@@ -71,7 +71,7 @@ enum PeopleActions {
     static func findCourse(_ text: String, request: Request) async throws -> UUID {
         let wanted = text.trimmed
         let cards = try await request.application.catalogueSearch.cards(on: request.db)
-        if let id = UUID(uuidString: wanted), cards[id] != nil { return id }
+        if let id = UUIDText.parse(wanted), cards[id] != nil { return id }
         let matches = cards.values.filter { $0.title.lowercased() == wanted.lowercased() }
         guard let card = matches.min(by: { ($0.language, $0.id.uuidString) < ($1.language, $1.id.uuidString) }) else {
             throw Problem.invalid("course", request.catalogue("people.bulkNoCourse"))

@@ -28,7 +28,7 @@ struct PeoplePages: RouteCollection {
     /// The organisation an admin's people page is about: the one asked for, else their own, else the first within reach.
     static func organisation(_ request: Request, principal: Principal) async throws -> Organisation {
         if let text = request.query[String.self, at: "org"] {
-            guard let id = UUID(uuidString: text) else { throw Problem.notFound("organisation") }
+            guard let id = UUIDText.parse(text) else { throw Problem.notFound("organisation") }
             return try await Organisations.visible(id, to: principal, on: request.db)
         }
         let own = try await Organisations.visible(principal.organisationID, to: principal, on: request.db)
@@ -523,7 +523,7 @@ struct PeoplePages: RouteCollection {
         let t = request.catalogue
         let organisation = try await organisation(request, principal: principal)
         let form = try request.content.decode(BulkForm.self)
-        let ids = (form.ids ?? []).prefix(500).compactMap(UUID.init(uuidString:))
+        let ids = (form.ids ?? []).prefix(500).compactMap(UUIDText.parse)
         var problem: Problem?
         if ids.isEmpty { problem = .invalid("ids", t("people.bulkNone")) }
         let action = form.action ?? ""

@@ -171,7 +171,7 @@ struct BearerAuthenticator: AsyncMiddleware {
         } catch {
             throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
         }
-        guard let userID = UUID(uuidString: claims.sub.value), let principal = try await Principal.signedIn(userID, on: request)
+        guard let userID = UUIDText.parse(claims.sub.value), let principal = try await Principal.signedIn(userID, on: request)
         else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
         guard claims.ver == principal.tokenVersion else {
             throw Problem(.unauthorized, "This access token was ended by a sign-out; sign in again or refresh.")

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import KarmayogiCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -92,7 +93,7 @@ final class PrincipalCache: Sendable {
     /// What a notification says: people's ids separated by commas, or `*` for everyone.
     func heard(_ payload: String) {
         if payload == "*" { return forgetEveryone() }
-        forget(payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) })
+        forget(payload.split(separator: ",").compactMap { UUIDText.parse(String($0)) })
     }
 
     var count: Int { state.withLockedValue { $0.entries.count } }

@@ -334,7 +334,7 @@ enum Users {
         switch grant.target {
         case .nation: (nil, nil)
         case .state(let code): (nil, code)
-        case .organisation(let path): (path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }, nil)
+        case .organisation(let path): (path.split(separator: "/").last.flatMap { UUIDText.parse(String($0)) }, nil)
         }
     }
 

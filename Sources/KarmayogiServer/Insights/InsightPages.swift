@@ -21,7 +21,7 @@ struct InsightPages: RouteCollection {
         if reach.everything { return "nation" }
         if let state = reach.stateCodes.sorted().first { return "state:\(state)" }
         if let path = reach.organisationPaths.sorted(by: { $0.count < $1.count }).first,
-           let id = path.split(separator: "/").last.flatMap({ UUID(uuidString: String($0)) }) {
+           let id = path.split(separator: "/").last.flatMap({ UUIDText.parse(String($0)) }) {
             return "org:\(id.uuidString.lowercased())"
         }
         throw Problem(.forbidden, request.catalogue("insights.forbidden"))
@@ -54,7 +54,7 @@ struct InsightPages: RouteCollection {
             guard let organisation = try await Organisation.find(id, on: request.db) else { break }
             state(organisation.stateCode)
             district(organisation.districtCode)
-            let ancestors = organisation.path.split(separator: "/").compactMap { UUID(uuidString: String($0)) }.filter { $0 != id }
+            let ancestors = organisation.path.split(separator: "/").compactMap { UUIDText.parse(String($0)) }.filter { $0 != id }
             let parents = try await Organisation.query(on: request.db).filter(\.$id ~~ ancestors).all()
             for parent in ancestors.compactMap({ id in parents.first { $0.id == id } }) {
                 crumbs.append(link(.organisation(parent.id!), parent.name, principal.access.allows(.viewInsights, on: parent.placement)))

@@ -54,7 +54,7 @@ struct InsightsBenchmarkCommand: AsyncCommand {
             let first = times.removeFirst()
             context.console.print("summary \(scope.text): p50 \(Self.percentile(times, 0.5)) ms, p99 \(Self.percentile(times, 0.99)) ms (\(runs) runs after a first of \(String(format: "%.2f", first)) ms, 30 days)")
         }
-        if let text = signature.plan, let id = UUID(uuidString: text), let plan = try await Plan.find(id, on: database),
+        if let text = signature.plan, let id = UUIDText.parse(text), let plan = try await Plan.find(id, on: database),
            let organisation = try await Organisation.find(plan.organisationID, on: database) {
             var times: [Double] = []
             var people = 0

@@ -132,7 +132,7 @@ enum Reports {
         // A plan's compliance is a report of the plan's organisation.
         var plan: (plan: Plan, organisation: Organisation)?
         if kind == .planCompliance {
-            guard let text = request.query[String.self, at: "plan"], let id = UUID(uuidString: text) else {
+            guard let text = request.query[String.self, at: "plan"], let id = UUIDText.parse(text) else {
                 throw Problem.invalid("plan", "is required: the id of the plan")
             }
             guard let found = try await Plan.find(id, on: database), let organisation = try await Organisation.find(found.organisationID, on: database) else {

@@ -169,33 +169,33 @@ enum Enrolments {
 
     /// Read with SQLKit into models without Fluent's decoding: this is on the progress hot path.
     private static func read(on database: any Database, where filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Enrolment] {
-        struct Row: Decodable {
-            var id: UUID, user_id: UUID, course_id: UUID, organisation_id: UUID, version: Int, status: String, percent: Double, seconds_spent: Int
-            var enrolled_at: Date, enrolled_by: UUID, completed_at: Date?, last_item_id: UUID?, last_accessed_at: Date?, credited_minutes: Int?
-        }
-        let select = (database as! any SQLDatabase).select()
+        let sql = database as! any SQLDatabase
+        let select = sql.select()
             .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "completed_at",
                      "last_item_id", "last_accessed_at", "credited_minutes")
             .from(Enrolment.schema)
-        return try await filter(select).all(decoding: Row.self).compactMap { row in
-            guard let status = Enrolment.Status(rawValue: row.status) else { return nil }
+        // Read by position (the hot path reads these for every group of progress updates; Codable's row decoder was a
+        // tenth of a batch's CPU).
+        return try await sql.rows(filter(select).query) { cells -> Enrolment? in
+            guard let status = try cells.string(5).flatMap(Enrolment.Status.init(rawValue:)) else { return nil }
             let enrolment = Enrolment()
-            enrolment.id = row.id
-            enrolment.userID = row.user_id
-            enrolment.courseID = row.course_id
-            enrolment.organisationID = row.organisation_id
-            enrolment.version = row.version
+            enrolment.id = try cells.id(0)
+            enrolment.userID = try cells.id(1)
+            enrolment.courseID = try cells.id(2)
+            enrolment.organisationID = try cells.id(3)
+            enrolment.version = try cells.int(4) ?? 0
             enrolment.status = status
-            enrolment.percent = row.percent
-            enrolment.secondsSpent = row.seconds_spent
-            enrolment.enrolledAt = row.enrolled_at
-            enrolment.enrolledBy = row.enrolled_by
-            enrolment.completedAt = row.completed_at
-            enrolment.lastItemID = row.last_item_id
-            enrolment.lastAccessedAt = row.last_accessed_at
-            enrolment.creditedMinutes = row.credited_minutes
+            enrolment.percent = try cells.double(6) ?? 0
+            enrolment.secondsSpent = try cells.int(7) ?? 0
+            guard let enrolledAt = try cells.date(8) else { throw Cells.CellError(column: "enrolled_at", expected: "an instant (it is empty)") }
+            enrolment.enrolledAt = enrolledAt
+            enrolment.enrolledBy = try cells.id(9)
+            enrolment.completedAt = try cells.date(10)
+            enrolment.lastItemID = try cells.uuid(11)
+            enrolment.lastAccessedAt = try cells.date(12)
+            enrolment.creditedMinutes = try cells.int(13)
             return enrolment
-        }
+        }.compactMap { $0 }
     }
 
     /// A newly published version of a course: learners still on their way move to it (items keep their ids, so their

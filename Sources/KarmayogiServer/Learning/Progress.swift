@@ -58,8 +58,8 @@ enum LearningProgress {
         for (index, raw) in input.updates.enumerated() {
             let field = "updates[\(index)]"
             var errors = ProgressUpdate.problems(status: raw.status, percent: raw.percent, secondsSpent: raw.secondsSpent, key: raw.key, field: field)
-            let courseID = raw.courseId.flatMap(UUID.init(uuidString:))
-            let itemID = raw.itemId.flatMap(UUID.init(uuidString:))
+            let courseID = raw.courseId.flatMap(UUIDText.parse)
+            let itemID = raw.itemId.flatMap(UUIDText.parse)
             if courseID == nil { errors.append(.init("\(field).courseId", "must be the id of a course you are enrolled in")) }
             if itemID == nil { errors.append(.init("\(field).itemId", "must be the id of an item of the course")) }
             var clientTime: Date?

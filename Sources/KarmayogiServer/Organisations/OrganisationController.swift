@@ -181,7 +181,7 @@ enum Organisations {
         let query = Organisation.query(on: database)
         let reach = principal.access.reach(of: .viewOrganisations)
         if !reach.everything {
-            let ownLineage = principal.organisationPath.split(separator: "/").compactMap { UUID(uuidString: String($0)) }
+            let ownLineage = principal.organisationPath.split(separator: "/").compactMap { UUIDText.parse(String($0)) }
             query.group(.or) { group in
                 group.filter(\.$id ~~ ownLineage)
                 for path in reach.organisationPaths { group.filter(\.$path =~ path) }
@@ -260,7 +260,7 @@ struct OrganisationController: RouteCollection {
             filter.stateCode = code
         }
         if let text = try? request.query.get(String.self, at: "parentId") {
-            guard let id = UUID(uuidString: text) else { throw Problem.invalid("parentId", "must be a UUID") }
+            guard let id = UUIDText.parse(text) else { throw Problem.invalid("parentId", "must be a UUID") }
             filter.parentId = id
         }
         filter.query = try? request.query.get(String.self, at: "q")

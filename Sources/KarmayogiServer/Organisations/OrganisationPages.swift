@@ -86,7 +86,7 @@ struct OrganisationPages: RouteCollection {
         let t = request.catalogue
         var parent: Organisation?
         if let text = form.parentId, !text.isEmpty {
-            guard let id = UUID(uuidString: text) else { throw Problem.notFound("organisation") }
+            guard let id = UUIDText.parse(text) else { throw Problem.notFound("organisation") }
             parent = try await Organisations.visible(id, to: principal, on: request.db)
         }
         let types = OrganisationType.allCases.filter { $0.allowedParents.contains(parent?.organisationType) }
@@ -127,7 +127,7 @@ struct OrganisationPages: RouteCollection {
                 guard let value = Int(text) else { throw Problem.invalid("sanctionedStrength", "must be a whole number") }
                 strength = value
             }
-            let input = OrganisationInput(name: form.name ?? "", code: form.code ?? "", type: type, parentId: form.parentId.flatMap(UUID.init(uuidString:)),
+            let input = OrganisationInput(name: form.name ?? "", code: form.code ?? "", type: type, parentId: form.parentId.flatMap(UUIDText.parse),
                                           stateCode: form.stateCode.flatMap(Int.init), districtCode: form.districtCode.flatMap(Int.init), sanctionedStrength: strength)
             let organisation = try await Organisations.create(input, by: principal, on: request.db)
             return request.redirect(to: "/admin/organisations/\(organisation.id!.uuidString.lowercased())?saved=created")
@@ -150,7 +150,7 @@ struct OrganisationPages: RouteCollection {
         let geography = request.geography
         let manages = principal.access.allows(.manageOrganisations, on: organisation.placement)
         let keepsPeople = principal.access.allows(.manageUsers, on: organisation.placement)
-        let ancestors = organisation.path.split(separator: "/").compactMap { UUID(uuidString: String($0)) }.filter { $0 != organisation.id }
+        let ancestors = organisation.path.split(separator: "/").compactMap { UUIDText.parse(String($0)) }.filter { $0 != organisation.id }
         let parents = try await Organisation.query(on: request.db).filter(\.$id ~~ ancestors).all()
         let lineage: [UI.Crumb] = ancestors.compactMap { id in parents.first { $0.id == id } }.map { .init($0.name, "/admin/organisations/\($0.id!.uuidString.lowercased())") }
         let children = try await Organisation.query(on: request.db).filter(\.$parent.$id == organisation.id!).sort(\.$name).limit(500).all()

@@ -35,7 +35,7 @@ struct PlanPages: RouteCollection {
 
     /// The organisation whose plans a page is about: `org=`, else the first one the person plans or watches for.
     static func organisation(_ request: Request, _ principal: Principal) async throws -> Organisation {
-        if let text = request.query[String.self, at: "org"], let id = UUID(uuidString: text) {
+        if let text = request.query[String.self, at: "org"], let id = UUIDText.parse(text) {
             return try await Organisations.visible(id, to: principal, on: request.db)
         }
         let paths = principal.access.reach(of: .managePlans).organisationPaths.union(principal.access.reach(of: .viewInsights).organisationPaths)
@@ -91,7 +91,7 @@ struct PlanPages: RouteCollection {
         }
         let cards = try await request.application.catalogueSearch.cards(on: request.db)
         func choice(_ id: String, checked: Bool) -> HTML {
-            let title = UUID(uuidString: id).flatMap { cards[$0] }.map { "\($0.title) (\($0.language))" } ?? id
+            let title = UUIDText.parse(id).flatMap { cards[$0] }.map { "\($0.title) (\($0.language))" } ?? id
             return "<li><input type=\"checkbox\" name=\"courseIds[]\" value=\"\(id)\" id=\"c-\(id)\"\(checked ? HTML(" checked") : "")\(live ? HTML(" disabled") : "")> <label class=\"inline\" for=\"c-\(id)\">\(title)</label></li>"
         }
         let more = foundCards.map { $0.id.uuidString.lowercased() }.filter { !chosen.contains($0) }.prefix(20)
@@ -142,7 +142,7 @@ struct PlanPages: RouteCollection {
         if !live {
             input.year = form.year.flatMap { Int($0) } ?? 0
             input.courseIds = try (form.courseIds ?? []).map { text in
-                guard let id = UUID(uuidString: text) else { throw Problem.invalid("courseIds", "choose courses from the list") }
+                guard let id = UUIDText.parse(text) else { throw Problem.invalid("courseIds", "choose courses from the list") }
                 return id
             }
         }

@@ -6,7 +6,7 @@ import Vapor
 /// form with a per-session CSRF token.
 struct WebSession: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let text = request.session.data["user"], let id = UUID(uuidString: text) {
+        if let text = request.session.data["user"], let id = UUIDText.parse(text) {
             let since = request.session.data["since"].flatMap(Double.init) ?? 0
             if let principal = try await Principal.signedIn(id, on: request),
                (principal.passwordChangedAt?.timeIntervalSince1970 ?? 0) <= since {
