@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 @testable import KarmayogiServer
@@ -124,25 +125,89 @@ import Vapor
         }
     }
 
-    @Test func anInterruptedUploadResumesAndCountsOnce() async throws {
+    @Test func anUploadWhoseNodeDiedIsTakenOverAndCountsOnce() async throws {
         try await withApp { app, world in
             let token = try await app.token("mdo.mha")
             let rows = (0..<2500).map { "Person \($0),person\($0)@test.example.org" }.joined(separator: "\n")
             let upload = try await BulkUploads.accept(Array("name,email\n\(rows)".utf8), fileName: "big.csv", into: world.mha,
                                                       by: try #require(try await Principal.load(userID: world.users["mdo.mha"]!, on: app.db)),
                                                       app: app, on: app.db)
-            await app.onboardingQueue.wait(for: upload.id!)
-            // As if the server had stopped after the first batch: the upload is running again with its file.
+            await app.jobs.wait(forSubject: upload.id!)
+            #expect(try await Jobs.state(of: OnboardingJobs.kind, subject: upload.id!, on: app.db)?.status == .done)
+            // As if another node had claimed it, written the first batch and died: the upload is running with its file,
+            // and the dead node's lease has run out.
             let stored = try #require(try await BulkUpload.find(upload.id!, on: app.db))
             stored.status = .running
             stored.content = Data("name,email\n\(rows)".utf8)
             try await stored.save(on: app.db)
             try await User.query(on: app.db).filter(\.$email ~~ (1000..<2500).map { "person\($0)@test.example.org" }).delete()
-            await app.onboardingQueue.start(upload.id!, app: app)
+            let sql = app.db as! any SQLDatabase
+            try await sql.update(Jobs.table).set("status", to: SQLBind("running")).set("claimed_by", to: SQLBind("a-node-that-died"))
+                .set("lease_until", to: SQLBind(Date().addingTimeInterval(60))).where("subject_id", .equal, SQLBind(upload.id!)).run()
+            // While its lease holds, nobody takes it.
+            await app.jobs.claimWhatFits(app: app)
+            await app.jobs.wait(forSubject: upload.id!)
+            #expect(try await Jobs.state(of: OnboardingJobs.kind, subject: upload.id!, on: app.db)?.claimed_by == "a-node-that-died")
+            try await sql.update(Jobs.table).set("lease_until", to: SQLBind(Date().addingTimeInterval(-1))).where("subject_id", .equal, SQLBind(upload.id!)).run()
+            await app.jobs.claimWhatFits(app: app)
             let done = try await app.finishedUpload("/api/v1/orgs/\(world.mha)/users/bulk/\(upload.id!)", token: token)
             #expect(done.json["created"] as? Int == 2500)
             #expect(done.json["skipped"] as? Int == 0)
             #expect(try await User.query(on: app.db).filter(\.$bulkUploadID == upload.id!).count() == 2500)
+            await app.jobs.wait(forSubject: upload.id!)
+            let job = try #require(try await Jobs.state(of: OnboardingJobs.kind, subject: upload.id!, on: app.db))
+            #expect(job.status == .done && job.claimed_by == nil && job.attempts == 2)
+        }
+    }
+}
+
+@Suite struct JobTests {
+    @Test func aJobIsClaimedByOneNodeAtATimeAndReturnsWhenItsNodeStops() async throws {
+        try await withBareApp { app in
+            let subject = UUID()
+            let now = Date()
+            let id = try await Jobs.enqueue("test", subject: subject, at: now, on: app.db)
+            // Adding it again while it waits changes nothing.
+            #expect(try await Jobs.enqueue("test", subject: subject, at: now, on: app.db) == id)
+            let first = try await Jobs.claim(kinds: ["test"], by: "node-a", lease: 30, at: now, on: app.db)
+            #expect(first?.id == id && first?.subject == subject && first?.attempts == 1)
+            #expect(try await Jobs.claim(kinds: ["test"], by: "node-b", lease: 30, at: now.addingTimeInterval(29), on: app.db) == nil)
+            #expect(try await Jobs.claim(kinds: ["other"], by: "node-b", lease: 30, at: now.addingTimeInterval(60), on: app.db) == nil)
+            // Renewed, it holds past its first end; not renewed, another node takes it, and the first can no longer renew.
+            #expect(try await Jobs.renew(id, by: "node-a", lease: 30, at: now.addingTimeInterval(20), on: app.db))
+            #expect(try await Jobs.claim(kinds: ["test"], by: "node-b", lease: 30, at: now.addingTimeInterval(45), on: app.db) == nil)
+            let taken = try await Jobs.claim(kinds: ["test"], by: "node-b", lease: 30, at: now.addingTimeInterval(51), on: app.db)
+            #expect(taken?.id == id && taken?.attempts == 2)
+            #expect(try await Jobs.renew(id, by: "node-a", lease: 30, at: now.addingTimeInterval(52), on: app.db) == false)
+            // The first node's late word on how it ended does not touch the job it lost.
+            try await Jobs.release(id, by: "node-a", as: .done, at: now.addingTimeInterval(53), on: app.db)
+            #expect(try await Jobs.state(of: "test", subject: subject, on: app.db)?.status == .running)
+            // A stopping node puts it back, and the next claim gets it at once.
+            try await Jobs.release(id, by: "node-b", as: .queued, at: now.addingTimeInterval(54), on: app.db)
+            #expect(try await Jobs.claim(kinds: ["test"], by: "node-c", lease: 30, at: now.addingTimeInterval(55), on: app.db)?.id == id)
+            try await Jobs.release(id, by: "node-c", as: .done, at: now.addingTimeInterval(56), on: app.db)
+            #expect(try await Jobs.claim(kinds: ["test"], by: "node-c", lease: 30, at: now.addingTimeInterval(57), on: app.db) == nil)
+            // Work for the subject again: the ended job is queued again.
+            try await Jobs.enqueue("test", subject: subject, at: now.addingTimeInterval(58), on: app.db)
+            #expect(try await Jobs.state(of: "test", subject: subject, on: app.db)?.status == .queued)
+        }
+    }
+
+    @Test func concurrentClaimsNeverShareAJob() async throws {
+        try await withBareApp { app in
+            let now = Date()
+            for _ in 0..<20 { try await Jobs.enqueue("test", subject: UUID(), at: now, on: app.db) }
+            let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for node in 0..<4 {
+                    group.addTask {
+                        var mine: [UUID] = []
+                        while let job = try await Jobs.claim(kinds: ["test"], by: "node-\(node)", lease: 30, at: now, on: app.db) { mine.append(job.id) }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(claimed.count == 20 && Set(claimed).count == 20)
         }
     }
 }

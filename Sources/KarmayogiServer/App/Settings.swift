@@ -43,6 +43,11 @@ public struct Settings: Sendable {
     public var trustedProxies: [AddressRange]
     /// Entries of `TRUSTED_PROXIES` that are no address or network; the server refuses to start with any.
     public var unreadableTrustedProxies: [String]
+    /// How long a node's claim on a background job holds without being renewed (`JOB_LEASE_SECONDS`, 30): when a node
+    /// dies, its jobs wait this long before another node takes them over. It renews every third of it.
+    public var jobLeaseSeconds: TimeInterval
+    /// How often each node looks for jobs nobody holds (`JOB_POLL_SECONDS`, 2); new jobs are also announced at once.
+    public var jobPollSeconds: TimeInterval
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -71,6 +76,8 @@ public struct Settings: Sendable {
         let proxies = (variables["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         trustedProxies = proxies.compactMap(AddressRange.init)
         unreadableTrustedProxies = proxies.filter { AddressRange($0) == nil }
+        jobLeaseSeconds = variables["JOB_LEASE_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 3600) } ?? 30
+        jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
     }
 }
 

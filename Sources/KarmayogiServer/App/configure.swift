@@ -14,7 +14,8 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         throw Problem(.internalServerError, "TRUSTED_PROXIES: \(settings.unreadableTrustedProxies.joined(separator: ", ")) is no address or CIDR network (e.g. 10.0.0.0/8)")
     }
     // The process's shared services, made once here rather than on first use by concurrent requests.
-    app.onboardingQueue = OnboardingQueue()
+    app.jobs = JobRunner(lease: settings.jobLeaseSeconds, poll: settings.jobPollSeconds)
+    OnboardingJobs.register(on: app)
     app.catalogueSearch = CatalogueSearch()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
@@ -30,8 +31,12 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.databases.middleware.use(PeopleChangeMiddleware(cache: app.principals))
     app.databases.middleware.use(OrganisationChangeMiddleware(cache: app.principals))
     if let configuration = try postgresConfiguration(settings) {
-        let listener = PeopleChangesListener()
-        listener.start(configuration: configuration.coreConfiguration, cache: app.principals, eventLoop: app.eventLoopGroup.any(), logger: app.logger)
+        let (principals, jobs) = (app.principals, app.jobs)
+        let listener = ClusterListener()
+        listener.start(configuration: configuration.coreConfiguration, channels: [
+            .init(name: PeopleChanges.channel, heard: { principals.heard($0) }, listening: { principals.listening($0) }),
+            .init(name: Jobs.channel, heard: { _ in jobs.wake() }),
+        ], eventLoop: app.eventLoopGroup.any(), logger: app.logger)
         app.lifecycle.use(listener)
     }
     app.progressCommits = GroupCommit(app: app)
@@ -84,6 +89,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateCapacityBuildingUnits())
     app.migrations.add(ComputeCBUFormed())
     app.migrations.add(IndexDistrictPeople())
+    app.migrations.add(CreateJobs())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret
@@ -105,6 +111,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.middleware = Middlewares()
     app.middleware.use(ProblemMiddleware())
     app.lifecycle.use(OnboardingLifecycle())
+    app.lifecycle.use(JobsLifecycle())
     PlatformMetrics.bootstrap()
     PlatformMetrics.poolCapacity.record(app.eventLoopCount * (settings.databaseURL == nil ? 1 : settings.postgresConnectionsPerEventLoop))
     try routes(app)

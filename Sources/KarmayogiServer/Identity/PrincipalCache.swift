@@ -149,42 +149,6 @@ struct PeopleChangeMiddleware: AnyModelMiddleware {
     }
 }
 
-/// On PostgreSQL, a connection of its own that listens for other nodes' changes to people, reconnecting when it is lost.
-final class PeopleChangesListener: LifecycleHandler, Sendable {
-    private let task: NIOLockedValueBox<Task<Void, Never>?> = .init(nil)
-
-    func start(configuration: PostgresConnection.Configuration, cache: PrincipalCache, eventLoop: any EventLoop, logger: Logger) {
-        task.withLockedValue { task in
-            task = Task {
-                while !Task.isCancelled {
-                    do {
-                        let connection = try await PostgresConnection.connect(on: eventLoop, configuration: configuration, id: 0, logger: logger)
-                        do {
-                            try await connection.listen(on: PeopleChanges.channel) { notifications in
-                                cache.listening(true)
-                                for try await notification in notifications { cache.heard(notification.payload) }
-                            }
-                        } catch where !Task.isCancelled {
-                            logger.warning("people changes: stopped listening (\(String(reflecting: error))); reconnecting")
-                        }
-                        try? await connection.close()
-                    } catch where !Task.isCancelled {
-                        logger.warning("people changes: cannot listen (\(String(reflecting: error))); trying again in a second")
-                    } catch {}
-                    cache.listening(false)
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        let running = task.withLockedValue { task in defer { task = nil }; return task }
-        running?.cancel()
-        await running?.value
-    }
-}
-
 extension Application {
     private struct PrincipalCacheKey: StorageKey { typealias Value = PrincipalCache }
 

@@ -67,8 +67,12 @@ enum BulkUploads {
         upload.created = 0
         upload.skipped = 0
         upload.failed = 0
-        try await upload.create(on: database)
-        await app.onboardingQueue.start(upload.id!, sheet: sheet, app: app)
+        let job = try await database.transaction { database in
+            try await upload.create(on: database)
+            return try await Jobs.enqueue(OnboardingJobs.kind, subject: upload.id!, at: app.clock.now(), on: database)
+        }
+        // This node has the checked sheet in hand: it starts at once, unless another node was quicker.
+        try await app.jobs.claimNow(job, hint: sheet, app: app)
         return upload
     }
 

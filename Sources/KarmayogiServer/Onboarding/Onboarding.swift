@@ -156,47 +156,25 @@ enum Onboarding {
     }
 }
 
-/// The uploads being worked on in this process; shutting down stops them between batches and waits.
-actor OnboardingQueue {
-    private var tasks: [UUID: Task<Void, Never>] = [:]
+/// An upload is a job (`Jobs`): one node of the cluster works through it, and another finishes it if that node stops.
+enum OnboardingJobs {
+    static let kind = "onboarding"
 
-    func start(_ id: UUID, sheet: OnboardingSheet? = nil, app: Application) {
-        guard tasks[id] == nil else { return }
-        tasks[id] = Task.detached {
-            await Onboarding.run(id, sheet: sheet, app: app)
-            await self.finished(id)
+    static func register(on app: Application) {
+        app.jobs.register(kind) { uploadID, hint, app in
+            await Onboarding.run(uploadID, sheet: hint as? OnboardingSheet, app: app)
         }
     }
-
-    private func finished(_ id: UUID) { tasks[id] = nil }
-
-    func wait(for id: UUID) async { await tasks[id]?.value }
-
-    func stopAll() async {
-        let running = Array(tasks.values)
-        for task in running { task.cancel() }
-        for task in running { await task.value }
-    }
 }
 
-extension Application {
-    private struct OnboardingQueueKey: StorageKey { typealias Value = OnboardingQueue }
-
-    /// Made once by `configure`, so that shutdown stops every upload this process runs.
-    var onboardingQueue: OnboardingQueue {
-        get { storage[OnboardingQueueKey.self]! }
-        set { storage[OnboardingQueueKey.self] = newValue }
-    }
-}
-
-/// Resumes unfinished uploads when the server starts, and lets them pause cleanly when it stops.
+/// Puts back in the queue any upload left unfinished without a job (stored before uploads were jobs, or whose job
+/// ended while the upload did not), once the server has started.
 struct OnboardingLifecycle: LifecycleHandler {
     func didBootAsync(_ application: Application) async throws {
         let unfinished = try await BulkUpload.query(on: application.db).filter(\.$status ~~ [.queued, .running]).all()
-        for upload in unfinished { await application.onboardingQueue.start(upload.id!, app: application) }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        await application.onboardingQueue.stopAll()
+        for upload in unfinished {
+            try await Jobs.enqueue(OnboardingJobs.kind, subject: upload.id!, at: application.clock.now(), on: application.db)
+        }
+        if !unfinished.isEmpty { application.jobs.wake() }
     }
 }
