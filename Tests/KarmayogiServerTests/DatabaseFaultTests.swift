@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 import Testing
 import Vapor
@@ -130,4 +131,37 @@ import Vapor
             #expect(stored == answers.filter { $0 == .created }.count)
         }
     }
+
+    /// A failover as a request meets it: its connection ends under it (here the request's own backend is ended, once).
+    /// A read, or a write marked repeatable, is run again on a new connection and answered as if nothing happened; any
+    /// other write is answered 503 with Retry-After; and with no time to wait, the read is a 503 too.
+    @Test func readsAndRepeatableWritesRideOutALostConnection() async throws {
+        for budget in [15.0, 0] {
+            try await withBareApp(adjusting: { $0.failoverRetrySeconds = budget }) { app in
+                guard app.settings.databaseURL != nil else { return }
+                let runs = NIOLockedValueBox([String: Int]())
+                @Sendable func losingItsConnectionOnce(_ request: Request) async throws -> String {
+                    let run = runs.withLockedValue { runs in runs[request.url.path, default: 0] += 1; return runs[request.url.path]! }
+                    let sql = request.db as! any SQLDatabase
+                    if run == 1 { try await sql.raw("SELECT pg_terminate_backend(pg_backend_pid())").run() }
+                    return "run \(run)"
+                }
+                app.get("test", "read", use: losingItsConnectionOnce)
+                app.post("test", "repeatable", use: losingItsConnectionOnce).repeatable()
+                app.post("test", "once", use: losingItsConnectionOnce)
+                let read = try await app.send(.GET, "/test/read")
+                let repeatable = try await app.send(.POST, "/test/repeatable")
+                let once = try await app.send(.POST, "/test/once")
+                if budget > 0 {
+                    #expect(read.status == .ok && read.body == "run 2", "\(read.status) \(read.body)")
+                    #expect(repeatable.status == .ok && repeatable.body == "run 2", "\(repeatable.status) \(repeatable.body)")
+                } else {
+                    #expect(read.status == .serviceUnavailable)
+                }
+                #expect(once.status == .serviceUnavailable && once.headers.first(name: "Retry-After") != nil, "\(once.status) \(once.body)")
+                #expect(runs.withLockedValue { $0["/test/once"] } == 1)
+            }
+        }
+    }
 }
+

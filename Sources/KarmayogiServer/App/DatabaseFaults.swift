@@ -62,6 +62,19 @@ enum DatabaseFault {
         }
     }
 
+    /// Whether the fault is one a database failover causes and ends by itself: the connection to the old primary lost,
+    /// the server shutting down or not yet accepting, or a primary just demoted to read-only. Nothing was written.
+    static func passes(_ error: any Error) -> Bool {
+        guard let postgres = error as? PSQLError else { return false }
+        switch postgres.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
+        case .server:
+            let state = postgres.serverInfo?[.sqlState] ?? ""
+            return state == "25006" || state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        default: return false
+        }
+    }
+
     static func problem(_ reason: String) -> Problem {
         var problem = Problem(.serviceUnavailable, "The platform cannot reach or write its database just now (\(reason)); nothing was changed. Try again shortly.",
                               type: "urn:karmayogi:database-unavailable")
@@ -126,5 +139,40 @@ extension Application {
     var databaseFaults: DatabaseFaultLog {
         get { storage[FaultLogKey.self]! }
         set { storage[FaultLogKey.self] = newValue }
+    }
+}
+
+/// Rides out a database failover for requests that are safe to run again: reads, and writes that say so because a
+/// second run finds the first (progress carries a key per update; an enrolment is made once per person and course).
+/// Such a request that meets a passing fault is run again after a growing wait, within a budget of seconds; past it,
+/// or for any other request, the fault is answered 503 with `Retry-After`, never with a wrong answer.
+struct FailoverRetry: AsyncMiddleware {
+    static let repeatable = "repeatable"
+    var budget: TimeInterval
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard budget > 0, request.method == .GET || request.method == .HEAD || request.route?.userInfo[Self.repeatable] as? Bool == true else {
+            return try await next.respond(to: request)
+        }
+        let deadline = Date().addingTimeInterval(budget)
+        var wait = 0.2
+        while true {
+            do {
+                return try await next.respond(to: request)
+            } catch where DatabaseFault.passes(error) && Date().addingTimeInterval(wait) < deadline {
+                request.logger.info("database failover? \(request.method) \(request.url.path) runs again in \(wait) s (\(DatabaseFault.reason(of: error) ?? "\(error)"))")
+                try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                wait = min(wait * 2, 2)
+            }
+        }
+    }
+}
+
+extension Route {
+    /// Marks a write that is safe to run again after a lost connection (see `FailoverRetry`).
+    @discardableResult
+    func repeatable() -> Route {
+        userInfo[FailoverRetry.repeatable] = true
+        return self
     }
 }

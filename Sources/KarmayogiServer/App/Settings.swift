@@ -48,6 +48,9 @@ public struct Settings: Sendable {
     public var jobLeaseSeconds: TimeInterval
     /// How often each node looks for jobs nobody holds (`JOB_POLL_SECONDS`, 2); new jobs are also announced at once.
     public var jobPollSeconds: TimeInterval
+    /// How long a read or a repeatable write waits out a lost database connection (a failover) before it is answered
+    /// 503 (`DATABASE_RETRY_SECONDS`, 15; PostgreSQL only).
+    public var failoverRetrySeconds: TimeInterval
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -77,6 +80,7 @@ public struct Settings: Sendable {
         trustedProxies = proxies.compactMap(AddressRange.init)
         unreadableTrustedProxies = proxies.filter { AddressRange($0) == nil }
         jobLeaseSeconds = variables["JOB_LEASE_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 3600) } ?? 30
+        failoverRetrySeconds = variables["DATABASE_RETRY_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0), 120) } ?? 15
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
     }
 }

@@ -110,6 +110,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
 
     app.middleware = Middlewares()
     app.middleware.use(ProblemMiddleware())
+    app.middleware.use(FailoverRetry(budget: settings.databaseURL == nil ? 0 : settings.failoverRetrySeconds))
     app.lifecycle.use(OnboardingLifecycle())
     app.lifecycle.use(JobsLifecycle())
     PlatformMetrics.bootstrap()

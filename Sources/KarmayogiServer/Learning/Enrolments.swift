@@ -254,7 +254,7 @@ enum Enrolments {
 
 struct EnrolmentController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.post("courses", ":id", "enrol", use: Self.enrol)
+        routes.post("courses", ":id", "enrol", use: Self.enrol).repeatable()
         routes.delete("courses", ":id", "enrol", use: Self.leave)
         routes.get("me", "enrolments", use: Self.mine)
     }

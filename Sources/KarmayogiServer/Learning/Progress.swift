@@ -170,7 +170,7 @@ struct ItemProgressDTO: Content {
 
 struct ProgressController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.post("progress", use: Self.apply)
+        routes.post("progress", use: Self.apply).repeatable()
         routes.get("me", "enrolments", ":id", "progress", use: Self.items)
     }
 
