@@ -27,6 +27,9 @@ actor GroupCommit {
 
     struct InjectedFailure: Error {}
 
+    /// The longest a group's transaction is waited for.
+    static let deadline = 5.0
+
     func failingNextGroup() { failNextGroup = true }
 
     func refusing(writesOf userID: UUID) { refused.insert(userID) }
@@ -62,22 +65,36 @@ actor GroupCommit {
             let fails = failNextGroup || group.contains { refused.contains($0.write.userID) }
             failNextGroup = false
             do {
-                let answers = try await database.transaction { [app] database in
-                    let (answers, tally) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
-                    try await Rollups.write(tally, on: database)
-                    if fails { throw InjectedFailure() }
-                    return answers
+                // A group that gets no answer in time (a connection that died without saying so in a failover) is
+                // answered 503 and left behind: the writes after it must not wait for it. Its writes carry keys, so
+                // sending them again is safe whether it commits later or not.
+                let answers = try await Deadline.run(seconds: Self.deadline) { [database, app] in
+                    try await database.transaction { database in
+                        let (answers, tally) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
+                        try await Rollups.write(tally, on: database)
+                        if fails { throw InjectedFailure() }
+                        return answers
+                    }
                 }
                 for (entry, answer) in zip(group, answers) { entry.done.resume(returning: answer) }
+            } catch let passed as Deadline.Passed {
+                app.logger.warning("progress: a group of \(group.count) writes got no answer from the database (\(passed)); answered 503")
+                for entry in group { entry.done.resume(throwing: DatabaseFault.problem("the database did not answer in time")) }
+            } catch where DatabaseFault.reason(of: error) != nil {
+                // The database itself failed (a lost connection, a failover): trying each write alone would only fail
+                // again, one pool timeout after another, while the writes behind wait. All are answered with the fault.
+                for entry in group { entry.done.resume(throwing: error) }
             } catch {
                 for entry in group {
                     do {
                         // Alone, and again while another writer holds the database: each try starts from the database.
-                        entry.done.resume(returning: try await WriteRetry.run { [app, database] in
-                            try await database.transaction { database in
-                                let answer = try await entry.write.applied(app: app, on: database)
-                                if refused.contains(entry.write.userID) { throw InjectedFailure() }
-                                return answer
+                        entry.done.resume(returning: try await Deadline.run(seconds: Self.deadline) { [app, database, refused] in
+                            try await WriteRetry.run {
+                                try await database.transaction { database in
+                                    let answer = try await entry.write.applied(app: app, on: database)
+                                    if refused.contains(entry.write.userID) { throw InjectedFailure() }
+                                    return answer
+                                }
                             }
                         })
                     } catch { entry.done.resume(throwing: error) }
