@@ -171,9 +171,10 @@ enum OnboardingJobs {
 /// ended while the upload did not), once the server has started.
 struct OnboardingLifecycle: LifecycleHandler {
     func didBootAsync(_ application: Application) async throws {
-        let unfinished = try await BulkUpload.query(on: application.db).filter(\.$status ~~ [.queued, .running]).all()
-        for upload in unfinished {
-            try await Jobs.enqueue(OnboardingJobs.kind, subject: upload.id!, at: application.clock.now(), on: application.db)
+        // Their ids only: an unfinished upload still holds its file.
+        let unfinished = try await BulkUpload.query(on: application.db).filter(\.$status ~~ [.queued, .running]).all(\.$id)
+        for uploadID in unfinished {
+            try await Jobs.enqueue(OnboardingJobs.kind, subject: uploadID, at: application.clock.now(), on: application.db)
         }
         if !unfinished.isEmpty { application.jobs.wake() }
     }
