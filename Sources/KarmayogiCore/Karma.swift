@@ -11,11 +11,13 @@ public enum KarmaReason: String, Codable, CaseIterable, Sendable {
     case plannedCompletion = "planned_completion"
     /// On top of a planned completion: 5, less 1 per month late (`PlanRule.planBonus`).
     case planBonus = "plan_bonus"
+    /// Attending an event (a talk, webinar or workshop) by its attendance rule.
+    case eventAttendance = "event_attendance"
 
     /// The points a reason gives, where they do not depend on the case (the plan bonus does).
     public var points: Int {
         switch self {
-        case .firstLogin, .firstEnrolment, .completion, .assessmentPassed, .plannedCompletion, .planBonus: 5
+        case .firstLogin, .firstEnrolment, .completion, .assessmentPassed, .plannedCompletion, .planBonus, .eventAttendance: 5
         case .rating: 2
         }
     }

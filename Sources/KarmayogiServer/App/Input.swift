@@ -224,6 +224,24 @@ extension Database {
 }
 
 extension Request {
+    private struct FileForm: Content { var file: File }
+
+    /// A CSV sent as the body (`text/csv`) or as a multipart form's `file` field: its file name and bytes.
+    func csvUpload() throws -> (fileName: String, bytes: [UInt8]) {
+        switch headers.contentType {
+        case .some(let type) where type.type == "multipart" && type.subType == "form-data":
+            let form: FileForm
+            do { form = try content.decode(FileForm.self) } catch let problem as Problem { throw problem } catch {
+                throw Problem.invalid("file", "send the CSV as a multipart field named 'file'")
+            }
+            return (form.file.filename, Array(form.file.data.readableBytesView))
+        case .some(let type) where (type.type == "text" && type.subType == "csv") || (type.type == "application" && type.subType == "csv"):
+            return ("upload.csv", body.data.map { Array($0.readableBytesView) } ?? [])
+        default:
+            throw Problem(.unsupportedMediaType, "Send the CSV as the body with Content-Type: text/csv, or as a multipart form with a 'file' field.")
+        }
+    }
+
     /// A UUID path parameter; a malformed one is answered like an unknown one.
     func id(_ name: String = "id", of what: String) throws -> UUID {
         guard let text = parameters.get(name), let id = UUIDText.parse(text) else { throw Problem.notFound(what) }

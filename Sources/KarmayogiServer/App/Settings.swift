@@ -48,6 +48,9 @@ public struct Settings: Sendable {
     public var jobLeaseSeconds: TimeInterval
     /// How often each node looks for jobs nobody holds (`JOB_POLL_SECONDS`, 2); new jobs are also announced at once.
     public var jobPollSeconds: TimeInterval
+    /// Whether this node takes its turn at scheduled work (`SCHEDULED_WORK`, on; off in tests, which run it by hand):
+    /// deciding event attendance after the end, moving campaigns by their dates.
+    public var scheduledWork: Bool
     /// How long a read or a repeatable write waits out a lost database connection (a failover) before it is answered
     /// 503 (`DATABASE_RETRY_SECONDS`, 15; PostgreSQL only).
     public var failoverRetrySeconds: TimeInterval
@@ -82,6 +85,7 @@ public struct Settings: Sendable {
         jobLeaseSeconds = variables["JOB_LEASE_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 3600) } ?? 30
         failoverRetrySeconds = variables["DATABASE_RETRY_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0), 120) } ?? 15
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
+        scheduledWork = variables["SCHEDULED_WORK"].map { !["0", "false", "off", "no"].contains($0.lowercased()) } ?? (environment != .testing)
     }
 }
 

@@ -16,6 +16,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     // The process's shared services, made once here rather than on first use by concurrent requests.
     app.jobs = JobRunner(lease: settings.jobLeaseSeconds, poll: settings.jobPollSeconds)
     OnboardingJobs.register(on: app)
+    EventSettling.register(on: app)
     app.catalogueSearch = CatalogueSearch()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
@@ -90,6 +91,9 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(ComputeCBUFormed())
     app.migrations.add(IndexDistrictPeople())
     app.migrations.add(CreateJobs())
+    app.migrations.add(CreateCampaigns())
+    app.migrations.add(CreateEvents())
+    app.migrations.add(AllowEventCertificates())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

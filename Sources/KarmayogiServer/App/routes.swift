@@ -30,6 +30,8 @@ func routes(_ app: Application) throws {
     try api.register(collection: InsightController())
     try api.register(collection: ReportController())
     try api.register(collection: ScorecardController())
+    try api.register(collection: CampaignController())
+    try api.register(collection: EventController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

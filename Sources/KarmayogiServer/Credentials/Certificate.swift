@@ -10,9 +10,12 @@ final class Certificate: Model, @unchecked Sendable {
     static let schema = "certificates"
 
     @ID(key: .id) var id: UUID?
-    @Field(key: "enrolment_id") var enrolmentID: UUID
+    /// The completed enrolment a course's certificate is for; nil for an event's.
+    @OptionalField(key: "enrolment_id") var enrolmentID: UUID?
     @Field(key: "user_id") var userID: UUID
-    @Field(key: "course_id") var courseID: UUID
+    @OptionalField(key: "course_id") var courseID: UUID?
+    /// The event attended, for an event's certificate.
+    @OptionalField(key: "event_id") var eventID: UUID?
     @Field(key: "provider_id") var providerID: UUID
     @Field(key: "title") var title: String
     @Field(key: "issued_at") var issuedAt: Date
@@ -49,6 +52,39 @@ struct CreateCertificates: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(Certificate.schema).delete()
+    }
+}
+
+/// Certificates for attending events as well as for completing courses: the enrolment and course become optional and
+/// the event is named. SQLite cannot relax a column, so there the table is copied into a new one (nothing refers to it).
+struct AllowEventCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("ALTER TABLE certificates ALTER COLUMN enrolment_id DROP NOT NULL").run()
+            try await sql.raw("ALTER TABLE certificates ALTER COLUMN course_id DROP NOT NULL").run()
+            try await sql.raw("ALTER TABLE certificates ADD COLUMN event_id UUID").run()
+        } else {
+            try await sql.raw("""
+                CREATE TABLE certificates_new (id UUID PRIMARY KEY, enrolment_id UUID REFERENCES enrolments (id), user_id UUID NOT NULL REFERENCES users (id),
+                course_id UUID, provider_id UUID NOT NULL, title TEXT NOT NULL, issued_at REAL NOT NULL, credential TEXT NOT NULL, jws TEXT NOT NULL,
+                kid TEXT NOT NULL, revoked_at REAL, revoked_by UUID, revocation_reason TEXT, event_id UUID)
+                """).run()
+            try await sql.raw("""
+                INSERT INTO certificates_new (id, enrolment_id, user_id, course_id, provider_id, title, issued_at, credential, jws, kid, revoked_at, revoked_by, revocation_reason)
+                SELECT id, enrolment_id, user_id, course_id, provider_id, title, issued_at, credential, jws, kid, revoked_at, revoked_by, revocation_reason FROM certificates
+                """).run()
+            try await sql.raw("DROP TABLE certificates").run()
+            try await sql.raw("ALTER TABLE certificates_new RENAME TO certificates").run()
+            try await sql.raw("CREATE UNIQUE INDEX certificates_enrolment ON certificates (enrolment_id)").run()
+            try await database.index("certificates_user", on: "certificates", columns: ["user_id", "issued_at"])
+            try await database.index("certificates_issued_at", on: "certificates", columns: ["issued_at"])
+        }
+        try await sql.raw("CREATE UNIQUE INDEX certificates_event_person ON certificates (event_id, user_id)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP INDEX certificates_event_person").run()
     }
 }
 
@@ -140,6 +176,51 @@ enum Certificates {
                     SQLBind(certificate.title), SQLBind(now), SQLBind(certificate.credential), SQLBind(certificate.jws), SQLBind(certificate.kid))
             .run()
         return certificate
+    }
+
+    /// What an event's certificate says: the event, its organiser, its competencies, and each attendee.
+    struct EventAward: Sendable {
+        var eventID: UUID
+        var title: String
+        var summary: String
+        var organiserID: UUID
+        var organiserName: String
+        var minutes: Int
+        var competencies: [RoleRequirement]
+        var endedAt: Date
+    }
+
+    /// Signs and stores the certificates of people who attended an event, in the caller's transaction, one statement
+    /// for them all; answers each person's certificate id. Nobody is given two for one event (the unique key decides).
+    static func issue(for award: EventAward, attendees: [(userID: UUID, name: String)], at now: Date, keys: CredentialKeys,
+                      on database: any Database) async throws -> [UUID: UUID] {
+        guard !attendees.isEmpty else { return [:] }
+        let labels = try await Competencies.labels(award.competencies.map(\.competencyId), on: database)
+        let competencies = award.competencies.map { claim in
+            let label = labels[claim.competencyId]
+            return (name: label?.name ?? claim.competencyId.uuidString, level: claim.level,
+                    url: "\(keys.publicURL)/competencies/\(claim.competencyId.uuidString)", code: label?.code ?? "")
+        }
+        let sql = database as! any SQLDatabase
+        var issued: [UUID: UUID] = [:]
+        var insert = sql.insert(into: Certificate.schema)
+            .columns("id", "user_id", "event_id", "provider_id", "title", "issued_at", "credential", "jws", "kid")
+        for attendee in attendees {
+            let id = UUID()
+            let credential = OpenBadgeCredential(OpenBadgeCredential.Claim(
+                credentialURL: keys.certificateURL(id), issuer: keys.issuer,
+                provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(award.organiserID.uuidString)", name: award.organiserName),
+                courseURL: "\(keys.publicURL)/events/\(award.eventID.uuidString)", courseTitle: award.title, courseSummary: award.summary,
+                language: "en", hours: (Double(award.minutes) / 60 * 100).rounded() / 100, competencies: competencies,
+                learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt))
+            let payload = try credential.encoded()
+            insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.eventID), SQLBind(award.organiserID), SQLBind(award.title),
+                                   SQLBind(now), SQLBind(String(decoding: payload, as: UTF8.self)),
+                                   SQLBind(try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey)), SQLBind(keys.kid))
+            issued[attendee.userID] = id
+        }
+        try await insert.run()
+        return issued
     }
 
     struct Verdict: Content {

@@ -5,7 +5,9 @@ import Vapor
 
 struct CertificateDTO: Content {
     var id: UUID
-    var courseId: UUID
+    /// The course completed, or (`eventId`) the event attended.
+    var courseId: UUID?
+    var eventId: UUID?
     var title: String
     var issuedAt: Date
     /// valid or revoked.
@@ -20,6 +22,7 @@ struct CertificateDTO: Content {
     init(_ certificate: Certificate, keys: CredentialKeys) {
         id = certificate.id!
         courseId = certificate.courseID
+        eventId = certificate.eventID
         title = certificate.title
         issuedAt = certificate.issuedAt
         status = certificate.revokedAt == nil ? "valid" : "revoked"

@@ -236,7 +236,7 @@ extension DemoWorld {
         else { return }
         let courses = try await Course.query(on: app.db).filter(\.$status == .published).sort(\.$createdAt).limit(3).all()
         for (index, course) in courses.enumerated() {
-            _ = try await Enrolments.enrol(course.id!, user: learner.id!, organisation: principal.organisationID, by: principal, on: app.db)
+            _ = try await Enrolments.enrol(course.id!, user: learner.id!, organisation: principal.organisationID, by: principal, clock: app.clock, on: app.db)
             let content = try await app.publishedContents.content(of: course.id!, version: course.publishedVersion!, on: app.db)
             let items = content.modules.flatMap(\.items).filter { $0.kind != .assessment }.prefix(index + 1)
             let updates = items.enumerated().map { number, item in

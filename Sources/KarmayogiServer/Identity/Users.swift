@@ -103,6 +103,29 @@ enum Users {
             .reduce(into: [UUID: Named]()) { $0[$1.id!] = Named(id: $1.id!, name: $1.name, email: $1.email) }
     }
 
+    /// Each person's organisation.
+    static func organisations(of ids: [UUID], on database: any Database) async throws -> [UUID: UUID] {
+        var found: [UUID: UUID] = [:]
+        for start in stride(from: 0, to: ids.count, by: 1_000) {
+            for user in try await User.query(on: database).filter(\.$id ~~ Array(ids[start..<min(start + 1_000, ids.count)])).field(\.$id).field(\.$organisation.$id).all() {
+                found[user.id!] = user.$organisation.id
+            }
+        }
+        return found
+    }
+
+    /// The ids of the people with these e-mail addresses (as stored: lower case), by address.
+    static func ids(ofEmails emails: [String], on database: any Database) async throws -> [String: UUID] {
+        var ids: [String: UUID] = [:]
+        let unique = Array(Set(emails))
+        for start in stride(from: 0, to: unique.count, by: 1_000) {
+            for user in try await User.query(on: database).filter(\.$email ~~ Array(unique[start..<min(start + 1_000, unique.count)])).field(\.$id).field(\.$email).all() {
+                ids[user.email] = user.id!
+            }
+        }
+        return ids
+    }
+
     /// The person with an e-mail address, if they belong to an organisation at or under `path`.
     static func member(email: String, within path: String, on database: any Database) async throws -> Named? {
         guard let user = try await User.query(on: database).filter(\.$email == email).first(),

@@ -273,6 +273,12 @@ struct RollupsCommand: AsyncCommand {
         let elapsed = String(format: "%.1f", Date().timeIntervalSince(started))
         console.print("Checked \(last - first + 1) days (\(IndiaDay.string(first)) to \(IndiaDay.string(last))), \(report.rows) counter rows, in \(elapsed) s: "
             + (report.differenceCount == 0 ? "all exact." : "\(report.differenceCount) differences" + (repair ? "; repaired \(report.repairedDays) days." : ".")))
-        if !repair, report.differenceCount > 0 { throw Problem(.conflict, "the rollups differ from their sources; run `karmayogi rollups rebuild`") }
+        let campaigns = try await CampaignCheck.run(repair: repair, now: Date(), on: context.application.db)
+        for difference in campaigns.differences.prefix(repair ? 20 : 1_000) { console.print(difference.description) }
+        console.print("Checked \(campaigns.campaigns) campaigns, \(campaigns.rows) counter and participant rows: "
+            + (campaigns.differences.isEmpty ? "all exact." : "\(campaigns.differences.count) differences" + (repair ? "; rebuilt." : ".")))
+        if !repair, report.differenceCount > 0 || !campaigns.differences.isEmpty {
+            throw Problem(.conflict, "the counters differ from their sources; run `karmayogi rollups rebuild`")
+        }
     }
 }

@@ -28,6 +28,31 @@ enum Rollups {
                                 organisationState: $0.organisation_state, organisationDistrict: $0.organisation_district) }
     }
 
+    /// Where each of these people counts now.
+    static func places(of userIDs: [UUID], on sql: any SQLDatabase) async throws -> [UUID: LearnerPlace] {
+        var places: [UUID: LearnerPlace] = [:]
+        for start in stride(from: 0, to: userIDs.count, by: 1_000) {
+            let query = sql.select()
+                .column(SQLColumn("id", table: "u")).column(SQLColumn("path", table: "o")).column(SQLColumn("state_code", table: "u"))
+                .column(SQLColumn("district_code", table: "u")).column(SQLColumn("state_code", table: "o")).column(SQLColumn("district_code", table: "o"))
+                .fromPeople()
+                .where(SQLColumn("id", table: "u"), .in, SQLBind.group(Array(userIDs[start..<min(start + 1_000, userIDs.count)]))).query
+            for (id, place) in try await sql.rows(query, { cells in
+                (try cells.id(0), LearnerPlace(organisationPath: try cells.string(1) ?? "/", userState: try cells.int(2), userDistrict: try cells.int(3),
+                                               organisationState: try cells.int(4), organisationDistrict: try cells.int(5)))
+            }) { places[id] = place }
+        }
+        return places
+    }
+
+    /// Seconds learnt per person and course over some days (the source of the learning counters).
+    static func learnt(days: ClosedRange<Int>, on sql: any SQLDatabase) async throws -> [(user: UUID, course: UUID, seconds: Int)] {
+        let query = sql.select().column("user_id").column("course_id").column(SQLQueryString("CAST(SUM(\(ident: "seconds")) AS BIGINT)"), as: "seconds")
+            .from("learning_days").where("day", .greaterThanOrEqual, SQLBind(days.lowerBound)).where("day", .lessThanOrEqual, SQLBind(days.upperBound))
+            .groupBy("user_id").groupBy("course_id").query
+        return try await sql.rows(query) { cells in (try cells.id(0), try cells.id(1), try cells.int(2) ?? 0) }
+    }
+
     static func place(of user: User, in organisation: Organisation) -> LearnerPlace {
         LearnerPlace(organisationPath: organisation.path, userState: user.stateCode, userDistrict: user.districtCode,
                      organisationState: organisation.stateCode, organisationDistrict: organisation.districtCode)

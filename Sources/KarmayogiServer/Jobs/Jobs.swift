@@ -89,6 +89,9 @@ enum Jobs {
             .where("id", .equal, SQLBind(id)).where("claimed_by", .equal, SQLBind(node)).run()
     }
 
+    /// The subject of recurring work (one row per kind).
+    static let recurring = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))
+
     struct State: Decodable, Sendable {
         var status: Status
         var claimed_by: String?
@@ -142,6 +145,9 @@ final class JobRunner: Sendable {
         var loop: Task<Void, Never>?
         var wake: AsyncStream<Void>.Continuation?
         var stopping = false
+        /// Recurring kinds and how often each node puts them in the queue.
+        var recurring: [(kind: String, every: TimeInterval)] = []
+        var tickers: [Task<Void, Never>] = []
     }
     private let state = NIOLockedValueBox(State())
 
@@ -156,8 +162,33 @@ final class JobRunner: Sendable {
         state.withLockedValue { $0.handlers[kind] = handler }
     }
 
+    /// Work done again and again (deciding attendance after events end): every node puts it in the queue every
+    /// `interval` seconds, which does nothing while it is queued or running, so one node at a time does each pass.
+    func every(_ interval: TimeInterval, kind: String) {
+        state.withLockedValue { $0.recurring.append((kind, interval)) }
+    }
+
+    /// Puts recurring work in the queue now, and looks for it at once.
+    func schedule(_ kind: String, at now: Date, on database: any Database) async throws {
+        try await Jobs.enqueue(kind, subject: Jobs.recurring, at: now, on: database)
+        wake()
+    }
+
     /// Looks for jobs now and every `poll` seconds, and whenever `wake` is called (a job was added here or announced).
     func start(app: Application) {
+        if app.settings.scheduledWork {
+            let tickers = state.withLockedValue { $0.recurring }.map { recurring in
+                Task { [self] in
+                    while !Task.isCancelled {
+                        do { try await schedule(recurring.kind, at: app.clock.now(), on: app.db) } catch {
+                            app.logger.warning("jobs: cannot schedule \(recurring.kind) (\(String(reflecting: error)))")
+                        }
+                        try? await Task.sleep(for: .milliseconds(Int(recurring.every * 1000)))
+                    }
+                }
+            }
+            state.withLockedValue { $0.tickers = tickers }
+        }
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let poll = self.poll
         let loop = Task { [self] in
@@ -264,6 +295,7 @@ final class JobRunner: Sendable {
     func stop() async {
         let (loop, tasks) = state.withLockedValue { state -> (Task<Void, Never>?, [Task<Void, Never>]) in
             state.stopping = true
+            for ticker in state.tickers { ticker.cancel() }
             state.wake?.finish()
             defer { state.loop = nil }
             return (state.loop, state.running.values.map(\.task))

@@ -113,6 +113,7 @@ enum Enrolments {
                     tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: courseID)
                     try await Rollups.record([.init(userID: user, place: place)], day: day, known: known, into: &tally, on: database)
                     try await Rollups.write(tally, on: database)
+                    try await CampaignCounts.record([CampaignFact(userID: user, place: place, course: courseID, version: version, enrolments: 1)], at: now, on: database)
                 }
                 return (enrolment, true)
             }
@@ -124,6 +125,47 @@ enum Enrolments {
             }
             return (existing, false)
         }
+    }
+
+    /// An enrolment as a campaign's recount reads it: who, which course and version, and whether it began or completed
+    /// in the instants asked about.
+    struct Moment: Sendable {
+        var userID: UUID
+        var courseID: UUID
+        var version: Int
+        var enrolled: Bool
+        var completed: Bool
+    }
+
+    /// The enrolments made or completed in [from, to), each once.
+    static func moments(from: Date, to: Date, on sql: any SQLDatabase) async throws -> [Moment] {
+        var moments: [String: Moment] = [:]
+        for column in ["enrolled_at", "completed_at"] {
+            let query = sql.select().columns("user_id", "course_id", "version", "enrolled_at", "completed_at").from(Enrolment.schema)
+                .where(SQLIdentifier(column), .greaterThanOrEqual, SQLBind(from)).where(SQLIdentifier(column), .lessThan, SQLBind(to)).query
+            for moment in try await sql.rows(query, { cells -> Moment in
+                let enrolled = try cells.date(3), completed = try cells.date(4)
+                return Moment(userID: try cells.id(0), courseID: try cells.id(1), version: try cells.int(2) ?? 1,
+                              enrolled: enrolled.map { $0 >= from && $0 < to } ?? false, completed: completed.map { $0 >= from && $0 < to } ?? false)
+            }) {
+                moments["\(moment.userID)/\(moment.courseID)"] = moment
+            }
+        }
+        return Array(moments.values)
+    }
+
+    /// The enrolled version of each (person, course), for those enrolled.
+    static func versions(of pairs: [(user: UUID, course: UUID)], on sql: any SQLDatabase) async throws -> [String: Int] {
+        var versions: [String: Int] = [:]
+        let users = Array(Set(pairs.map(\.user)))
+        for start in stride(from: 0, to: users.count, by: 1_000) {
+            let query = sql.select().columns("user_id", "course_id", "version").from(Enrolment.schema)
+                .where("user_id", .in, SQLBind.group(Array(users[start..<min(start + 1_000, users.count)]))).query
+            for (key, version) in try await sql.rows(query, { cells in ("\(try cells.id(0))/\(try cells.id(1))", try cells.int(2) ?? 1) }) {
+                versions[key] = version
+            }
+        }
+        return versions
     }
 
     static func leave(_ courseID: UUID, by principal: Principal, on database: any Database) async throws -> Enrolment {
@@ -280,7 +322,8 @@ struct EnrolmentController: RouteCollection {
                 results.append(EnrolResult(userId: userID, outcome: "rejected", reason: "no person with that id is within your reach"))
                 continue
             }
-            let (enrolment, created) = try await Enrolments.enrol(courseID, user: userID, organisation: organisation.id!, by: principal, on: request.db)
+            let (enrolment, created) = try await Enrolments.enrol(courseID, user: userID, organisation: organisation.id!, by: principal,
+                                                                  clock: request.application.clock, on: request.db)
             results.append(EnrolResult(userId: userID, outcome: created ? "enrolled" : "already enrolled", enrolment: EnrolmentDTO(enrolment)))
         }
         return try await Page(items: results, nextCursor: nil).encodeResponse(for: request)

@@ -62,7 +62,8 @@ struct LearningPages: RouteCollection {
         let principal = try request.pagePrincipal()
         let courseID = try request.id(of: "course")
         _ = try await Courses.visible(courseID, to: principal, on: request.db)
-        _ = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal, on: request.db)
+        _ = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal,
+                                       clock: request.application.clock, known: request.application.activeDays, on: request.db)
         return request.redirect(to: "/learn/\(courseID.uuidString)")
     }
 

@@ -82,6 +82,7 @@ struct ProgressWrite: Sendable {
 
         var courses = Array(repeating: [ProgressAnswer.CourseState](), count: writes.count)
         var activities: [Rollups.Activity] = writes.map { .init(userID: $0.userID, place: $0.place) }
+        var facts: [CampaignFact] = []
         for enrolment in touched {
             let id = enrolment.id!, positions = touchedBy[id]!, position = positions.last!
             let content = writes[position].contents[id]
@@ -91,6 +92,10 @@ struct ProgressWrite: Sendable {
                                                              tally: &tally, on: database)
             }
             if let spent = added[id], spent > 0 { activities[position].seconds[enrolment.courseID, default: 0] += spent }
+            if completedNow || (added[id] ?? 0) > 0 {
+                facts.append(CampaignFact(userID: enrolment.userID, place: writes[position].place, course: enrolment.courseID, version: enrolment.version,
+                                          competencies: content?.competencies.map(\.competencyId), completions: completedNow ? 1 : 0, seconds: added[id] ?? 0))
+            }
             // Each write that touched the course is told where it stands; the one that completed it, that it did.
             for other in positions {
                 courses[other].append(.init(courseId: enrolment.courseID, percent: enrolment.percent, status: enrolment.status,
@@ -98,6 +103,7 @@ struct ProgressWrite: Sendable {
             }
         }
         try await Rollups.record(activities, day: IndiaDay.of(now), known: app.activeDays, into: &tally, on: database)
+        try await CampaignCounts.record(facts, at: now, on: database)
         let answers = zip(results, courses).map { ProgressAnswer(results: $0, courses: $1) }
         return (answers, tally)
     }

@@ -129,26 +129,10 @@ struct BulkUploadController: RouteCollection {
         routes.get("orgs", ":id", "users", "bulk", ":uploadId", use: Self.status)
     }
 
-    struct FileForm: Content { var file: File }
-
     @Sendable static func upload(_ request: Request) async throws -> Response {
         let principal = try request.principal()
         let organisationID = try request.id(of: "organisation")
-        var fileName = "upload.csv"
-        let bytes: [UInt8]
-        switch request.headers.contentType {
-        case .some(let type) where type.type == "multipart" && type.subType == "form-data":
-            let form: FileForm
-            do { form = try request.content.decode(FileForm.self) } catch let problem as Problem { throw problem } catch {
-                throw Problem.invalid("file", "send the CSV as a multipart field named 'file'")
-            }
-            fileName = form.file.filename
-            bytes = Array(form.file.data.readableBytesView)
-        case .some(let type) where (type.type == "text" && type.subType == "csv") || (type.type == "application" && type.subType == "csv"):
-            bytes = request.body.data.map { Array($0.readableBytesView) } ?? []
-        default:
-            throw Problem(.unsupportedMediaType, "Send the CSV as the body with Content-Type: text/csv, or as a multipart form with a 'file' field.")
-        }
+        let (fileName, bytes) = try request.csvUpload()
         let upload = try await BulkUploads.accept(bytes, fileName: fileName, into: organisationID, by: principal,
                                                   app: request.application, on: request.db)
         let response = try await BulkUploads.dto(upload, on: request.db).encodeResponse(status: .accepted, for: request)

@@ -72,6 +72,24 @@ enum Formats {
         return String(format: "%02d:%02d", parts.hour!, parts.minute!) + " " + t("time.india")
     }
 
+    /// RFC 3339 in UTC, as the API writes times ("2026-12-05T08:35:00Z").
+    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    /// A time in a sheet or a form: RFC 3339 ("2026-12-05T14:05:00+05:30"), or "YYYY-MM-DD HH:MM" / "YYYY-MM-DDTHH:MM"
+    /// read in IST (what a person in India types and what a browser's datetime-local field sends).
+    static func sheetTime(_ text: String) -> Date? {
+        let text = text.trimmed
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" })
+        guard parts.count == 2, let day = IndiaDay.parse(String(parts[0])) else { return nil }
+        let clock = parts[1].split(separator: ":")
+        guard (2...3).contains(clock.count), clock.allSatisfy({ $0.count == 2 }), let hour = Int(clock[0]), let minute = Int(clock[1]),
+              (0..<24).contains(hour), (0..<60).contains(minute)
+        else { return nil }
+        let second = clock.count == 3 ? Int(clock[2]) ?? 0 : 0
+        return IndiaDay.start(day).addingTimeInterval(TimeInterval(hour * 3600 + minute * 60 + second))
+    }
+
     /// "5 December 2026, 14:05 IST".
     static func moment(_ date: Date, _ t: Catalogue) -> String { "\(Self.date(date, t)), \(time(date, t))" }
 }
