@@ -81,6 +81,9 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
         public var learnerName: String
         public var salt: String
         public var completedAt: Date
+        /// What was achieved (OB 3.0's achievement types) and how; a course's completion unless set.
+        public var achievementType = "Course"
+        public var criteria = "Completed every required item of the course on the Karmayogi platform."
 
         public init(credentialURL: String, issuer: Profile, provider: Profile, courseURL: String, courseTitle: String, courseSummary: String, language: String,
                     hours: Double, competencies: [(name: String, level: Int, url: String, code: String)], learnerID: String, learnerName: String,
@@ -121,13 +124,14 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
             ],
             achievement: Achievement(
                 id: claim.courseURL, name: claim.courseTitle, description: claim.courseSummary.isEmpty ? claim.courseTitle : claim.courseSummary,
-                criteria: Criteria(narrative: "Completed every required item of the course on the Karmayogi platform."),
+                criteria: Criteria(narrative: claim.criteria),
                 alignment: claim.competencies.map {
                     Alignment(targetName: $0.name, targetUrl: $0.url, targetDescription: "Proficiency level \($0.level) of 5",
                               targetFramework: "Karmayogi Competency Model", targetCode: $0.code)
                 },
                 inLanguage: claim.language, creator: claim.provider),
             activityEndDate: time, creditsEarned: claim.hours)
+        credentialSubject.achievement.achievementType = claim.achievementType
     }
 
     public func encoded() throws -> Data {

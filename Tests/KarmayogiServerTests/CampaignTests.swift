@@ -92,7 +92,7 @@ func campaignBody(name: String = "Karmayogi Saptah", state: Int? = nil, from: In
             let check = try await CampaignCheck.run(repair: false, now: clock.now, on: app.db)
             #expect(check.campaigns == 1 && check.differences.isEmpty, "\(check.differences)")
             // A counter changed behind the platform's back is found, and rebuilt.
-            try await (app.db as! any SQLDatabase).raw("UPDATE campaign_counters SET completions = completions + 5 WHERE scope = 'n'").run()
+            try await (app.db as! any SQLDatabase).raw("UPDATE campaign_counters SET completed = completed + 5 WHERE scope = 'n'").run()
             #expect(try await CampaignCheck.run(repair: true, now: clock.now, on: app.db).differences.count == 1)
             #expect(try await CampaignCheck.run(repair: false, now: clock.now, on: app.db).differences.isEmpty)
         }

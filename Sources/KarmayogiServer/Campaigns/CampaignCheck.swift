@@ -114,7 +114,7 @@ enum CampaignCheck {
     }
 
     private static func storedPeople(of campaign: UUID, on sql: any SQLDatabase) async throws -> [UUID: (counters: CampaignCounts.Counters, reached: Bool)] {
-        let query = sql.select().columns("user_id", "enrolments", "completions", "seconds", "reached_at").from("campaign_people")
+        let query = sql.select().columns("user_id", "enrolled", "completed", "seconds", "reached_at").from("campaign_people")
             .where("campaign_id", .equal, SQLBind(campaign)).query
         let rows = try await sql.rows(query) { cells in
             (try cells.id(0), CampaignCounts.Counters(enrolments: try cells.int(1) ?? 0, completions: try cells.int(2) ?? 0, seconds: try cells.int(3) ?? 0),
@@ -137,7 +137,7 @@ enum CampaignCheck {
             let users = people.keys.sorted()
             for start in stride(from: 0, to: users.count, by: 500) {
                 var insert = sql.insert(into: "campaign_people")
-                    .columns("campaign_id", "user_id", "organisation_path", "state_code", "district_code", "enrolments", "completions", "seconds", "reached_at", "first_at", "batch")
+                    .columns("campaign_id", "user_id", "organisation_path", "state_code", "district_code", "enrolled", "completed", "seconds", "reached_at", "first_at", "batch")
                 for user in users[start..<min(start + 500, users.count)] {
                     let person = people[user]!
                     let reached: Date? = person.reached ? ((reachedAt[user] ?? nil) ?? now) : nil

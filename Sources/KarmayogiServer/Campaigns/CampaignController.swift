@@ -50,7 +50,9 @@ extension Campaigns {
                             app: Application, on database: any Database) async throws -> CampaignLeaderboardDTO {
         let sql = database as! any SQLDatabase
         let today = IndiaDay.of(app.clock.now())
-        let kind = kind ?? "organisations"
+        guard let kind = kind.map(LeaderboardKind.init(rawValue:)) ?? .organisations else {
+            throw Problem.invalid("kind", "must be people, organisations, states or districts")
+        }
         func hours(_ seconds: Int) -> Double { (Double(seconds) / 360).rounded() / 10 }
         func ranked(_ rows: [CampaignStandingDTO], by key: (CampaignStandingDTO) -> [Double]) -> [CampaignStandingDTO] {
             let sorted = rows.sorted { a, b in
@@ -65,7 +67,7 @@ extension Campaigns {
             }
         }
         switch kind {
-        case "people":
+        case .people:
             let organisationID: UUID
             if let text, !text.isEmpty {
                 guard case .success(.organisation(let id)) = InsightScope.parse(text) else { throw Problem.invalid("scope", "people are ranked within an organisation: org:{id}") }
@@ -80,11 +82,11 @@ extension Campaigns {
             let names = try await Users.named(people.map(\.user_id), on: database)
             let rows = people.map { person in
                 CampaignStandingDTO(rank: 0, id: person.user_id.uuidString.lowercased(), name: names[person.user_id]?.name ?? "", learningHours: hours(person.seconds),
-                                    completions: person.completions, reached: person.reached_at != nil)
+                                    completions: person.completed, reached: person.reached_at != nil)
             }
-            return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind, scope: InsightScope.organisation(organisationID).text,
+            return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind.rawValue, scope: InsightScope.organisation(organisationID).text,
                                           items: ranked(rows) { [$0.learningHours, Double($0.completions)] })
-        case "states", "districts", "organisations":
+        case .states, .districts, .organisations:
             var stateFilter: Int?
             if let text, !text.isEmpty {
                 guard case .success(.state(let code)) = InsightScope.parse(text), Geography.reference.state(code: code) != nil else {
@@ -92,16 +94,16 @@ extension Campaigns {
                 }
                 stateFilter = code
             }
-            if kind == "districts", stateFilter == nil { throw Problem.invalid("scope", "districts are ranked within a State: state:{LGD code}") }
-            let prefix = kind == "states" ? "s:" : kind == "districts" ? "d:" : "o:"
+            if kind == .districts, stateFilter == nil { throw Problem.invalid("scope", "districts are ranked within a State: state:{LGD code}") }
+            let prefix = kind == .states ? "s:" : kind == .districts ? "d:" : "o:"
             var counters = try await CampaignCounts.counters(of: campaign.id!, prefix: prefix, on: sql)
             let geography = Geography.reference
             var names: [String: String] = [:]
             var organisationStates: [String: Int?] = [:]
             switch kind {
-            case "states":
+            case .states:
                 for key in counters.keys { names[key] = Int(key.dropFirst(2)).flatMap { geography.state(code: $0)?.name } }
-            case "districts":
+            case .districts:
                 counters = counters.filter { key, _ in Int(key.dropFirst(2)).flatMap { geography.district(code: $0)?.stateCode } == stateFilter }
                 for key in counters.keys { names[key] = Int(key.dropFirst(2)).flatMap { geography.district(code: $0)?.name } }
             default:
@@ -124,9 +126,9 @@ extension Campaigns {
                 return CampaignStandingDTO(rank: 0, id: String(key.dropFirst(2)), name: names[key] ?? String(key.dropFirst(2)), learningHours: hours(c.seconds),
                                            completions: c.completions, participants: c.participants, goalReached: c.goalReached, staff: people,
                                            goalShare: (Standings.share(c.goalReached, of: people) * 1000).rounded() / 1000,
-                                           bucket: kind == "organisations" ? SizeBucket.of(staff: people) : nil)
+                                           bucket: kind == .organisations ? SizeBucket.of(staff: people) : nil)
             }
-            if kind == "organisations" {
+            if kind == .organisations {
                 var wanted: SizeBucket?
                 if let bucket, !bucket.isEmpty {
                     guard let parsed = SizeBucket(rawValue: bucket.uppercased()) else { throw Problem.invalid("bucket", "must be XS, S, M, L or XL") }
@@ -136,14 +138,15 @@ extension Campaigns {
                 let items = Dictionary(grouping: rows, by: { $0.bucket! }).sorted { $0.key > $1.key }
                     .filter { wanted == nil || $0.key == wanted }
                     .flatMap { _, rows in ranked(rows) { [$0.goalShare ?? 0, $0.learningHours] } }
-                return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind, scope: stateFilter.map { "state:\($0)" }, items: items)
+                return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind.rawValue, scope: stateFilter.map { "state:\($0)" }, items: items)
             }
-            return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind, scope: stateFilter.map { "state:\($0)" },
+            return CampaignLeaderboardDTO(campaignId: campaign.id!, kind: kind.rawValue, scope: stateFilter.map { "state:\($0)" },
                                           items: ranked(rows) { [$0.goalShare ?? 0, $0.learningHours] })
-        default:
-            throw Problem.invalid("kind", "must be people, organisations, states or districts")
         }
     }
+
+    /// (The names are the API's words; written as cases, not strings, as three are also other rooms' table names.)
+    enum LeaderboardKind: String { case people, organisations, states, districts }
 
     /// The campaigns live or coming that reach the person, with their own standing in each.
     static func mine(_ principal: Principal, app: Application, on database: any Database) async throws -> [MyCampaignDTO] {
@@ -155,7 +158,7 @@ extension Campaigns {
         var mine: [MyCampaignDTO] = []
         for (campaign, dto) in zip(campaigns, dtos) {
             let person = try await CampaignCounts.person(principal.userID, in: campaign.id!, on: database as! any SQLDatabase)
-            let seconds = person?.seconds ?? 0, completions = person?.completions ?? 0
+            let seconds = person?.seconds ?? 0, completions = person?.completed ?? 0
             let done = campaign.goalKind == .hours ? (Double(seconds) / 360).rounded() / 10 : Double(completions)
             mine.append(MyCampaignDTO(campaign: dto, learningHours: (Double(seconds) / 360).rounded() / 10, completions: completions, goal: campaign.goal,
                                       reached: person?.reached_at != nil, done: done))

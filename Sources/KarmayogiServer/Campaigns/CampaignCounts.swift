@@ -64,13 +64,13 @@ enum CampaignCounts {
     private static func add(_ people: [UUID: (place: LearnerPlace, counters: Counters)], to campaign: Campaigns.Counting, at now: Date,
                             on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        struct Row: Decodable { var user_id: UUID; var seconds: Int; var completions: Int; var reached_at: Date?; var batch: UUID }
+        struct Row: Decodable { var user_id: UUID; var seconds: Int; var completed: Int; var reached_at: Date?; var batch: UUID }
         let batch = UUID()
         var returned: [Row] = []
         let ordered = people.keys.sorted()
         for start in stride(from: 0, to: ordered.count, by: 500) {
             var insert = sql.insert(into: "campaign_people")
-                .columns("campaign_id", "user_id", "organisation_path", "state_code", "district_code", "enrolments", "completions", "seconds", "first_at", "batch")
+                .columns("campaign_id", "user_id", "organisation_path", "state_code", "district_code", "enrolled", "completed", "seconds", "first_at", "batch")
             for user in ordered[start..<min(start + 500, ordered.count)] {
                 let (place, counters) = people[user]!
                 insert = insert.values(SQLBind(campaign.id), SQLBind(user), SQLBind(place.organisationPath), SQLBind(place.stateCode), SQLBind(place.districtCode),
@@ -78,14 +78,14 @@ enum CampaignCounts {
             }
             returned += try await insert.onConflict(with: ["campaign_id", "user_id"]) { update in
                 var update = update
-                for name in ["enrolments", "completions", "seconds"] {
+                for name in ["enrolled", "completed", "seconds"] {
                     update = update.set(name, to: SQLBinaryExpression(SQLColumn(name, table: "campaign_people"), .add, SQLExcludedColumn(name)))
                 }
                 return update
-            }.returning("user_id", "seconds", "completions", "reached_at", "batch").all(decoding: Row.self)
+            }.returning("user_id", "seconds", "completed", "reached_at", "batch").all(decoding: Row.self)
         }
         // The row is locked by the upsert until this transaction ends, so only one transaction sees a person reach the goal.
-        let reaching = returned.filter { $0.reached_at == nil && campaign.goal.isReached(seconds: $0.seconds, completions: $0.completions) }.map(\.user_id)
+        let reaching = returned.filter { $0.reached_at == nil && campaign.goal.isReached(seconds: $0.seconds, completions: $0.completed) }.map(\.user_id)
         var reached = Set<UUID>()
         for start in stride(from: 0, to: reaching.count, by: 500) {
             struct Marked: Decodable { var user_id: UUID }
@@ -104,7 +104,7 @@ enum CampaignCounts {
         try await write(scopes, campaign: campaign.id, on: sql)
     }
 
-    static let counterColumns = ["enrolments", "completions", "learning_seconds", "participants", "goal_reached"]
+    static let counterColumns = ["enrolled", "completed", "learning_seconds", "participants", "goal_reached"]
 
     static func write(_ scopes: [String: Counters], campaign: UUID, on sql: any SQLDatabase) async throws {
         let keys = scopes.keys.sorted()
@@ -133,7 +133,7 @@ enum CampaignCounts {
         var result: [String: Counters] = [:]
         for row in try await query.all() {
             result[try row.decode(column: "scope", as: String.self)] = Counters(
-                enrolments: try row.decode(column: "enrolments", as: Int.self), completions: try row.decode(column: "completions", as: Int.self),
+                enrolments: try row.decode(column: "enrolled", as: Int.self), completions: try row.decode(column: "completed", as: Int.self),
                 seconds: try row.decode(column: "learning_seconds", as: Int.self), participants: try row.decode(column: "participants", as: Int.self),
                 goalReached: try row.decode(column: "goal_reached", as: Int.self))
         }
@@ -143,21 +143,21 @@ enum CampaignCounts {
     struct Person: Decodable, Sendable {
         var user_id: UUID
         var seconds: Int
-        var completions: Int
+        var completed: Int
         var reached_at: Date?
     }
 
     /// A person's own totals in a campaign.
     static func person(_ userID: UUID, in campaign: UUID, on sql: any SQLDatabase) async throws -> Person? {
-        try await sql.select().columns("user_id", "seconds", "completions", "reached_at").from("campaign_people")
+        try await sql.select().columns("user_id", "seconds", "completed", "reached_at").from("campaign_people")
             .where("campaign_id", .equal, SQLBind(campaign)).where("user_id", .equal, SQLBind(userID)).first(decoding: Person.self)
     }
 
     /// The people of an organisation's subtree with the most learning in a campaign.
     static func topPeople(of campaign: UUID, within path: String, limit: Int, on sql: any SQLDatabase) async throws -> [Person] {
-        try await sql.select().columns("user_id", "seconds", "completions", "reached_at").from("campaign_people")
+        try await sql.select().columns("user_id", "seconds", "completed", "reached_at").from("campaign_people")
             .where("campaign_id", .equal, SQLBind(campaign))
             .where("organisation_path", .greaterThanOrEqual, SQLBind(path)).where("organisation_path", .lessThan, SQLBind(path + "~"))
-            .orderBy("seconds", .descending).orderBy("completions", .descending).orderBy("user_id").limit(limit).all(decoding: Person.self)
+            .orderBy("seconds", .descending).orderBy("completed", .descending).orderBy("user_id").limit(limit).all(decoding: Person.self)
     }
 }

@@ -188,6 +188,8 @@ enum Certificates {
         var minutes: Int
         var competencies: [RoleRequirement]
         var endedAt: Date
+        /// The attendance rule in words ("present for at least 30 minutes").
+        var rule: String
     }
 
     /// Signs and stores the certificates of people who attended an event, in the caller's transaction, one statement
@@ -207,13 +209,15 @@ enum Certificates {
             .columns("id", "user_id", "event_id", "provider_id", "title", "issued_at", "credential", "jws", "kid")
         for attendee in attendees {
             let id = UUID()
-            let credential = OpenBadgeCredential(OpenBadgeCredential.Claim(
+            var claim = OpenBadgeCredential.Claim(
                 credentialURL: keys.certificateURL(id), issuer: keys.issuer,
                 provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(award.organiserID.uuidString)", name: award.organiserName),
                 courseURL: "\(keys.publicURL)/events/\(award.eventID.uuidString)", courseTitle: award.title, courseSummary: award.summary,
                 language: "en", hours: (Double(award.minutes) / 60 * 100).rounded() / 100, competencies: competencies,
-                learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt))
-            let payload = try credential.encoded()
+                learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt)
+            claim.achievementType = "Achievement"
+            claim.criteria = "Attended the event on the Karmayogi platform by its attendance rule (\(award.rule))."
+            let payload = try OpenBadgeCredential(claim).encoded()
             insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.eventID), SQLBind(award.organiserID), SQLBind(award.title),
                                    SQLBind(now), SQLBind(String(decoding: payload, as: UTF8.self)),
                                    SQLBind(try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey)), SQLBind(keys.kid))
@@ -258,22 +262,22 @@ enum Certificates {
 
     /// Judges what someone pasted or scanned: a certificate's number or address is judged by the credential issued
     /// under it, exactly as its signed form would be.
-    static func verify(_ reference: CredentialReference, keys: CredentialKeys, on database: any Database) async throws -> Verdict {
+    static func verify(_ reference: CredentialReference, keys: CredentialKeys, now: Date = Date(), on database: any Database) async throws -> Verdict {
         switch reference {
         case .certificate(let id):
             guard let certificate = try await Certificate.find(id, on: database) else { return Verdict("invalid", [Verdict.Note(key: "unknown")]) }
-            return try await verify(jws: certificate.jws, json: nil, keys: keys, on: database)
+            return try await verify(jws: certificate.jws, json: nil, keys: keys, now: now, on: database)
         case .jws(let jws):
-            return try await verify(jws: jws, json: nil, keys: keys, on: database)
+            return try await verify(jws: jws, json: nil, keys: keys, now: now, on: database)
         case .json(let text):
-            return try await verify(jws: nil, json: Data(text.utf8), keys: keys, on: database)
+            return try await verify(jws: nil, json: Data(text.utf8), keys: keys, now: now, on: database)
         case .unreadable:
             return Verdict("invalid", [Verdict.Note(key: "unreadable")])
         }
     }
 
     /// Judges a credential sent as a compact JWS or as JSON: ours, unchanged and not revoked is valid; anything else says why not.
-    static func verify(jws: String?, json: Data?, keys: CredentialKeys, on database: any Database) async throws -> Verdict {
+    static func verify(jws: String?, json: Data?, keys: CredentialKeys, now: Date = Date(), on database: any Database) async throws -> Verdict {
         typealias Note = Verdict.Note
         var payload: Data
         var signed = false
@@ -295,7 +299,7 @@ enum Certificates {
         guard let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else {
             return Verdict("invalid", [Note(key: "notJSON")])
         }
-        var notes = CredentialShape.problems(object, now: Date()).map { Note(key: "shape", values: ["detail": $0]) }
+        var notes = CredentialShape.problems(object, now: now).map { Note(key: "shape", values: ["detail": $0]) }
         let shown = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
         let prefix = keys.certificatePrefix
         guard let id = (object["id"] as? String).flatMap({ $0.hasPrefix(prefix) ? UUIDText.parse(String($0.dropFirst(prefix.count))) : nil }),

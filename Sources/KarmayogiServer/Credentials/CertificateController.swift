@@ -74,9 +74,9 @@ struct CertificateController: RouteCollection {
         switch input.credential {
         case .string(let text):
             // A compact JWS, or a certificate's number or verification address.
-            return try await Certificates.verify(CredentialReference(text), keys: request.application.credentialKeys, on: request.db)
+            return try await Certificates.verify(CredentialReference(text), keys: request.application.credentialKeys, now: request.application.clock.now(), on: request.db)
         case .object:
-            return try await Certificates.verify(jws: nil, json: try JSONEncoder().encode(input.credential), keys: request.application.credentialKeys, on: request.db)
+            return try await Certificates.verify(jws: nil, json: try JSONEncoder().encode(input.credential), keys: request.application.credentialKeys, now: request.application.clock.now(), on: request.db)
         default:
             throw Problem.invalid("credential", "give the credential as its compact JWS, or a certificate's number or verification address (a string), or as its JSON (an object)")
         }

@@ -87,7 +87,7 @@ struct CredentialPages: RouteCollection {
 
     @Sendable static func verifyForm(_ request: Request) async throws -> HTML {
         guard let id = request.query[String.self, at: "id"] else { return verifyPage(request, verdict: nil, sent: "") }
-        let verdict = try await Certificates.verify(CredentialReference(id), keys: request.application.credentialKeys, on: request.db)
+        let verdict = try await Certificates.verify(CredentialReference(id), keys: request.application.credentialKeys, now: request.application.clock.now(), on: request.db)
         return verifyPage(request, verdict: verdict, sent: id)
     }
 
@@ -95,7 +95,7 @@ struct CredentialPages: RouteCollection {
 
     @Sendable static func verify(_ request: Request) async throws -> HTML {
         let sent = (try request.content.decode(VerifyForm.self).credential ?? "").trimmed
-        let verdict = try await Certificates.verify(CredentialReference(sent), keys: request.application.credentialKeys, on: request.db)
+        let verdict = try await Certificates.verify(CredentialReference(sent), keys: request.application.credentialKeys, now: request.application.clock.now(), on: request.db)
         return verifyPage(request, verdict: verdict, sent: String(sent.prefix(200_000)))
     }
 
@@ -145,7 +145,7 @@ struct CredentialPages: RouteCollection {
         let passbook = try await Passbook.of(principal.userID, on: request.db)
         let rows: [HTML] = passbook.items.map { item in
             let evidence: [HTML] = item.evidence.map { entry in
-                let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t("passbook.course"))</a>" } ?? "\(t("passbook.declared"))"
+                let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t(entry.source == .event ? "passbook.event" : "passbook.course"))</a>" } ?? "\(t("passbook.declared"))"
                 return "<li>\(what) · \(t("designations.level")) \(entry.level) · \(t("passbook.\(entry.status.rawValue)"))\(entry.date.map { " · \(Formats.date($0, t))" } ?? "")</li>"
             }
             let name = [item.theme, item.subTheme].compactMap { $0 }.joined(separator: " › ")

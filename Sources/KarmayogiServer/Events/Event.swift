@@ -26,7 +26,7 @@ final class Event: Model, @unchecked Sendable {
     @Field(key: "speakers") var speakers: String
     @Field(key: "description") var description: String
     /// JSON: the competencies (and levels) attendance shows.
-    @Field(key: "competencies") var competencies: String
+    @Field(key: "claims") var competencies: String
     @Field(key: "starts_at") var startsAt: Date
     @Field(key: "ends_at") var endsAt: Date
     @OptionalField(key: "capacity") var capacity: Int?
@@ -76,7 +76,7 @@ struct CreateEvents: AsyncMigration {
             .field("kind", .string, .required)
             .field("speakers", .string, .required)
             .field("description", .string, .required)
-            .field("competencies", .string, .required)
+            .field("claims", .string, .required)
             .field("starts_at", .datetime, .required)
             .field("ends_at", .datetime, .required)
             .field("capacity", .int)

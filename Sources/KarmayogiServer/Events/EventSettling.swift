@@ -72,7 +72,8 @@ enum EventSettling {
         let award = Certificates.EventAward(eventID: id, title: event.title,
                                             summary: "Attended \(event.kind.rawValue) \"\(event.title)\" (\(event.minutes) minutes)",
                                             organiserID: event.organiserID, organiserName: organiserName, minutes: event.minutes,
-                                            competencies: event.claims, endedAt: event.endsAt)
+                                            competencies: event.claims, endedAt: event.endsAt,
+                                            rule: event.ruleKind == .minutes ? "present for at least \(event.ruleMinutes) minutes" : "checked in with the code shown during the event")
         var issued = 0
         for start in stride(from: 0, to: open.count, by: 500) {
             let chunk = Array(open[start..<min(start + 500, open.count)])

@@ -117,7 +117,7 @@ enum Events {
         }
         if let claims = input.competencies {
             let (current, retired) = try await Competencies.states(of: claims.map(\.competencyId), on: database)
-            problems += RoleRequirement.problems(claims, current: current, retired: retired).map { FieldError("competencies" + ($0.field.isEmpty ? "" : ".\($0.field)"), $0.reason) }
+            problems += RoleRequirement.problems(claims, current: current, retired: retired).map { FieldError(EventInput.Fields.competencies.stringValue + ($0.field.isEmpty ? "" : ".\($0.field)"), $0.reason) }
             event.competencies = String(decoding: try JSONEncoder.api.encode(claims), as: UTF8.self)
         }
         if let start = input.startsAt { event.startsAt = start }
@@ -455,7 +455,7 @@ enum Events {
     /// Certified attendance at events that ended in [from, to): what campaigns count.
     static func attendance(from: Date, to: Date, on sql: any SQLDatabase) async throws -> [(user: UUID, event: UUID, seconds: Int, competencies: [UUID])] {
         let query = sql.select().column(SQLColumn("user_id", table: "a")).column(SQLColumn("event_id", table: "a")).column(SQLColumn("minutes", table: "a"))
-            .column(SQLColumn("competencies", table: "e")).column(SQLColumn("starts_at", table: "e")).column(SQLColumn("ends_at", table: "e"))
+            .column(SQLColumn("claims", table: "e")).column(SQLColumn("starts_at", table: "e")).column(SQLColumn("ends_at", table: "e"))
             .from(SQLAlias(SQLIdentifier("event_attendance"), as: SQLIdentifier("a")))
             .join(SQLAlias(SQLIdentifier(Event.schema), as: SQLIdentifier("e")), on: SQLColumn("id", table: "e"), .equal, SQLColumn("event_id", table: "a"))
             .where(SQLColumn("certificate_id", table: "a"), .isNot, SQLLiteral.null)
