@@ -69,7 +69,7 @@ extension Campaigns {
         switch kind {
         case .people:
             let organisationID: UUID
-            if let text, !text.isEmpty {
+            if let text {
                 guard case .success(.organisation(let id)) = InsightScope.parse(text) else { throw Problem.invalid("scope", "people are ranked within an organisation: org:{id}") }
                 organisationID = id
             } else {
@@ -88,7 +88,7 @@ extension Campaigns {
                                           items: ranked(rows) { [$0.learningHours, Double($0.completions)] })
         case .states, .districts, .organisations:
             var stateFilter: Int?
-            if let text, !text.isEmpty {
+            if let text {
                 guard case .success(.state(let code)) = InsightScope.parse(text), Geography.reference.state(code: code) != nil else {
                     throw Problem.invalid("scope", "give state:{LGD code} of a State or UT, or leave it out")
                 }
@@ -130,7 +130,7 @@ extension Campaigns {
             }
             if kind == .organisations {
                 var wanted: SizeBucket?
-                if let bucket, !bucket.isEmpty {
+                if let bucket {
                     guard let parsed = SizeBucket(rawValue: bucket.uppercased()) else { throw Problem.invalid("bucket", "must be XS, S, M, L or XL") }
                     wanted = parsed
                 }

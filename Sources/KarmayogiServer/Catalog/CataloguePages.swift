@@ -56,6 +56,7 @@ struct CataloguePages: RouteCollection {
             next = "<p><a href=\"/courses\(components.string ?? "")\">\(t("list.next"))</a></p>"
         }
         return Layout.page(t("catalogue.title"), for: request, """
+            \(try await CampaignPages.banners(request))
             <form method="get" action="/courses" class="card">
             <label for="q">\(t("catalogue.search"))</label><input id="q" type="search" name="q" value="\(query.text)" maxlength="200">
             <details class="filters"\(query.area != nil || query.language != nil || query.kind != nil || duration != nil || query.sort != .relevance ? " open" : "" as HTML)>\

@@ -130,7 +130,7 @@ enum DemoWorld {
             }
             try await mapCompetencies(byCode: byCode, on: database)
         }
-        try await addLearning(app)
+        try await addLearningWeekAndTalks(app) { try await addLearning(app) }
         try await addPlan(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
@@ -317,5 +317,53 @@ extension DemoWorld {
         for (title, key, provider) in coursesInReview {
             _ = try await add(try content(title, key, 90, "en"), provider: provider, state: .inReview)
         }
+    }
+}
+
+extension DemoWorld {
+    /// Rajasthan's learning week is on (it began two days ago and counts the demo learner's learning), and there are
+    /// Karmayogi Talks: one last week that the demo learner attended (with its certificate), one tomorrow open to all,
+    /// and a workshop in Jaipur next week by nomination.
+    static func addLearningWeekAndTalks(_ app: Application, before learning: () async throws -> Void) async throws {
+        let people = try await Users.ids(ofEmails: ["admin@karmayogi.example.org", "learner@karmayogi.example.org"], on: app.db)
+        guard let admin = people["admin@karmayogi.example.org"], let national = try await Principal.load(userID: admin, on: app.db),
+              let learner = people["learner@karmayogi.example.org"], let institute = try await Organisations.id(ofCode: "HCM-RIPA", on: app.db)
+        else { return try await learning() }
+        let now = app.clock.now(), today = IndiaDay.of(now)
+        let week = try await Campaigns.create(CampaignInput(
+            name: "Rajasthan Karmayogi Saptah", nameHi: "राजस्थान कर्मयोगी सप्ताह", stateCode: 8,
+            startDate: IndiaDay.string(today - 2), endDate: IndiaDay.string(today + 4), eligible: nil, goal: .init(kind: .hours, value: 4),
+            organisationGoalPercent: 60, banner: "Four hours of learning this week: every course counts.",
+            bannerHi: "इस सप्ताह चार घंटे का शिक्षण: हर पाठ्यक्रम गिना जाएगा।"), by: national, now: now.addingTimeInterval(-5 * 86_400), on: app.db)
+        _ = try await Campaigns.publish(week.id!, by: national, now: now.addingTimeInterval(-4 * 86_400), on: app.db)
+        try await learning()
+
+        func talk(_ title: String, _ titleHi: String, kind: Event.Kind, startsIn days: Double, speakers: [EventSpeaker], organiser: UUID,
+                  online: Bool, registration: Event.Registration, rule: AttendanceRule) async throws -> Event {
+            let start = IndiaDay.start(today + Int(days)).addingTimeInterval(11 * 3600)
+            return try await Events.create(EventInput(
+                title: title, titleHi: titleHi, kind: kind, speakers: speakers,
+                description: "\(title): leaders on what it takes, with questions from civil servants across the country.",
+                startsAt: Formats.iso(start), endsAt: Formats.iso(start.addingTimeInterval(90 * 60)), capacity: online ? nil : 60,
+                onlineUrl: online ? "https://meet.example.gov.in/karmayogi-talks" : "", venue: online ? "" : "HCM RIPA, Jawahar Lal Nehru Marg, Jaipur",
+                stateCode: online ? nil : 8, districtCode: online ? nil : Geography.reference.district(named: "Jaipur", inState: 8)?.code,
+                registration: registration, attendanceRule: .init(kind: rule.kind, minutes: rule.kind == .minutes ? rule.minutes : nil), organiserId: organiser),
+                by: national, now: min(now, start.addingTimeInterval(-86_400)), on: app.db)
+        }
+        let past = try await talk("Karmayogi Talk: Citizen first", "कर्मयोगी वार्ता: नागरिक पहले", kind: .talk, startsIn: -6,
+                                  speakers: [.init(name: "S. Radhakrishnan", role: "Secretary, Department of Administrative Reforms")],
+                                  organiser: national.organisationID, online: true, registration: .open, rule: .init(kind: .minutes, minutes: 45))
+        guard let learnerPrincipal = try await Principal.load(userID: learner, on: app.db) else { return }
+        _ = try await Events.register(past.id!, nominating: nil, by: learnerPrincipal, now: past.startsAt.addingTimeInterval(-3600), on: app.db)
+        // They had the link open for 80 of its 90 minutes; attendance was decided after it ended.
+        _ = try await Events.join(past.id!, by: learnerPrincipal, now: past.startsAt, on: app.db)
+        try await Events.leave(past.id!, by: learnerPrincipal, now: past.startsAt.addingTimeInterval(80 * 60), on: app.db)
+        _ = try await EventSettling.settleDue(app: app)
+        _ = try await talk("Karmayogi Talk: Data for decisions", "कर्मयोगी वार्ता: निर्णय के लिए डेटा", kind: .talk, startsIn: 1,
+                           speakers: [.init(name: "Dr. Meera Iyer", role: "Chief Data Officer"), .init(name: "Arvind Patel", role: "Joint Secretary")],
+                           organiser: national.organisationID, online: true, registration: .open, rule: .init(kind: .minutes, minutes: 45))
+        _ = try await talk("Workshop: Grievance redressal that closes the loop", "कार्यशाला: शिकायत निवारण जो पूरा हो", kind: .workshop, startsIn: 7,
+                           speakers: [.init(name: "Kavita Choudhary", role: "Faculty, HCM RIPA")], organiser: institute, online: false,
+                           registration: .nomination, rule: .init(kind: .checkIn))
     }
 }

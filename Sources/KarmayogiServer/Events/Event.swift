@@ -163,8 +163,9 @@ struct EventInput: StrictInput {
     var speakers: [EventSpeaker]?
     var description: String?
     var competencies: [RoleRequirement]?
-    var startsAt: Date?
-    var endsAt: Date?
+    /// RFC 3339 (read here, not by the decoder, so that a time it cannot read is named as the field).
+    var startsAt: String?
+    var endsAt: String?
     var capacity: Int?
     var onlineUrl: String?
     var venue: String?

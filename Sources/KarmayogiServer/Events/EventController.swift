@@ -36,7 +36,7 @@ struct EventController: RouteCollection {
     @Sendable static func list(_ request: Request) async throws -> Page<EventDTO> {
         var bounds: [Date?] = []
         for name in ["from", "to"] {
-            guard let text = request.query[String.self, at: name], !text.isEmpty else { bounds.append(nil); continue }
+            guard let text = request.query[String.self, at: name] else { bounds.append(nil); continue }
             guard let date = Formats.sheetTime(text) ?? IndiaDay.parse(text).map(IndiaDay.start) else {
                 throw Problem.invalid(name, "must be a date (YYYY-MM-DD) or a time (RFC 3339)")
             }

@@ -120,8 +120,15 @@ enum Events {
             problems += RoleRequirement.problems(claims, current: current, retired: retired).map { FieldError(EventInput.Fields.competencies.stringValue + ($0.field.isEmpty ? "" : ".\($0.field)"), $0.reason) }
             event.competencies = String(decoding: try JSONEncoder.api.encode(claims), as: UTF8.self)
         }
-        if let start = input.startsAt { event.startsAt = start }
-        if let end = input.endsAt { event.endsAt = end }
+        for (field, text) in [("startsAt", input.startsAt), ("endsAt", input.endsAt)] {
+            guard let text else { continue }
+            guard let time = Formats.instant(text), time.timeIntervalSince1970 > 0, time.timeIntervalSince1970 < 32_503_680_000 else {
+                problems.append(FieldError(field, "must be a time, RFC 3339 (2026-12-05T10:30:00+05:30), in the years 1970–2999"))
+                continue
+            }
+            if field == "startsAt" { event.startsAt = time } else { event.endsAt = time }
+        }
+        if !problems.isEmpty { throw Problem.invalid(problems) }
         if input.startsAt != nil || input.endsAt != nil {
             if event.endsAt <= event.startsAt { problems.append(FieldError("endsAt", "must be after startsAt")) }
             else if event.endsAt.timeIntervalSince(event.startsAt) > 7 * 86_400 { problems.append(FieldError("endsAt", "an event lasts at most 7 days")) }

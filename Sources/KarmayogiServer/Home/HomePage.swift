@@ -25,6 +25,7 @@ struct HomePage: RouteCollection {
         let first = principal.me.name.split(separator: " ").first.map(String.init) ?? principal.me.name
         return Layout.page(t("home.title", ["name": first]), for: request, """
             <p class="muted">\(principal.me.designation ?? "") · \(principal.me.organisationName)</p>
+            \(try await CampaignPages.banners(request))
             \(try await queue)
             <div class="pair">\(sections)</div>
             """)

@@ -75,6 +75,11 @@ enum Organisations {
         }
     }
 
+    /// The organisation with this code, if there is one.
+    static func id(ofCode code: String, on database: any Database) async throws -> UUID? {
+        try await Organisation.query(on: database).filter(\.$code == code).first()?.id
+    }
+
     /// An organisation the principal may see (its own, its ancestors, or any within reach), else 404.
     static func visible(_ id: UUID, to principal: Principal, on database: any Database) async throws -> Organisation {
         guard let organisation = try await Organisation.find(id, on: database),

@@ -75,11 +75,20 @@ enum Formats {
     /// RFC 3339 in UTC, as the API writes times ("2026-12-05T08:35:00Z").
     static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
+    /// An RFC 3339 time, with or without fractions of a second.
+    static func instant(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
     /// A time in a sheet or a form: RFC 3339 ("2026-12-05T14:05:00+05:30"), or "YYYY-MM-DD HH:MM" / "YYYY-MM-DDTHH:MM"
     /// read in IST (what a person in India types and what a browser's datetime-local field sends).
     static func sheetTime(_ text: String) -> Date? {
         let text = text.trimmed
-        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = instant(text) { return date }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" })
         guard parts.count == 2, let day = IndiaDay.parse(String(parts[0])) else { return nil }
         let clock = parts[1].split(separator: ":")

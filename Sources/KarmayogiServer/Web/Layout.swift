@@ -14,6 +14,8 @@ enum Layout {
             links.append(("/courses", t("nav.courses")))
             links.append(("/competencies", t("nav.competencies")))
             links.append(("/designations", t("nav.designations")))
+            links.append(("/events", t("nav.events")))
+            links.append(("/campaigns", t("nav.campaigns")))
             if !principal.access.reach(of: .authorCourses).isEmpty {
                 links.append(("/author", t("nav.author")))
                 links.append(("/review", t("nav.review")))

@@ -21,6 +21,8 @@ struct WebController: RouteCollection {
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
+        try pages.register(collection: CampaignPages())
+        try pages.register(collection: EventPages())
         try pages.register(collection: StyleguidePage())
     }
 }
