@@ -20,11 +20,14 @@ Run against a server started on a fresh demo world (`.ci/journeys` does that):
     python3 Tests/Browser/journeys.py --url http://127.0.0.1:8098 [--screenshots DIR]
 """
 import argparse
+import datetime
+import json
 import os
 import struct
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 import zlib
 
@@ -215,6 +218,16 @@ class Journey:
                 self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
                 summary.click()
 
+    def api(self, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+        """A call to the API, as an organiser's own tools make it (the journeys set up what a page then shows)."""
+        request = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+
+    def token(self, email: str) -> str:
+        return self.api("POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})["accessToken"]
+
     def says(self, english: str, hindi: str | None = None) -> bool:
         return (english if self.language == "en" or hindi is None else hindi) in self.body()
 
@@ -302,6 +315,72 @@ class Journey:
         # Passbook and karma.
         self.open("/my/passbook", "passbook")
         self.open("/my/karma", "karma")
+
+        # The learning week on home, its page, and the events.
+        self.open("/", "home-again")
+        banners = driver.find_elements(By.CSS_SELECTOR, "aside.campaign-banner a")
+        if self.require(len(banners) == 1, "home shows no banner for Rajasthan's live learning week"):
+            driver.get(banners[0].get_attribute("href") + f"?lang={self.language}")
+            self.check("learning-week")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, ".figure-card")) >= 5, "the learning week shows no counters")
+        self.open("/events", "events")
+        self.open("/events?view=calendar", "calendar")
+        self.open("/events?view=past", "past-events")
+
+    # A learner registers for a live talk, checks in with the code shown in the room, and once it ends finds its
+    # certificate (the scheduled settling runs every 10 seconds).
+    def event(self):
+        driver = self.driver
+        organiser = self.token("admin@karmayogi.example.org")
+        me = self.api("GET", "/api/v1/me", organiser)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        event = self.api("POST", "/api/v1/events", organiser, {
+            "title": f"Karmayogi Talk {self.tag}", "kind": "talk", "organiserId": me["organisationId"],
+            "startsAt": (now - datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endsAt": (now + datetime.timedelta(seconds=45)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "onlineUrl": "https://meet.example.gov.in/journey", "attendanceRule": {"kind": "check_in"}})
+        path = f"/events/{event['id'].lower()}"
+        self.sign_in(LEARNER)
+        self.open(path, "event")
+        self.press(f"form[action='{path}/register'] button", "registered")
+        code = self.api("GET", f"/api/v1/events/{event['id']}/check-in-code", organiser)["code"]
+        self.fill("#code", code)
+        self.press(f"form[action='{path}/check-in'] button", "checked-in")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "checking in said nothing")
+        deadline = time.time() + 120
+        while time.time() < deadline and not driver.find_elements(By.CSS_SELECTOR, "main a[href^='/certificates/']"):
+            time.sleep(5)
+            driver.get(f"{self.base}{path}?lang={self.language}")
+        links = driver.find_elements(By.CSS_SELECTOR, "main a[href^='/certificates/']")
+        if self.require(len(links) >= 1, "no certificate two minutes after the talk ended"):
+            self.check("attended")
+            self.press("main a[href^='/certificates/']", "event-certificate")
+            self.require(f"Karmayogi Talk {self.tag}" in self.body(), "the certificate does not name the talk")
+
+    # A State admin runs a State learning week: makes it, publishes it, and looks at the live one's leaderboards.
+    def stateweek(self):
+        driver = self.driver
+        self.sign_in("state.rajasthan@karmayogi.example.org")
+        self.open("/campaigns", "learning-weeks")
+        self.press("main a[href='/campaigns/new']", "new-learning-week")
+        tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+        self.fill("#name", f"Rajasthan digital week {self.tag}")
+        self.fill("#nameHi", f"राजस्थान डिजिटल सप्ताह {self.tag}")
+        for field, day in [("startDate", tomorrow), ("endDate", tomorrow + datetime.timedelta(days=6))]:
+            driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, field), day.isoformat())
+        self.fill("#goalValue", "4")
+        self.fill("#banner", "Four hours of digital skills this week")
+        self.press("form[action='/campaigns/new'] button", "learning-week-draft")
+        self.require(f"Rajasthan digital week {self.tag}" in self.body() or f"राजस्थान डिजिटल सप्ताह {self.tag}" in self.body(), "the new learning week did not open")
+        self.press("form[action$='/publish'] button", "learning-week-published")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "publishing said nothing")
+        self.open("/campaigns", "learning-weeks-again")
+        live = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main td a[href^='/campaigns/'], main td a[href*='/campaigns/']")
+                if "Karmayogi Saptah" in a.text or "कर्मयोगी सप्ताह" in a.text]
+        if self.require(len(live) >= 1, "the live learning week is not listed"):
+            driver.get(live[0] + f"?board=districts&lang={self.language}")
+            self.check("districts-board")
+            self.require("Jaipur" in self.body() or "जयपुर" in self.body(), "the districts' leaderboard does not rank Jaipur")
 
     # The MDO admin: people, a bulk upload, a person's page, plans, compliance and a report.
     def mdo(self):
@@ -495,7 +574,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author or national")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event or stateweek")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -504,6 +583,8 @@ def main():
     for scenario in ["mdo", "state", "author", "national"]:
         runs += [(scenario, 412, 915, "en", True), (scenario, 1366, 900, "en", True)]
     runs += [("mdo", 412, 915, "hi", True), ("mdo", 412, 915, "en", False)]
+    runs += [("event", 412, 915, "en", True), ("event", 1366, 900, "hi", True), ("stateweek", 412, 915, "en", True), ("stateweek", 1366, 900, "hi", True),
+             ("stateweek", 412, 915, "en", False)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0

@@ -35,15 +35,17 @@ struct CredentialPages: RouteCollection {
         let verifyURL = keys.verifyURL(certificate.id!)
         let qr = (try? QRCode(text: verifyURL)).map { HTML(unsafe: $0.svg(title: t("certificate.scan"))) } ?? ""
         let hours = Formats.decimal(credential.credentialSubject.creditsEarned ?? 0)
+        let event = certificate.eventID != nil
+        let provider = t(event ? "certificate.organisedBy" : "certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])
         return Layout.page(t("certificate.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("nav.certificates"), "/my/certificates"), UI.Crumb(certificate.title)], """
             \(status)
             <section class="card certificate" aria-label="\(t("certificate.title"))">
             <p class="muted">\(credential.issuer.name)</p>
             <p>\(t("certificate.certifies"))</p>
             <h2>\(learner)</h2>
-            <p>\(t("certificate.completed"))</p>
+            <p>\(t(event ? "certificate.attended" : "certificate.completed"))</p>
             <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
-            <p>\(t("certificate.offeredBy", ["provider": credential.credentialSubject.achievement.creator.name])) · \(t("certificate.hours", ["hours": hours]))</p>
+            <p>\(provider)\((credential.credentialSubject.creditsEarned ?? 0) >= 0.1 ? " · " + t("certificate.hours", ["hours": hours]) : "")</p>
             \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul class=\"plain\">\(competencies)</ul>" as HTML)
             <p>\(t("certificate.issued", ["date": Formats.date(certificate.issuedAt, t)]))</p>
             \(qr)
