@@ -176,3 +176,31 @@ public struct AttendanceRule: Hashable, Sendable, Codable {
         return Int((total / 60).rounded(.down))
     }
 }
+
+/// The National Learning Week of 2024 (Karmayogi Saptah), as published: 4.5 million enrolments, 3.2 million
+/// completions and 3.8 million learning hours in a week, among 15 million people, with a goal of 4 hours each. The
+/// generator lays a past week of this shape over a generated nation: per person, a share takes part, each participant
+/// enrolling in a few courses that week.
+public enum LearningWeekShape {
+    public static let enrolmentsPerPerson = 4_500_000.0 / 15_000_000
+    public static let completionsPerEnrolment = 3_200_000.0 / 4_500_000
+    public static let secondsPerEnrolment = 3_800_000.0 * 3600 / 4_500_000
+    /// Of everyone, the share who take part; participants enrol in 1 + a geometric number of courses, so that the mean
+    /// over everyone is `enrolmentsPerPerson`.
+    public static let participantShare = 0.2
+    public static var extraPerParticipant: Double { enrolmentsPerPerson / participantShare - 1 }
+
+    /// How many courses one person takes in the week: 0 for most, 1 + geometric for participants.
+    public static func enrolments(using generator: inout some RandomNumberGenerator) -> Int {
+        guard Double.random(in: 0..<1, using: &generator) < participantShare else { return 0 }
+        var count = 1
+        let more = extraPerParticipant / (1 + extraPerParticipant)
+        while Double.random(in: 0..<1, using: &generator) < more, count < 20 { count += 1 }
+        return count
+    }
+
+    /// Seconds learnt in one course that week: exponential around the published mean.
+    public static func seconds(using generator: inout some RandomNumberGenerator) -> Int {
+        Int(-log(1 - Double.random(in: 0..<0.999, using: &generator)) * secondsPerEnrolment)
+    }
+}

@@ -179,4 +179,16 @@ func campaignBody(name: String = "Karmayogi Saptah", state: Int? = nil, from: In
             #expect(try await app.send(.GET, "/api/v1/campaigns?stage=soon", token: learner).fields == ["stage"])
         }
     }
+
+    @Test func theGeneratorLaysAPastNationalLearningWeekAndALiveOne() async throws {
+        try await withBareApp { app in
+            _ = try await NationalGenerator.run(NationalScale(scale: 0.000_02)!, seed: 3, learningWeeks: true, on: app.db, say: { _ in }, progress: { _, _, _ in })
+            let campaigns = try await Campaign.query(on: app.db).sort(\.$startDay).all()
+            let today = IndiaDay.of(Date())
+            #expect(campaigns.map { $0.stage(today: today) } == [.closed, .live] && campaigns.allSatisfy { $0.stateCode == nil })
+            let past = try await CampaignCounts.counters(of: campaigns[0].id!, scopes: ["n"], on: app.db as! any SQLDatabase)["n"]
+            #expect((past?.participants ?? 0) > 10 && (past?.enrolments ?? 0) > (past?.participants ?? 0) && (past?.seconds ?? 0) > 0, "\(String(describing: past))")
+            #expect(try await CampaignCheck.run(repair: false, now: Date(), on: app.db).differences.isEmpty)
+        }
+    }
 }

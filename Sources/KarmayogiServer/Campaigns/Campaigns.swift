@@ -325,4 +325,30 @@ enum Campaigns {
             .filter(\.$startDay <= today).filter(\.$endDay >= today).sort(\.$startDay).all()
             .filter { $0.stateCode == nil || $0.stateCode == place.stateCode }
     }
+
+    /// For `generate --scale … --learning-weeks`: a national learning week that ended (its counters are then recounted
+    /// from the generated learning), and one live from `liveFrom` for a week, published the day before.
+    static func addGenerated(pastWeek: ClosedRange<Int>, liveFrom: Int, by author: UUID, now: Date, on database: any Database) async throws {
+        for (name, days, published) in [("Karmayogi Saptah (generated)", pastWeek, IndiaDay.start(pastWeek.lowerBound - 7)),
+                                         ("National learning week (generated, live)", liveFrom...(liveFrom + 6), IndiaDay.start(liveFrom - 1))] {
+            let campaign = Campaign()
+            campaign.id = UUID()
+            campaign.name = name
+            campaign.nameHi = "कर्मयोगी सप्ताह"
+            campaign.startDay = days.lowerBound
+            campaign.endDay = days.upperBound
+            campaign.eligible = .all
+            campaign.goalKind = .hours
+            campaign.goalValue = 4
+            campaign.organisationGoalPercent = 50
+            campaign.banner = "Four hours of learning this week."
+            campaign.bannerHi = "इस सप्ताह चार घंटे का शिक्षण।"
+            campaign.publishedAt = published
+            campaign.storedStage = campaign.stage(today: IndiaDay.of(now))
+            campaign.createdBy = author
+            campaign.createdAt = published
+            campaign.updatedAt = published
+            try await campaign.create(on: database)
+        }
+    }
 }

@@ -18,6 +18,7 @@ struct GenerateCommand: AsyncCommand {
         @Option(name: "password", help: "the generated learners' password (default Karmayogi@2026)") var password: String?
         @Option(name: "manifest", help: "write the learners' e-mails and the courses' item ids to this JSON file") var manifest: String?
         @Option(name: "scale", help: "a nation at this fraction of its size (1.0: 15 million people, 80 million enrolments, 4,400 courses)") var scale: Double?
+        @Flag(name: "learning-weeks", help: "with --scale: a past national learning week of the published shape, and a national one live from today") var learningWeeks: Bool
     }
 
     /// What the progress benchmark needs to know about generated learners.
@@ -43,7 +44,7 @@ struct GenerateCommand: AsyncCommand {
             // generation cut short is started again, not recovered).
             try await context.application.sqlitePragmas(["cache_size = -4000000", "temp_store = MEMORY", "synchronous = OFF"])
             let started = Date()
-            let totals = try await NationalGenerator.run(nation, seed: UInt64(signature.seed ?? 2026), on: context.application.db,
+            let totals = try await NationalGenerator.run(nation, seed: UInt64(signature.seed ?? 2026), learningWeeks: signature.learningWeeks, on: context.application.db,
                                                          say: { console.print("\n\($0)…") },
                                                          progress: { what, done, total in
                                                              console.output("\r\(Self.bar(done, of: total)) \(done)/\(total) \(what)".consoleText(), newLine: false)

@@ -61,7 +61,9 @@ enum NationalGenerator {
         return weights
     }
 
-    static func run(_ nation: NationalScale, seed: UInt64, on database: any Database, say say0: @escaping (String) -> Void,
+    /// With `learningWeeks`, also a past national learning week of the published shape (`LearningWeekShape`), laid
+    /// 30 days back, and a national campaign live from today (for the campaign benchmark).
+    static func run(_ nation: NationalScale, seed: UInt64, learningWeeks: Bool = false, on database: any Database, say say0: @escaping (String) -> Void,
                     progress: @escaping @Sendable (String, Int, Int) -> Void) async throws -> Totals {
         var generator = SeededGenerator(seed: seed)
         var totals = Totals()
@@ -158,6 +160,7 @@ enum NationalGenerator {
         var serial = 0
         var batch = Batch()
         let now = Date()
+        let week = (today - 30)...(today - 24)
         try await withoutSecondaryIndexes(on: [User.schema, Enrolment.schema, "learning_days", "active_days"], database: database) {
             for home in homes {
                 for _ in 0..<home.people {
@@ -202,6 +205,29 @@ enum NationalGenerator {
                         totals.enrolments += 1
                         if completes { totals.completions += 1 }
                     }
+                    // The learning week: this person's courses that week, if they took part (joined before it).
+                    let weekly = learningWeeks && joined < week.lowerBound ? LearningWeekShape.enrolments(using: &generator) : 0
+                    var weekTaken = 0
+                    while weekTaken < weekly, taken.count < courses.count {
+                        let rank = popularity.next(using: &generator)
+                        guard taken.insert(rank).inserted else { continue }
+                        weekTaken += 1
+                        let course = courses[rank]
+                        let enrolledAt = IndiaDay.start(week.lowerBound + Int.random(in: 0..<7, using: &generator)).addingTimeInterval(Double.random(in: 9 * 3600...19 * 3600, using: &generator))
+                        let completes = Double.random(in: 0..<1, using: &generator) < LearningWeekShape.completionsPerEnrolment
+                        let lastDay = min(week.upperBound, IndiaDay.of(enrolledAt) + Int.random(in: 0...2, using: &generator))
+                        let last = max(enrolledAt, IndiaDay.start(lastDay).addingTimeInterval(Double.random(in: 9 * 3600...20 * 3600, using: &generator)))
+                        let seconds = max(60, LearningWeekShape.seconds(using: &generator))
+                        batch.enrolments.append([SQLBind(UUID()), SQLBind(id), SQLBind(course.id), SQLBind(home.id), SQLBind(1),
+                                                 SQLBind((completes ? Enrolment.Status.completed : .active).rawValue), SQLBind(completes ? 100.0 : 40.0),
+                                                 SQLBind(seconds), SQLBind(last), SQLBind(last), SQLBind(enrolledAt), SQLBind(id), SQLBind(completes ? last : nil),
+                                                 SQLBind(completes ? course.minutes : nil)])
+                        batch.learning.append([SQLBind(id), SQLBind(course.id), SQLBind(IndiaDay.of(last)), SQLBind(seconds)])
+                        activeDays.insert(IndiaDay.of(enrolledAt))
+                        activeDays.insert(IndiaDay.of(last))
+                        totals.enrolments += 1
+                        if completes { totals.completions += 1 }
+                    }
                     for day in activeDays { batch.active.append([SQLBind(id), SQLBind(day)]) }
                     totals.people += 1
                     if batch.users.count >= 2_000 {
@@ -241,6 +267,11 @@ enum NationalGenerator {
         say("Rollups")
         let report = try await RollupCheck.run(repair: true, on: database) { done, total in progress("months of rollups", done, total) }
         totals.otherRows += report.rows
+        if learningWeeks {
+            say("Learning weeks")
+            try await Campaigns.addGenerated(pastWeek: week, liveFrom: today, by: author, now: now, on: database)
+            _ = try await CampaignCheck.run(repair: true, now: now, on: database)
+        }
         say("Done")
         return totals
     }
