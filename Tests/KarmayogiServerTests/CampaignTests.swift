@@ -47,6 +47,10 @@ func campaignBody(name: String = "Karmayogi Saptah", state: Int? = nil, from: In
             _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: try await app.token("learner.health"))
             clock.move(by: 86_400)
             #expect(try await app.send(.GET, "/api/v1/campaigns/\(id)", token: learner).json["stage"] as? String == "live")
+            // The scheduled job records the move (once; the dates decide it).
+            let moved = try await CampaignStages.move(app: app), again = try await CampaignStages.move(app: app)
+            #expect(moved == 1 && again == 0)
+            #expect(try await Campaign.find(UUID(uuidString: id)!, on: app.db)?.storedStage == .live)
 
             #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner).status == .created)
             _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 2, seconds: 1800, key: "a")]])

@@ -149,4 +149,28 @@ func eventBody(_ world: TestWorld, title: String = "Karmayogi Talk: Citizen firs
             #expect(try await app.send(.POST, "/api/v1/events/\(id)/check-in", token: learner, json: ["code": "123456"]).status == .conflict, "not running yet")
         }
     }
+
+    @Test func aTalksRecordingCountsForALearningWeekThatChoseTheTalk() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let (course, items) = try await publishedCourse(app, world, title: "Recording: Citizen first")
+            let organiser = try await app.token("mdo.mha"), national = try await app.token("national"), learner = try await app.token("learner.mha")
+            let event = try await app.send(.POST, "/api/v1/events", token: organiser, json: eventBody(world, clock: clock)).decoded(EventDTO.self)
+            let today = IndiaDay.of(clock.now)
+            let campaign = try await app.send(.POST, "/api/v1/campaigns", token: national,
+                                              json: campaignBody(from: today + 1, to: today + 3, eligible: ["kind": "chosen", "eventIds": [event.id.uuidString]])).json["id"] as! String
+            _ = try await app.send(.POST, "/api/v1/campaigns/\(campaign)/publish", token: national)
+            clock.move(by: 86_400)
+            _ = try await EventSettling.settleDue(app: app)
+            let linked = try await app.send(.PATCH, "/api/v1/events/\(event.id)", token: organiser, json: ["recordingCourseId": course])
+            #expect(linked.status == .ok && linked.json["recordingCourseId"] as? String == course.uppercased(), "\(linked.body)")
+            _ = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner)
+            _ = try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": [update(course, items[0], status: 2, seconds: 600, key: "r")]])
+            let summary = try await app.send(.GET, "/api/v1/campaigns/\(campaign)/summary", token: learner).decoded(CampaignSummaryDTO.self)
+            #expect(summary.enrolments == 1 && summary.participants == 1 && summary.learningHours == 0.2)
+            #expect(try await CampaignCheck.run(repair: false, now: clock.now, on: app.db).differences.isEmpty)
+            #expect(try await app.send(.PATCH, "/api/v1/events/\(event.id)", token: organiser, json: ["recordingCourseId": UUID().uuidString]).fields == ["recordingCourseId"])
+        }
+    }
 }

@@ -17,6 +17,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.jobs = JobRunner(lease: settings.jobLeaseSeconds, poll: settings.jobPollSeconds)
     OnboardingJobs.register(on: app)
     EventSettling.register(on: app)
+    CampaignStages.register(on: app)
     app.catalogueSearch = CatalogueSearch()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()

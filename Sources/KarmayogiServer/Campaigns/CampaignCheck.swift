@@ -67,8 +67,8 @@ enum CampaignCheck {
         guard let days = campaign.countedDays(today: today) else { return ([:], [:]) }
         let sql = database as! any SQLDatabase
         let items = try await Campaigns.items(of: [campaign.id!], on: sql)[campaign.id!] ?? [:]
-        let counting = Campaigns.Counting(id: campaign.id!, stateCode: campaign.stateCode, goal: campaign.goal, eligibility: campaign.eligible,
-                                          courses: items[.course] ?? [], events: items[.event] ?? [], competencies: items[.competency] ?? [])
+        let counting = try await Campaigns.Counting(of: .init(id: campaign.id!, stateCode: campaign.stateCode, goal: campaign.goal, eligibility: campaign.eligible),
+                                                    chosen: items, on: database)
         let from = IndiaDay.start(days.lowerBound), to = IndiaDay.start(days.upperBound + 1)
         let moments = try await Enrolments.moments(from: from, to: to, on: sql)
         let learnt = try await Rollups.learnt(days: days, on: sql)

@@ -28,6 +28,22 @@ enum Campaigns {
         }
 
         func reaches(_ place: LearnerPlace) -> Bool { stateCode == nil || place.stateCode == stateCode }
+
+        init(id: UUID, stateCode: Int?, goal: CampaignGoal, eligibility: Campaign.Eligibility) {
+            self.id = id
+            self.stateCode = stateCode
+            self.goal = goal
+            self.eligibility = eligibility
+        }
+
+        /// With what the campaign chose; a chosen event's recording (a published course) counts like the event.
+        init(of campaign: Counting, chosen: [ItemKind: Set<UUID>], on database: any Database) async throws {
+            self = campaign
+            courses = chosen[.course] ?? []
+            events = chosen[.event] ?? []
+            competencies = chosen[.competency] ?? []
+            courses.formUnion(try await Events.recordings(of: Array(events), on: database))
+        }
     }
 
     /// The campaigns that count learning done on `day`: published, the day within their dates and not after the day
@@ -49,11 +65,8 @@ enum Campaigns {
         let choosing = counting.filter { $0.eligibility != .all }.map(\.id)
         if !choosing.isEmpty {
             let items = try await self.items(of: choosing, on: sql)
-            for index in counting.indices {
-                let chosen = items[counting[index].id] ?? [:]
-                counting[index].courses = chosen[.course] ?? []
-                counting[index].events = chosen[.event] ?? []
-                counting[index].competencies = chosen[.competency] ?? []
+            for index in counting.indices where counting[index].eligibility != .all {
+                counting[index] = try await Counting(of: counting[index], chosen: items[counting[index].id] ?? [:], on: database)
             }
         }
         return counting

@@ -39,6 +39,12 @@ enum Events {
         return Set(try await Event.query(on: database).filter(\.$id ~~ Set(ids)).all(\.$id))
     }
 
+    /// The recordings (published courses) of these events.
+    static func recordings(of ids: [UUID], on database: any Database) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await Event.query(on: database).filter(\.$id ~~ Set(ids)).filter(\.$recordingCourseID != nil).all().compactMap(\.recordingCourseID))
+    }
+
     static func phase(of event: Event, at now: Date) -> String {
         if event.status == .cancelled { return "cancelled" }
         if now < event.doorsOpen { return "upcoming" }
