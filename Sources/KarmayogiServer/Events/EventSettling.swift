@@ -114,6 +114,7 @@ enum EventSettling {
             facts.append(CampaignFact(userID: person.userId, place: place, event: id, competencies: event.claims.map(\.competencyId), completions: 1,
                                       seconds: min(person.minutes, event.minutes) * 60))
         }
+        // Rollups, then campaigns: the order every counting transaction writes them in.
         try await Rollups.write(tally, on: database)
         // Counted on the day the event ended: a talk on a learning week's last evening counts for that week.
         try await CampaignCounts.record(facts, at: event.endsAt, on: database)

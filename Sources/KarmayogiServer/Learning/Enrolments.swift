@@ -112,6 +112,7 @@ enum Enrolments {
                     let day = IndiaDay.of(now)
                     tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: courseID)
                     try await Rollups.record([.init(userID: user, place: place)], day: day, known: known, into: &tally, on: database)
+                    // Rollups, then campaigns: the order every counting transaction writes them in.
                     try await Rollups.write(tally, on: database)
                     try await CampaignCounts.record([CampaignFact(userID: user, place: place, course: courseID, version: version, enrolments: 1)], at: now, on: database)
                 }

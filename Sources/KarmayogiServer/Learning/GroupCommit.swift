@@ -70,8 +70,8 @@ actor GroupCommit {
                 // sending them again is safe whether it commits later or not.
                 let answers = try await Deadline.run(seconds: Self.deadline) { [database, app] in
                     try await database.transaction { database in
-                        let (answers, tally) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
-                        try await Rollups.write(tally, on: database)
+                        let (answers, counts) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
+                        try await counts.write(on: database)
                         if fails { throw InjectedFailure() }
                         return answers
                     }

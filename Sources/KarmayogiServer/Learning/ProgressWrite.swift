@@ -27,20 +27,34 @@ struct ProgressWrite: Sendable {
     /// This write alone, in a transaction of its own (or the caller's), with its counters.
     func applied(app: Application, on database: any Database) async throws -> ProgressAnswer {
         try await database.transaction { database in
-            let (answers, tally) = try await Self.apply([self], app: app, on: database)
-            try await Rollups.write(tally, on: database)
+            let (answers, counts) = try await Self.apply([self], app: app, on: database)
+            try await counts.write(on: database)
             return answers[0]
         }
     }
 
     private struct PersonKey: Hashable { var userID: UUID; var key: String }
 
+    /// What a group of writes adds to the counters: the rollups, and the live campaigns' counters.
+    struct Counts: Sendable {
+        var tally: RollupTally
+        var campaignFacts: [CampaignFact]
+        var at: Date
+
+        /// The transaction's last writes, always in this order (rollups, then campaigns, each in key order), so that
+        /// concurrent transactions lock counter rows in one order and never wait on each other in a circle.
+        func write(on database: any Database) async throws {
+            try await Rollups.write(tally, on: database)
+            try await CampaignCounts.record(campaignFacts, at: at, on: database)
+        }
+    }
+
     /// Applies a group of writes in the caller's transaction and answers each, with what they add to the counters.
     ///
     /// Statements for the group: the keys (which updates are new), the merged item states, the touched enrolments
     /// and their completed items read back, the enrolments' new progress, the learning and active days; then, per
     /// course completed, the completion's own writes. A write retried alone starts again from the database.
-    static func apply(_ writes: [ProgressWrite], app: Application, on database: any Database) async throws -> ([ProgressAnswer], RollupTally) {
+    static func apply(_ writes: [ProgressWrite], app: Application, on database: any Database) async throws -> ([ProgressAnswer], Counts) {
         let sql = database as! any SQLDatabase
         let now = app.clock.now()
         var tally = RollupTally()
@@ -103,9 +117,8 @@ struct ProgressWrite: Sendable {
             }
         }
         try await Rollups.record(activities, day: IndiaDay.of(now), known: app.activeDays, into: &tally, on: database)
-        try await CampaignCounts.record(facts, at: now, on: database)
         let answers = zip(results, courses).map { ProgressAnswer(results: $0, courses: $1) }
-        return (answers, tally)
+        return (answers, Counts(tally: tally, campaignFacts: facts, at: now))
     }
 
     /// Records the keys and answers those that were not recorded before.
