@@ -157,6 +157,7 @@ func campaignBody(name: String = "Karmayogi Saptah", state: Int? = nil, from: In
             #expect(try await post(state, campaignBody(state: 9, from: today, to: today + 1)).status == .forbidden, "nor one for another State")
             #expect(try await post(learner, campaignBody(from: today, to: today + 1)).status == .forbidden)
             #expect(try await post(national, campaignBody(state: 99, from: today, to: today + 1)).fields == ["stateCode"])
+            #expect(try await post(national, campaignBody(from: today, to: today + 1, goal: ["kind": "hours", "value": 4, "per": "week"])).fields == ["goal.per"])
 
             let first = try await post(national, campaignBody(from: today + 1, to: today + 6)).json["id"] as! String
             #expect(try await app.send(.POST, "/api/v1/campaigns/\(first)/publish", token: national).status == .ok)

@@ -124,6 +124,8 @@ func eventBody(_ world: TestWorld, title: String = "Karmayogi Talk: Citizen firs
             #expect(try await create(learner, [:]).fields == ["organiserId"], "a learner organises nothing")
             #expect(try await create(organiser, ["organiserId": world.health.uuidString]).fields == ["organiserId"], "another ministry's")
             #expect(try await app.send(.GET, "/api/v1/events", token: learner).items.isEmpty, "nothing was stored")
+            #expect(try await create(organiser, ["speakers": [["name": "A", "title": "Dr"]]]).fields == ["speakers[0].title"])
+            #expect(try await app.send(.GET, "/api/v1/events?mine=maybe", token: learner).fields == ["mine"])
 
             let event = try await create(organiser, ["registration": "nomination"]).decoded(EventDTO.self)
             let id = event.id.uuidString

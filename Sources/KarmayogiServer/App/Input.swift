@@ -8,6 +8,13 @@ import Vapor
 /// silently ignored, so that a typo ("emial") never passes as an empty value.
 protocol StrictInput: Decodable {
     associatedtype Fields: CodingKey & CaseIterable
+    /// The fields of objects inside the body (an object, or each object of a list), by the field that holds them:
+    /// a name there that is not among them is refused like one at the top.
+    static var nestedFields: [String: Set<String>] { get }
+}
+
+extension StrictInput {
+    static var nestedFields: [String: Set<String>] { [:] }
 }
 
 extension Request {
@@ -85,10 +92,20 @@ extension Request {
 
     private func decodeStrict<Input: StrictInput>(_ type: Input.Type, data: Data, fields: [String: Any]) throws -> Input {
         let known = Set(Input.Fields.allCases.map(\.stringValue))
-        let unknown = fields.keys.filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            throw Problem.invalid(unknown.map { FieldError($0, "is not a field of this request; the fields are \(known.sorted().joined(separator: ", "))") })
+        var unknown = fields.keys.filter { !known.contains($0) }.sorted()
+            .map { FieldError($0, "is not a field of this request; the fields are \(known.sorted().joined(separator: ", "))") }
+        for (field, allowed) in Input.nestedFields.sorted(by: { $0.key < $1.key }) {
+            let objects: [(String, [String: Any])] = switch fields[field] {
+            case let object as [String: Any]: [(field, object)]
+            case let list as [Any]: list.enumerated().compactMap { index, item in (item as? [String: Any]).map { ("\(field)[\(index)]", $0) } }
+            default: []
+            }
+            for (path, object) in objects {
+                unknown += object.keys.filter { !allowed.contains($0) }.sorted()
+                    .map { FieldError("\(path).\($0)", "is not a field here; the fields are \(allowed.sorted().joined(separator: ", "))") }
+            }
         }
+        if !unknown.isEmpty { throw Problem.invalid(unknown) }
         do {
             return try JSONDecoder.api.decode(Input.self, from: data)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {

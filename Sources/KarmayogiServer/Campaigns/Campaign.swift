@@ -142,6 +142,9 @@ struct CampaignInput: StrictInput {
         var value: Double
     }
 
+    static let nested: [String: Set<String>] = ["goal": ["kind", "value"], "eligible": ["kind", "courseIds", "eventIds", "competencyIds"]]
+    static var nestedFields: [String: Set<String>] { nested }
+
     var name: String
     var nameHi: String?
     var stateCode: Int?
@@ -160,6 +163,8 @@ struct CampaignPatch: StrictInput {
     enum Fields: String, CodingKey, CaseIterable {
         case name, nameHi, startDate, endDate, eligible, goal, organisationGoalPercent, banner, bannerHi
     }
+    static var nestedFields: [String: Set<String>] { CampaignInput.nested }
+
     var name: String?
     var nameHi: String?
     var startDate: String?

@@ -152,6 +152,10 @@ struct EventInput: StrictInput {
         case registration, attendanceRule, organiserId, recordingCourseId
     }
 
+    static var nestedFields: [String: Set<String>] {
+        ["speakers": ["name", "role"], "attendanceRule": ["kind", "minutes"], "competencies": ["competencyId", "level"]]
+    }
+
     struct Rule: Codable, Sendable {
         var kind: AttendanceRule.Kind
         var minutes: Int?

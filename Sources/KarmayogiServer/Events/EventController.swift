@@ -42,7 +42,12 @@ struct EventController: RouteCollection {
             }
             bounds.append(date)
         }
-        let mine = request.query[String.self, at: "mine"] == "true"
+        let mine: Bool
+        switch request.query[String.self, at: "mine"] {
+        case nil, "false": mine = false
+        case "true": mine = true
+        default: throw Problem.invalid("mine", "must be true or false")
+        }
         return try await Events.list(from: bounds[0], to: bounds[1], mine: mine, page: try PageRequest(request), for: try request.principal(),
                                      now: request.application.clock.now(), on: request.db)
     }
