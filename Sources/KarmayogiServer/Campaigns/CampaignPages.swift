@@ -93,9 +93,7 @@ struct CampaignPages: RouteCollection {
         for scope in scopes { summaries.append(try await Campaigns.summary(of: campaign, scope: scope, app: request.application, on: request.db)) }
         let mine = try await Campaigns.mine(principal, app: request.application, on: request.db).first { $0.campaign.id == id }
 
-        func figure(_ key: String, _ value: String, hint: String? = nil) -> HTML {
-            "<div class=\"figure-card\"><div class=\"muted\">\(t(key))</div><div class=\"figure\">\(value)</div>\(hint.map { "<div class=\"hint\">\($0)</div>" as HTML } ?? "")</div>"
-        }
+        func figure(_ key: String, _ value: String, hint: String? = nil) -> HTML { UI.figure(t(key), "\(value)", hint: hint) }
         let counters: [HTML] = summaries.map { summary in
             let share = Formats.number(summary.goalShare * 100) + "%"
             return """

@@ -80,7 +80,7 @@ struct InsightPages: RouteCollection {
         let (from, to) = try InsightController.period(request)
         let interval: SeriesInterval = to - from <= 62 ? .day : to - from <= 366 ? .week : .month
         let summary = try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.db)
-        func figure(_ key: String, _ value: HTML) -> HTML { "<div class=\"figure-card\"><div class=\"muted\">\(t(key))</div><div class=\"figure\">\(value)</div></div>" }
+        func figure(_ key: String, _ value: HTML) -> HTML { UI.figure(t(key), value) }
         func count(_ value: Int) -> HTML { HTML(stringLiteral: Formats.number(value)) }
         var figures: [HTML] = [
             figure("insights.registered", count(summary.registeredUsers)),

@@ -34,6 +34,11 @@ enum UI {
         return "<div class=\"meter\"><progress max=\"100\" value=\"\(Int(value.rounded(.down)))\" aria-label=\"\(label)\">\(text)</progress><span>\(text)</span></div>"
     }
 
+    /// A figure in a card: what it counts, the number, and a line under it.
+    static func figure(_ label: String, _ value: HTML, hint: String? = nil) -> HTML {
+        "<div class=\"figure-card\"><div class=\"muted\">\(label)</div><div class=\"figure\">\(value)</div>\(hint.map { "<div class=\"hint\">\($0)</div>" as HTML } ?? "")</div>"
+    }
+
     enum Tone: String { case neutral = "", info, success, warning, danger }
 
     static func badge(_ text: String, _ tone: Tone = .neutral) -> HTML {

@@ -33,6 +33,11 @@ struct StyleguidePage: RouteCollection {
             <p>\(t("styleguide.cardText"))</p></article>
             <article class="card"><span class="figure">\(Formats.number(1_50_000))</span><span class="muted">\(t("styleguide.figure"))</span></article>
             </div>
+            <div class="figures">\(UI.figure(t("campaign.participants"), "\(Formats.number(3_20_000))", hint: t("campaign.ofStaff", ["share": "64%", "staff": Formats.number(5_00_000)])))\
+            \(UI.figure(t("campaign.hours"), "\(Formats.number(3_80_000))"))</div>
+            <aside class="campaign-banner" aria-label="\(t("nav.campaigns"))"><p><strong>\(t("nav.campaigns"))</strong></p>\
+            \(UI.meter(62, text: t("campaign.doneHours", ["done": Formats.number(2.5), "goal": Formats.number(4)]), label: t("campaign.myProgress")))</aside>
+            <p class="checkin-code" aria-label="\(t("event.checkInCode"))">482915</p>
             <h2>\(t("styleguide.table"))</h2>
             \(UI.table(t("styleguide.table"), head: [t("review.course"), t("field.status"), t("styleguide.learners")], rows: rows, empty: "", numeric: [2]))
             <h2>\(t("styleguide.form"))</h2>
