@@ -202,9 +202,9 @@ enum Campaigns {
                               to campaign: Campaign, now: Date, on database: any Database) async throws {
         var problems: [FieldError] = []
         let name = name.trimmed
-        if name.isEmpty || name.count > 200 { problems.append(FieldError("name", "is required, at most 200 characters")) }
-        if let nameHi, nameHi.trimmed.count > 200 { problems.append(FieldError("nameHi", "must be at most 200 characters")) }
-        for (field, text) in [("banner", banner), ("bannerHi", bannerHi)] where (text?.count ?? 0) > 500 {
+        if name.isEmpty || name.unicodeScalars.count > 200 { problems.append(FieldError("name", "is required, at most 200 characters")) }
+        if let nameHi, nameHi.trimmed.unicodeScalars.count > 200 { problems.append(FieldError("nameHi", "must be at most 200 characters")) }
+        for (field, text) in [("banner", banner), ("bannerHi", bannerHi)] where (text?.unicodeScalars.count ?? 0) > 500 {
             problems.append(FieldError(field, "must be at most 500 characters"))
         }
         let start = IndiaDay.parse(startDate), end = IndiaDay.parse(endDate)

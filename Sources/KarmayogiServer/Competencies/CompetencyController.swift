@@ -201,7 +201,7 @@ struct CompetencyController: RouteCollection {
             filter.area = area
         }
         filter.query = request.query[String.self, at: "q"]
-        if let query = filter.query, query.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
+        if let query = filter.query, query.unicodeScalars.count > 200 { throw Problem.invalid("q", "must be at most 200 characters (Unicode code points)") }
         if let text = request.query[String.self, at: "includeRetired"] {
             guard let value = Bool(text) else { throw Problem.invalid("includeRetired", "must be true or false") }
             filter.includeRetired = value

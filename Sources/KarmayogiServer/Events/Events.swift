@@ -102,23 +102,23 @@ enum Events {
             if !problems.isEmpty { throw Problem.invalid(problems) }
         }
         if let title = input.title?.trimmed {
-            if title.isEmpty || title.count > 200 { problems.append(FieldError("title", "is required, at most 200 characters")) }
+            if title.isEmpty || title.unicodeScalars.count > 200 { problems.append(FieldError("title", "is required, at most 200 characters")) }
             event.title = title
         }
         if let title = input.titleHi?.trimmed {
-            if title.count > 200 { problems.append(FieldError("titleHi", "must be at most 200 characters")) }
+            if title.unicodeScalars.count > 200 { problems.append(FieldError("titleHi", "must be at most 200 characters")) }
             event.titleHi = title
         }
         if let kind = input.kind { event.kind = kind }
         if let speakers = input.speakers {
             if speakers.count > 20 { problems.append(FieldError("speakers", "at most 20 speakers")) }
-            for (index, speaker) in speakers.enumerated() where speaker.name.trimmed.isEmpty || speaker.name.count > 200 || (speaker.role?.count ?? 0) > 200 {
+            for (index, speaker) in speakers.enumerated() where speaker.name.trimmed.isEmpty || speaker.name.unicodeScalars.count > 200 || (speaker.role?.unicodeScalars.count ?? 0) > 200 {
                 problems.append(FieldError("speakers[\(index)].name", "is required, at most 200 characters (a role too)"))
             }
             event.speakers = String(decoding: try JSONEncoder.api.encode(speakers.map { EventSpeaker(name: $0.name.trimmed, role: $0.role?.trimmed) }), as: UTF8.self)
         }
         if let description = input.description {
-            if description.count > 10_000 { problems.append(FieldError("description", "must be at most 10000 characters")) }
+            if description.unicodeScalars.count > 10_000 { problems.append(FieldError("description", "must be at most 10000 characters")) }
             event.description = description.trimmed
         }
         if let claims = input.competencies {
@@ -147,13 +147,13 @@ enum Events {
         }
         if let link = input.onlineUrl {
             let trimmed = link.trimmed
-            if !trimmed.isEmpty, URL(string: trimmed).map({ ["https", "http"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true || trimmed.count > 2_000 {
+            if !trimmed.isEmpty, URL(string: trimmed).map({ ["https", "http"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true || trimmed.unicodeScalars.count > 2_000 {
                 problems.append(FieldError("onlineUrl", "must be an http(s) address"))
             }
             event.onlineURL = trimmed.isEmpty ? nil : trimmed
         }
         if let venue = input.venue {
-            if venue.count > 500 { problems.append(FieldError("venue", "must be at most 500 characters")) }
+            if venue.unicodeScalars.count > 500 { problems.append(FieldError("venue", "must be at most 500 characters")) }
             event.venue = venue.trimmed.isEmpty ? nil : venue.trimmed
         }
         if let state = input.stateCode {
