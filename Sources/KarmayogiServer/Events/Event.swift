@@ -153,7 +153,8 @@ struct EventInput: StrictInput {
     }
 
     static var nestedFields: [String: Set<String>] {
-        ["speakers": ["name", "role"], "attendanceRule": ["kind", "minutes"], "competencies": ["competencyId", "level"]]
+        [Fields.speakers.stringValue: ["name", "role"], Fields.attendanceRule.stringValue: ["kind", "minutes"],
+         Fields.competencies.stringValue: ["competencyId", "level"]]
     }
 
     struct Rule: Codable, Sendable {
