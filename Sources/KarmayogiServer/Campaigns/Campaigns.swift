@@ -332,13 +332,6 @@ enum Campaigns {
         return Page(items: try await dtos(shown, today: today, on: database), nextCursor: next)
     }
 
-    /// The published campaigns live today that reach a person (national ones, and their State's).
-    static func live(for place: LearnerPlace, today: Int, on database: any Database) async throws -> [Campaign] {
-        try await Campaign.query(on: database).filter(\.$publishedAt != nil).filter(\.$closedAt == nil)
-            .filter(\.$startDay <= today).filter(\.$endDay >= today).sort(\.$startDay).all()
-            .filter { $0.stateCode == nil || $0.stateCode == place.stateCode }
-    }
-
     /// For `generate --scale … --learning-weeks`: a national learning week that ended (its counters are then recounted
     /// from the generated learning), and one live from `liveFrom` for a week, published the day before.
     static func addGenerated(pastWeek: ClosedRange<Int>, liveFrom: Int, by author: UUID, now: Date, on database: any Database) async throws {

@@ -7,8 +7,6 @@ import Vapor
 /// Talks, webinars and workshops: who may run them, registration within capacity, the join log, check-in codes,
 /// attendance sheets, and deciding attendance after the end.
 enum Events {
-    static let schema = Event.schema
-
     /// The roles that organise events for an organisation (besides national admins, and State admins in its State).
     private static let organiserRoles: [Role] = [.mdoAdmin, .cbpAdmin, .programmeCoordinator, .contentPublisher, .stateAdmin, .nationalAdmin]
 
