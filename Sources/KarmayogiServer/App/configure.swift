@@ -19,6 +19,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     EventSettling.register(on: app)
     CampaignStages.register(on: app)
     app.catalogueSearch = CatalogueSearch()
+    app.campaignScopes = CampaignScopeCache()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
     app.http.server.configuration.hostname = settings.host

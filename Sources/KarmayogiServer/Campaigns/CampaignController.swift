@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -13,11 +14,13 @@ extension Campaigns {
         case .success(let parsed): scope = parsed
         case .failure(let problem): throw Problem.invalid([problem])
         }
-        let name = try await scopeName(scope, on: database)
         let sql = database as! any SQLDatabase
         let now = app.clock.now(), today = IndiaDay.of(now)
+        // The scope's name and staff move slowly and are kept by this node for a minute; the counters are read every time.
+        let (name, staff) = try await app.campaignScopes.value(for: scope.key, at: now) {
+            (try await scopeName(scope, on: database), try await Insights.registrations(of: [scope.key], upTo: today, on: sql)[scope.key] ?? 0)
+        }
         let counters = try await CampaignCounts.counters(of: campaign.id!, scopes: [scope.key], on: sql)[scope.key] ?? .init()
-        let staff = try await Insights.registrations(of: [scope.key], upTo: today, on: sql)[scope.key] ?? 0
         let share = Standings.share(counters.goalReached, of: staff)
         let isOrganisation: Bool = if case .organisation = scope { true } else { false }
         return CampaignSummaryDTO(campaignId: campaign.id!, scope: scope.text, name: name, stage: campaign.stage(today: today),
@@ -164,6 +167,33 @@ extension Campaigns {
                                       reached: person?.reached_at != nil, done: done))
         }
         return mine
+    }
+}
+
+/// What a summary shows beside a campaign's counters, by scope: its name and how many people are registered in it. They
+/// change slowly (a person onboarded, an organisation renamed) and are kept by each node for a minute.
+final class CampaignScopeCache: Sendable {
+    private let entries = NIOLockedValueBox([String: (name: String, staff: Int, until: Date)]())
+    static let lifetime: TimeInterval = 60
+
+    func value(for key: String, at now: Date, read: () async throws -> (String, Int)) async throws -> (name: String, staff: Int) {
+        if let entry = entries.withLockedValue({ $0[key] }), entry.until > now { return (entry.name, entry.staff) }
+        let (name, staff) = try await read()
+        entries.withLockedValue { entries in
+            if entries.count > 50_000 { entries.removeAll() }
+            entries[key] = (name, staff, now.addingTimeInterval(Self.lifetime))
+        }
+        return (name, staff)
+    }
+}
+
+extension Application {
+    private struct CampaignScopeCacheKey: StorageKey { typealias Value = CampaignScopeCache }
+
+    /// Made once by `configure`.
+    var campaignScopes: CampaignScopeCache {
+        get { storage[CampaignScopeCacheKey.self]! }
+        set { storage[CampaignScopeCacheKey.self] = newValue }
     }
 }
 
