@@ -31,7 +31,7 @@ import Vapor
     }
 
     @Test func aDatabaseThatRefusesWritesAnswers503AndRecovers() async throws {
-        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+        try await withApp(adjusting: { $0.healthFaultWindow = 3 }) { app, _ in
             let token = try await app.token("national")
             #expect(try await app.send(.GET, "/health").status == .ok)
             let before = try await Self.organisationCount(app)
@@ -50,7 +50,7 @@ import Vapor
             #expect(try await app.send(.GET, "/api/v1/orgs", token: token).status == .ok)
 
             try await Self.refuseWrites(false, on: app)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3_200))  // the fault window (3 s: wide enough for a loaded machine) has passed
             let recovered = try await app.send(.GET, "/health")
             #expect(recovered.status == .ok)
             #expect(recovered.json["status"] as? String == "ok")
@@ -62,7 +62,7 @@ import Vapor
     /// A disk that fills up (SQLite's page limit stands in for it): writes that need room answer 503, health reports
     /// the fault though its own small write still fits, and once there is room again everything works.
     @Test func aFullDiskAnswers503AndRecovers() async throws {
-        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+        try await withApp(adjusting: { $0.healthFaultWindow = 3 }) { app, _ in
             guard app.settings.databaseURL == nil else { return }
             let token = try await app.token("national")
             let sql = app.db as! any SQLDatabase
@@ -83,7 +83,7 @@ import Vapor
             #expect((health.json["reason"] as? String)?.contains("disk is full") == true)
 
             try await app.sqlitePragmas(["max_page_count = 1073741823"])
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3_200))  // the fault window (3 s: wide enough for a loaded machine) has passed
             #expect(try await app.send(.GET, "/health").status == .ok)
             #expect(try await app.send(.POST, "/api/v1/orgs", token: token, json: Self.newMinistry(1000)).status == .created)
             #expect(try await Organisation.query(on: app.db).filter(\.$code ~~ "FAULT-").count() == created + 1)
@@ -95,7 +95,7 @@ import Vapor
     /// PostgreSQL ends this server's connections (an administrator, a restarted server, a proxy that drops them): what
     /// was in flight may fail as 503, and the server reconnects by itself, losing nothing it acknowledged.
     @Test func theServerReconnectsAfterItsConnectionsEnd() async throws {
-        try await withApp(adjusting: { $0.healthFaultWindow = 0.3 }) { app, _ in
+        try await withApp(adjusting: { $0.healthFaultWindow = 3 }) { app, _ in
             guard app.settings.databaseURL != nil else { return }
             let token = try await app.token("national")
             var pids: [Int] = []
@@ -125,7 +125,7 @@ import Vapor
                 let pid = try await sql.raw("SELECT pg_backend_pid() AS pid").first(decodingColumn: "pid", as: Int.self)
                 #expect(pid.map { !ended.contains($0) } == true)
             }
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3_200))  // the fault window (3 s: wide enough for a loaded machine) has passed
             #expect(try await app.send(.GET, "/health").status == .ok)
             let stored = try await Organisation.query(on: app.db).filter(\.$code ~~ "FAULT-").count()
             #expect(stored == answers.filter { $0 == .created }.count)
