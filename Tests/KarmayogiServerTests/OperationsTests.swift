@@ -123,6 +123,41 @@ import Vapor
             #expect(total == 40)
         }
     }
+
+    /// A dashboard reads on the event loop's reading connection: it sees what is committed while a write transaction
+    /// holds the lock (WAL readers do not wait for the writer), and it cannot write.
+    @Test func readingConnectionsDoNotWaitForTheWriter() async throws {
+        try await withBareApp { app in
+            guard app.settings.databaseURL == nil else { return }
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("CREATE TABLE read_probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").run()
+            try await sql.raw("INSERT INTO read_probe VALUES (1, 1)").run()
+            let loops = Array(app.eventLoopGroup.makeIterator())
+            let (readersDone, signal) = AsyncStream<[Int]>.makeStream()
+            // The writer changes the row and then waits, holding the lock, until every loop's reader has read it.
+            async let writer: Bool = app.db.transaction { database in
+                try await (database as! any SQLDatabase).raw("UPDATE read_probe SET n = 2 WHERE id = 1").run()
+                return try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask { for await _ in readersDone { return true }; return false }
+                    group.addTask { try await Task.sleep(for: .seconds(20)); return false }
+                    defer { group.cancelAll() }
+                    return try await group.next()!
+                }
+            }
+            var seen: [Int] = []
+            for loop in loops {
+                let reads = app.databases.database(.sqliteReads, logger: app.logger, on: loop)! as! any SQLDatabase
+                seen.append(try await reads.raw("SELECT n FROM read_probe WHERE id = 1").first(decodingColumn: "n", as: Int.self) ?? -1)
+                await #expect(throws: (any Error).self) { try await reads.raw("UPDATE read_probe SET n = 3 WHERE id = 1").run() }
+            }
+            signal.yield(seen)
+            signal.finish()
+            #expect(try await writer, "the readers had to wait for the writer's transaction to end")
+            #expect(seen == Array(repeating: 1, count: loops.count))
+            let committed = try await (app.db(.sqliteReads) as! any SQLDatabase).raw("SELECT n FROM read_probe WHERE id = 1").first(decodingColumn: "n", as: Int.self)
+            #expect(committed == 2)
+        }
+    }
 }
 
 @Suite struct DemoWorldTests {

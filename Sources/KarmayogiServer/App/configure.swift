@@ -61,6 +61,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         // every 40 MB of log rather than 4 MB, so hot index pages are copied back less often; read the file's first
         // 2 GB (SQLite's most) through memory instead of a system call per page (reports read millions of rows).
         try await app.sqlitePragmas(["cache_size = -65536", "synchronous = NORMAL", "wal_autocheckpoint = 10000", "mmap_size = 2147418112"])
+        try await app.sqlitePragmas(["cache_size = -65536", "mmap_size = 2147418112", "query_only = 1"], on: .sqliteReads)
     }
     app.migrations.add(CreateGeography())
     app.migrations.add(CreateOrganisations())
@@ -141,9 +142,13 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
         // Every SQLite statement runs on a thread of the application's pool, and a connection waiting for the write
         // lock holds its thread: with a pool of its own, larger than its connections, the writer holding the lock
         // always has a thread to finish on (the shared pool has as many threads as cores, bcrypt runs there too).
-        app.threadPool = NIOThreadPool(numberOfThreads: app.eventLoopCount + 4)
+        // Each event loop also has a second connection that only reads (`Request.reads`): a reader in WAL mode sees what is
+        // committed without waiting for the writer, so a dashboard is not queued behind the loop's write transactions.
+        app.threadPool = NIOThreadPool(numberOfThreads: 2 * app.eventLoopCount + 4)
         let sqlite = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
         app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: sqlite.make()) }, as: .sqlite)
+        let reads = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
+        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: reads.make()) }, as: .sqliteReads, isDefault: false)
     }
 }
 
@@ -158,11 +163,11 @@ private func postgresConfiguration(_ settings: Settings) throws -> SQLPostgresCo
 extension Application {
     var eventLoopCount: Int { eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 } }
 
-    /// Sets SQLite pragmas on every connection (each event loop holds one); nothing on PostgreSQL.
-    func sqlitePragmas(_ pragmas: [String]) async throws {
+    /// Sets SQLite pragmas on every connection of a pool (each event loop holds one); nothing on PostgreSQL.
+    func sqlitePragmas(_ pragmas: [String], on id: DatabaseID? = nil) async throws {
         guard settings.databaseURL == nil else { return }
         for eventLoop in eventLoopGroup.makeIterator() {
-            guard let connection = databases.database(logger: logger, on: eventLoop) as? any SQLDatabase else { continue }
+            guard let connection = databases.database(id, logger: logger, on: eventLoop) as? any SQLDatabase else { continue }
             for pragma in pragmas { try await connection.raw("PRAGMA \(unsafeRaw: pragma)").run() }
         }
     }
@@ -171,5 +176,20 @@ extension Application {
     var isServing: Bool {
         let arguments = environment.arguments.dropFirst().filter { !$0.hasPrefix("-") }
         return arguments.first == nil || arguments.first == "serve"
+    }
+}
+
+extension DatabaseID {
+    /// The embedded SQLite file's connections that only read (see `Request.reads`).
+    static let sqliteReads = DatabaseID(string: "sqlite-reads")
+}
+
+extension Request {
+    /// A connection for reading what is committed, which never waits behind this node's writes: on SQLite the event
+    /// loop's reading connection (WAL readers do not wait for the writer), on PostgreSQL the pool every request uses
+    /// (it has several connections per event loop). Only for requests that read and do not write: a reader does not
+    /// see the request's own transaction.
+    var reads: any Database {
+        application.databases.ids().contains(.sqliteReads) ? db(.sqliteReads) : db
     }
 }

@@ -248,17 +248,17 @@ struct CampaignController: RouteCollection {
     }
 
     @Sendable static func summary(_ request: Request) async throws -> CampaignSummaryDTO {
-        let campaign = try await Campaigns.visible(try request.id(of: "campaign"), to: try request.principal(), on: request.db)
-        return try await Campaigns.summary(of: campaign, scope: request.query[String.self, at: "scope"], app: request.application, on: request.db)
+        let campaign = try await Campaigns.visible(try request.id(of: "campaign"), to: try request.principal(), on: request.reads)
+        return try await Campaigns.summary(of: campaign, scope: request.query[String.self, at: "scope"], app: request.application, on: request.reads)
     }
 
     @Sendable static func leaderboard(_ request: Request) async throws -> CampaignLeaderboardDTO {
         let principal = try request.principal()
-        let campaign = try await Campaigns.visible(try request.id(of: "campaign"), to: principal, on: request.db)
+        let campaign = try await Campaigns.visible(try request.id(of: "campaign"), to: principal, on: request.reads)
         let limit = try PageRequest(request, defaultLimit: 20, maximum: 200).limit
         return try await Campaigns.leaderboard(of: campaign, kind: request.query[String.self, at: "kind"], scope: request.query[String.self, at: "scope"],
                                                bucket: request.query[String.self, at: "bucket"], limit: limit, by: principal,
-                                               app: request.application, on: request.db)
+                                               app: request.application, on: request.reads)
     }
 
     @Sendable static func mine(_ request: Request) async throws -> Page<MyCampaignDTO> {

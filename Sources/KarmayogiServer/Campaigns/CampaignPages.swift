@@ -80,9 +80,10 @@ struct CampaignPages: RouteCollection {
     static func page(_ request: Request, principal: Principal, notice: String?, problem: Problem?) async throws -> HTML {
         let t = request.catalogue
         let id = try request.id(of: "campaign")
-        let campaign = try await Campaigns.visible(id, to: principal, on: request.db)
+        let database = request.reads
+        let campaign = try await Campaigns.visible(id, to: principal, on: database)
         let today = IndiaDay.of(request.application.clock.now())
-        let dto = try await Campaigns.dtos([campaign], today: today, on: request.db)[0]
+        let dto = try await Campaigns.dtos([campaign], today: today, on: database)[0]
         let manage = Campaigns.mayManage(stateCode: campaign.stateCode, principal)
         // The scopes shown: the campaign's own (the nation or its State), and the reader's State, district and organisation.
         var scopes: [String] = [campaign.stateCode.map { "state:\($0)" } ?? "nation"]
@@ -90,8 +91,8 @@ struct CampaignPages: RouteCollection {
         if let district = principal.place.districtCode { scopes.append("district:\(district)") }
         scopes.append("org:\(principal.organisationID.uuidString.lowercased())")
         var summaries: [CampaignSummaryDTO] = []
-        for scope in scopes { summaries.append(try await Campaigns.summary(of: campaign, scope: scope, app: request.application, on: request.db)) }
-        let mine = try await Campaigns.mine(principal, app: request.application, on: request.db).first { $0.campaign.id == id }
+        for scope in scopes { summaries.append(try await Campaigns.summary(of: campaign, scope: scope, app: request.application, on: database)) }
+        let mine = try await Campaigns.mine(principal, app: request.application, on: database).first { $0.campaign.id == id }
 
         func figure(_ key: String, _ value: String, hint: String? = nil) -> HTML { UI.figure(t(key), "\(value)", hint: hint) }
         let counters: [HTML] = summaries.map { summary in

@@ -76,10 +76,10 @@ struct InsightPages: RouteCollection {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
         let text = try request.query[String.self, at: "scope"] ?? home(of: principal, on: request)
-        let (scope, name) = try await Insights.scope(text, for: principal, on: request.db)
+        let (scope, name) = try await Insights.scope(text, for: principal, on: request.reads)
         let (from, to) = try InsightController.period(request)
         let interval: SeriesInterval = to - from <= 62 ? .day : to - from <= 366 ? .week : .month
-        let summary = try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.db)
+        let summary = try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.reads)
         func figure(_ key: String, _ value: HTML) -> HTML { UI.figure(t(key), value) }
         func count(_ value: Int) -> HTML { HTML(stringLiteral: Formats.number(value)) }
         var figures: [HTML] = [

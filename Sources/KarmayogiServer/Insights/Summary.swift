@@ -331,14 +331,14 @@ struct InsightController: RouteCollection {
     /// `interval=day|week|month` (default by the period's length).
     @Sendable static func summary(_ request: Request) async throws -> SummaryDTO {
         let principal = try request.principal()
-        let (scope, name) = try await Insights.scope(request.query[String.self, at: "scope"], for: principal, on: request.db)
+        let (scope, name) = try await Insights.scope(request.query[String.self, at: "scope"], for: principal, on: request.reads)
         let (from, to) = try period(request)
         var interval: SeriesInterval = to - from <= 62 ? .day : to - from <= 366 ? .week : .month
         if let text = request.query[String.self, at: "interval"] {
             guard let chosen = SeriesInterval(rawValue: text) else { throw Problem.invalid("interval", "must be day, week or month") }
             interval = chosen
         }
-        return try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.db)
+        return try await Insights.summary(of: scope, named: name, from: from, to: to, interval: interval, app: request.application, on: request.reads)
     }
 
     /// `from=` and `to=` as days, checked; by default the 30 days ending today.
