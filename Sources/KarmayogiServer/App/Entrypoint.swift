@@ -21,6 +21,7 @@ public enum Karmayogi {
             app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
             app.asyncCommands.use(GenerateCommand(), as: "generate")
             app.asyncCommands.use(RollupsCommand(), as: "rollups")
+            app.asyncCommands.use(ProgrammesCommand(), as: ProgrammesCommand.name)
             app.asyncCommands.use(InsightsBenchmarkCommand(), as: "bench-insights")
             if !onlyHelp { try await configure(app) }
             try await app.execute()

@@ -97,6 +97,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateCampaigns())
     app.migrations.add(CreateEvents())
     app.migrations.add(AllowEventCertificates())
+    app.migrations.add(CreateProgrammes())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

@@ -32,6 +32,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: ScorecardController())
     try api.register(collection: CampaignController())
     try api.register(collection: EventController())
+    try api.register(collection: ProgrammeController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

@@ -179,6 +179,29 @@ enum Enrolments {
         return enrolment
     }
 
+    /// The status and last change of each (person, course) enrolment of these people, keyed "user/course".
+    static func states(of users: [UUID], on sql: any SQLDatabase) async throws -> [String: (status: Enrolment.Status, updatedAt: Date?)] {
+        var states: [String: (status: Enrolment.Status, updatedAt: Date?)] = [:]
+        let users = Array(Set(users))
+        for start in stride(from: 0, to: users.count, by: 1_000) {
+            let query = sql.select().columns("user_id", "course_id", "status", "updated_at").from(Enrolment.schema)
+                .where("user_id", .in, SQLBind.group(Array(users[start..<min(start + 1_000, users.count)]))).query
+            for (key, state) in try await sql.rows(query, { cells in
+                ("\(try cells.id(0))/\(try cells.id(1))", (Enrolment.Status(rawValue: try cells.string(2) ?? "") ?? .active, try cells.date(3)))
+            }) { states[key] = state }
+        }
+        return states
+    }
+
+    /// Leaves a person's enrolments in these courses that are under way (a programme's batch they left); completed
+    /// ones stay, and the progress of those left is kept for a return.
+    static func leave(_ courseIDs: [UUID], of userID: UUID, on database: any Database) async throws {
+        guard !courseIDs.isEmpty else { return }
+        try await (database as! any SQLDatabase).update(Enrolment.schema).set("status", to: SQLBind(Enrolment.Status.left.rawValue))
+            .where("user_id", .equal, SQLBind(userID)).where("course_id", .in, SQLBind.group(courseIDs))
+            .where("status", .equal, SQLBind(Enrolment.Status.active.rawValue)).run()
+    }
+
     /// A learner's enrolments in some courses, read with SQLKit: the progress hot path reads them on every batch,
     /// and Fluent's model decoding costs more than the query.
     static func of(_ userID: UUID, in courseIDs: [UUID], on database: any Database) async throws -> [Enrolment] {

@@ -1,0 +1,135 @@
+import Foundation
+import KarmayogiCore
+@testable import KarmayogiServer
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite struct ProgrammeTests {
+    /// A programme with one online course and a batch of two seats, by the MHA's CBP admin (its coordinator).
+    private func programme(_ app: Application, _ world: TestWorld, route: String, seats: Int = 2, clock: TestClock,
+                           from: Int = 10, to: Int = 12) async throws -> (programme: String, batch: String, course: String) {
+        let course = try await publishedCourse(app, world)
+        let coordinator = try await app.token("cbp.mha")
+        let created = try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: [
+            "title": "Leadership for district officers", "titleHi": "ज़िला अधिकारियों के लिए नेतृत्व", "providerId": world.mha.uuidString,
+            "approvalRoute": route, "courseIds": [course.id], "minimumAttendancePercent": 75])
+        #expect(created.status == .created, "\(created.body)")
+        let programme = try created.decoded(ProgrammeDTO.self)
+        #expect(programme.mayCoordinate && programme.approvalRoute.rawValue == route && programme.providerName == "Ministry of Home Affairs")
+        let today = IndiaDay.of(clock.now)
+        let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
+            "name": "Batch \(from)", "startDate": IndiaDay.string(today + from), "endDate": IndiaDay.string(today + to), "seats": seats,
+            "stateCode": 8, "venue": "HCM RIPA, Jaipur", "trainerIds": [world.users["mdo.mha"]!.uuidString]])
+        #expect(batch.status == .created, "\(batch.body)")
+        return (programme.id.uuidString, try batch.decoded(BatchDTO.self).id.uuidString, course.id)
+    }
+
+    private func status(_ reply: Reply) throws -> NominationStatus { try reply.decoded(NominationDTO.self).status }
+
+    @Test func bothApprovalsThenASeatAndTheCoursesEnrolment() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let (_, batch, course) = try await programme(app, world, route: "both", clock: clock)
+            let learner = try await app.token("learner.mha"), mdo = try await app.token("mdo.mha"), coordinator = try await app.token("cbp.mha")
+            let applied = try await app.send(.POST, "/api/v1/batches/\(batch)/nominations", token: learner)
+            #expect(applied.status == .created, "\(applied.body)")
+            let nomination = try applied.decoded(Page<NominationDTO>.self).items[0]
+            #expect(nomination.status == .applied)
+            let id = nomination.id.uuidString
+            // The coordinator may not decide before the MDO admin; the learner may not approve at all.
+            #expect(try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: coordinator).status == .forbidden)
+            #expect(try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: learner).status == .forbidden)
+            // An admin of another ministry sees nothing: out of reach answers like nothing.
+            #expect(try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: try await app.token("mdo.health")).status == .notFound)
+            #expect(try status(try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: mdo, json: ["reason": "Due for promotion"])) == .nominated)
+            #expect(try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: mdo).status == .forbidden)
+            let approved = try await app.send(.POST, "/api/v1/nominations/\(id)/approve", token: coordinator)
+            let dto = try approved.decoded(NominationDTO.self)
+            #expect(dto.status == .enrolled, "a free seat is taken at once")
+            #expect(dto.steps.map(\.to) == [.applied, .nominated, .approved, .enrolled])
+            #expect(dto.steps[1].reason == "Due for promotion" && dto.steps[1].actor == "mdo_admin" && dto.steps[1].byUserId == world.users["mdo.mha"]!)
+            // The seat gave the programme's course.
+            let mine = try await app.send(.GET, "/api/v1/me/enrolments", token: learner)
+            #expect(mine.items.contains { $0["courseId"] as? String == course && $0["status"] as? String == "active" })
+            // Withdrawing frees the seat and leaves the course the batch enrolled them in.
+            #expect(try status(try await app.send(.POST, "/api/v1/nominations/\(id)/withdraw", token: learner)) == .withdrawn)
+            #expect(try await app.send(.POST, "/api/v1/nominations/\(id)/withdraw", token: learner).status == .conflict, "twice")
+            let after = try await app.send(.GET, "/api/v1/me/enrolments", token: learner)
+            #expect(!after.items.contains { $0["courseId"] as? String == course && $0["status"] as? String == "active" })
+            let batches = try await app.send(.GET, "/api/v1/programmes/\(dto.programmeId)/batches", token: learner).decoded(Page<BatchDTO>.self)
+            #expect(batches.items[0].seatsTaken == 0)
+            let report = try await ProgrammeCheck.run(on: app.db)
+            #expect(report.findings.isEmpty, "\(report.findings)")
+        }
+    }
+
+    @Test func theWaitlistPromotesTheNextWhenOneWithdraws() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let (_, batch, _) = try await programme(app, world, route: "coordinator", seats: 1, clock: clock)
+            let coordinator = try await app.token("cbp.mha")
+            let people = ["learner.mha", "mdo.mha", "publisher.mha"].map { world.users[$0]!.uuidString }
+            let made = try await app.send(.POST, "/api/v1/batches/\(batch)/nominations", token: coordinator, json: ["userIds": people])
+            #expect(made.status == .created, "\(made.body)")
+            let nominations = try made.decoded(Page<NominationDTO>.self).items.sorted { people.firstIndex(of: $0.userId.uuidString)! < people.firstIndex(of: $1.userId.uuidString)! }
+            // A coordinator's nomination is every approval: the first takes the one seat, the others wait in order.
+            let listed = try await app.send(.GET, "/api/v1/batches/\(batch)/nominations", token: coordinator).decoded(Page<NominationDTO>.self).items
+            let byID = Dictionary(uniqueKeysWithValues: listed.map { ($0.id, $0) })
+            #expect(nominations.map { byID[$0.id]!.status } == [.enrolled, .approved, .approved])
+            #expect(nominations.map { byID[$0.id]!.waitlistPosition } == [nil, 1, 2])
+            // The learner sees only their own.
+            let own = try await app.send(.GET, "/api/v1/batches/\(batch)/nominations", token: try await app.token("learner.mha")).decoded(Page<NominationDTO>.self)
+            #expect(own.items.map(\.userId) == [world.users["learner.mha"]!])
+            #expect(try status(try await app.send(.POST, "/api/v1/nominations/\(nominations[0].id)/withdraw", token: try await app.token("learner.mha"))) == .withdrawn)
+            let promoted = try await app.send(.GET, "/api/v1/batches/\(batch)/nominations", token: coordinator).decoded(Page<NominationDTO>.self).items
+            #expect(promoted.first { $0.id == nominations[1].id }?.status == .enrolled, "the next on the waitlist takes the seat")
+            #expect(promoted.first { $0.id == nominations[2].id }?.waitlistPosition == 1)
+            #expect(try await ProgrammeCheck.run(on: app.db).findings.isEmpty)
+        }
+    }
+
+    @Test func badInputChangesNothing() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let (programme, first, _) = try await programme(app, world, route: "none", clock: clock, from: 10, to: 12)
+            let coordinator = try await app.token("cbp.mha"), learner = try await app.token("learner.mha")
+            let today = IndiaDay.of(clock.now)
+            // A second batch overlapping the first, and a third after both: the check looks at every batch held.
+            var second = "", third = ""
+            for (from, to) in [(12, 14), (20, 21)] {
+                let reply = try await app.send(.POST, "/api/v1/programmes/\(programme)/batches", token: coordinator, json: [
+                    "name": "Batch \(from)", "startDate": IndiaDay.string(today + from), "endDate": IndiaDay.string(today + to), "seats": 5])
+                if from == 12 { second = try reply.decoded(BatchDTO.self).id.uuidString } else { third = try reply.decoded(BatchDTO.self).id.uuidString }
+            }
+            #expect(try await app.send(.POST, "/api/v1/batches/\(first)/nominations", token: learner).status == .created)
+            #expect(try await app.send(.POST, "/api/v1/batches/\(third)/nominations", token: learner).status == .created)
+            let overlap = try await app.send(.POST, "/api/v1/batches/\(second)/nominations", token: learner)
+            #expect(overlap.status == .unprocessableEntity && overlap.fields == ["userId"] && overlap.body.contains("holds Batch 10 ("), "\(overlap.body)")
+            #expect(try await app.send(.POST, "/api/v1/batches/\(first)/nominations", token: learner).fields == ["userId"], "twice")
+            // Seats of zero, dates backwards, an unknown trainer.
+            let bad = try await app.send(.POST, "/api/v1/programmes/\(programme)/batches", token: coordinator, json: [
+                "name": "Bad", "startDate": IndiaDay.string(today + 5), "endDate": IndiaDay.string(today + 4), "seats": 0, "trainerIds": [UUID().uuidString]])
+            #expect(Set(bad.fields) == ["seats", "endDate", "trainerIds[0]"], "\(bad.body)")
+            // A learner neither makes batches nor nominates; an admin of another ministry cannot nominate MHA's people.
+            #expect(try await app.send(.POST, "/api/v1/programmes/\(programme)/batches", token: learner, json: [
+                "name": "Mine", "startDate": IndiaDay.string(today + 30), "endDate": IndiaDay.string(today + 30), "seats": 5]).status == .forbidden)
+            let beyond = try await app.send(.POST, "/api/v1/batches/\(third)/nominations", token: try await app.token("mdo.health"),
+                                            json: ["userIds": [world.users["mdo.mha"]!.uuidString]])
+            #expect(beyond.fields == ["userIds[0]"] && beyond.body.contains("no person you may nominate"))
+            let unknown = try await app.send(.POST, "/api/v1/batches/\(third)/nominations", token: coordinator, json: ["userIds": [UUID().uuidString]])
+            #expect(unknown.fields == ["userIds[0]"] && unknown.body.contains("no person you may nominate"), "out of reach answers like nobody")
+            #expect(try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: ["title": "X", "providerId": world.health.uuidString]).fields == ["providerId"])
+            #expect(try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: ["title": "X", "providerId": world.mha.uuidString, "extra": 1]).fields == ["extra"])
+            // Nothing of the refused requests was stored: two nominations, three batches.
+            let nominations = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM programme_nominations").first(decodingColumn: "n", as: Int.self)
+            #expect(nominations == 2)
+            #expect(try await app.send(.GET, "/api/v1/programmes/\(programme)/batches", token: learner).items.count == 3)
+            #expect(try await ProgrammeCheck.run(on: app.db).findings.isEmpty)
+        }
+    }
+}
