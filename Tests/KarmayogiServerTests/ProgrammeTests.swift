@@ -133,3 +133,77 @@ import VaporTesting
         }
     }
 }
+
+@Suite struct ProgrammeSessionTests {
+    @Test func aTrainerShowsACodeAndAParticipantChecksIn() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let course = try await publishedCourse(app, world)
+            let coordinator = try await app.token("cbp.mha"), trainer = try await app.token("mdo.mha")
+            let learner = try await app.token("learner.mha"), outsider = try await app.token("learner.health")
+            let today = IndiaDay.of(clock.now)
+            let programme = try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: [
+                "title": "Jan Seva module", "providerId": world.mha.uuidString, "approvalRoute": "none", "courseIds": [course.id]]).decoded(ProgrammeDTO.self)
+            let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
+                "name": "Jaipur, day one", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today + 1), "seats": 30,
+                "trainerIds": [world.users["mdo.mha"]!.uuidString]]).decoded(BatchDTO.self)
+            #expect(try await app.send(.POST, "/api/v1/batches/\(batch.id)/nominations", token: learner).status == .created)
+            // Two sessions, one now and one tomorrow; a session outside the batch's days is refused.
+            let now = clock.now
+            var sessions: [SessionDTO] = []
+            for (start, title) in [(now.addingTimeInterval(-600), "Citizen first"), (now.addingTimeInterval(86_400), "Grievances")] {
+                let made = try await app.send(.POST, "/api/v1/batches/\(batch.id)/sessions", token: coordinator, json: [
+                    "title": title, "startsAt": Formats.iso(start), "endsAt": Formats.iso(start.addingTimeInterval(5_400)), "venue": "Room 2"])
+                #expect(made.status == .created, "\(made.body)")
+                sessions.append(try made.decoded(SessionDTO.self))
+            }
+            let outside = try await app.send(.POST, "/api/v1/batches/\(batch.id)/sessions", token: coordinator, json: [
+                "title": "Late", "startsAt": Formats.iso(now.addingTimeInterval(9 * 86_400)), "endsAt": Formats.iso(now.addingTimeInterval(9 * 86_400 + 3_600))])
+            #expect(outside.fields == ["startsAt"])
+            let session = sessions[0].id.uuidString
+            // Only the batch's trainers and the coordinators see the code; it is not shown for tomorrow's session yet.
+            #expect(try await app.send(.GET, "/api/v1/sessions/\(session)/attendance-code", token: learner).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/sessions/\(sessions[1].id)/attendance-code", token: trainer).status == .conflict)
+            let code = try await app.send(.GET, "/api/v1/sessions/\(session)/attendance-code", token: trainer).decoded(AttendanceCodeDTO.self)
+            #expect(code.periodSeconds == 30 && code.url.hasSuffix("/attend?token=\(code.token)"))
+            // Forged, of another session, by someone without a seat: refused; then the participant's scan, once.
+            var forged = code.token
+            forged.removeLast()
+            forged.append(code.token.last == "A" ? "B" : "A")
+            #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": forged]).fields == ["token"])
+            #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: outsider, json: ["token": code.token]).status == .forbidden)
+            let scanned = try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token])
+            #expect(scanned.status == .created, "\(scanned.body)")
+            #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token]).status == .conflict, "twice")
+            // A code a minute old has expired.
+            clock.move(by: 61)
+            let old = try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token])
+            #expect(old.fields == ["token"] && old.body.contains("expired"))
+
+            // Tomorrow's session: a hand mark needs a reason; the sheet names every bad row and stores nothing then.
+            let tomorrow = sessions[1].id.uuidString
+            clock.move(by: 86_400)
+            #expect(try await app.send(.POST, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer,
+                                       json: ["userId": world.users["learner.mha"]!.uuidString, "reason": " "]).fields == ["reason"])
+            let sheet = try await app.send(.POST, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer,
+                                           body: "email,reason\nlearner.mha@test.example.org,phone died\nnobody@test.example.org,\nlearner.health@test.example.org,\n",
+                                           contentType: .init(type: "text", subType: "csv"))
+            #expect(sheet.status == .unprocessableEntity && sheet.fields == ["email", "email"], "\(sheet.body)")
+            #expect(try await app.send(.GET, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer).items.isEmpty, "nothing stored")
+            let good = try await app.send(.POST, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer,
+                                          body: "email,reason\nlearner.mha@test.example.org,phone died\n", contentType: .init(type: "text", subType: "csv"))
+            #expect(try good.decoded(SheetOutcome.self).recorded == 1)
+            let ledger = try await app.send(.GET, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer).decoded(Page<SessionAttendanceDTO>.self).items
+            #expect(ledger.map(\.how) == ["sheet"] && ledger[0].reason == "phone died" && ledger[0].byUserId == world.users["mdo.mha"]!)
+            // The participant sees their own rows; the counts show on the sessions.
+            #expect(try await app.send(.GET, "/api/v1/sessions/\(session)/attendance", token: learner).items.count == 1)
+            let listed = try await app.send(.GET, "/api/v1/batches/\(batch.id)/sessions", token: learner).decoded(Page<SessionDTO>.self).items
+            #expect(listed.map(\.attended) == [1, 1] && listed.allSatisfy { !$0.mayMark })
+            // Marks by hand end seven days after the batch.
+            clock.move(by: 8 * 86_400)
+            #expect(try await app.send(.POST, "/api/v1/sessions/\(tomorrow)/attendance", token: trainer,
+                                       json: ["userId": world.users["learner.mha"]!.uuidString, "reason": "late entry"]).status == .conflict)
+        }
+    }
+}

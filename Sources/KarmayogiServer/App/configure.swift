@@ -98,6 +98,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateEvents())
     app.migrations.add(AllowEventCertificates())
     app.migrations.add(CreateProgrammes())
+    app.migrations.add(CreateProgrammeSessions())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

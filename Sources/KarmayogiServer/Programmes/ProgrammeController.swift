@@ -13,6 +13,12 @@ struct ProgrammeController: RouteCollection {
         routes.get("programmes", ":id", "batches", use: Self.batches)
         routes.post("batches", ":id", "nominations", use: Self.nominate)
         routes.get("batches", ":id", "nominations", use: Self.nominations)
+        routes.post("batches", ":id", "sessions", use: Self.createSession)
+        routes.get("batches", ":id", "sessions", use: Self.sessions)
+        routes.on(.POST, "sessions", ":id", "attendance", body: .collect(maxSize: "4mb"), use: Self.markAttendance)
+        routes.get("sessions", ":id", "attendance", use: Self.attendance)
+        routes.get("sessions", ":id", "attendance-code", use: Self.attendanceCode)
+        routes.post("attendance", "scan", use: Self.scan)
         for action in [NominationAction.approve, .reject, .withdraw] {
             routes.post("nominations", ":id", PathComponent(stringLiteral: action.rawValue)) { request in
                 try await Self.decide(request, action)
@@ -80,5 +86,47 @@ struct ProgrammeController: RouteCollection {
         let nomination = try await Programmes.decide(try request.id(of: "nomination"), action, reason: input?.reason, by: try request.principal(),
                                                      clock: request.application.clock, on: request.db)
         return try await Programmes.nominationDTOs([nomination], on: request.db)[0]
+    }
+
+    @Sendable static func createSession(_ request: Request) async throws -> Response {
+        let input = try request.decodeStrict(SessionInput.self)
+        let principal = try request.principal()
+        let session = try await Programmes.createSession(in: try request.id(of: "batch"), input, by: principal, now: request.application.clock.now(), on: request.db)
+        return try await Programmes.sessionDTOs([session], for: principal, on: request.db)[0].encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable static func sessions(_ request: Request) async throws -> Page<SessionDTO> {
+        let principal = try request.principal()
+        let sessions = try await Programmes.sessions(of: try request.id(of: "batch"), on: request.db)
+        return Page(items: try await Programmes.sessionDTOs(sessions, for: principal, on: request.db), nextCursor: nil)
+    }
+
+    /// A trainer's mark (JSON `{"userId", "reason"}`) or an attendance sheet (CSV).
+    @Sendable static func markAttendance(_ request: Request) async throws -> Response {
+        let principal = try request.principal(), now = request.application.clock.now(), id = try request.id(of: "session")
+        if let type = request.headers.contentType, type.type == "application", type.subType == "json" {
+            let mark = try await Programmes.mark(id, try request.decodeStrict(AttendanceMarkInput.self), by: principal, now: now, on: request.db)
+            return try await mark.encodeResponse(status: .created, for: request)
+        }
+        let (_, bytes) = try request.csvUpload()
+        return try await Programmes.uploadSheet(id, bytes: bytes, by: principal, now: now, on: request.db).encodeResponse(for: request)
+    }
+
+    @Sendable static func attendance(_ request: Request) async throws -> Page<SessionAttendanceDTO> {
+        Page(items: try await Programmes.attendance(of: try request.id(of: "session"), by: try request.principal(), on: request.db), nextCursor: nil)
+    }
+
+    @Sendable static func attendanceCode(_ request: Request) async throws -> Response {
+        let dto = try await Programmes.attendanceCode(try request.id(of: "session"), by: try request.principal(), publicURL: request.application.settings.publicURL,
+                                                      now: request.application.clock.now(), on: request.db)
+        let response = try await dto.encodeResponse(for: request)
+        response.headers.cacheControl = .init(noStore: true)
+        return response
+    }
+
+    @Sendable static func scan(_ request: Request) async throws -> Response {
+        let input = try request.decodeStrict(ScanInput.self)
+        return try await Programmes.scan(input.token, by: try request.principal(), now: request.application.clock.now(), on: request.db)
+            .encodeResponse(status: .created, for: request)
     }
 }
