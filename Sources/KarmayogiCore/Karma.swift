@@ -13,11 +13,13 @@ public enum KarmaReason: String, Codable, CaseIterable, Sendable {
     case planBonus = "plan_bonus"
     /// Attending an event (a talk, webinar or workshop) by its attendance rule.
     case eventAttendance = "event_attendance"
+    /// Completing a batch of a blended programme by its completion rule.
+    case programmeCompletion = "programme_completion"
 
     /// The points a reason gives, where they do not depend on the case (the plan bonus does).
     public var points: Int {
         switch self {
-        case .firstLogin, .firstEnrolment, .completion, .assessmentPassed, .plannedCompletion, .planBonus, .eventAttendance: 5
+        case .firstLogin, .firstEnrolment, .completion, .assessmentPassed, .plannedCompletion, .planBonus, .eventAttendance, .programmeCompletion: 5
         case .rating: 2
         }
     }

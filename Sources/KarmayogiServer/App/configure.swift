@@ -18,6 +18,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     OnboardingJobs.register(on: app)
     EventSettling.register(on: app)
     CampaignStages.register(on: app)
+    ProgrammeCompletions.register(on: app)
     app.catalogueSearch = CatalogueSearch()
     app.campaignScopes = CampaignScopeCache()
     app.databaseFaults = DatabaseFaultLog()
@@ -99,6 +100,8 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(AllowEventCertificates())
     app.migrations.add(CreateProgrammes())
     app.migrations.add(CreateProgrammeSessions())
+    app.migrations.add(AllowBatchCertificates())
+    app.migrations.add(TrackProgrammeCompletion())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

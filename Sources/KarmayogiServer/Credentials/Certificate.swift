@@ -16,6 +16,7 @@ final class Certificate: Model, @unchecked Sendable {
     @OptionalField(key: "course_id") var courseID: UUID?
     /// The event attended, for an event's certificate.
     @OptionalField(key: "event_id") var eventID: UUID?
+    @OptionalField(key: "batch_id") var batchID: UUID?
     @Field(key: "provider_id") var providerID: UUID
     @Field(key: "title") var title: String
     @Field(key: "issued_at") var issuedAt: Date
@@ -85,6 +86,19 @@ struct AllowEventCertificates: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await (database as! any SQLDatabase).raw("DROP INDEX certificates_event_person").run()
+    }
+}
+
+/// Certificates for completing a programme's batch: one per person and batch.
+struct AllowBatchCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE certificates ADD COLUMN batch_id UUID").run()
+        try await sql.raw("CREATE UNIQUE INDEX certificates_batch_person ON certificates (batch_id, user_id)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP INDEX certificates_batch_person").run()
     }
 }
 
@@ -178,9 +192,15 @@ enum Certificates {
         return certificate
     }
 
-    /// What an event's certificate says: the event, its organiser, its competencies, and each attendee.
-    struct EventAward: Sendable {
-        var eventID: UUID
+    /// What a certificate for attendance says: what was attended (an event, or a programme's batch), who ran it, its
+    /// competencies, and each person certified.
+    struct Award: Sendable {
+        enum Subject: Sendable {
+            case event(UUID)
+            case batch(UUID, programme: UUID)
+        }
+
+        var subject: Subject
         var title: String
         var summary: String
         var organiserID: UUID
@@ -188,13 +208,32 @@ enum Certificates {
         var minutes: Int
         var competencies: [RoleRequirement]
         var endedAt: Date
-        /// The attendance rule in words ("present for at least 30 minutes").
+        /// What earned it, in words ("present for at least 30 minutes").
         var rule: String
+
+        fileprivate var column: String { if case .event = subject { "event_id" } else { "batch_id" } }
+        fileprivate var id: UUID {
+            switch subject {
+            case .event(let id), .batch(let id, _): id
+            }
+        }
+        fileprivate func url(_ base: String) -> String {
+            switch subject {
+            case .event(let id): "\(base)/events/\(id.uuidString)"
+            case .batch(_, let programme): "\(base)/programmes/\(programme.uuidString)"
+            }
+        }
+        fileprivate var criteria: String {
+            switch subject {
+            case .event: "Attended the event on the Karmayogi platform by its attendance rule (\(rule))."
+            case .batch: "Completed a batch of the programme on the Karmayogi platform (\(rule))."
+            }
+        }
     }
 
-    /// Signs and stores the certificates of people who attended an event, in the caller's transaction, one statement
-    /// for them all; answers each person's certificate id. Nobody is given two for one event (the unique key decides).
-    static func issue(for award: EventAward, attendees: [(userID: UUID, name: String)], at now: Date, keys: CredentialKeys,
+    /// Signs and stores the certificates of people who attended, in the caller's transaction, one statement for them
+    /// all; answers each person's certificate id. Nobody is given two for one event or batch (the unique key decides).
+    static func issue(for award: Award, attendees: [(userID: UUID, name: String)], at now: Date, keys: CredentialKeys,
                       on database: any Database) async throws -> [UUID: UUID] {
         guard !attendees.isEmpty else { return [:] }
         let labels = try await Competencies.labels(award.competencies.map(\.competencyId), on: database)
@@ -206,19 +245,19 @@ enum Certificates {
         let sql = database as! any SQLDatabase
         var issued: [UUID: UUID] = [:]
         var insert = sql.insert(into: Certificate.schema)
-            .columns("id", "user_id", "event_id", "provider_id", "title", "issued_at", "credential", "jws", "kid")
+            .columns("id", "user_id", award.column, "provider_id", "title", "issued_at", "credential", "jws", "kid")
         for attendee in attendees {
             let id = UUID()
             var claim = OpenBadgeCredential.Claim(
                 credentialURL: keys.certificateURL(id), issuer: keys.issuer,
                 provider: OpenBadgeCredential.profile(id: "\(keys.publicURL)/orgs/\(award.organiserID.uuidString)", name: award.organiserName),
-                courseURL: "\(keys.publicURL)/events/\(award.eventID.uuidString)", courseTitle: award.title, courseSummary: award.summary,
+                courseURL: award.url(keys.publicURL), courseTitle: award.title, courseSummary: award.summary,
                 language: "en", hours: (Double(award.minutes) / 60 * 100).rounded() / 100, competencies: competencies,
                 learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt)
             claim.achievementType = "Achievement"
-            claim.criteria = "Attended the event on the Karmayogi platform by its attendance rule (\(award.rule))."
+            claim.criteria = award.criteria
             let payload = try OpenBadgeCredential(claim).encoded()
-            insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.eventID), SQLBind(award.organiserID), SQLBind(award.title),
+            insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.id), SQLBind(award.organiserID), SQLBind(award.title),
                                    SQLBind(now), SQLBind(String(decoding: payload, as: UTF8.self)),
                                    SQLBind(try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey)), SQLBind(keys.kid))
             issued[attendee.userID] = id

@@ -8,6 +8,8 @@ struct CertificateDTO: Content {
     /// The course completed, or (`eventId`) the event attended.
     var courseId: UUID?
     var eventId: UUID?
+    /// For completing a programme's batch.
+    var batchId: UUID?
     var title: String
     var issuedAt: Date
     /// valid or revoked.
@@ -23,6 +25,7 @@ struct CertificateDTO: Content {
         id = certificate.id!
         courseId = certificate.courseID
         eventId = certificate.eventID
+        batchId = certificate.batchID
         title = certificate.title
         issuedAt = certificate.issuedAt
         status = certificate.revokedAt == nil ? "valid" : "revoked"

@@ -43,7 +43,7 @@ struct CredentialPages: RouteCollection {
             <p class="muted">\(credential.issuer.name)</p>
             <p>\(t("certificate.certifies"))</p>
             <h2>\(learner)</h2>
-            <p>\(t(event ? "certificate.attended" : "certificate.completed"))</p>
+            <p>\(t(event ? "certificate.attended" : certificate.batchID != nil ? "certificate.completedProgramme" : "certificate.completed"))</p>
             <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
             <p>\(provider)\((credential.credentialSubject.creditsEarned ?? 0) >= 0.1 ? " · " + t("certificate.hours", ["hours": hours]) : "")</p>
             \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul class=\"plain\">\(competencies)</ul>" as HTML)
@@ -147,7 +147,7 @@ struct CredentialPages: RouteCollection {
         let passbook = try await Passbook.of(principal.userID, on: request.db)
         let rows: [HTML] = passbook.items.map { item in
             let evidence: [HTML] = item.evidence.map { entry in
-                let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t(entry.source == .event ? "passbook.event" : "passbook.course"))</a>" } ?? "\(t("passbook.declared"))"
+                let what: HTML = entry.certificateId.map { "<a href=\"/certificates/\($0.uuidString)\">\(t("passbook.\(entry.source.rawValue)"))</a>" } ?? "\(t("passbook.declared"))"
                 return "<li>\(what) · \(t("designations.level")) \(entry.level) · \(t("passbook.\(entry.status.rawValue)"))\(entry.date.map { " · \(Formats.date($0, t))" } ?? "")</li>"
             }
             let name = [item.theme, item.subTheme].compactMap { $0 }.joined(separator: " › ")

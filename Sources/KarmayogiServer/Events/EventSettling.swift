@@ -69,7 +69,7 @@ enum EventSettling {
         let open = standing.filter { !certified.contains($0.userId) }.sorted { $0.userId.uuidString < $1.userId.uuidString }
         guard !open.isEmpty else { return 0 }
         let organiserName = try await Organisations.names([event.organiserID], on: app.db)[event.organiserID] ?? ""
-        let award = Certificates.EventAward(eventID: id, title: event.title,
+        let award = Certificates.Award(subject: .event(id), title: event.title,
                                             summary: "Attended \(event.kind.rawValue) \"\(event.title)\" (\(event.minutes) minutes)",
                                             organiserID: event.organiserID, organiserName: organiserName, minutes: event.minutes,
                                             competencies: event.claims, endedAt: event.endsAt,
@@ -84,7 +84,7 @@ enum EventSettling {
         return issued
     }
 
-    private static func certify(_ people: [AttendanceDTO], event: Event, award: Certificates.EventAward, app: Application, now: Date,
+    private static func certify(_ people: [AttendanceDTO], event: Event, award: Certificates.Award, app: Application, now: Date,
                                 on database: any Database) async throws -> Int {
         let sql = database as! any SQLDatabase
         let id = event.id!
@@ -105,7 +105,7 @@ enum EventSettling {
         }
         try await insert.run()
         let credited = certificates.compactMap { user, certificate in organisations[user].map { (userID: user, organisationID: $0, certificateID: certificate) } }
-        try await Completion.creditAttendance(credited, event: id, competencies: event.claims, at: now, on: database)
+        try await Completion.creditAttendance(credited, source: .event, competencies: event.claims, at: now, on: database)
         var tally = RollupTally()
         var facts: [CampaignFact] = []
         for person in attending where certificates[person.userId] != nil {

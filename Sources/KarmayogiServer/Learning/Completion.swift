@@ -48,10 +48,10 @@ enum Completion {
         return true
     }
 
-    /// What attending an event gives, in the caller's transaction: passbook entries for its competencies (the certificate
-    /// as evidence) and karma, for everyone certified at once.
-    static func creditAttendance(_ people: [(userID: UUID, organisationID: UUID, certificateID: UUID)], event: UUID, competencies: [RoleRequirement],
-                                 at now: Date, on database: any Database) async throws {
+    /// What attending an event or completing a programme's batch gives, in the caller's transaction: passbook entries for
+    /// its competencies (the certificate as evidence) and karma, for everyone certified at once.
+    static func creditAttendance(_ people: [(userID: UUID, organisationID: UUID, certificateID: UUID)], source: PassbookEntry.Source,
+                                 competencies: [RoleRequirement], at now: Date, on database: any Database) async throws {
         guard !people.isEmpty else { return }
         let sql = database as! any SQLDatabase
         if !competencies.isEmpty {
@@ -61,15 +61,16 @@ enum Completion {
                     .columns("id", "created_at", "user_id", "competency_id", "level", "source", "status", "certificate_id")
                 for (person, claim) in rows[start..<min(start + 400, rows.count)] {
                     entries = entries.values(SQLBind(UUID()), SQLBind(now), SQLBind(person.userID), SQLBind(claim.competencyId), SQLBind(claim.level),
-                                             SQLBind(PassbookEntry.Source.event.rawValue), SQLBind(PassbookEntry.Status.verified.rawValue), SQLBind(person.certificateID))
+                                             SQLBind(source.rawValue), SQLBind(PassbookEntry.Status.verified.rawValue), SQLBind(person.certificateID))
                 }
                 try await entries.run()
             }
         }
+        let reason: KarmaReason = source == .programme ? .programmeCompletion : .eventAttendance
         var karma = sql.insert(into: KarmaEntry.schema).columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at")
         for person in people {
-            karma = karma.values(SQLBind(UUID()), SQLBind(person.userID), SQLBind(person.organisationID), SQLBind(KarmaReason.eventAttendance.rawValue),
-                                 SQLBind(KarmaReason.eventAttendance.points), SQLBind(Optional<UUID>.none), SQLBind(Karma.month(of: now)), SQLBind(now))
+            karma = karma.values(SQLBind(UUID()), SQLBind(person.userID), SQLBind(person.organisationID), SQLBind(reason.rawValue),
+                                 SQLBind(reason.points), SQLBind(Optional<UUID>.none), SQLBind(Karma.month(of: now)), SQLBind(now))
         }
         try await karma.run()
     }

@@ -38,7 +38,7 @@ final class Enrolment: Model, @unchecked Sendable {
 final class PassbookEntry: Model, @unchecked Sendable {
     static let schema = "passbook_entries"
 
-    enum Source: String, Codable, Sendable { case course, declared, event }
+    enum Source: String, Codable, Sendable { case course, declared, event, programme }
     enum Status: String, Codable, Sendable { case verified, unverified, rejected }
 
     @ID(key: .id) var id: UUID?

@@ -17,6 +17,8 @@ final class Programme: Model, @unchecked Sendable {
     /// JSON: the online courses every participant completes, in order.
     @Field(key: "course_ids") var courses: String
     @Field(key: "minimum_attendance") var minimumAttendance: Int
+    /// JSON: the competencies (and levels) completing it shows.
+    @Field(key: "claims") var competencies: String
     @Field(key: "created_by") var createdBy: UUID
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
@@ -25,6 +27,7 @@ final class Programme: Model, @unchecked Sendable {
 
     var courseIDs: [UUID] { (try? JSONDecoder().decode([UUID].self, from: Data(courses.utf8))) ?? [] }
     var completion: ProgrammeCompletion { ProgrammeCompletion(minimumAttendancePercent: minimumAttendance) }
+    var claims: [RoleRequirement] { (try? JSONDecoder().decode([RoleRequirement].self, from: Data(competencies.utf8))) ?? [] }
 }
 
 /// One run of a programme: dates, a place, seats and trainers.
@@ -46,6 +49,8 @@ final class ProgrammeBatch: Model, @unchecked Sendable {
     @Field(key: "trainer_ids") var trainers: String
     @Field(key: "created_by") var createdBy: UUID
     @Field(key: "created_at") var createdAt: Date
+    /// When the batch was last looked at for completions (`ProgrammeCompletions`); nil asks for a look.
+    @OptionalField(key: "completion_checked_at") var completionCheckedAt: Date?
 
     init() {}
 
@@ -150,8 +155,10 @@ struct CreateProgrammes: AsyncMigration {
 
 struct ProgrammeInput: StrictInput {
     enum Fields: String, CodingKey, CaseIterable {
-        case title, titleHi, description, providerId, approvalRoute, courseIds, minimumAttendancePercent
+        case title, titleHi, description, providerId, approvalRoute, courseIds, minimumAttendancePercent, competencies
     }
+
+    static var nestedFields: [String: Set<String>] { [Fields.competencies.stringValue: ["competencyId", "level"]] }
 
     var title: String?
     var titleHi: String?
@@ -160,6 +167,7 @@ struct ProgrammeInput: StrictInput {
     var approvalRoute: ApprovalRoute?
     var courseIds: [UUID]?
     var minimumAttendancePercent: Int?
+    var competencies: [RoleRequirement]?
 }
 
 struct ProgrammeDTO: Content {
@@ -172,6 +180,7 @@ struct ProgrammeDTO: Content {
     var approvalRoute: ApprovalRoute
     var courseIds: [UUID]
     var minimumAttendancePercent: Int
+    var competencies: [RoleRequirement]
     /// Whether the signed-in person coordinates it (makes batches, decides nominations).
     var mayCoordinate: Bool
     var createdAt: Date

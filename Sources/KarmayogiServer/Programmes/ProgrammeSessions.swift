@@ -242,7 +242,9 @@ extension Programmes {
         }
         guard now >= session.startsAt.addingTimeInterval(-15 * 60) else { throw Problem(.conflict, "The session has not begun.") }
         guard try await holdsSeat(input.userId, in: batch.id!, on: database) else { throw Problem.invalid("userId", "no participant of this batch has this id") }
-        return try await record(session.id!, user: input.userId, how: "manual", by: principal.userID, reason: reason, at: now, on: database)
+        let mark = try await record(session.id!, user: input.userId, how: "manual", by: principal.userID, reason: reason, at: now, on: database)
+        if IndiaDay.of(now) > batch.endDay { try await ProgrammeCompletions.recheck(batch.id!, on: database) }
+        return mark
     }
 
     private static func record(_ session: UUID, user: UUID, how: String, by: UUID, reason: String?, at now: Date, on database: any Database) async throws -> SessionAttendanceDTO {
@@ -297,6 +299,7 @@ extension Programmes {
                 }
                 recorded += try await insert.ignoringConflicts(with: ["session_id", "user_id"]).returning("user_id").all().count
             }
+            if IndiaDay.of(now) > batch.endDay { try await ProgrammeCompletions.recheck(batch.id!, on: database) }
             return SheetOutcome(sessionId: session.id!, recorded: recorded, alreadyRecorded: rowsToStore.count - recorded)
         }
     }

@@ -52,6 +52,7 @@ enum Programmes {
         programme.route = .mdo
         programme.courses = "[]"
         programme.minimumAttendance = 75
+        programme.competencies = "[]"
         programme.createdBy = principal.userID
         programme.createdAt = now
         try await apply(input, to: programme, by: principal, now: now, on: database)
@@ -106,6 +107,13 @@ enum Programmes {
             }
             programme.courses = String(decoding: try JSONEncoder.api.encode(courses), as: UTF8.self)
         }
+        if let claims = input.competencies {
+            let (current, retired) = try await Competencies.states(of: claims.map(\.competencyId), on: database)
+            problems += RoleRequirement.problems(claims, current: current, retired: retired).map {
+                FieldError(ProgrammeInput.Fields.competencies.stringValue + ($0.field.isEmpty ? "" : ".\($0.field)"), $0.reason)
+            }
+            programme.competencies = String(decoding: try JSONEncoder.api.encode(claims), as: UTF8.self)
+        }
         if let percent = input.minimumAttendancePercent {
             if let problem = ProgrammeCompletion(minimumAttendancePercent: percent).problem { problems.append(problem) }
             programme.minimumAttendance = percent
@@ -133,7 +141,7 @@ enum Programmes {
         for programme in programmes {
             dtos.append(ProgrammeDTO(id: programme.id!, title: programme.title, titleHi: programme.titleHi, description: programme.description,
                                      providerId: programme.providerID, providerName: names[programme.providerID], approvalRoute: programme.route,
-                                     courseIds: programme.courseIDs, minimumAttendancePercent: programme.minimumAttendance,
+                                     courseIds: programme.courseIDs, minimumAttendancePercent: programme.minimumAttendance, competencies: programme.claims,
                                      mayCoordinate: try await mayCoordinate(programme, principal, on: database),
                                      createdAt: programme.createdAt, updatedAt: programme.updatedAt))
         }
