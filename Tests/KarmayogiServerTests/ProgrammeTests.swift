@@ -207,3 +207,64 @@ import VaporTesting
         }
     }
 }
+
+@Suite struct ProgrammeCompletionTests {
+    @Test func participantsWhoMeetTheRuleAreCertifiedAfterTheBatch() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let coordinator = try await app.token("cbp.mha"), trainer = try await app.token("mdo.mha")
+            let today = IndiaDay.of(clock.now)
+            let made = try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: [
+                "title": "Rashtriya Karmayogi Jan Seva", "providerId": world.mha.uuidString, "approvalRoute": "none", "minimumAttendancePercent": 50,
+                "competencies": [["competencyId": competency, "level": 2]]])
+            #expect(made.status == .created, "\(made.body)")
+            let programme = try made.decoded(ProgrammeDTO.self)
+            #expect(programme.competencies.map(\.level) == [2])
+            let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
+                "name": "One day", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today), "seats": 40,
+                "trainerIds": [world.users["mdo.mha"]!.uuidString]]).decoded(BatchDTO.self)
+            let people = ["learner.mha", "publisher.mha"]
+            _ = try await app.send(.POST, "/api/v1/batches/\(batch.id)/nominations", token: coordinator, json: ["userIds": people.map { world.users[$0]!.uuidString }])
+            var sessions: [SessionDTO] = []
+            for hour in [0.0, 2] {
+                let start = clock.now.addingTimeInterval(hour * 3600)
+                sessions.append(try await app.send(.POST, "/api/v1/batches/\(batch.id)/sessions", token: coordinator, json: [
+                    "title": "Module \(Int(hour))", "startsAt": Formats.iso(start), "endsAt": Formats.iso(start.addingTimeInterval(3600))]).decoded(SessionDTO.self))
+            }
+            // The learner scans into the first of the two sessions (half, as the rule asks); the other attends none.
+            let code = try await app.send(.GET, "/api/v1/sessions/\(sessions[0].id)/attendance-code", token: trainer).decoded(AttendanceCodeDTO.self)
+            #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: try await app.token("learner.mha"), json: ["token": code.token]).status == .created)
+            // Before the batch's end nothing is decided.
+            #expect(try await ProgrammeCompletions.completeDue(app: app) == 0)
+            clock.move(by: 86_400)
+            #expect(try await ProgrammeCompletions.completeDue(app: app) == 1)
+            #expect(try await ProgrammeCompletions.completeDue(app: app) == 0, "looked at once a day, and nobody twice")
+
+            let learner = try await app.token("learner.mha")
+            let certificates = try await app.send(.GET, "/api/v1/me/certificates", token: learner)
+            let certificate = certificates.items.first { $0["batchId"] as? String == batch.id.uuidString }
+            #expect(certificate?["title"] as? String == "Rashtriya Karmayogi Jan Seva", "\(certificates.body)")
+            let passbook = try await app.send(.GET, "/api/v1/me/passbook", token: learner).decoded(PassbookDTO.self)
+            #expect(passbook.items.flatMap(\.evidence).contains { $0.source == .programme && $0.level == 2 })
+            let nominations = try await app.send(.GET, "/api/v1/batches/\(batch.id)/nominations", token: coordinator).decoded(Page<NominationDTO>.self).items
+            #expect(Set(nominations.map { "\($0.userId == world.users["learner.mha"]! ? "learner" : "other"):\($0.status.rawValue)" }) == ["learner:completed", "other:enrolled"])
+            #expect(nominations.first { $0.status == .completed }?.steps.last?.action == "complete")
+            // The certificate verifies; the insights count it.
+            let id = certificate?["id"] as? String ?? ""
+            #expect(try await app.send(.POST, "/api/v1/certificates/verify", json: ["credential": id]).json["status"] as? String == "valid")
+            let rollups = try await RollupCheck.run(repair: false, on: app.db)
+            // (The test world's people were written directly, so only their registrations are uncounted.)
+            #expect(rollups.differences.allSatisfy { $0.description.contains("registrations") }, "\(rollups.differences.map(\.description))")
+
+            // A sheet a few days later puts the other person in the second session: the batch is looked at again.
+            clock.move(by: 2 * 86_400)
+            let sheet = try await app.send(.POST, "/api/v1/sessions/\(sessions[1].id)/attendance", token: trainer,
+                                           body: "email\npublisher.mha@test.example.org\n", contentType: .init(type: "text", subType: "csv"))
+            #expect(sheet.status == .ok, "\(sheet.body)")
+            #expect(try await ProgrammeCompletions.completeDue(app: app) == 1)
+            #expect(try await ProgrammeCheck.run(on: app.db).findings.isEmpty)
+        }
+    }
+}
