@@ -86,7 +86,7 @@ import Testing
         #expect(KarmaRule.completion(assessmentPassed: true, planBonus: 3, unplannedEarnedThisMonth: 9)
             == [.init(.plannedCompletion), .init(.planBonus, 3), .init(.assessmentPassed)])
         #expect(KarmaRule.completion(assessmentPassed: false, planBonus: 0, unplannedEarnedThisMonth: 0) == [.init(.plannedCompletion)])
-        #expect(KarmaReason.allCases.map(\.points) == [5, 5, 2, 5, 5, 5, 5, 5])
+        #expect(KarmaReason.allCases.map(\.points) == [5, 5, 2, 5, 5, 5, 5, 5, 5])
     }
 
     @Test func ranksAreDense() {

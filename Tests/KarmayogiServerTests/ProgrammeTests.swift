@@ -176,6 +176,25 @@ import VaporTesting
             let scanned = try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token])
             #expect(scanned.status == .created, "\(scanned.body)")
             #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token]).status == .conflict, "twice")
+            // In a browser: the trainer's page shows the QR code and renews itself; the code's address, opened on a
+            // phone by someone with a seat, records attendance with one tap (here the participant was recorded already).
+            var trainerBrowser = Browser(app)
+            try await trainerBrowser.signIn("mdo.mha")
+            let screen = try await trainerBrowser.get("/sessions/\(session)/code")
+            #expect(screen.status == .ok && screen.body.contains("<svg") && screen.headers.first(name: "Refresh") == "30")
+            var phone = Browser(app)
+            try await phone.signIn("publisher.mha")
+            let path = String(code.url.dropFirst(app.settings.publicURL.count))
+            let confirm = try await phone.get(path)
+            #expect(confirm.status == .ok && confirm.body.contains("Citizen first") && confirm.body.contains("name=\"token\""))
+            let refused = try await phone.post("/attend", form: ["token": code.token])
+            #expect(refused.status == .forbidden && refused.body.contains("no seat"), "not a participant")
+            var learnerBrowser = Browser(app)
+            try await learnerBrowser.signIn("learner.mha")
+            _ = try await learnerBrowser.get(path)
+            let again = try await learnerBrowser.post("/attend", form: ["token": code.token])
+            #expect(again.status == .conflict && again.body.contains("recorded already"))
+
             // A code a minute old has expired.
             clock.move(by: 61)
             let old = try await app.send(.POST, "/api/v1/attendance/scan", token: learner, json: ["token": code.token])

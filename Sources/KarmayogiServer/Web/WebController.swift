@@ -23,6 +23,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: PlanPages())
         try pages.register(collection: CampaignPages())
         try pages.register(collection: EventPages())
+        try pages.register(collection: ProgrammePages())
         try pages.register(collection: StyleguidePage())
     }
 }
