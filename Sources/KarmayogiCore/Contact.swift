@@ -1,7 +1,14 @@
 import Foundation
 
-/// Rules for the ways a public servant is reached: e-mail addresses and Indian mobile numbers.
+/// Rules for the ways a public servant is reached: e-mail addresses, Indian mobile numbers, and the web addresses of
+/// online sessions and events.
 public enum Contact {
+    /// Whether text is an http(s) address with a host, of at most 2000 characters (an online session's or event's link).
+    public static func isWebAddress(_ text: String) -> Bool {
+        guard text.unicodeScalars.count <= 2_000, let url = URL(string: text) else { return false }
+        return ["https", "http"].contains(url.scheme?.lowercased() ?? "") && url.host != nil
+    }
+
     /// A normalised address (lower case) when `text` is a plausible e-mail address, else `nil`.
     public static func email(_ text: String) -> String? {
         let email = text.trimmed.lowercased()

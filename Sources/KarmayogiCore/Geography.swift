@@ -57,6 +57,19 @@ public struct Geography: Sendable {
 
     public func state(code: Int) -> State? { stateByCode[code] }
     public func district(code: Int) -> District? { districtByCode[code] }
+
+    /// A venue's State and district, checked: each must exist and the district lie in the State; a State not given
+    /// follows from the district.
+    public func venue(stateCode: Int?, districtCode: Int?) -> (stateCode: Int?, problems: [FieldError]) {
+        var problems: [FieldError] = []
+        if let stateCode, state(code: stateCode) == nil { problems.append(FieldError("stateCode", "no State or UT has LGD code \(stateCode)")) }
+        guard let districtCode else { return (stateCode, problems) }
+        guard let found = district(code: districtCode) else {
+            return (stateCode, problems + [FieldError("districtCode", "no district has LGD code \(districtCode)")])
+        }
+        if let stateCode, found.stateCode != stateCode { problems.append(FieldError("districtCode", "is not in the State given")) }
+        return (stateCode ?? found.stateCode, problems)
+    }
     public func districts(inState code: Int) -> [District] { districts.filter { $0.stateCode == code } }
 
     /// A State given in a spreadsheet: its LGD code or its name, in any case.

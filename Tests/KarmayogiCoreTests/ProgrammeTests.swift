@@ -116,3 +116,23 @@ import Testing
         }
     }
 }
+
+@Suite struct VenueTests {
+    @Test func aVenuesStateAndDistrictAgree() {
+        let jaipur = geography.district(named: "Jaipur", inState: 8)!.code
+        let derived = geography.venue(stateCode: nil, districtCode: jaipur)
+        #expect(derived.stateCode == 8 && derived.problems.isEmpty, "the State follows from the district")
+        #expect(geography.venue(stateCode: 8, districtCode: jaipur).problems.isEmpty)
+        #expect(geography.venue(stateCode: 23, districtCode: jaipur).problems.map(\.field) == ["districtCode"])
+        #expect(geography.venue(stateCode: 999, districtCode: nil).problems.map(\.field) == ["stateCode"])
+        #expect(geography.venue(stateCode: nil, districtCode: 99_999_999).problems.map(\.field) == ["districtCode"])
+    }
+
+    @Test func webAddresses() {
+        #expect(Contact.isWebAddress("https://meet.example.gov.in/talk-1"))
+        #expect(Contact.isWebAddress("http://10.0.0.5:8080/room"))
+        #expect(!Contact.isWebAddress("javascript:alert(1)"))
+        #expect(!Contact.isWebAddress("meet.example.gov.in"))
+        #expect(!Contact.isWebAddress("https://" + String(repeating: "a", count: 2_000) + ".in"))
+    }
+}

@@ -145,7 +145,7 @@ enum Events {
         }
         if let link = input.onlineUrl {
             let trimmed = link.trimmed
-            if !trimmed.isEmpty, URL(string: trimmed).map({ ["https", "http"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true || trimmed.unicodeScalars.count > 2_000 {
+            if !trimmed.isEmpty, !Contact.isWebAddress(trimmed) {
                 problems.append(FieldError("onlineUrl", "must be an http(s) address"))
             }
             event.onlineURL = trimmed.isEmpty ? nil : trimmed
@@ -154,18 +154,11 @@ enum Events {
             if venue.unicodeScalars.count > 500 { problems.append(FieldError("venue", "must be at most 500 characters")) }
             event.venue = venue.trimmed.isEmpty ? nil : venue.trimmed
         }
-        if let state = input.stateCode {
-            if Geography.reference.state(code: state) == nil { problems.append(FieldError("stateCode", "no State or UT has LGD code \(state)")) }
-            event.stateCode = state
-        }
-        if let district = input.districtCode {
-            if let found = Geography.reference.district(code: district) {
-                if let state = event.stateCode, found.stateCode != state { problems.append(FieldError("districtCode", "is not in the State given")) }
-                event.stateCode = event.stateCode ?? found.stateCode
-            } else {
-                problems.append(FieldError("districtCode", "no district has LGD code \(district)"))
-            }
-            event.districtCode = district
+        if input.stateCode != nil || input.districtCode != nil {
+            let place = Geography.reference.venue(stateCode: input.stateCode ?? event.stateCode, districtCode: input.districtCode)
+            problems += place.problems
+            event.stateCode = place.stateCode
+            if let district = input.districtCode { event.districtCode = district }
         }
         if event.onlineURL == nil && event.venue == nil { problems.append(FieldError("onlineUrl", "give an online link or a venue (or both)")) }
         if let registration = input.registration { event.registration = registration }

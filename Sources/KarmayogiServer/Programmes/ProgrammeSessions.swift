@@ -153,7 +153,7 @@ extension Programmes {
             session.venue = venue
         }
         if let link = input.onlineUrl?.trimmed, !link.isEmpty {
-            if URL(string: link).map({ ["https", "http"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true || link.unicodeScalars.count > 2_000 {
+            if !Contact.isWebAddress(link) {
                 problems.append(FieldError("onlineUrl", "must be an http(s) address"))
             }
             session.onlineURL = link

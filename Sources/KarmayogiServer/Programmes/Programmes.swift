@@ -175,18 +175,9 @@ enum Programmes {
         if let problem = Seats.problem(input.seats!) { problems.append(problem) }
         batch.seats = input.seats!
         batch.taken = 0
-        if let state = input.stateCode, Geography.reference.state(code: state) == nil {
-            problems.append(FieldError("stateCode", "no State or UT has LGD code \(state)"))
-        }
-        batch.stateCode = input.stateCode
-        if let district = input.districtCode {
-            if let found = Geography.reference.district(code: district) {
-                if let state = input.stateCode, found.stateCode != state { problems.append(FieldError("districtCode", "is not in the State given")) }
-                batch.stateCode = batch.stateCode ?? found.stateCode
-            } else {
-                problems.append(FieldError("districtCode", "no district has LGD code \(district)"))
-            }
-        }
+        let place = Geography.reference.venue(stateCode: input.stateCode, districtCode: input.districtCode)
+        problems += place.problems
+        batch.stateCode = place.stateCode
         batch.districtCode = input.districtCode
         if let venue = input.venue {
             if venue.unicodeScalars.count > 500 { problems.append(FieldError("venue", "must be at most 500 characters")) }
