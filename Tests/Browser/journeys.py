@@ -14,6 +14,9 @@ a content creator -> reviewer -> publisher (a course with a video, a PDF and an 
 with the content opened, published, found in the catalogue), and the national admin (a ministry and a department, a KPI
 input, a domain competency).
 
+A trainer shows a programme session's attendance code; a participant reads the QR code off the trainer's screen (zxing-cpp)
+and records their attendance with one tap (issue 19).
+
 On every page visited: no sideways overflow, no console error, no serious or critical axe-core violation.
 
 Run against a server started on a fresh demo world (`.ci/journeys` does that):
@@ -357,6 +360,43 @@ class Journey:
             self.press("main a[href^='/certificates/']", "event-certificate")
             self.require(f"Karmayogi Talk {self.tag}" in self.body(), "the certificate does not name the talk")
 
+    # A trainer shows a session's attendance code on their phone; a participant's camera reads it and one tap records
+    # their attendance (the code is read off the trainer's screen with zxing-cpp, as a camera would).
+    def programme(self):
+        driver = self.driver
+        coordinator = self.token("admin@karmayogi.example.org")
+        me = self.api("GET", "/api/v1/me", coordinator)
+        today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=5, minutes=30))).date()
+        programme = self.api("POST", "/api/v1/programmes", coordinator, {
+            "title": f"Jan Seva {self.tag}", "titleHi": f"जन सेवा {self.tag}", "providerId": me["organisationId"], "approvalRoute": "none"})
+        batch = self.api("POST", f"/api/v1/programmes/{programme['id']}/batches", coordinator, {
+            "name": f"Jaipur {self.tag}", "startDate": today.isoformat(), "endDate": today.isoformat(), "seats": 40, "stateCode": 8,
+            "trainerIds": [me["id"]]})
+        now = datetime.datetime.now(datetime.timezone.utc)
+        session = self.api("POST", f"/api/v1/batches/{batch['id']}/sessions", coordinator, {
+            "title": f"Citizen first {self.tag}", "startsAt": (now - datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endsAt": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "venue": "HCM RIPA, Jaipur"})
+        # One participant per run: runs share one world, and nobody holds two batches on the same day.
+        participant = {(412, "en", True): LEARNER, (1366, "hi", True): "creator.lbsnaa@karmayogi.example.org"}.get(
+            (self.width, self.language, self.javascript), "reviewer.lbsnaa@karmayogi.example.org")
+        self.api("POST", f"/api/v1/batches/{batch['id']}/nominations", self.token(participant))
+        self.sign_in("admin@karmayogi.example.org")
+        self.open(f"/sessions/{session['id'].lower()}/code", "attendance-code")
+        qr = driver.find_element(By.CSS_SELECTOR, "svg.qr")
+        driver.execute_script("arguments[0].scrollIntoView()", qr)
+        found = zxingcpp.read_barcodes(png_to_grey(qr.screenshot_as_png))
+        if not self.require(len(found) == 1 and "/attend?token=" in found[0].text, f"the attendance QR code reads {[b.text for b in found]}"):
+            return
+        self.sign_out()
+        self.sign_in(participant)
+        address = found[0].text
+        driver.get(address + f"&lang={self.language}")
+        self.check("attend")
+        self.press("form[action='/attend'] button", "attended")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "recording attendance said nothing")
+        ledger = self.api("GET", f"/api/v1/sessions/{session['id']}/attendance", coordinator)
+        self.require([row["how"] for row in ledger["items"]] == ["scan"], f"the session's ledger holds {ledger['items']}")
+
     # A State admin runs a State learning week: makes it, publishes it, and looks at the live one's leaderboards.
     def stateweek(self):
         driver = self.driver
@@ -574,7 +614,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event or stateweek")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek or programme")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -584,7 +624,8 @@ def main():
         runs += [(scenario, 412, 915, "en", True), (scenario, 1366, 900, "en", True)]
     runs += [("mdo", 412, 915, "hi", True), ("mdo", 412, 915, "en", False)]
     runs += [("event", 412, 915, "en", True), ("event", 1366, 900, "hi", True), ("stateweek", 412, 915, "en", True), ("stateweek", 1366, 900, "hi", True),
-             ("stateweek", 412, 915, "en", False)]
+             ("stateweek", 412, 915, "en", False), ("programme", 412, 915, "en", True), ("programme", 1366, 900, "hi", True),
+             ("programme", 412, 915, "hi", False)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0
