@@ -293,17 +293,20 @@ final class JobRunner: Sendable {
 
     /// Stops looking for jobs, stops the running ones between their steps and puts them back in the queue.
     func stop() async {
-        let (loop, tasks) = state.withLockedValue { state -> (Task<Void, Never>?, [Task<Void, Never>]) in
+        let loop = state.withLockedValue { state -> Task<Void, Never>? in
             state.stopping = true
             for ticker in state.tickers { ticker.cancel() }
             state.wake?.finish()
             defer { state.loop = nil }
-            return (state.loop, state.running.values.map(\.task))
+            return state.loop
         }
+        // The loop first: a claim it was making when asked to stop may still start a job, which is then stopped too
+        // (taken before the loop ended, the list of running work could miss it, and it would run on after shutdown).
         loop?.cancel()
+        await loop?.value
+        let tasks = state.withLockedValue { $0.running.values.map(\.task) }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        await loop?.value
     }
 }
 
