@@ -174,16 +174,16 @@ public struct LearnerPlace: Hashable, Sendable {
 
     public init(organisationPath: String, userState: Int?, userDistrict: Int?, organisationState: Int?, organisationDistrict: Int?) {
         self.organisationPath = organisationPath
-        if let userState {
-            stateCode = userState
-            districtCode = userDistrict ?? (userState == organisationState ? organisationDistrict : nil)
-        } else {
-            stateCode = organisationState
-            districtCode = organisationDistrict
-        }
+        (stateCode, districtCode) = Self.area(userState: userState, userDistrict: userDistrict, organisationState: organisationState,
+                                              organisationDistrict: organisationDistrict)
         scopeKeys = InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode).map(\.key)
     }
 
+    /// The State and district a person counts in.
+    public static func area(userState: Int?, userDistrict: Int?, organisationState: Int?, organisationDistrict: Int?) -> (stateCode: Int?, districtCode: Int?) {
+        guard let userState else { return (organisationState, organisationDistrict) }
+        return (userState, userDistrict ?? (userState == organisationState ? organisationDistrict : nil))
+    }
 }
 
 /// The counters one rollup row keeps. Course rows keep the first four; the all-courses row keeps them all.

@@ -102,6 +102,9 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateProgrammeSessions())
     app.migrations.add(AllowBatchCertificates())
     app.migrations.add(TrackProgrammeCompletion())
+    app.migrations.add(CreateCascades())
+    app.migrations.add(AllowJourneyCertificates())
+    app.migrations.add(CreateJourneys())
     try await app.autoMigrate()
 
     var secret = settings.jwtSecret

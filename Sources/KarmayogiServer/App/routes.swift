@@ -33,6 +33,8 @@ func routes(_ app: Application) throws {
     try api.register(collection: CampaignController())
     try api.register(collection: EventController())
     try api.register(collection: ProgrammeController())
+    try api.register(collection: CascadeController())
+    try api.register(collection: JourneyController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))
 }

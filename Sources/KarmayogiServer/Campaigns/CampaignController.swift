@@ -18,7 +18,7 @@ extension Campaigns {
         let now = app.clock.now(), today = IndiaDay.of(now)
         // The scope's name and staff move slowly and are kept by this node for a minute; the counters are read every time.
         let (name, staff) = try await app.campaignScopes.value(for: scope.key, at: now) {
-            (try await scopeName(scope, on: database), try await Insights.registrations(of: [scope.key], upTo: today, on: sql)[scope.key] ?? 0)
+            (try await Insights.name(of: scope, on: database), try await Insights.registrations(of: [scope.key], upTo: today, on: sql)[scope.key] ?? 0)
         }
         let counters = try await CampaignCounts.counters(of: campaign.id!, scopes: [scope.key], on: sql)[scope.key] ?? .init()
         let share = Standings.share(counters.goalReached, of: staff)
@@ -29,22 +29,6 @@ extension Campaigns {
                                   goalReached: counters.goalReached, staff: staff, goalShare: (share * 1000).rounded() / 1000,
                                   organisationGoalPercent: campaign.organisationGoalPercent,
                                   organisationGoalMet: isOrganisation ? share * 100 >= Double(campaign.organisationGoalPercent) : nil, asOf: now)
-    }
-
-    private static func scopeName(_ scope: InsightScope, on database: any Database) async throws -> String {
-        let geography = Geography.reference
-        switch scope {
-        case .nation: return "India"
-        case .state(let code):
-            guard let state = geography.state(code: code) else { throw Problem.invalid("scope", "no State or UT has LGD code \(code)") }
-            return state.name
-        case .district(let code):
-            guard let district = geography.district(code: code) else { throw Problem.invalid("scope", "no district has LGD code \(code)") }
-            return district.name
-        case .organisation(let id):
-            guard let name = try await Organisations.names([id], on: database)[id] else { throw Problem.invalid("scope", "no organisation has this id") }
-            return name
-        }
     }
 
     /// Leaderboards: people within an organisation (default: the reader's own); organisations within their size bucket

@@ -90,6 +90,19 @@ struct AllowEventCertificates: AsyncMigration {
 }
 
 /// Certificates for completing a programme's batch: one per person and batch.
+/// Certificates for cohort journeys: a badge per phase and a certificate for the journey, one each per person.
+struct AllowJourneyCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE certificates ADD COLUMN journey_part_id UUID").run()
+        try await sql.raw("CREATE UNIQUE INDEX certificates_journey_part_person ON certificates (journey_part_id, user_id)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP INDEX certificates_journey_part_person").run()
+    }
+}
+
 struct AllowBatchCertificates: AsyncMigration {
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
@@ -198,6 +211,8 @@ enum Certificates {
         enum Subject: Sendable {
             case event(UUID)
             case batch(UUID, programme: UUID)
+            /// A phase of a cohort journey (a badge), or the whole journey (a certificate: `part` is the journey).
+            case journey(part: UUID, journey: UUID)
         }
 
         var subject: Subject
@@ -211,22 +226,36 @@ enum Certificates {
         /// What earned it, in words ("present for at least 30 minutes").
         var rule: String
 
-        fileprivate var column: String { if case .event = subject { "event_id" } else { "batch_id" } }
+        fileprivate var column: String {
+            switch subject {
+            case .event: "event_id"
+            case .batch: "batch_id"
+            case .journey: "journey_part_id"
+            }
+        }
         fileprivate var id: UUID {
             switch subject {
-            case .event(let id), .batch(let id, _): id
+            case .event(let id), .batch(let id, _), .journey(let id, _): id
             }
+        }
+        fileprivate var isPhaseBadge: Bool { if case .journey(let part, let journey) = subject { part != journey } else { false } }
+        /// Open Badges 3.0's achievement type: a journey's phase gives a badge, the journey a certificate.
+        fileprivate var achievementType: String {
+            guard case .journey = subject else { return "Achievement" }
+            return isPhaseBadge ? "Badge" : "Certificate"
         }
         fileprivate func url(_ base: String) -> String {
             switch subject {
             case .event(let id): "\(base)/events/\(id.uuidString)"
             case .batch(_, let programme): "\(base)/programmes/\(programme.uuidString)"
+            case .journey(_, let journey): "\(base)/journeys/\(journey.uuidString)"
             }
         }
         fileprivate var criteria: String {
             switch subject {
             case .event: "Attended the event on the Karmayogi platform by its attendance rule (\(rule))."
             case .batch: "Completed a batch of the programme on the Karmayogi platform (\(rule))."
+            case .journey: "Completed \(isPhaseBadge ? "a phase of the cohort journey" : "the cohort journey") on the Karmayogi platform (\(rule))."
             }
         }
     }
@@ -254,7 +283,7 @@ enum Certificates {
                 courseURL: award.url(keys.publicURL), courseTitle: award.title, courseSummary: award.summary,
                 language: "en", hours: (Double(award.minutes) / 60 * 100).rounded() / 100, competencies: competencies,
                 learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt)
-            claim.achievementType = "Achievement"
+            claim.achievementType = award.achievementType
             claim.criteria = award.criteria
             let payload = try OpenBadgeCredential(claim).encoded()
             insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.id), SQLBind(award.organiserID), SQLBind(award.title),

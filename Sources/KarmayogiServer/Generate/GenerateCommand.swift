@@ -19,6 +19,7 @@ struct GenerateCommand: AsyncCommand {
         @Option(name: "manifest", help: "write the learners' e-mails and the courses' item ids to this JSON file") var manifest: String?
         @Option(name: "scale", help: "a nation at this fraction of its size (1.0: 15 million people, 80 million enrolments, 4,400 courses)") var scale: Double?
         @Flag(name: "learning-weeks", help: "with --scale: a past national learning week of the published shape, and a national one live from today") var learningWeeks: Bool
+        @Option(name: "cascade", help: "a training cascade of the published Jan Seva shape at this fraction (1.0: 822 lead trainers, 15,820 master trainers, 25,388 batches, 7.68 lakh participants), drawn from the people present (after --scale, if given)") var cascade: Double?
     }
 
     /// What the progress benchmark needs to know about generated learners.
@@ -36,6 +37,11 @@ struct GenerateCommand: AsyncCommand {
     var help: String { "Adds generated data in bulk, for benchmarks and trials." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
+        var cascade: CascadeShape?
+        if let fraction = signature.cascade {
+            guard let shape = CascadeShape.scaled(fraction) else { throw Problem(.badRequest, "--cascade: a fraction of the published cascade, more than 0 and at most 1") }
+            cascade = shape
+        }
         if let scale = signature.scale {
             guard let nation = NationalScale(scale: scale) else { throw Problem(.badRequest, "--scale: a fraction of the nation, more than 0 and at most 1") }
             let console = context.console
@@ -53,7 +59,13 @@ struct GenerateCommand: AsyncCommand {
             console.print("\nAdded \(totals.organisations) organisations, \(totals.people) people, \(totals.courses) courses, \(totals.enrolments) enrolments "
                 + "(\(totals.completions) completed), \(totals.plans) plans and \(totals.otherRows) rows of learning days, active days and rollups "
                 + "in \(String(format: "%.1f", seconds)) s: \(Int(Double(totals.rows) / max(seconds, 0.001))) rows a second.")
+            if let cascade { try await Self.addCascade(cascade, context: context) }
             return
+        }
+        if let cascade {
+            try await context.application.sqlitePragmas(["cache_size = -4000000", "temp_store = MEMORY", "synchronous = OFF"])
+            try await Self.addCascade(cascade, context: context)
+            if signature.learners == nil && signature.courses == nil { return }
         }
         if let learners = signature.learners {
             let each = signature.enrolments ?? 100
@@ -80,6 +92,18 @@ struct GenerateCommand: AsyncCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         context.console.print("\nAdded \(count) published courses from \(provider.name) in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / max(seconds, 0.001))) a second).")
+    }
+
+    /// Adds a cascade of this shape, showing progress.
+    static func addCascade(_ shape: CascadeShape, context: CommandContext) async throws {
+        let console = context.console
+        console.print("A cascade of \(shape.leads) lead trainers, \(shape.masters) master trainers, \(shape.batches) one-day batches and \(shape.participants) participants.")
+        let started = Date()
+        let totals = try await CascadeGenerator.run(shape, on: context.application.db) { what, done, total in
+            console.output("\r\(Self.bar(done, of: total)) \(done)/\(total) \(what)   ".consoleText(), newLine: false)
+        }
+        console.print("\nAdded cascade \(totals.cascade): \(totals.certified) certifications, \(totals.batches) batches, \(totals.rows) rows "
+            + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
     }
 
     /// Adds `count` published courses from a new provider, 500 to a transaction, telling `progress` how many are in.

@@ -115,6 +115,18 @@ enum Users {
     }
 
     /// The ids of the people with these e-mail addresses (as stored: lower case), by address.
+    /// The first `limit` active people in order of id, each with their organisation and posting: for generators.
+    static func homes(limit: Int, on sql: any SQLDatabase) async throws -> [(id: UUID, organisation: UUID, stateCode: Int?, districtCode: Int?)] {
+        let query = sql.select().columns("id", "organisation_id", "state_code", "district_code").from(User.schema)
+            .where("status", .equal, SQLBind(User.Status.active.rawValue)).orderBy("id").limit(limit).query
+        return try await sql.rows(query) { cells in (try cells.id(0), try cells.id(1), try cells.int(2), try cells.int(3)) }
+    }
+
+    /// Some national admin, if there is one.
+    static func someNationalAdmin(on database: any Database) async throws -> UUID? {
+        try await RoleGrantRecord.query(on: database).filter(\.$role == Role.nationalAdmin.rawValue).first()?.$user.id
+    }
+
     static func ids(ofEmails emails: [String], on database: any Database) async throws -> [String: UUID] {
         var ids: [String: UUID] = [:]
         let unique = Array(Set(emails))

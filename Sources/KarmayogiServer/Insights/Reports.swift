@@ -62,7 +62,8 @@ enum Reports {
         }
     }
 
-    private static func path(of scope: InsightScope, on database: any Database) async throws -> String? {
+    /// The materialised path of an organisation scope (nil for the others, and for an organisation that does not exist).
+    static func path(of scope: InsightScope, on database: any Database) async throws -> String? {
         guard case .organisation(let id) = scope else { return nil }
         return try await Organisation.find(id, on: database)?.path
     }

@@ -97,6 +97,23 @@ enum Insights {
         }
     }
 
+    /// A scope's name, for a scope that exists (a State, district or organisation that does not is named as the field).
+    static func name(of scope: InsightScope, on database: any Database) async throws -> String {
+        let geography = Geography.reference
+        switch scope {
+        case .nation: return "India"
+        case .state(let code):
+            guard let state = geography.state(code: code) else { throw Problem.invalid("scope", "no State or UT has LGD code \(code)") }
+            return state.name
+        case .district(let code):
+            guard let district = geography.district(code: code) else { throw Problem.invalid("scope", "no district has LGD code \(code)") }
+            return district.name
+        case .organisation(let id):
+            guard let name = try await Organisations.names([id], on: database)[id] else { throw Problem.invalid("scope", "no organisation has this id") }
+            return name
+        }
+    }
+
     static func summary(of scope: InsightScope, named name: String, from: Int, to: Int, interval: SeriesInterval, app: Application,
                         on database: any Database) async throws -> SummaryDTO {
         let sql = database as! any SQLDatabase
@@ -226,9 +243,9 @@ enum Insights {
         return try await select.first(decoding: Row.self)?.total
     }
 
-    /// The scope's children and their figures for the period: nation → States and ministries; State → districts and its top-level
-    /// departments; district → the organisations located there; organisation → its sub-organisations.
-    private static func breakdown(of scope: InsightScope, from: Int, to: Int, on sql: any SQLDatabase) async throws -> [SummaryDTO.Child] {
+    /// A scope's children: nation → States and ministries; State → districts and its top-level departments; district →
+    /// the organisations located there; organisation → its sub-organisations.
+    static func children(of scope: InsightScope, on sql: any SQLDatabase) async throws -> [(scope: InsightScope, kind: String, name: String)] {
         let geography = Geography.reference
         var children: [(scope: InsightScope, kind: String, name: String)] = []
         struct Org: Decodable { var id: UUID; var name: String; var parent_id: UUID?; var district_code: Int? }
@@ -251,6 +268,12 @@ enum Insights {
         case .organisation(let id):
             children = try await organisations { $0.where("parent_id", .equal, SQLBind(id)) }.map { (.organisation($0.id), "organisation", $0.name) }
         }
+        return children
+    }
+
+    /// The scope's children (`children(of:)`) and their figures for the period.
+    private static func breakdown(of scope: InsightScope, from: Int, to: Int, on sql: any SQLDatabase) async throws -> [SummaryDTO.Child] {
+        let children = try await children(of: scope, on: sql)
         guard !children.isEmpty else { return [] }
         let keys = children.map(\.scope.key)
         struct Sums: Decodable { var scope: String; var enrolments: Int?; var completions: Int?; var learning_seconds: Int? }

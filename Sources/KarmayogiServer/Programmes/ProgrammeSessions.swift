@@ -232,6 +232,20 @@ extension Programmes {
         return try await record(session.id!, user: principal.userID, how: "scan", by: principal.userID, reason: nil, at: now, on: database)
     }
 
+    /// The sessions among these that exist.
+    static func existingSessions(_ ids: [UUID], on database: any Database) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await ProgrammeSession.query(on: database).filter(\.$id ~~ ids).all(\.$id))
+    }
+
+    /// The sessions among these that the person attended.
+    static func attended(_ user: UUID, sessions: [UUID], on database: any Database) async throws -> Set<UUID> {
+        guard !sessions.isEmpty else { return [] }
+        struct Row: Decodable { var session_id: UUID }
+        return Set(try await (database as! any SQLDatabase).select().column("session_id").from("programme_attendance")
+            .where("user_id", .equal, SQLBind(user)).where("session_id", .in, SQLBind.group(sessions)).all(decoding: Row.self).map(\.session_id))
+    }
+
     /// A trainer's mark with a reason, until seven days after the batch's last day.
     static func mark(_ id: UUID, _ input: AttendanceMarkInput, by principal: Principal, now: Date, on database: any Database) async throws -> SessionAttendanceDTO {
         let (session, batch) = try await marked(id, by: principal, on: database)

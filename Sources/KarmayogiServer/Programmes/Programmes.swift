@@ -16,8 +16,14 @@ enum Programmes {
     }
 
     static func mayCoordinate(_ programme: Programme, _ principal: Principal, on database: any Database) async throws -> Bool {
-        if principal.access.isNationalAdmin || programme.createdBy == principal.userID { return true }
-        guard let provider = try? await Organisations.visible(programme.providerID, to: principal, on: database) else { return false }
+        try await mayCoordinate(providedBy: programme.providerID, createdBy: programme.createdBy, principal, on: database)
+    }
+
+    /// Whether the person coordinates what this provider offers (a programme, a cascade, a journey): its maker, a
+    /// national admin, or a programme coordinator or CBP admin of the provider.
+    static func mayCoordinate(providedBy providerID: UUID, createdBy: UUID, _ principal: Principal, on database: any Database) async throws -> Bool {
+        if principal.access.isNationalAdmin || createdBy == principal.userID { return true }
+        guard let provider = try? await Organisations.visible(providerID, to: principal, on: database) else { return false }
         return mayCoordinate(for: provider.placement, principal)
     }
 
