@@ -127,6 +127,56 @@ import VaporTesting
     }
 }
 
+@Suite struct JourneyPageTests {
+    @Test func theParticipantSubmitsTheMentorAcceptsAndTheCohortPageShowsIt() async throws {
+        try await withApp { app, world in
+            let coordinator = try await app.token("cbp.mha")
+            let created = try await app.send(.POST, "/api/v1/journeys", token: coordinator, json: [
+                "title": "DAKSH cohort 2", "titleHi": "दक्ष समूह 2", "providerId": world.mha.uuidString, "startDate": IndiaDay.string(IndiaDay.of(Date())),
+                "phases": [["title": "Foundation", "titleHi": "आधार", "months": 2], ["title": "Exposure", "titleHi": "भ्रमण", "months": 2]],
+                "activities": [["phase": 0, "kind": "milestone", "title": "Charter"], ["phase": 1, "kind": "visit", "title": "Visit"]]]).decoded(JourneyDTO.self)
+            let id = created.id.uuidString.lowercased(), charter = created.phases[0].activities[0].id.uuidString.lowercased()
+            let visit = created.phases[1].activities[0].id.uuidString.lowercased(), person = world.users["learner.mha"]!.uuidString.lowercased()
+            _ = try await app.send(.POST, "/api/v1/journeys/\(id)/members", token: coordinator, json: ["userIds": [world.users["mdo.mha"]!.uuidString], "role": "mentor"])
+            _ = try await app.send(.POST, "/api/v1/journeys/\(id)/members", token: coordinator, json: [
+                "userIds": [person], "role": "participant", "mentorId": world.users["mdo.mha"]!.uuidString])
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            let page = try await learner.get("/journeys/\(id)")
+            #expect(page.body.contains("action=\"/journeys/\(id)/milestones/\(charter)/submit\"") && page.body.contains("Opens when the phase before it is done"))
+            #expect(try await learner.post("/journeys/\(id)/milestones/\(charter)/submit", form: ["text": ""]).status == .unprocessableEntity)
+            let submitted = try await learner.post("/journeys/\(id)/milestones/\(charter)/submit", form: ["text": "Halve the backlog", "link": ""])
+            #expect(submitted.status == .ok && submitted.body.contains("Awaiting your mentor"), "\(submitted.body)")
+            var coordinating = Browser(app)
+            try await coordinating.signIn("cbp.mha")
+            _ = try await coordinating.get("/journeys/\(id)")
+            #expect(try await coordinating.post("/journeys/\(id)/activities/\(visit)/record", form: ["userId": person]).status == .conflict, "phase 2 is closed")
+            var mentor = Browser(app)
+            try await mentor.signIn("mdo.mha")
+            let cohort = try await mentor.get("/journeys/\(id)")
+            #expect(cohort.body.contains("Halve the backlog") && cohort.body.contains("<strong>Learner.Mha</strong>"))
+            let accepted = try await mentor.post("/journeys/\(id)/milestones/\(charter)/review", form: ["userId": person, "decision": "accept"])
+            #expect(accepted.status == .ok && accepted.body.contains("Accepted.") && accepted.body.contains("1/2"), "\(accepted.body)")
+            let recorded = try await coordinating.post("/journeys/\(id)/activities/\(visit)/record", form: ["userId": person, "note": "Visited BHEL Haridwar"])
+            #expect(recorded.status == .ok && recorded.body.contains("Recorded.") && recorded.body.contains("2/2"))
+            let finished = try await learner.get("/journeys/\(id)")
+            #expect(finished.body.contains("Badge earned") && finished.body.contains("your certificate"))
+            // Someone outside the cohort sees the journey's phases, not its people.
+            var stranger = Browser(app)
+            try await stranger.signIn("learner.jaipur")
+            let outside = try await stranger.get("/journeys/\(id)")
+            #expect(outside.status == .ok && !outside.body.contains("Learner.Mha") && outside.body.contains("Foundation"))
+            let allowed = try await HindiEverywhereTests.dataWords(app)
+            for (browser, path) in [(learner, "/journeys/\(id)"), (mentor, "/journeys/\(id)"), (learner, "/journeys")] {
+                var reader = browser
+                let hindi = try await reader.get(path + "?lang=hi")
+                let english = HindiEverywhereTests.englishIn(hindi.body, allowed: allowed.union(["charter", "visit", "halve", "the", "backlog", "visited", "bhel", "haridwar"]))
+                #expect(hindi.status == .ok && english.isEmpty, "\(path): \(english)")
+            }
+        }
+    }
+}
+
 @Suite struct PhaseGateTests {
     @Test func aPhaseOpensWhenEveryRequiredActivityBeforeItIsDone() {
         let (a, b, c, d) = (UUID(), UUID(), UUID(), UUID())

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import KarmayogiCore
 import Vapor
@@ -132,6 +133,7 @@ enum DemoWorld {
         }
         try await addLearningWeekAndTalks(app) { try await addLearning(app) }
         try await addPlan(app)
+        try await addProgrammes(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
@@ -266,6 +268,80 @@ extension DemoWorld {
         input.dueDate = IndiaDay.string(today + 90)
         let plan = try await Plans.create(input, in: ministry.id!, by: principal, on: app.db)
         _ = try await Plans.transition(plan.id!, .publish, comment: nil, by: principal, on: app.db)
+    }
+
+    /// A blended programme at HCM RIPA with a batch on now (sessions today, trained by its coordinator, eight Rajasthan
+    /// officers enrolled) and one next month the learner has applied for; a small Jan Seva cascade; a DAKSH cohort
+    /// journey the learner is on, mentored by the MHA's MDO admin, with a milestone awaiting review.
+    static func addProgrammes(_ app: Application) async throws {
+        let emails = ["admin@karmayogi.example.org", "learner@karmayogi.example.org", "coordinator.ripa@karmayogi.example.org", "mdo.mha@karmayogi.example.org"]
+        let people = try await Users.ids(ofEmails: emails, on: app.db)
+        guard let admin = people[emails[0]], let learner = people[emails[1]], let trainer = people[emails[2]], let mentor = people[emails[3]],
+              let national = try await Principal.load(userID: admin, on: app.db), let learnerPrincipal = try await Principal.load(userID: learner, on: app.db),
+              let mentorPrincipal = try await Principal.load(userID: mentor, on: app.db),
+              let institute = try await Organisations.id(ofCode: "HCM-RIPA", on: app.db)
+        else { return }
+        let now = app.clock.now(), today = IndiaDay.of(now)
+        // A course the learner is part way through (`addLearning`).
+        let course = try await Enrolments.all(of: learner, limit: 1, on: app.db).first?.courseID
+        let programme = try await Programmes.create(ProgrammeInput(
+            title: "Leadership for district officers", titleHi: "ज़िला अधिकारियों के लिए नेतृत्व",
+            description: "Three days at HCM RIPA on leading a district office: citizen first, grievance redressal, service delivery; with an online course before.",
+            providerId: institute, approvalRoute: .both, courseIds: course.map { [$0] }, minimumAttendancePercent: 75, competencies: nil), by: national, now: now, on: app.db)
+        let jaipur = Geography.reference.district(named: "Jaipur", inState: 8)?.code
+        func batch(_ name: String, from: Int, to: Int, seats: Int) async throws -> ProgrammeBatch {
+            try await Programmes.createBatch(in: programme.id!, BatchInput(name: name, startDate: IndiaDay.string(from), endDate: IndiaDay.string(to), stateCode: 8,
+                                                                           districtCode: jaipur, venue: "HCM RIPA, Jawahar Lal Nehru Marg, Jaipur", seats: seats,
+                                                                           trainerIds: [trainer]), by: national, now: now, on: app.db)
+        }
+        let thisWeek = try await batch("Jaipur, this week", from: today, to: today + 1, seats: 25)
+        for (hour, title) in [(10.0, "Citizen first"), (14.5, "Grievance redressal that closes the loop"), (34.0, "Service delivery in a district office")] {
+            let start = IndiaDay.start(today).addingTimeInterval(hour * 3600)
+            _ = try await Programmes.createSession(in: thisWeek.id!, SessionInput(title: title, startsAt: Formats.iso(start), endsAt: Formats.iso(start.addingTimeInterval(2.5 * 3600)),
+                                                                                 venue: "Hall 2, HCM RIPA", onlineUrl: nil), by: national, now: now, on: app.db)
+        }
+        // Eight Rajasthan officers (not the sign-ins, whom the browser journeys use), nominated by the coordinator: enrolled.
+        let signIns = Set(try await Users.ids(ofEmails: Self.signIns.map(\.email), on: app.db).values)
+        let directory = Dictionary(uniqueKeysWithValues: try await Organisations.directory(on: app.db as! any SQLDatabase).map { ($0.id, $0) })
+        let officers = try await Users.homes(limit: 1_000, on: app.db as! any SQLDatabase)
+            .filter { !signIns.contains($0.id) && ($0.stateCode ?? directory[$0.organisation]?.stateCode) == 8 }.prefix(8).map(\.id)
+        if !officers.isEmpty {
+            _ = try await Programmes.nominate(to: thisWeek.id!, NominationInput(userIds: Array(officers), reason: "Newly posted to district offices"), by: national,
+                                              clock: app.clock, on: app.db)
+        }
+        let nextMonth = try await batch("Jaipur, next month", from: today + 30, to: today + 32, seats: 25)
+        _ = try await Programmes.nominate(to: nextMonth.id!, NominationInput(), by: learnerPrincipal, clock: app.clock, on: app.db)
+
+        // A small cascade of the Jan Seva shape, drawn from the demo's people.
+        _ = try? await CascadeGenerator.run(CascadeShape(leads: 2, masters: 6, batches: 12, participants: 90), on: app.db) { _, _, _ in }
+
+        // A DAKSH cohort: the learner and five others, mentored by the MHA's MDO admin.
+        let journey = try await Journeys.create(JourneyInput(
+            title: "DAKSH: leadership for the public enterprise, cohort 1", titleHi: "दक्ष: सार्वजनिक उद्यम के लिए नेतृत्व, समूह 1",
+            description: "Twelve months of training, coaching, action learning and exposure, in four phases.", providerId: national.organisationID,
+            startDate: IndiaDay.string(today - 20),
+            phases: [.init(title: "Foundation", titleHi: "आधार", months: 2), .init(title: "Action learning", titleHi: "क्रियात्मक अधिगम", months: 6),
+                     .init(title: "Exposure", titleHi: "अध्ययन भ्रमण", months: 2), .init(title: "Capstone", titleHi: "समापन परियोजना", months: 2)],
+            activities: [
+                .init(phase: 0, kind: .coaching, title: "First coaching conversation", required: true),
+                .init(phase: 0, kind: .milestone, title: "Project charter: the problem, the baseline, the goal", required: true),
+                .init(phase: 1, kind: .milestone, title: "Mid-term review of the project", required: true),
+                .init(phase: 1, kind: .coaching, title: "Coaching on the project's progress", required: true),
+                .init(phase: 2, kind: .visit, title: "Exposure visit to a public enterprise", required: true),
+                .init(phase: 3, kind: .milestone, title: "Final report and presentation", required: true),
+            ] + (course.map { [.init(phase: 0, kind: .course, title: "Online course before the first workshop", required: false, courseId: $0)] } ?? [])),
+            by: national, now: now, on: app.db)
+        _ = try await Journeys.addMembers(to: journey.id!, JourneyMembersInput(userIds: [mentor], role: .mentor), by: national, now: now, on: app.db)
+        let cohort = [learner] + officers.dropFirst(2).prefix(5)
+        _ = try await Journeys.addMembers(to: journey.id!, JourneyMembersInput(userIds: Array(cohort), role: .participant, mentorId: mentor), by: national, now: now, on: app.db)
+        let plan = try await Journeys.plan(journey.id!, on: app.db)
+        let firstTalk = plan.activities.first { $0.kind == .coaching }!.id!, charter = plan.activities.first { $0.kind == .milestone }!.id!
+        for person in cohort {
+            _ = try await Journeys.record(firstTalk, JourneyRecordInput(userId: person, note: "Goals for the year agreed"), by: mentorPrincipal,
+                                          keys: app.credentialKeys, now: now, on: app.db)
+        }
+        _ = try await Journeys.submit(charter, MilestoneSubmitInput(text: "Halve the time to settle property tax appeals in Jaipur: 94 days now, 45 by March.",
+                                                                    link: nil), by: learnerPrincipal, now: now, on: app.db)
     }
 
     /// The demo courses' assessment: three of four questions about the service, 15 minutes, three attempts, pass at 60%.

@@ -15,6 +15,7 @@ enum Layout {
             links.append(("/competencies", t("nav.competencies")))
             links.append(("/designations", t("nav.designations")))
             links.append(("/events", t("nav.events")))
+            links.append(("/programmes", t("nav.programmes")))
             links.append(("/campaigns", t("nav.campaigns")))
             if !principal.access.reach(of: .authorCourses).isEmpty {
                 links.append(("/author", t("nav.author")))

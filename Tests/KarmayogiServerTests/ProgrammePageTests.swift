@@ -1,0 +1,85 @@
+import Foundation
+import KarmayogiCore
+@testable import KarmayogiServer
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite struct ProgrammePageTests {
+    @Test func aLearnerAppliesAdminsDecideInBulkAndATrainerMarksTheRoster() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let coordinator = try await app.token("cbp.mha")
+            let programme = try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: [
+                "title": "District leadership", "titleHi": "ज़िला नेतृत्व", "providerId": world.mha.uuidString, "approvalRoute": "both"]).decoded(ProgrammeDTO.self)
+            let today = IndiaDay.of(clock.now)
+            let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
+                "name": "Jaipur batch", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today + 2), "seats": 5, "stateCode": 8,
+                "trainerIds": [world.users["reviewer.mha"]!.uuidString]]).decoded(BatchDTO.self)
+            let session = try await app.send(.POST, "/api/v1/batches/\(batch.id)/sessions", token: coordinator, json: [
+                "title": "Citizen first", "startsAt": Formats.iso(clock.now.addingTimeInterval(600)), "endsAt": Formats.iso(clock.now.addingTimeInterval(4_200))])
+                .decoded(SessionDTO.self)
+            let programmePath = "/programmes/\(programme.id.uuidString.lowercased())"
+
+            // The learner finds the programme and applies from its page.
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get("/programmes").body.contains("District leadership"))
+            _ = try await learner.get(programmePath)
+            let applied = try await learner.post("\(programmePath)/apply", form: ["batchId": batch.id.uuidString.lowercased()])
+            #expect(applied.status == .ok && applied.body.contains("Your application is recorded: Applied."), "\(applied.body)")
+            let again = try await learner.post("\(programmePath)/apply", form: ["batchId": batch.id.uuidString.lowercased()])
+            #expect(again.status == .unprocessableEntity && again.body.contains("already has a nomination"))
+
+            // The MDO admin approves it among those awaiting them; nothing chosen is a clear refusal.
+            var admin = Browser(app)
+            try await admin.signIn("mdo.mha")
+            let waiting = try await admin.get("/nominations")
+            #expect(waiting.body.contains("Learner.Mha") && waiting.body.contains("Jaipur batch"))
+            let nomination = try #require(try await app.send(.GET, "/api/v1/batches/\(batch.id)/nominations", token: coordinator).decoded(Page<NominationDTO>.self).items.first)
+            #expect(try await admin.post("/nominations", pairs: [("action", "approve")]).status == .unprocessableEntity)
+            let approved = try await admin.post("/nominations", pairs: [("ids[]", nomination.id.uuidString.lowercased()), ("action", "approve"), ("reason", "Due for posting")])
+            #expect(approved.status == .ok && approved.body.contains("1 approved."), "\(approved.body)")
+            #expect(!(try await admin.get("/nominations").body.contains("Learner.Mha")), "decided: no longer awaiting the MDO admin")
+
+            // The coordinator approves it from the batch's page: the learner is enrolled.
+            var coordinating = Browser(app)
+            try await coordinating.signIn("cbp.mha")
+            let batchPath = "/batches/\(batch.id.uuidString.lowercased())"
+            #expect(try await coordinating.get(batchPath).body.contains("Nominated"))
+            let enrolled = try await coordinating.post("\(batchPath)/decide", pairs: [("ids[]", nomination.id.uuidString.lowercased()), ("action", "approve")])
+            #expect(enrolled.status == .ok && enrolled.body.contains("1 approved.") && enrolled.body.contains("Enrolled"))
+            let mine = try await learner.get("/programmes")
+            #expect(mine.body.contains("Enrolled") && mine.body.contains("Citizen first"), "the place and the schedule")
+            // Someone with no part in the batch finds no such page.
+            var stranger = Browser(app)
+            try await stranger.signIn("learner.jaipur")
+            #expect(try await stranger.get(batchPath).status == .notFound)
+
+            // The trainer sees today's session, marks the learner present with a reason, on the roster.
+            var trainer = Browser(app)
+            try await trainer.signIn("reviewer.mha")
+            #expect(try await trainer.get("/programmes").body.contains("Sessions you train today"))
+            let sessionPath = "/sessions/\(session.id.uuidString.lowercased())"
+            clock.move(by: 900)
+            #expect(try await trainer.get(sessionPath).body.contains("Learner.Mha"))
+            let noReason = try await trainer.post("\(sessionPath)/mark", form: ["userId": world.users["learner.mha"]!.uuidString.lowercased(), "reason": " "])
+            #expect(noReason.status == .unprocessableEntity)
+            let marked = try await trainer.post("\(sessionPath)/mark", form: ["userId": world.users["learner.mha"]!.uuidString.lowercased(), "reason": "Phone had no data"])
+            #expect(marked.status == .ok && marked.body.contains("Attendance marked.") && marked.body.contains("Marked by hand"), "\(marked.body)")
+            #expect(try await stranger.get(sessionPath).status == .notFound)
+
+            // In Hindi, no English message is left on these pages.
+            let allowed = try await HindiEverywhereTests.dataWords(app)
+            var problems: [String] = []
+            for (browser, path) in [(learner, "/programmes"), (learner, programmePath), (admin, "/nominations"), (coordinating, batchPath), (trainer, sessionPath)] {
+                var reader = browser
+                let page = try await reader.get(path + "?lang=hi")
+                #expect(page.status == .ok, "\(path)")
+                problems += HindiEverywhereTests.englishIn(page.body, allowed: allowed.union(["citizen", "first", "district", "leadership", "jaipur", "batch"])).map { "\(path): \($0)" }
+            }
+            #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        }
+    }
+}
