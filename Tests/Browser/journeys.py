@@ -397,6 +397,44 @@ class Journey:
         ledger = self.api("GET", f"/api/v1/sessions/{session['id']}/attendance", coordinator)
         self.require([row["how"] for row in ledger["items"]] == ["scan"], f"the session's ledger holds {ledger['items']}")
 
+    # Blended programmes and a cohort journey as their people meet them: the trainer's sessions today, a batch's
+    # nominations and a session's roster; the nominations awaiting a State admin; the cohort's page for its mentor,
+    # and the participant's own phases.
+    def cohort(self):
+        driver = self.driver
+        self.sign_in("coordinator.ripa@karmayogi.example.org")
+        self.open("/programmes", "programmes-trainer")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "a[href$='/code']")) >= 1, "the trainer sees no session of today")
+        programmes = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main li.card a[href^='/programmes/'], main li.card a[href*='/programmes/']")]
+        if self.require(len(programmes) >= 1, "no programme is listed"):
+            driver.get(programmes[0] + f"?lang={self.language}")
+            self.check("programme")
+            batches = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main a[href*='/batches/']")]
+            if self.require(len(batches) >= 1, "the coordinator has no link to a batch"):
+                driver.get(batches[0] + f"?lang={self.language}")
+                self.check("batch")
+                rosters = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main td a[href*='/sessions/']") if not a.get_attribute("href").endswith("/code")]
+                if self.require(len(rosters) >= 1, "the batch lists no session roster"):
+                    driver.get(rosters[0] + f"?lang={self.language}")
+                    self.check("roster")
+                    self.require(len(driver.find_elements(By.CSS_SELECTOR, "main tbody tr")) >= 1, "the roster is empty")
+        self.sign_out()
+        self.sign_in("state.rajasthan@karmayogi.example.org")
+        self.open("/nominations", "nominations-awaiting")
+        self.sign_out()
+        self.sign_in("mdo.mha@karmayogi.example.org")
+        self.open("/journeys", "journeys")
+        journeys = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main li.card a")]
+        if self.require(len(journeys) >= 1, "no journey is listed"):
+            driver.get(journeys[0] + f"?lang={self.language}")
+            self.check("cohort")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "main progress")) >= 1, "the cohort's progress is not shown")
+            self.sign_out()
+            self.sign_in(LEARNER)
+            driver.get(journeys[0] + f"?lang={self.language}")
+            self.check("my-journey")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "main section.card")) >= 2, "the participant does not see the phases")
+
     # A State admin runs a State learning week: makes it, publishes it, and looks at the live one's leaderboards.
     def stateweek(self):
         driver = self.driver
@@ -614,7 +652,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek or programme")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme or cohort")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -625,7 +663,7 @@ def main():
     runs += [("mdo", 412, 915, "hi", True), ("mdo", 412, 915, "en", False)]
     runs += [("event", 412, 915, "en", True), ("event", 1366, 900, "hi", True), ("stateweek", 412, 915, "en", True), ("stateweek", 1366, 900, "hi", True),
              ("stateweek", 412, 915, "en", False), ("programme", 412, 915, "en", True), ("programme", 1366, 900, "hi", True),
-             ("programme", 412, 915, "hi", False)]
+             ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0
