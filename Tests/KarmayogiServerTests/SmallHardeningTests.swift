@@ -142,3 +142,16 @@ import Vapor
         }
     }
 }
+
+@Suite struct SigningSecretTests {
+    /// A short JWT_SECRET is refused at start with its name, rather than stopping the process in the JWT library.
+    @Test func aShortSigningSecretIsRefusedByName() async throws {
+        await #expect(throws: Problem.self) {
+            try await withBareApp(adjusting: { $0.jwtSecret = "too-short" }) { _ in }
+        }
+        try await withBareApp(adjusting: { $0.jwtSecret = String(repeating: "k", count: 32) }) { app in
+            let health = try await app.send(.GET, "/health")
+            #expect(health.status == .ok)
+        }
+    }
+}

@@ -107,6 +107,10 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateJourneys())
     try await app.autoMigrate()
 
+    // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.
+    if let secret = settings.jwtSecret, secret.utf8.count < 32 {
+        throw Problem(.internalServerError, "JWT_SECRET: at least 32 bytes (it has \(secret.utf8.count)); leave it out to have one made and kept in the database")
+    }
     var secret = settings.jwtSecret
     if secret == nil {
         secret = try await ServerKeys.value(named: "access-token-hmac", on: app.db) { SecretToken.make() + SecretToken.make() }
