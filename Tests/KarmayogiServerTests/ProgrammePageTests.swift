@@ -82,4 +82,43 @@ import VaporTesting
             #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         }
     }
+    @Test func aCoordinatorMakesAProgrammeABatchASessionAndNominatesByEmail() async throws {
+        try await withApp { app, world in
+            var coordinator = Browser(app)
+            try await coordinator.signIn("cbp.mha")
+            #expect(try await coordinator.get("/programmes").body.contains("href=\"/programmes/new\""))
+            _ = try await coordinator.get("/programmes/new")
+            let missing = try await coordinator.post("/programmes/new", form: ["title": "", "providerId": world.mha.uuidString.lowercased(), "approvalRoute": "coordinator",
+                                                                            "minimumAttendancePercent": "80"])
+            #expect(missing.status == .unprocessableEntity && missing.body.contains("<code>title</code>"))
+            let made = try await coordinator.post("/programmes/new", form: ["title": "Cyber hygiene for district offices", "providerId": world.mha.uuidString.lowercased(),
+                                                                         "approvalRoute": "coordinator", "minimumAttendancePercent": "80"])
+            let programmePath = try #require(made.headers.first(name: .location))
+            let page = try await coordinator.get(programmePath)
+            #expect(page.body.contains("Cyber hygiene for district offices") && page.body.contains("Add a batch"))
+            let today = IndiaDay.of(Date())
+            var batch: [String: String] = ["name": "Bhopal", "startDate": IndiaDay.string(today + 3), "endDate": IndiaDay.string(today + 4), "stateCode": "23",
+                                           "venue": "RCVP Noronha Academy", "seats": "0", "trainers": "reviewer.mha@test.example.org"]
+            #expect(try await coordinator.post("\(programmePath)/batches", form: batch).status == .unprocessableEntity)
+            batch["seats"] = "20"
+            let added = try await coordinator.post("\(programmePath)/batches", form: batch)
+            let batchPath = try #require(added.headers.first(name: .location), "\(added.status) \(added.body.prefix(300))")
+            _ = try await coordinator.get(batchPath)
+            let unknown = try await coordinator.post("\(batchPath)/nominate", form: ["emails": "learner.mha@test.example.org, nobody@test.example.org"])
+            #expect(unknown.status == .unprocessableEntity && unknown.body.contains("nobody@test.example.org"))
+            let nominated = try await coordinator.post("\(batchPath)/nominate", form: ["emails": "learner.mha@test.example.org\nlearner.health@test.example.org"])
+            #expect(nominated.status == .ok && nominated.body.contains("2 nominated.") && nominated.body.contains("Enrolled"), "\(nominated.body.prefix(400))")
+            let session = try await coordinator.post("\(batchPath)/sessions", form: ["title": "Passwords and phishing", "startsAt": "\(IndiaDay.string(today + 3))T10:00",
+                                                                                    "endsAt": "\(IndiaDay.string(today + 3))T12:00", "venue": "Hall 1"])
+            #expect(session.status == .ok && session.body.contains("The session is added.") && session.body.contains("Passwords and phishing"), "\(session.body.prefix(400))")
+            let learnerSchedule = try await app.send(.GET, "/api/v1/batches/\(batchPath.split(separator: "/").last!)/sessions", token: try await app.token("learner.mha"))
+            #expect(learnerSchedule.items.count == 1)
+            // A learner makes no programmes; the form is not theirs.
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get("/programmes/new").status == .forbidden)
+            let hindi = try await coordinator.get("/programmes/new?lang=hi")
+            #expect(HindiEverywhereTests.englishIn(hindi.body, allowed: try await HindiEverywhereTests.dataWords(app)).isEmpty)
+        }
+    }
 }

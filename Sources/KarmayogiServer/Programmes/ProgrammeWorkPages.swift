@@ -91,9 +91,10 @@ struct ProgrammeWorkPages: RouteCollection {
             return "<tr><td>\(Formats.moment(session.startsAt, t))</td><td>\(session.title)</td><td>\(batch.name)</td><td>\(place)</td></tr>"
         }
         let decides = !(try await Programmes.awaiting(by: principal, on: request.db).isEmpty)
+        let makes = !(try await ProgrammeForms.providers(for: principal, on: request.db).isEmpty)
         return Layout.page(t("programmes.title"), for: request, """
             <p class="muted">\(t("programmes.intro"))</p>
-            <p><a href="/journeys">\(t("journeys.title"))</a></p>
+            <p class="actions">\(makes ? "<a class=\"button\" href=\"/programmes/new\">\(t("programmes.new"))</a>" as HTML : "") <a href="/journeys">\(t("journeys.title"))</a></p>
             \(decides ? "<p><a class=\"button\" href=\"/nominations\">\(t("programmes.awaiting"))</a></p>" as HTML : "")
             \(training.isEmpty ? "" : "<section aria-labelledby=\"training\"><h2 id=\"training\">\(t("programmes.trainingToday"))</h2>\(UI.table(t("programmes.trainingToday"), head: [t("programmes.time"), t("programmes.session"), ""], rows: trainingRows, empty: ""))</section>" as HTML)
             <section aria-labelledby="mine"><h2 id="mine">\(t("programmes.mine"))</h2>
@@ -144,6 +145,7 @@ struct ProgrammeWorkPages: RouteCollection {
             <h2>\(t("programmes.batches"))</h2>
             \(UI.table(t("programmes.batches"), head: [t("programmes.batch"), t("programmes.dates"), t("programmes.where"), t("programmes.seats"), t("programmes.waiting"), ""],
                        rows: rows, empty: t("programmes.batchesNone"), numeric: [3, 4]))
+            \(coordinator ? ProgrammeForms.batchForm(request, programme: programme.id!) : "")
             """)
     }
 
@@ -203,6 +205,7 @@ struct ProgrammeWorkPages: RouteCollection {
                 """
         }
         let seated = dtos.filter { $0.status.holdsSeat }.count
+        let tools = coordinator ? ProgrammeForms.batchTools(request, batch: batch.id!) : (nominate: "" as HTML, session: "" as HTML)
         return Layout.page(batch.name, for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("programmes.title"), "/programmes"),
                                                               UI.Crumb(title(programme, t), "/programmes/\(programme.id!.uuidString.lowercased())"), UI.Crumb(batch.name)], """
             \(notice.map { "<p class=\"notice success\" role=\"status\">\($0)</p>" as HTML } ?? "")
@@ -216,9 +219,11 @@ struct ProgrammeWorkPages: RouteCollection {
                        rows: rows, empty: t("programmes.nominationsNone"), numeric: [3]))
             \(dtos.contains { $0.status == .applied || $0.status == .nominated } ? decisionControls(t) : "")
             </form>
+            \(tools.nominate)
             <h2>\(t("programmes.sessions"))</h2>
             \(UI.table(t("programmes.sessions"), head: [t("programmes.when"), t("programmes.session"), t("programmes.attended"), ""], rows: sessionRows,
                        empty: t("programmes.sessionsNone"), numeric: [2]))
+            \(tools.session)
             """)
     }
 

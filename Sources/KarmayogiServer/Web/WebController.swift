@@ -25,6 +25,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: EventPages())
         try pages.register(collection: ProgrammePages())
         try pages.register(collection: ProgrammeWorkPages())
+        try pages.register(collection: ProgrammeForms())
         try pages.register(collection: JourneyPages())
         try pages.register(collection: StyleguidePage())
     }
