@@ -158,6 +158,21 @@ import VaporTesting
             await #expect(throws: Problem.self) { try await CascadeGenerator.run(.published, on: app.db) { _, _, _ in } }
             let cascades = try await app.send(.GET, "/api/v1/cascades", token: coordinator).decoded(Page<CascadeDTO>.self)
             #expect(cascades.items.count == 1)
+
+            // The reach on the portal: the nation's figures and areas, a State below it; a learner sees no dashboard.
+            var national = Browser(app)
+            try await national.signIn("national")
+            #expect(try await national.get("/cascades").body.contains("2 master trainers, 3 batches, 7 people certified"))
+            let page = try await national.get("/cascades/\(totals.cascade)")
+            #expect(page.status == .ok && page.body.contains("<svg") && page.body.contains(">7<"), "\(page.body.prefix(300))")
+            let state = try #require(reach.areas.first { $0.kind == "state" && $0.reach.participants > 0 })
+            let below = try await national.get("/cascades/\(totals.cascade)?scope=\(state.scope)")
+            #expect(below.status == .ok && below.body.contains(state.name))
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get("/cascades/\(totals.cascade)").status == .forbidden)
+            let hindi = try await national.get("/cascades/\(totals.cascade)?lang=hi")
+            #expect(HindiEverywhereTests.englishIn(hindi.body, allowed: try await HindiEverywhereTests.dataWords(app).union(["rashtriya", "karmayogi", "jan", "seva", "generated"])).isEmpty)
             _ = world
         }
     }

@@ -94,7 +94,7 @@ struct ProgrammeWorkPages: RouteCollection {
         let makes = !(try await ProgrammeForms.providers(for: principal, on: request.db).isEmpty)
         return Layout.page(t("programmes.title"), for: request, """
             <p class="muted">\(t("programmes.intro"))</p>
-            <p class="actions">\(makes ? "<a class=\"button\" href=\"/programmes/new\">\(t("programmes.new"))</a>" as HTML : "") <a href="/journeys">\(t("journeys.title"))</a></p>
+            <p class="actions">\(makes ? "<a class=\"button\" href=\"/programmes/new\">\(t("programmes.new"))</a>" as HTML : "") <a href="/journeys">\(t("journeys.title"))</a> <a href="/cascades">\(t("cascades.title"))</a></p>
             \(decides ? "<p><a class=\"button\" href=\"/nominations\">\(t("programmes.awaiting"))</a></p>" as HTML : "")
             \(training.isEmpty ? "" : "<section aria-labelledby=\"training\"><h2 id=\"training\">\(t("programmes.trainingToday"))</h2>\(UI.table(t("programmes.trainingToday"), head: [t("programmes.time"), t("programmes.session"), ""], rows: trainingRows, empty: ""))</section>" as HTML)
             <section aria-labelledby="mine"><h2 id="mine">\(t("programmes.mine"))</h2>

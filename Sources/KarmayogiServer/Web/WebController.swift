@@ -27,6 +27,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: ProgrammeWorkPages())
         try pages.register(collection: ProgrammeForms())
         try pages.register(collection: JourneyPages())
+        try pages.register(collection: CascadePages())
         try pages.register(collection: StyleguidePage())
     }
 }
