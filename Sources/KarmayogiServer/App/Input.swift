@@ -265,3 +265,19 @@ extension Request {
         return id
     }
 }
+
+extension QueryBuilder where Model.IDValue == UUID {
+    /// A page of rows in order of a text field, then id, and the cursor to the next page (nil on the last).
+    func page(by field: KeyPath<Model, FieldProperty<Model, String>>, _ page: PageRequest) async throws -> (rows: [Model], next: String?) {
+        var query = self
+        if let cursor = page.cursor {
+            query = query.group(.or) { group in
+                group.filter(field > cursor.key)
+                group.group(.and) { $0.filter(field == cursor.key).filter(\._$id > cursor.id) }
+            }
+        }
+        let rows = try await query.sort(field).sort(\._$id).limit(page.limit + 1).all()
+        let next = rows.count > page.limit ? Cursor(key: rows[page.limit - 1][keyPath: field].wrappedValue, id: rows[page.limit - 1].id!).encoded : nil
+        return (Array(rows.prefix(page.limit)), next)
+    }
+}

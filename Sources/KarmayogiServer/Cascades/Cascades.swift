@@ -42,16 +42,12 @@ enum Cascades {
         if !problems.isEmpty { throw Problem.invalid(problems) }
         let cascade = Cascade()
         cascade.id = UUID()
-        cascade.title = input.title!.trimmed
-        if cascade.title.isEmpty || cascade.title.unicodeScalars.count > 200 { problems.append(FieldError("title", "is required, at most 200 characters")) }
-        cascade.titleHi = input.titleHi?.trimmed ?? ""
-        if cascade.titleHi.unicodeScalars.count > 200 { problems.append(FieldError("titleHi", "must be at most 200 characters")) }
-        cascade.description = input.description?.trimmed ?? ""
-        if cascade.description.unicodeScalars.count > 10_000 { problems.append(FieldError("description", "must be at most 10000 characters")) }
-        if let found = try? await Organisations.visible(input.providerId!, to: principal, on: database), Programmes.mayCoordinate(for: found.placement, principal) {
-            cascade.providerID = found.id!
-        } else {
-            problems.append(FieldError("providerId", "no organisation whose programmes you coordinate has this id"))
+        let text = Programmes.offeringText(title: input.title!, titleHi: input.titleHi, description: input.description)
+        (cascade.title, cascade.titleHi, cascade.description) = (text.title, text.titleHi, text.description)
+        problems += text.problems
+        switch await Programmes.coordinatedProvider(input.providerId!, by: principal, on: database) {
+        case .success(let id): cascade.providerID = id
+        case .failure(let problem): problems.append(problem)
         }
         let modules = input.modules!.map { CascadeTemplate.Module(title: $0.title.trimmed, titleHi: $0.titleHi?.trimmed, minutes: $0.minutes) }
         problems += CascadeTemplate(modules: modules).problems
@@ -65,16 +61,7 @@ enum Cascades {
     }
 
     static func list(page: PageRequest, on database: any Database) async throws -> (rows: [Cascade], next: String?) {
-        var query = Cascade.query(on: database)
-        if let cursor = page.cursor {
-            query = query.group(.or) { group in
-                group.filter(\.$title > cursor.key)
-                group.group(.and) { $0.filter(\.$title == cursor.key).filter(\.$id > cursor.id) }
-            }
-        }
-        let rows = try await query.sort(\.$title).sort(\.$id).limit(page.limit + 1).all()
-        let next = rows.count > page.limit ? Cursor(key: rows[page.limit - 1].title, id: rows[page.limit - 1].id!).encoded : nil
-        return (Array(rows.prefix(page.limit)), next)
+        try await Cascade.query(on: database).page(by: \.$title, page)
     }
 
     static func dtos(_ cascades: [Cascade], for principal: Principal, on database: any Database) async throws -> [CascadeDTO] {

@@ -56,16 +56,12 @@ enum Journeys {
         if !problems.isEmpty { throw Problem.invalid(problems) }
         let journey = Journey()
         journey.id = UUID()
-        journey.title = input.title!.trimmed
-        if journey.title.isEmpty || journey.title.unicodeScalars.count > 200 { problems.append(FieldError("title", "is required, at most 200 characters")) }
-        journey.titleHi = input.titleHi?.trimmed ?? ""
-        if journey.titleHi.unicodeScalars.count > 200 { problems.append(FieldError("titleHi", "must be at most 200 characters")) }
-        journey.description = input.description?.trimmed ?? ""
-        if journey.description.unicodeScalars.count > 10_000 { problems.append(FieldError("description", "must be at most 10000 characters")) }
-        if let found = try? await Organisations.visible(input.providerId!, to: principal, on: database), Programmes.mayCoordinate(for: found.placement, principal) {
-            journey.providerID = found.id!
-        } else {
-            problems.append(FieldError("providerId", "no organisation whose programmes you coordinate has this id"))
+        let text = Programmes.offeringText(title: input.title!, titleHi: input.titleHi, description: input.description)
+        (journey.title, journey.titleHi, journey.description) = (text.title, text.titleHi, text.description)
+        problems += text.problems
+        switch await Programmes.coordinatedProvider(input.providerId!, by: principal, on: database) {
+        case .success(let id): journey.providerID = id
+        case .failure(let problem): problems.append(problem)
         }
         if let start = IndiaDay.parse(input.startDate!) {
             if start < IndiaDay.of(now) - 366 { problems.append(FieldError("startDate", "is more than a year past")) }
@@ -125,16 +121,7 @@ enum Journeys {
     }
 
     static func list(page: PageRequest, on database: any Database) async throws -> (rows: [Journey], next: String?) {
-        var query = Journey.query(on: database)
-        if let cursor = page.cursor {
-            query = query.group(.or) { group in
-                group.filter(\.$title > cursor.key)
-                group.group(.and) { $0.filter(\.$title == cursor.key).filter(\.$id > cursor.id) }
-            }
-        }
-        let rows = try await query.sort(\.$title).sort(\.$id).limit(page.limit + 1).all()
-        let next = rows.count > page.limit ? Cursor(key: rows[page.limit - 1].title, id: rows[page.limit - 1].id!).encoded : nil
-        return (Array(rows.prefix(page.limit)), next)
+        try await Journey.query(on: database).page(by: \.$title, page)
     }
 
     static func dto(_ plan: Plan, for principal: Principal, progress: JourneyProgressDTO?, on database: any Database) async throws -> JourneyDTO {

@@ -27,6 +27,22 @@ enum Programmes {
         return mayCoordinate(for: provider.placement, principal)
     }
 
+    /// The names and description of what a provider offers (a programme, a cascade, a journey), trimmed and checked.
+    static func offeringText(title: String, titleHi: String?, description: String?) -> (title: String, titleHi: String, description: String, problems: [FieldError]) {
+        let title = title.trimmed, titleHi = titleHi?.trimmed ?? "", description = description?.trimmed ?? ""
+        var problems: [FieldError] = []
+        if title.isEmpty || title.unicodeScalars.count > 200 { problems.append(FieldError("title", "is required, at most 200 characters")) }
+        if titleHi.unicodeScalars.count > 200 { problems.append(FieldError("titleHi", "must be at most 200 characters")) }
+        if description.unicodeScalars.count > 10_000 { problems.append(FieldError("description", "must be at most 10000 characters")) }
+        return (title, titleHi, description, problems)
+    }
+
+    /// The provider, when the person coordinates what it offers; else why not, as the field's problem.
+    static func coordinatedProvider(_ id: UUID, by principal: Principal, on database: any Database) async -> Result<UUID, FieldError> {
+        if let found = try? await Organisations.visible(id, to: principal, on: database), mayCoordinate(for: found.placement, principal) { return .success(found.id!) }
+        return .failure(FieldError("providerId", "no organisation whose programmes you coordinate has this id"))
+    }
+
     /// Programmes and their batches are open to everyone signed in: learners apply to them.
     static func find(_ id: UUID, on database: any Database) async throws -> Programme {
         guard let programme = try await Programme.find(id, on: database) else { throw Problem.notFound("programme") }
@@ -95,10 +111,9 @@ enum Programmes {
             programme.description = description.trimmed
         }
         if let provider = input.providerId {
-            if let found = try? await Organisations.visible(provider, to: principal, on: database), mayCoordinate(for: found.placement, principal) {
-                programme.providerID = provider
-            } else {
-                problems.append(FieldError("providerId", "no organisation whose programmes you coordinate has this id"))
+            switch await coordinatedProvider(provider, by: principal, on: database) {
+            case .success(let id): programme.providerID = id
+            case .failure(let problem): problems.append(problem)
             }
         }
         if let route = input.approvalRoute { programme.route = route }
@@ -129,16 +144,7 @@ enum Programmes {
     }
 
     static func list(page: PageRequest, on database: any Database) async throws -> (rows: [Programme], next: String?) {
-        var query = Programme.query(on: database)
-        if let cursor = page.cursor {
-            query = query.group(.or) { group in
-                group.filter(\.$title > cursor.key)
-                group.group(.and) { $0.filter(\.$title == cursor.key).filter(\.$id > cursor.id) }
-            }
-        }
-        let rows = try await query.sort(\.$title).sort(\.$id).limit(page.limit + 1).all()
-        let next = rows.count > page.limit ? Cursor(key: rows[page.limit - 1].title, id: rows[page.limit - 1].id!).encoded : nil
-        return (Array(rows.prefix(page.limit)), next)
+        try await Programme.query(on: database).page(by: \.$title, page)
     }
 
     static func dtos(_ programmes: [Programme], for principal: Principal, on database: any Database) async throws -> [ProgrammeDTO] {
