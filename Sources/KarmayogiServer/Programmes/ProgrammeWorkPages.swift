@@ -91,7 +91,7 @@ struct ProgrammeWorkPages: RouteCollection {
             return "<tr><td>\(Formats.moment(session.startsAt, t))</td><td>\(session.title)</td><td>\(batch.name)</td><td>\(place)</td></tr>"
         }
         let decides = !(try await Programmes.awaiting(by: principal, on: request.db).isEmpty)
-        let makes = !(try await ProgrammeForms.providers(for: principal, on: request.db).isEmpty)
+        let makes = Programmes.coordinatesSomewhere(principal)
         return Layout.page(t("programmes.title"), for: request, """
             <p class="muted">\(t("programmes.intro"))</p>
             <p class="actions">\(makes ? "<a class=\"button\" href=\"/programmes/new\">\(t("programmes.new"))</a>" as HTML : "") <a href="/journeys">\(t("journeys.title"))</a> <a href="/cascades">\(t("cascades.title"))</a></p>
@@ -398,6 +398,8 @@ extension Programmes {
     /// The nominations waiting for the signed-in person: applications of people within their reach as an MDO admin,
     /// nominations of the programmes they coordinate.
     static func awaiting(by principal: Principal, on database: any Database) async throws -> [Nomination] {
+        // Only MDO admins and coordinators decide: for everyone else, nothing is read.
+        guard coordinatesSomewhere(principal) || !principal.access.reach(of: .manageUsers).isEmpty else { return [] }
         let pending = try await Nomination.query(on: database).filter(\.$status ~~ [.applied, .nominated]).sort(\.$createdAt).limit(2_000).all()
         guard !pending.isEmpty else { return [] }
         let places = try await Rollups.places(of: Array(Set(pending.map(\.userID))), on: database as! any SQLDatabase)

@@ -11,6 +11,12 @@ enum Programmes {
     /// The roles that coordinate a provider's programmes (besides national admins).
     private static let coordinatorRoles: [Role] = [.programmeCoordinator, .cbpAdmin]
 
+    /// Whether the person coordinates anything at all (a national admin, or a programme coordinator or CBP admin
+    /// somewhere): read from their grants, without a query.
+    static func coordinatesSomewhere(_ principal: Principal) -> Bool {
+        principal.access.isNationalAdmin || principal.access.grants.contains { coordinatorRoles.contains($0.role) }
+    }
+
     static func mayCoordinate(for placement: Placement, _ principal: Principal) -> Bool {
         principal.access.isNationalAdmin || coordinatorRoles.contains { principal.access.holds($0, on: placement) }
     }
