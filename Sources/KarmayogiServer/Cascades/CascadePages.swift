@@ -14,10 +14,10 @@ struct CascadePages: RouteCollection {
     static func title(_ cascade: Cascade, _ t: Catalogue) -> String { t.language == "hi" && !cascade.titleHi.isEmpty ? cascade.titleHi : cascade.title }
 
     @Sendable static func list(_ request: Request) async throws -> HTML {
-        _ = try request.pagePrincipal()
+        let principal = try request.pagePrincipal()
         let t = request.catalogue
         let cascades = try await Cascades.list(page: PageRequest(limit: 200), on: request.db).rows
-        let totals = try await Cascades.dtos(cascades, for: try request.pagePrincipal(), on: request.db)
+        let totals = try await Cascades.dtos(cascades, for: principal, on: request.db)
         let cards: [HTML] = zip(cascades, totals).map { cascade, dto in
             """
             <li class="card"><h2 class="h3"><a href="/cascades/\(cascade.id!.uuidString.lowercased())">\(title(cascade, t))</a></h2>\
