@@ -7,7 +7,9 @@ import Vapor
 /// A learner's checked batch of progress updates, as values, waiting for its transaction. Writes that arrive together
 /// are applied together (`apply(_:)`): one statement per table for the whole group, not per request, and each answer
 /// is made from what the group wrote.
-struct ProgressWrite: Sendable {
+struct ProgressWrite: GroupedWrite {
+    static let name = "progress"
+
     struct Accepted: Sendable {
         var index: Int
         var update: ProgressUpdate
@@ -26,11 +28,15 @@ struct ProgressWrite: Sendable {
 
     /// This write alone, in a transaction of its own (or the caller's), with its counters.
     func applied(app: Application, on database: any Database) async throws -> ProgressAnswer {
-        try await database.transaction { database in
-            let (answers, counts) = try await Self.apply([self], app: app, on: database)
-            try await counts.write(on: database)
-            return answers[0]
-        }
+        try await database.transaction { database in try await Self.apply(group: [self], app: app, on: database)[0] }
+    }
+
+    /// The group, with what it adds to the counters written once, last (so a group takes the counters' row locks in one
+    /// sweep, in key order).
+    static func apply(group: [ProgressWrite], app: Application, on database: any Database) async throws -> [ProgressAnswer] {
+        let (answers, counts) = try await apply(group, app: app, on: database)
+        try await counts.write(on: database)
+        return answers
     }
 
     private struct PersonKey: Hashable { var userID: UUID; var key: String }
@@ -133,5 +139,15 @@ struct ProgressWrite: Sendable {
             fresh.formUnion(rows.map { PersonKey(userID: $0.user_id, key: $0.key) })
         }
         return fresh
+    }
+}
+
+extension Application {
+    private struct ProgressCommitsKey: StorageKey { typealias Value = GroupCommit<ProgressWrite> }
+
+    /// Made once by `configure`.
+    var progressCommits: GroupCommit<ProgressWrite> {
+        get { storage[ProgressCommitsKey.self]! }
+        set { storage[ProgressCommitsKey.self] = newValue }
     }
 }

@@ -126,7 +126,7 @@ struct ProgrammeController: RouteCollection {
 
     @Sendable static func scan(_ request: Request) async throws -> Response {
         let input = try request.decodeStrict(ScanInput.self)
-        return try await Programmes.scan(input.token, by: try request.principal(), now: request.application.clock.now(), on: request.db)
+        return try await Programmes.scan(input.token, by: try request.principal(), app: request.application)
             .encodeResponse(status: .created, for: request)
     }
 }

@@ -64,7 +64,7 @@ struct ProgrammePages: RouteCollection {
         let token = try request.content.decode(AttendForm.self).token ?? ""
         let t = request.catalogue
         return try await Layout.answer(request, {
-            _ = try await Programmes.scan(token, by: principal, now: request.application.clock.now(), on: request.db)
+            _ = try await Programmes.scan(token, by: principal, app: request.application)
             return t("attend.recorded")
         }, page: { notice, problem in try await page(request, token: token, notice: notice, problem: problem) })
     }

@@ -213,9 +213,11 @@ extension Programmes {
 
     /// A learner's scan of the code shown: the token must be this platform's, for this session, of now or the window
     /// before; the learner must hold a seat in the session's batch (a code sent to someone elsewhere records nothing).
-    static func scan(_ token: String, by principal: Principal, now: Date, on database: any Database) async throws -> SessionAttendanceDTO {
+    /// Scans arriving together share a transaction (`AttendanceScan`).
+    static func scan(_ token: String, by principal: Principal, app: Application) async throws -> SessionAttendanceDTO {
+        let now = app.clock.now()
         guard token.utf8.count <= 200, let sessionID = token.split(separator: ".").first.flatMap({ UUIDText.parse(String($0)) }),
-              let session = try await ProgrammeSession.find(sessionID, on: database)
+              let session = try await ProgrammeSession.find(sessionID, on: app.db)
         else { throw Problem.invalid("token", "is not an attendance code of this platform") }
         do {
             _ = try session.tokens.check(token, session: sessionID, at: now)
@@ -226,11 +228,14 @@ extension Programmes {
             case .expired: throw Problem.invalid("token", "has expired: the code changes every \(Int(AttendanceToken.period)) seconds; scan the one shown now")
             }
         }
-        guard try await holdsSeat(principal.userID, in: session.batchID, on: database) else {
-            throw Problem(.forbidden, "You hold no seat in this session's batch; attendance is recorded for its participants only.")
+        switch try await app.scanCommits.commit(AttendanceScan(session: sessionID, batch: session.batchID, userID: principal.userID, at: now)) {
+        case .noSeat: throw Problem(.forbidden, "You hold no seat in this session's batch; attendance is recorded for its participants only.")
+        case .recordedAlready: throw recordedAlready
+        case .recorded: return SessionAttendanceDTO(sessionId: sessionID, userId: principal.userID, name: nil, how: "scan", at: now, byUserId: principal.userID, reason: nil)
         }
-        return try await record(session.id!, user: principal.userID, how: "scan", by: principal.userID, reason: nil, at: now, on: database)
     }
+
+    private static var recordedAlready: Problem { Problem(.conflict, "This attendance is recorded already.") }
 
     /// The sessions among these that exist.
     static func existingSessions(_ ids: [UUID], on database: any Database) async throws -> Set<UUID> {
@@ -265,7 +270,7 @@ extension Programmes {
         let inserted = try await (database as! any SQLDatabase).insert(into: "programme_attendance").columns("session_id", "user_id", "how", "at", "by_user", "reason")
             .values(SQLBind(session), SQLBind(user), SQLBind(how), SQLBind(now), SQLBind(by), SQLBind(reason))
             .ignoringConflicts(with: ["session_id", "user_id"]).returning("user_id").all()
-        guard !inserted.isEmpty else { throw Problem(.conflict, "This attendance is recorded already.") }
+        guard !inserted.isEmpty else { throw recordedAlready }
         return SessionAttendanceDTO(sessionId: session, userId: user, name: nil, how: how, at: now, byUserId: by, reason: reason)
     }
 

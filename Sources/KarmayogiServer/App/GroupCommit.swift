@@ -3,18 +3,29 @@ import Foundation
 import KarmayogiCore
 import Vapor
 
-/// Group commit for the progress hot path: writes that arrive while a transaction is running wait, and then
-/// all go into the next transaction together, so a thousand concurrent updates cost a few commits rather
-/// than a thousand. When one write in a group fails, the group is rolled back and each write is retried on its
-/// own, so one bad write never loses the others. The group is applied as one (`ProgressWrite.apply`: a statement per
-/// table, not per write), and what it adds to the rollups is written once, last (so a group takes the counters' row
-/// locks in one sweep, in key order).
-actor GroupCommit {
+/// A write that may share its transaction with others that arrive at the same time.
+protocol GroupedWrite: Sendable {
+    associatedtype Answer: Sendable
+    /// Whose write it is (a test may make one person's writes fail).
+    var userID: UUID { get }
+    /// What the group of writes is called in the log.
+    static var name: String { get }
+    /// Applies the writes together in the caller's transaction (a statement per table for the group, not per write) and
+    /// answers each, in order.
+    static func apply(group: [Self], app: Application, on database: any Database) async throws -> [Answer]
+}
+
+/// Group commit for the hot write paths (learners' progress, QR check-ins): writes that arrive while a transaction is
+/// running wait, and then all go into the next transaction together, so a thousand concurrent writes cost a few commits
+/// rather than a thousand. When one write in a group fails, the group is rolled back and each write is retried on its
+/// own, so one bad write never loses the others. The group is applied as one (`GroupedWrite.apply(group:)`).
+actor GroupCommit<Write: GroupedWrite> {
+    typealias Answer = Write.Answer
     /// Weak: the application holds this, and a test's application must go when the test ends.
     private weak var app: Application?
     private let database: any Database
     private let maximumGroup: Int
-    private var waiting: [(write: ProgressWrite, done: CheckedContinuation<ProgressAnswer, any Error>)] = []
+    private var waiting: [(write: Write, done: CheckedContinuation<Answer, any Error>)] = []
     private var draining = false
     /// How many transactions ran and how many writes they held, for /metrics and the benchmark.
     private(set) var transactions = 0
@@ -28,7 +39,7 @@ actor GroupCommit {
     struct InjectedFailure: Error {}
 
     /// The longest a group's transaction is waited for.
-    static let deadline = 5.0
+    static var deadline: Double { 5.0 }
 
     func failingNextGroup() { failNextGroup = true }
 
@@ -40,7 +51,7 @@ actor GroupCommit {
         self.maximumGroup = maximumGroup
     }
 
-    func commit(_ write: ProgressWrite) async throws -> ProgressAnswer {
+    func commit(_ write: Write) async throws -> Answer {
         try await withCheckedThrowingContinuation { done in
             waiting.append((write, done))
             if !draining {
@@ -70,15 +81,14 @@ actor GroupCommit {
                 // sending them again is safe whether it commits later or not.
                 let answers = try await Deadline.run(seconds: Self.deadline) { [database, app] in
                     try await database.transaction { database in
-                        let (answers, counts) = try await ProgressWrite.apply(group.map(\.write), app: app, on: database)
-                        try await counts.write(on: database)
+                        let answers = try await Write.apply(group: group.map(\.write), app: app, on: database)
                         if fails { throw InjectedFailure() }
                         return answers
                     }
                 }
                 for (entry, answer) in zip(group, answers) { entry.done.resume(returning: answer) }
             } catch let passed as Deadline.Passed {
-                app.logger.warning("progress: a group of \(group.count) writes got no answer from the database (\(passed)); answered 503")
+                app.logger.warning("\(Write.name): a group of \(group.count) writes got no answer from the database (\(passed)); answered 503")
                 for entry in group { entry.done.resume(throwing: DatabaseFault.problem("the database did not answer in time")) }
             } catch where DatabaseFault.reason(of: error) != nil {
                 // The database itself failed (a lost connection, a failover): trying each write alone would only fail
@@ -91,7 +101,7 @@ actor GroupCommit {
                         entry.done.resume(returning: try await Deadline.run(seconds: Self.deadline) { [app, database, refused] in
                             try await WriteRetry.run {
                                 try await database.transaction { database in
-                                    let answer = try await entry.write.applied(app: app, on: database)
+                                    let answer = try await Write.apply(group: [entry.write], app: app, on: database)[0]
                                     if refused.contains(entry.write.userID) { throw InjectedFailure() }
                                     return answer
                                 }
@@ -102,15 +112,5 @@ actor GroupCommit {
             }
         }
         draining = false
-    }
-}
-
-extension Application {
-    private struct GroupCommitKey: StorageKey { typealias Value = GroupCommit }
-
-    /// Made once by `configure`.
-    var progressCommits: GroupCommit {
-        get { storage[GroupCommitKey.self]! }
-        set { storage[GroupCommitKey.self] = newValue }
     }
 }
