@@ -260,8 +260,10 @@ import VaporTesting
             #expect(made.status == .created, "\(made.body)")
             let programme = try made.decoded(ProgrammeDTO.self)
             #expect(programme.competencies.map(\.level) == [2])
+            // The batch's days hold both sessions (now and two hours on) whatever the time of day the test runs.
+            let lastDay = IndiaDay.of(clock.now.addingTimeInterval(3 * 3600))
             let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
-                "name": "One day", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today), "seats": 40,
+                "name": "One day", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(lastDay), "seats": 40,
                 "trainerIds": [world.users["mdo.mha"]!.uuidString]]).decoded(BatchDTO.self)
             let people = ["learner.mha", "publisher.mha"]
             _ = try await app.send(.POST, "/api/v1/batches/\(batch.id)/nominations", token: coordinator, json: ["userIds": people.map { world.users[$0]!.uuidString }])
@@ -276,7 +278,7 @@ import VaporTesting
             #expect(try await app.send(.POST, "/api/v1/attendance/scan", token: try await app.token("learner.mha"), json: ["token": code.token]).status == .created)
             // Before the batch's end nothing is decided.
             #expect(try await ProgrammeCompletions.completeDue(app: app) == 0)
-            clock.move(by: 86_400)
+            clock.move(by: IndiaDay.start(lastDay + 1).timeIntervalSince(clock.now) + 3600)
             #expect(try await ProgrammeCompletions.completeDue(app: app) == 1)
             #expect(try await ProgrammeCompletions.completeDue(app: app) == 0, "looked at once a day, and nobody twice")
 

@@ -1,6 +1,5 @@
 import Fluent
 import Foundation
-import SQLKit
 import Vapor
 
 /// A checked scan of a session's code, waiting for its transaction: scans that arrive together (a hall of people
@@ -22,30 +21,18 @@ struct AttendanceScan: GroupedWrite {
     /// Each scan is recorded if the person holds a seat in the batch (enrolled, or completed) and has no row for the
     /// session yet; a person scanning twice in one group is recorded once.
     static func apply(group: [AttendanceScan], app: Application, on database: any Database) async throws -> [Outcome] {
-        let sql = database as! any SQLDatabase
         struct Seat: Hashable { var batch: UUID; var user: UUID }
         var seated = Set<Seat>()
         for (batch, scans) in Dictionary(grouping: group, by: \.batch) {
-            let users = Array(Set(scans.map(\.userID)))
-            for user in try await Nomination.query(on: database).filter(\.$batchID == batch).filter(\.$userID ~~ users)
-                .filter(\.$status ~~ [.enrolled, .completed]).all(\.$userID) {
-                seated.insert(Seat(batch: batch, user: user))
-            }
+            for user in try await Programmes.seated(scans.map(\.userID), in: batch, on: database) { seated.insert(Seat(batch: batch, user: user)) }
         }
-        struct Row: Hashable, Decodable { var session_id: UUID; var user_id: UUID }
-        let kept = group.filter { seated.contains(Seat(batch: $0.batch, user: $0.userID)) }
-        var inserted = Set<Row>()
-        if !kept.isEmpty {
-            var insert = sql.insert(into: "programme_attendance").columns("session_id", "user_id", "how", "at", "by_user", "reason")
-            for scan in kept {
-                insert = insert.values(SQLBind(scan.session), SQLBind(scan.userID), SQLBind("scan"), SQLBind(scan.at), SQLBind(scan.userID), SQLBind(String?.none))
-            }
-            inserted = Set(try await insert.ignoringConflicts(with: ["session_id", "user_id"]).returning("session_id", "user_id").all(decoding: Row.self))
-        }
+        var inserted = try await Programmes.insertAttendance(group.filter { seated.contains(Seat(batch: $0.batch, user: $0.userID)) }.map {
+            Programmes.AttendanceRow(session: $0.session, user: $0.userID, how: "scan", at: $0.at, by: $0.userID, reason: nil)
+        }, on: database)
         return group.map { scan in
             guard seated.contains(Seat(batch: scan.batch, user: scan.userID)) else { return .noSeat }
             // The first scan of a pair in one group takes the row; the second finds it taken.
-            return inserted.remove(Row(session_id: scan.session, user_id: scan.userID)) != nil ? .recorded : .recordedAlready
+            return inserted.remove(Programmes.AttendanceKey(session_id: scan.session, user_id: scan.userID)) != nil ? .recorded : .recordedAlready
         }
     }
 }

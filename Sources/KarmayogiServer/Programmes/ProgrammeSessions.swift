@@ -208,7 +208,44 @@ extension Programmes {
 
     /// Whether the person holds a seat in the batch (enrolled, or completed).
     private static func holdsSeat(_ user: UUID, in batchID: UUID, on database: any Database) async throws -> Bool {
-        try await Nomination.query(on: database).filter(\.$batchID == batchID).filter(\.$userID == user).filter(\.$status ~~ [.enrolled, .completed]).first() != nil
+        try await seated([user], in: batchID, on: database).contains(user)
+    }
+
+    /// Those of these people who hold a seat in the batch (enrolled, or completed).
+    static func seated(_ users: [UUID], in batchID: UUID, on database: any Database) async throws -> Set<UUID> {
+        guard !users.isEmpty else { return [] }
+        return Set(try await Nomination.query(on: database).filter(\.$batchID == batchID).filter(\.$userID ~~ Array(Set(users)))
+            .filter(\.$status ~~ [.enrolled, .completed]).all(\.$userID))
+    }
+
+    /// A row of the attendance ledger, as written.
+    struct AttendanceRow: Sendable {
+        var session: UUID
+        var user: UUID
+        var how: String
+        var at: Date
+        var by: UUID
+        var reason: String?
+    }
+
+    struct AttendanceKey: Hashable, Decodable {
+        var session_id: UUID
+        var user_id: UUID
+    }
+
+    /// Writes rows to the ledger, a statement per 500, in the caller's transaction: a person's row for a session is
+    /// written once, and the first of two in one call wins. Answers which rows were new.
+    static func insertAttendance(_ rows: [AttendanceRow], on database: any Database) async throws -> Set<AttendanceKey> {
+        let sql = database as! any SQLDatabase
+        var inserted = Set<AttendanceKey>()
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            var insert = sql.insert(into: "programme_attendance").columns("session_id", "user_id", "how", "at", "by_user", "reason")
+            for row in rows[start..<min(start + 500, rows.count)] {
+                insert = insert.values(SQLBind(row.session), SQLBind(row.user), SQLBind(row.how), SQLBind(row.at), SQLBind(row.by), SQLBind(row.reason))
+            }
+            inserted.formUnion(try await insert.ignoringConflicts(with: ["session_id", "user_id"]).returning("session_id", "user_id").all(decoding: AttendanceKey.self))
+        }
+        return inserted
     }
 
     /// A learner's scan of the code shown: the token must be this platform's, for this session, of now or the window
@@ -267,10 +304,8 @@ extension Programmes {
     }
 
     private static func record(_ session: UUID, user: UUID, how: String, by: UUID, reason: String?, at now: Date, on database: any Database) async throws -> SessionAttendanceDTO {
-        let inserted = try await (database as! any SQLDatabase).insert(into: "programme_attendance").columns("session_id", "user_id", "how", "at", "by_user", "reason")
-            .values(SQLBind(session), SQLBind(user), SQLBind(how), SQLBind(now), SQLBind(by), SQLBind(reason))
-            .ignoringConflicts(with: ["session_id", "user_id"]).returning("user_id").all()
-        guard !inserted.isEmpty else { throw recordedAlready }
+        let row = AttendanceRow(session: session, user: user, how: how, at: now, by: by, reason: reason)
+        guard !(try await insertAttendance([row], on: database)).isEmpty else { throw recordedAlready }
         return SessionAttendanceDTO(sessionId: session, userId: user, name: nil, how: how, at: now, byUserId: by, reason: reason)
     }
 
@@ -289,7 +324,7 @@ extension Programmes {
         guard rows.count <= 10_001 else { throw Problem.invalid("file", "at most 10000 rows in one sheet") }
         let reasonColumn = header.firstIndex(of: "reason")
         let known = try await Users.ids(ofEmails: rows.dropFirst().compactMap { $0.fields.count == header.count ? Contact.email($0.fields[emailColumn]) : nil }, on: database)
-        let seated = Set(try await Nomination.query(on: database).filter(\.$batchID == batch.id!).filter(\.$status ~~ [.enrolled, .completed]).all(\.$userID))
+        let seated = try await seated(Array(known.values), in: batch.id!, on: database)
         var errors: [FieldError] = []
         var present: [(user: UUID, reason: String?)] = []
         for row in rows.dropFirst() {
@@ -307,17 +342,9 @@ extension Programmes {
         if !errors.isEmpty {
             throw Problem(.unprocessableEntity, "The sheet has \(errors.count) problem\(errors.count == 1 ? "" : "s"); nothing was stored.", errors: Array(errors.prefix(1_000)))
         }
-        let rowsToStore = present
+        let rowsToStore = present.map { AttendanceRow(session: session.id!, user: $0.user, how: "sheet", at: now, by: principal.userID, reason: $0.reason) }
         return try await database.transaction { database in
-            let sql = database as! any SQLDatabase
-            var recorded = 0
-            for start in stride(from: 0, to: rowsToStore.count, by: 500) {
-                var insert = sql.insert(into: "programme_attendance").columns("session_id", "user_id", "how", "at", "by_user", "reason")
-                for row in rowsToStore[start..<min(start + 500, rowsToStore.count)] {
-                    insert = insert.values(SQLBind(session.id!), SQLBind(row.user), SQLBind("sheet"), SQLBind(now), SQLBind(principal.userID), SQLBind(row.reason))
-                }
-                recorded += try await insert.ignoringConflicts(with: ["session_id", "user_id"]).returning("user_id").all().count
-            }
+            let recorded = try await insertAttendance(rowsToStore, on: database).count
             if IndiaDay.of(now) > batch.endDay { try await ProgrammeCompletions.recheck(batch.id!, on: database) }
             return SheetOutcome(sessionId: session.id!, recorded: recorded, alreadyRecorded: rowsToStore.count - recorded)
         }
