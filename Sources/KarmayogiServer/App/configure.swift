@@ -106,6 +106,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateCascades())
     app.migrations.add(AllowJourneyCertificates())
     app.migrations.add(CreateJourneys())
+    app.migrations.add(IndexCascadeBatchesByTrainer())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.

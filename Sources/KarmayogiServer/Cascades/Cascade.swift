@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 /// A training cascade (the Jan Seva shape): lead trainers certify master trainers, who run one-day batches from the
@@ -50,6 +51,17 @@ final class CascadeBatch: Model, @unchecked Sendable {
 
     var scopeKeys: [String] {
         InsightScope.scopes(organisationPath: organisationPath, stateCode: stateCode, districtCode: districtCode).map(\.key)
+    }
+}
+
+/// A trainer's batches of the day, in every cascade, for their phone.
+struct IndexCascadeBatchesByTrainer: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.index("cascade_batches_by_trainer", on: "cascade_batches", columns: ["trainer_id", "start_day"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "cascade_batches_by_trainer").run()
     }
 }
 

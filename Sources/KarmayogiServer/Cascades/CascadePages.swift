@@ -54,7 +54,9 @@ struct CascadePages: RouteCollection {
         let busiest: [HTML] = report.busiestTrainers.map { "<tr><td>\($0.name ?? "")</td><td class=\"number\">\(count($0.batches))</td></tr>" }
         var crumbs = [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("cascades.title"), "/cascades")]
         crumbs += report.scope == "nation" ? [UI.Crumb(title(cascade, t))] : [UI.Crumb(title(cascade, t), "/cascades/\(id)"), UI.Crumb(report.name)]
+        let trains = !(try await CascadeTrainingPages.tiersToOpen(principal, in: cascade, on: request.db).isEmpty)
         return Layout.page(title(cascade, t), for: request, crumbs: crumbs, """
+            \(trains ? "<p class=\"actions\"><a class=\"button\" href=\"/cascades/\(id)/training\">\(t("cascade.training"))</a></p>" as HTML : "")
             <p class="muted">\(t("cascade.scope", ["name": report.name]))</p>
             \(figures)
             <h2>\(t("cascade.areas"))</h2>

@@ -265,6 +265,26 @@ enum Cascades {
         return (Array(rows.prefix(page.limit)), next)
     }
 
+    /// The batches a trainer runs on a day, in every cascade.
+    static func running(trainer: UUID, on day: Int, on database: any Database) async throws -> [CascadeBatch] {
+        try await CascadeBatch.query(on: database).filter(\.$trainerID == trainer).filter(\.$startDay <= day).filter(\.$endDay >= day)
+            .sort(\.$startDay).limit(50).all()
+    }
+
+    /// Who attended a batch, in the order they were recorded.
+    static func attendees(of batch: UUID, on database: any Database) async throws -> [(user: UUID, at: Date)] {
+        struct Row: Decodable { var user_id: UUID; var at: Date }
+        return try await (database as! any SQLDatabase).select().columns("user_id", "at").from(attendance).where("batch_id", .equal, SQLBind(batch))
+            .orderBy("at").orderBy("user_id").all(decoding: Row.self).map { ($0.user_id, $0.at) }
+    }
+
+    /// Some of the people certified in a tier of a cascade.
+    static func certified(_ tier: CascadeTier, in cascade: UUID, limit: Int, on database: any Database) async throws -> [UUID] {
+        struct Row: Decodable { var user_id: UUID }
+        return try await (database as! any SQLDatabase).select().column("user_id").from(certifications).where("cascade_id", .equal, SQLBind(cascade))
+            .where("tier", .equal, SQLBind(tier.rawValue)).orderBy("user_id").limit(limit).all(decoding: Row.self).map(\.user_id)
+    }
+
     static func batchDTOs(_ batches: [CascadeBatch], on database: any Database) async throws -> [CascadeBatchDTO] {
         let names = try await Users.named(Set(batches.map(\.trainerID)), on: database)
         var templates: [UUID: [CascadeTemplate.Module]] = [:]

@@ -271,7 +271,8 @@ extension DemoWorld {
     }
 
     /// A blended programme at HCM RIPA with a batch on now (sessions today, trained by its coordinator, eight Rajasthan
-    /// officers enrolled) and one next month the learner has applied for; a small Jan Seva cascade; a DAKSH cohort
+    /// officers enrolled) and one next month the learner has applied for; a small Jan Seva cascade (its coordinator a master trainer
+    /// with a batch today); a DAKSH cohort
     /// journey the learner is on, mentored by the MHA's MDO admin, with a milestone awaiting review.
     static func addProgrammes(_ app: Application) async throws {
         let emails = ["admin@karmayogi.example.org", "learner@karmayogi.example.org", "coordinator.ripa@karmayogi.example.org", "mdo.mha@karmayogi.example.org"]
@@ -313,7 +314,21 @@ extension DemoWorld {
         _ = try await Programmes.nominate(to: nextMonth.id!, NominationInput(), by: learnerPrincipal, clock: app.clock, on: app.db)
 
         // A small cascade of the Jan Seva shape, drawn from the demo's people.
-        _ = try? await CascadeGenerator.run(CascadeShape(leads: 2, masters: 6, batches: 12, participants: 90), on: app.db) { _, _, _ in }
+        if let cascade = try? await CascadeGenerator.run(CascadeShape(leads: 2, masters: 6, batches: 12, participants: 90), on: app.db, progress: { _, _, _ in }).cascade {
+            // The institute's coordinator trained as a master trainer today by one of its leads, with a batch of their own
+            // today: a trainer's pages have something to show.
+            let leads = try await Cascades.certified(.lead, in: cascade, limit: 2, on: app.db).filter { $0 != trainer }
+            if let lead = leads.first, let leadPrincipal = try await Principal.load(userID: lead, on: app.db),
+               let trainerPrincipal = try await Principal.load(userID: trainer, on: app.db) {
+                let training = try await Cascades.openBatch(in: cascade, CascadeBatchInput(tier: .master, startDate: IndiaDay.string(today), stateCode: 8,
+                                                                                           districtCode: jaipur, venue: "HCM RIPA, Jaipur", seats: 30),
+                                                            by: leadPrincipal, now: now, on: app.db)
+                _ = try await Cascades.recordAttendance(of: training.id!, CascadePeopleInput(userIds: [trainer]), by: leadPrincipal, now: now, on: app.db)
+                _ = try await Cascades.openBatch(in: cascade, CascadeBatchInput(tier: .participant, startDate: IndiaDay.string(today), stateCode: 8,
+                                                                                districtCode: jaipur, venue: "Collectorate, Jaipur", seats: 40),
+                                                 by: trainerPrincipal, now: now, on: app.db)
+            }
+        }
 
         // A DAKSH cohort: the learner and five others, mentored by the MHA's MDO admin.
         let journey = try await Journeys.create(JourneyInput(

@@ -13,6 +13,7 @@ struct JourneyPages: RouteCollection {
         routes.post("journeys", ":id", "milestones", ":milestone", "submit", use: Self.submit)
         routes.post("journeys", ":id", "milestones", ":milestone", "review", use: Self.review)
         routes.post("journeys", ":id", "activities", ":activity", "record", use: Self.record)
+        routes.post("journeys", ":id", "members", use: Self.addMembers)
     }
 
     static func title(_ journey: Journey, _ t: Catalogue) -> String { t.language == "hi" && !journey.titleHi.isEmpty ? journey.titleHi : journey.title }
@@ -110,7 +111,8 @@ struct JourneyPages: RouteCollection {
     static func cohort(_ request: Request, plan: Journeys.Plan, principal: Principal, coordinator: Bool) async throws -> HTML {
         let t = request.catalogue
         let id = plan.journey.id!.uuidString.lowercased()
-        let members = try await Journeys.members(of: plan.journey.id!, by: principal, on: request.db).filter { $0.role == .participant }
+        let everyone = try await Journeys.members(of: plan.journey.id!, by: principal, on: request.db)
+        let members = everyone.filter { $0.role == .participant }
         var rows: [HTML] = []
         var tasks: [HTML] = []
         for member in members {
@@ -146,14 +148,34 @@ struct JourneyPages: RouteCollection {
         }
         return """
             <section aria-labelledby="cohort"><h2 id="cohort">\(t("journey.cohort"))</h2>
-            \(UI.table(t("journey.cohort"), head: [t("programmes.person"), t("journey.mentor"), t("journey.progress"), t("journey.current")], rows: rows, empty: t("journey.cohortNone")))</section>
+            \(UI.table(t("journey.cohort"), head: [t("programmes.person"), t("journey.mentor"), t("journey.progress"), t("journey.current")], rows: rows, empty: t("journey.cohortNone")))
+            \(coordinator ? rosterForm(request, journey: id, mentors: everyone.filter { $0.role == .mentor }) : "")</section>
             <section aria-labelledby="tasks"><h2 id="tasks">\(t("journey.tasks"))</h2>
             \(tasks.isEmpty ? UI.empty(t("journey.tasksNone")) : "<ul class=\"plain\">\(tasks)</ul>" as HTML)</section>
             """
     }
 
+    /// The form that adds people to the roster, for the journey's coordinators: participants with their mentor, or mentors.
+    static func rosterForm(_ request: Request, journey id: String, mentors: [JourneyMemberDTO]) -> HTML {
+        let t = request.catalogue
+        let roles = JourneyRole.allCases.map { ($0.rawValue, t("journey.role.\($0.rawValue)")) }
+        return """
+            <details class="card"><summary>\(t("journey.addPeople"))</summary>
+            <form method="post" action="/journeys/\(id)/members">\(request.csrfField)
+            <label for="people">\(t("programmes.field.people"))</label><span class="hint" id="people-hint">\(t("programmes.field.emailsHint"))</span>
+            <textarea id="people" name="emails" rows="3" required aria-describedby="people-hint"></textarea>
+            <label for="role">\(t("journey.role"))</label><select id="role" name="role">\(UI.options(roles, chosen: JourneyRole.participant.rawValue))</select>
+            <label for="mentorId">\(t("journey.mentor"))</label><span class="hint" id="mentor-hint">\(t("journey.mentorHint"))</span>
+            <select id="mentorId" name="mentorId" aria-describedby="mentor-hint"><option value="">—</option>\(UI.options(mentors.map { ($0.userId.uuidString.lowercased(), $0.name ?? "") }, chosen: nil))</select>
+            <p><button>\(t("journey.addPeople"))</button></p></form></details>
+            """
+    }
+
     struct Form: Content {
         var csrf: String?
+        var emails: String?
+        var role: String?
+        var mentorId: String?
         var text: String?
         var link: String?
         var userId: String?
@@ -189,6 +211,30 @@ struct JourneyPages: RouteCollection {
             _ = try await Journeys.record(try request.id("activity", of: "activity"), JourneyRecordInput(userId: form.userId.flatMap(UUIDText.parse), note: form.note),
                                           by: principal, keys: request.application.credentialKeys, now: request.application.clock.now(), on: request.db)
             return request.catalogue("journey.recorded")
+        }, page: { notice, problem in try await page(request, notice: notice, problem: problem) })
+    }
+
+    @Sendable static func addMembers(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let form = try request.content.decode(Form.self)
+        return try await Layout.answer(request, {
+            let people = try await ProgrammeForms.people(form.emails, field: "emails", on: request.db)
+            guard !people.isEmpty else { throw Problem.invalid("emails", "name at least one person by e-mail") }
+            let role = form.role.flatMap(JourneyRole.init(rawValue:))
+            let mentor = role == .participant ? form.mentorId.flatMap(UUIDText.parse) : nil
+            do {
+                let added = try await Journeys.addMembers(to: try request.id(of: "journey"), JourneyMembersInput(userIds: people, role: role, mentorId: mentor),
+                                                          by: principal, now: request.application.clock.now(), on: request.db)
+                return request.catalogue("journey.added", ["n": String(added.count)])
+            } catch var problem as Problem {
+                // The people were named by e-mail here: so are the reasons they were refused.
+                let named = try await Users.named(people, on: request.db)
+                problem.errors = problem.errors.map { error in
+                    guard error.field.hasPrefix("userIds["), let index = Int(error.field.dropFirst(8).dropLast()), people.indices.contains(index) else { return error }
+                    return FieldError("emails", "\(named[people[index]]?.email ?? ""): \(error.reason)")
+                }
+                throw problem
+            }
         }, page: { notice, problem in try await page(request, notice: notice, problem: problem) })
     }
 }

@@ -61,12 +61,19 @@ struct ProgrammeWorkPages: RouteCollection {
         }
         // Sessions the signed-in person trains today: the code to show and the roster to mark.
         let training = try await Programmes.trainingSessions(of: principal.userID, on: today, on: request.db)
-        let trainingRows: [HTML] = training.map { session in
+        var trainingRows: [HTML] = training.map { session in
             let id = session.id!.uuidString.lowercased()
             return """
                 <tr><td>\(Formats.time(session.startsAt, t))–\(Formats.time(session.endsAt, t))</td><td>\(session.title)</td>\
                 <td><a class="button" href="/sessions/\(id)/code">\(t("programmes.showCode"))</a> <a href="/sessions/\(id)">\(t("programmes.roster"))</a></td></tr>
                 """
+        }
+        // And the cascade batches they train today, whose attendance they record.
+        trainingRows += try await Cascades.running(trainer: principal.userID, on: today, on: request.db).map { batch in
+            """
+            <tr><td>\(t("programmes.allDay"))</td><td>\(CascadeTrainingPages.tierName(batch.tier, t))</td>\
+            <td><a class="button" href="/cascade-batches/\(batch.id!.uuidString.lowercased())">\(t("cascade.record"))</a></td></tr>
+            """
         }
         let mine = try await Programmes.nominations(ofUser: principal.userID, on: request.db)
         let batches = try await Programmes.batchesByID(Set(mine.map(\.batchID)), on: request.db)
@@ -96,7 +103,7 @@ struct ProgrammeWorkPages: RouteCollection {
             <p class="muted">\(t("programmes.intro"))</p>
             <p class="actions">\(makes ? "<a class=\"button\" href=\"/programmes/new\">\(t("programmes.new"))</a>" as HTML : "") <a href="/journeys">\(t("journeys.title"))</a> <a href="/cascades">\(t("cascades.title"))</a></p>
             \(decides ? "<p><a class=\"button\" href=\"/nominations\">\(t("programmes.awaiting"))</a></p>" as HTML : "")
-            \(training.isEmpty ? "" : "<section aria-labelledby=\"training\"><h2 id=\"training\">\(t("programmes.trainingToday"))</h2>\(UI.table(t("programmes.trainingToday"), head: [t("programmes.time"), t("programmes.session"), ""], rows: trainingRows, empty: ""))</section>" as HTML)
+            \(trainingRows.isEmpty ? "" : "<section aria-labelledby=\"training\"><h2 id=\"training\">\(t("programmes.trainingToday"))</h2>\(UI.table(t("programmes.trainingToday"), head: [t("programmes.time"), t("programmes.session"), ""], rows: trainingRows, empty: ""))</section>" as HTML)
             <section aria-labelledby="mine"><h2 id="mine">\(t("programmes.mine"))</h2>
             \(UI.table(t("programmes.mine"), head: [t("programmes.programme"), t("programmes.batch"), t("programmes.dates"), t("programmes.status"), ""], rows: mineRows, empty: t("programmes.mineNone")))</section>
             <section aria-labelledby="schedule"><h2 id="schedule">\(t("programmes.schedule"))</h2>
