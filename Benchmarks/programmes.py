@@ -88,11 +88,13 @@ def measure_scans(admin: Client, args, secret: str, rows: list[str]):
     """One session, PEOPLE participants with seats, each scanning the code once."""
     print(f"== {args.people} participants scanning one session's code", flush=True)
     me = admin.call("GET", "/api/v1/me")[1]
-    today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5, minutes=30)).date().isoformat()
+    # Today and tomorrow in India: the hour-long session may run past midnight.
+    today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5, minutes=30)).date()
+    today, tomorrow = today.isoformat(), (today + datetime.timedelta(days=1)).isoformat()
     status, programme = admin.call("POST", "/api/v1/programmes", {"title": f"Benchmark programme {int(time.time())}", "providerId": me["organisationId"], "approvalRoute": "none"})
     assert status == 201, (status, programme)
     status, batch = admin.call("POST", f"/api/v1/programmes/{programme['id']}/batches", {
-        "name": "One hall", "startDate": today, "endDate": today, "seats": args.people, "stateCode": 8, "trainerIds": [me["id"]]})
+        "name": "One hall", "startDate": today, "endDate": tomorrow, "seats": args.people, "stateCode": 8, "trainerIds": [me["id"]]})
     assert status == 201, (status, batch)
     db = sqlite3.connect(f"file:{args.database}?mode=ro", uri=True)
     # People holding no batch yet (a run earlier on the same day seated others: one batch at a time each).

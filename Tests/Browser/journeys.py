@@ -15,7 +15,8 @@ with the content opened, published, found in the catalogue), and the national ad
 input, a domain competency).
 
 A trainer shows a programme session's attendance code; a participant reads the QR code off the trainer's screen (zxing-cpp)
-and records their attendance with one tap (issue 19).
+and records their attendance with one tap; a master trainer opens a cascade batch on their phone and records who came; the
+cohort's page for its mentor and its participant (issue 19).
 
 On every page visited: no sideways overflow, no console error, no serious or critical axe-core violation.
 
@@ -420,6 +421,21 @@ class Journey:
                     driver.get(rosters[0] + f"?lang={self.language}")
                     self.check("roster")
                     self.require(len(driver.find_elements(By.CSS_SELECTOR, "main tbody tr")) >= 1, "the roster is empty")
+        # The coordinator is a master trainer of the demo's cascade too: they open a one-day batch of participants on
+        # their phone and record who came, by e-mail.
+        self.open("/cascades", "cascades")
+        cascades = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "main li.card a") if "Jan Seva" in a.text or "जन सेवा" in a.text]
+        if self.require(len(cascades) >= 1, "the demo's cascade is not listed"):
+            driver.get(cascades[0] + f"?lang={self.language}")
+            self.check("cascade-reach")
+            self.press("main a[href$='/training']", "cascade-training")
+            Select(driver.find_element(By.ID, "stateCode")).select_by_value("8")
+            self.fill("#venue", f"Collectorate {self.tag}")
+            self.press("form[action$='/training'] button", "cascade-batch")
+            self.fill("#emails", LEARNER)
+            self.press("form[action$='/attendance'] button", "cascade-attendance")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "recording the batch's attendance said nothing")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "main tbody tr")) == 1, "the batch lists no attendee")
         self.sign_out()
         self.sign_in("state.rajasthan@karmayogi.example.org")
         self.open("/nominations", "nominations-awaiting")
