@@ -146,10 +146,11 @@ import VaporTesting
             let programme = try await app.send(.POST, "/api/v1/programmes", token: coordinator, json: [
                 "title": "Jan Seva module", "providerId": world.mha.uuidString, "approvalRoute": "none", "courseIds": [course.id]]).decoded(ProgrammeDTO.self)
             let batch = try await app.send(.POST, "/api/v1/programmes/\(programme.id)/batches", token: coordinator, json: [
-                "name": "Jaipur, day one", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today + 1), "seats": 30,
+                "name": "Jaipur, day one", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today + 2), "seats": 30,
                 "trainerIds": [world.users["mdo.mha"]!.uuidString]]).decoded(BatchDTO.self)
             #expect(try await app.send(.POST, "/api/v1/batches/\(batch.id)/nominations", token: learner).status == .created)
-            // Two sessions, one now and one tomorrow; a session outside the batch's days is refused.
+            // Two sessions, one now and one tomorrow (the batch runs to the day after, whatever the hour the test runs); a
+            // session outside the batch's days is refused.
             let now = clock.now
             var sessions: [SessionDTO] = []
             for (start, title) in [(now.addingTimeInterval(-600), "Citizen first"), (now.addingTimeInterval(86_400), "Grievances")] {

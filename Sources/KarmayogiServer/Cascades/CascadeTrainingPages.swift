@@ -158,17 +158,11 @@ struct CascadeTrainingPages: RouteCollection {
             """)
     }
 
-    struct AttendForm: Content {
-        var csrf: String?
-        var emails: String?
-    }
-
     @Sendable static func attend(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let sent = try request.content.decode(AttendForm.self)
+        let sent = try request.content.decode(ProgrammeForms.EmailsForm.self)
         return try await Layout.answer(request, {
-            let emails = (sent.emails ?? "").split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == ";" }).map(String.init)
-            let recorded = try await Cascades.recordAttendance(of: try request.id(of: "batch"), CascadePeopleInput(emails: emails), by: principal,
+            let recorded = try await Cascades.recordAttendance(of: try request.id(of: "batch"), CascadePeopleInput(emails: ProgrammeForms.emails(sent.emails)), by: principal,
                                                                now: request.application.clock.now(), on: request.db)
             return request.catalogue("cascade.recorded", ["recorded": String(recorded.recorded), "certified": String(recorded.certified)])
         }, page: { notice, problem in try await batchPage(request, notice: notice, problem: problem) })

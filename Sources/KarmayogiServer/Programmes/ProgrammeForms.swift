@@ -110,9 +110,14 @@ struct ProgrammeForms: RouteCollection {
             """)
     }
 
+    /// The addresses in a box of e-mails: one per line, or separated by commas, semicolons or spaces.
+    static func emails(_ text: String?) -> [String] {
+        (text ?? "").split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == ";" }).map(String.init)
+    }
+
     /// People named by e-mail, one per line or separated by commas: every one known, or the unknown are named.
     static func people(_ text: String?, field: String, on database: any Database) async throws -> [UUID] {
-        let given = (text ?? "").split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == ";" }).map { String($0).lowercased() }
+        let given = emails(text).map { $0.lowercased() }
         guard given.count <= 500 else { throw Problem.invalid(field, "at most 500 people at once") }
         let known = try await Users.ids(ofEmails: given.compactMap { Contact.email($0) }, on: database)
         let unknown = given.filter { Contact.email($0).flatMap { known[$0] } == nil }
@@ -172,14 +177,15 @@ struct ProgrammeForms: RouteCollection {
         }, page: { notice, problem in try await ProgrammeWorkPages.batchPage(request, notice: notice, problem: problem) })
     }
 
-    struct NominateForm: Content {
+    /// A form with a box of e-mails (nominations, a cascade batch's attendance).
+    struct EmailsForm: Content {
         var csrf: String?
         var emails: String?
     }
 
     @Sendable static func nominate(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let sent = try request.content.decode(NominateForm.self)
+        let sent = try request.content.decode(EmailsForm.self)
         return try await Layout.answer(request, {
             let people = try await people(sent.emails, field: "userIds", on: request.db)
             guard !people.isEmpty else { throw Problem.invalid("userIds", "name at least one person by e-mail") }
