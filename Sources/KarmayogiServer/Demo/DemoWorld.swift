@@ -271,9 +271,9 @@ extension DemoWorld {
     }
 
     /// A blended programme at HCM RIPA with a batch on now (sessions today, trained by its coordinator, eight Rajasthan
-    /// officers enrolled) and one next month the learner has applied for; a small Jan Seva cascade (its coordinator a master trainer
-    /// with a batch today); a DAKSH cohort
-    /// journey the learner is on, mentored by the MHA's MDO admin, with a milestone awaiting review.
+    /// officers enrolled) and one next month the learner has applied for; a small Jan Seva cascade (the coordinator a
+    /// master trainer in it, with a batch today); a DAKSH cohort journey the learner is on, mentored by the MHA's MDO
+    /// admin, with a milestone awaiting review.
     static func addProgrammes(_ app: Application) async throws {
         let emails = ["admin@karmayogi.example.org", "learner@karmayogi.example.org", "coordinator.ripa@karmayogi.example.org", "mdo.mha@karmayogi.example.org"]
         let people = try await Users.ids(ofEmails: emails, on: app.db)
