@@ -149,11 +149,11 @@ import VaporTesting
                 "name": "Jaipur, day one", "startDate": IndiaDay.string(today), "endDate": IndiaDay.string(today + 2), "seats": 30,
                 "trainerIds": [world.users["mdo.mha"]!.uuidString]]).decoded(BatchDTO.self)
             #expect(try await app.send(.POST, "/api/v1/batches/\(batch.id)/nominations", token: learner).status == .created)
-            // Two sessions, one now and one tomorrow (the batch runs to the day after, whatever the hour the test runs); a
-            // session outside the batch's days is refused.
+            // Two sessions, one begun today and one tomorrow (the batch runs to the day after, whatever the hour the test
+            // runs); a session outside the batch's days is refused.
             let now = clock.now
             var sessions: [SessionDTO] = []
-            for (start, title) in [(now.addingTimeInterval(-600), "Citizen first"), (now.addingTimeInterval(86_400), "Grievances")] {
+            for (start, title) in [(max(IndiaDay.start(today), now.addingTimeInterval(-600)), "Citizen first"), (now.addingTimeInterval(86_400), "Grievances")] {
                 let made = try await app.send(.POST, "/api/v1/batches/\(batch.id)/sessions", token: coordinator, json: [
                     "title": title, "startsAt": Formats.iso(start), "endsAt": Formats.iso(start.addingTimeInterval(5_400)), "venue": "Room 2"])
                 #expect(made.status == .created, "\(made.body)")

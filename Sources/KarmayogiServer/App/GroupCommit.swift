@@ -38,8 +38,8 @@ actor GroupCommit<Write: GroupedWrite> {
 
     struct InjectedFailure: Error {}
 
-    /// The longest a group's transaction is waited for.
-    static var deadline: Double { 5.0 }
+    /// The longest a group's transaction is waited for (`Settings.groupWriteWaitSeconds`).
+    private let deadline: Double
 
     func failingNextGroup() { failNextGroup = true }
 
@@ -47,6 +47,7 @@ actor GroupCommit<Write: GroupedWrite> {
 
     init(app: Application, maximumGroup: Int = 200) {
         self.app = app
+        self.deadline = app.settings.groupWriteWaitSeconds
         self.database = app.db
         self.maximumGroup = maximumGroup
     }
@@ -79,7 +80,7 @@ actor GroupCommit<Write: GroupedWrite> {
                 // A group that gets no answer in time (a connection that died without saying so in a failover) is
                 // answered 503 and left behind: the writes after it must not wait for it. Its writes carry keys, so
                 // sending them again is safe whether it commits later or not.
-                let answers = try await Deadline.run(seconds: Self.deadline) { [database, app] in
+                let answers = try await Deadline.run(seconds: deadline) { [database, app] in
                     try await database.transaction { database in
                         let answers = try await Write.apply(group: group.map(\.write), app: app, on: database)
                         if fails { throw InjectedFailure() }
@@ -98,7 +99,7 @@ actor GroupCommit<Write: GroupedWrite> {
                 for entry in group {
                     do {
                         // Alone, and again while another writer holds the database: each try starts from the database.
-                        entry.done.resume(returning: try await Deadline.run(seconds: Self.deadline) { [app, database, refused] in
+                        entry.done.resume(returning: try await Deadline.run(seconds: deadline) { [app, database, refused] in
                             try await WriteRetry.run {
                                 try await database.transaction { database in
                                     let answer = try await Write.apply(group: [entry.write], app: app, on: database)[0]

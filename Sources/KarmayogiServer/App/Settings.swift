@@ -54,6 +54,10 @@ public struct Settings: Sendable {
     /// How long a read or a repeatable write waits out a lost database connection (a failover) before it is answered
     /// 503 (`DATABASE_RETRY_SECONDS`, 15; PostgreSQL only).
     public var failoverRetrySeconds: TimeInterval
+    /// How long a group of hot writes (learners' progress, QR check-ins) waits for the database to answer its
+    /// transaction before each write is answered 503 and the writes behind it go on (`DATABASE_WRITE_WAIT_SECONDS`, 5;
+    /// 60 in tests, whose machine runs hundreds of databases at once). The writes carry keys: sending them again is safe.
+    public var groupWriteWaitSeconds: TimeInterval
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -84,6 +88,7 @@ public struct Settings: Sendable {
         unreadableTrustedProxies = proxies.filter { AddressRange($0) == nil }
         jobLeaseSeconds = variables["JOB_LEASE_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 3600) } ?? 30
         failoverRetrySeconds = variables["DATABASE_RETRY_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0), 120) } ?? 15
+        groupWriteWaitSeconds = variables["DATABASE_WRITE_WAIT_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.5), 120) } ?? (environment == .testing ? 60 : 5)
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
         scheduledWork = variables["SCHEDULED_WORK"].map { !["0", "false", "off", "no"].contains($0.lowercased()) } ?? (environment != .testing)
     }
