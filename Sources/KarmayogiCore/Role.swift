@@ -9,6 +9,10 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
     case contentPublisher = "content_publisher"
     case stateAdmin = "state_admin"
     case programmeCoordinator = "programme_coordinator"
+    /// Teaches at a training institute: reads the teaching notes of the Amrit Gyaan Kosh's cases.
+    case faculty
+    /// Writes, reviews and publishes a training institute's case studies in the Amrit Gyaan Kosh.
+    case caseEditor = "case_editor"
     case nationalAdmin = "national_admin"
 
     public var permissions: Set<Permission> {
@@ -20,9 +24,13 @@ public enum Role: String, Codable, CaseIterable, Sendable, Hashable {
         case .cbpAdmin: [.viewUsers, .viewOrganisations, .mapCompetencies, .enrolUsers, .managePlans, .viewInsights]
         case .programmeCoordinator: [.viewUsers, .viewOrganisations, .viewInsights]
         case .contentCreator, .contentReviewer, .contentPublisher: [.viewOrganisations, .authorCourses]
+        case .faculty, .caseEditor: [.viewOrganisations]
         case .learner: []
         }
     }
+
+    /// Roles held only on a training institute.
+    public var onlyOnTrainingInstitutes: Bool { self == .faculty || self == .caseEditor }
 
     /// Roles that only make sense on one kind of scope.
     public var grantableOnOrganisation: Bool { self != .stateAdmin && self != .nationalAdmin }

@@ -28,7 +28,8 @@ import Vapor
         for (table, columns) in [("users", ["name", "email", "designation", "employee_id"]), ("organisations", ["name", "code"]),
                                  ("competencies", ["key", "theme", "sub_theme", "description"]), ("course_versions", ["title", "content"]),
                                  ("plans", ["name"]), ("designation_competencies", ["designation"]), ("states", ["name"]), ("districts", ["name"]),
-                                 ("course_ratings", ["text"]), ("bulk_uploads", ["file_name"]), ("certificates", ["title"])
+                                 ("course_ratings", ["text"]), ("bulk_uploads", ["file_name"]), ("certificates", ["title"]),
+                                 ("case_studies", ["title", "abstract", "body", "teaching_note", "authors"])
                                 ] {
             for column in columns {
                 let rows = try await sql.raw("SELECT CAST(\(ident: column) AS TEXT) AS text FROM \(ident: table)").all(decoding: One.self)
@@ -118,6 +119,9 @@ import Vapor
             _ = try await app.send(.POST, "/api/v1/users/\(world.users["learner.health"]!)/status", token: try await app.token("mdo.health"),
                                    json: ["status": "disabled", "reason": "छुट्टी पर"])
             let (draft, draftItem) = try await AssessmentEditorTests().draftWithAnAssessment(app, world)
+            let institutes = try await CaseWorld.build(on: app)
+            let editor = try await app.token("editor.one")
+            let study = try await app.send(.POST, "/api/v1/cases", token: editor, json: caseBody(institutes.ripa)).decoded(CaseStudyDTO.self).id.uuidString.lowercased()
             let allowed = try await Self.dataWords(app)
             let person = world.users["learner.mha"]!.uuidString.lowercased()
 
@@ -136,6 +140,7 @@ import Vapor
                 ("creator.mha", ["/author", "/author/courses/\(course)", "/author/courses/\(draft)/assessments/\(draftItem)",
                                  "/author/courses/\(quizCourse)", "/review/\(course)"]),
                 ("reviewer.mha", ["/", "/review", "/review/\(course)", "/review/\(draft)", "/review/\(draft)/reject"]),
+                ("editor.one", ["/cases", "/cases/coverage", "/cases/new", "/cases/mine", "/cases/\(study)"]),
                 ("national", ["/insights?scope=nation", "/insights/scorecard", "/insights/kpis/platform_uptime?scope=nation", "/insights?scope=state:8",
                               "/admin/organisations/new", "/competencies/\(competency)/retire"]),
             ]

@@ -58,6 +58,9 @@ public struct Settings: Sendable {
     /// transaction before each write is answered 503 and the writes behind it go on (`DATABASE_WRITE_WAIT_SECONDS`, 5;
     /// 60 in tests, whose machine runs hundreds of databases at once). The writes carry keys: sending them again is safe.
     public var groupWriteWaitSeconds: TimeInterval
+    /// On SQLite, how long a transaction waits for its turn at the one writer before it is answered 503
+    /// (`SQLITE_TURN_SECONDS`, 30; 120 in tests, whose machine runs hundreds of databases at once).
+    public var sqliteTurnSeconds: TimeInterval
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -89,6 +92,7 @@ public struct Settings: Sendable {
         jobLeaseSeconds = variables["JOB_LEASE_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 3600) } ?? 30
         failoverRetrySeconds = variables["DATABASE_RETRY_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0), 120) } ?? 15
         groupWriteWaitSeconds = variables["DATABASE_WRITE_WAIT_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.5), 120) } ?? (environment == .testing ? 60 : 5)
+        sqliteTurnSeconds = variables["SQLITE_TURN_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 600) } ?? (environment == .testing ? 120 : 30)
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
         scheduledWork = variables["SCHEDULED_WORK"].map { !["0", "false", "off", "no"].contains($0.lowercased()) } ?? (environment != .testing)
     }

@@ -107,6 +107,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(AllowJourneyCertificates())
     app.migrations.add(CreateJourneys())
     app.migrations.add(IndexCascadeBatchesByTrainer())
+    app.migrations.add(CreateCaseStudies())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.
@@ -159,10 +160,12 @@ private func configureDatabase(_ app: Application, settings: Settings) throws {
         // Each event loop also has a second connection that only reads (`Request.reads`): a reader in WAL mode sees what is
         // committed without waiting for the writer, so a dashboard is not queued behind the loop's write transactions.
         app.threadPool = NIOThreadPool(numberOfThreads: 2 * app.eventLoopCount + 4)
-        let sqlite = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
-        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: sqlite.make()) }, as: .sqlite)
-        let reads = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: .seconds(30))
-        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: reads.make()) }, as: .sqliteReads, isDefault: false)
+        // A transaction waits this long for its turn, and a statement as long for a connection, before a 503.
+        let turn = Duration.seconds(settings.sqliteTurnSeconds), poolWait = TimeAmount.seconds(Int64(settings.sqliteTurnSeconds))
+        let sqlite = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: poolWait)
+        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: sqlite.make(), turnTimeout: turn) }, as: .sqlite)
+        let reads = DatabaseConfigurationFactory.sqlite(configuration, connectionPoolTimeout: poolWait)
+        app.databases.use(DatabaseConfigurationFactory { SerialisedSQLiteWrites(base: reads.make(), turnTimeout: turn) }, as: .sqliteReads, isDefault: false)
     }
 }
 

@@ -34,6 +34,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: EventController())
     try api.register(collection: ProgrammeController())
     try api.register(collection: CascadeController())
+    try api.register(collection: CaseController())
     try api.register(collection: JourneyController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))

@@ -122,15 +122,15 @@ struct ContentFileController: RouteCollection {
         }
         _ = try await request.body.collect(max: limit + 64 * 1024).get()
         let form = try request.content.decode(Form.self)
-        let stored = try await ContentFiles.accept(form.file, as: form.kind, for: course, by: principal, request: request)
+        let stored = try await ContentFiles.accept(form.file, as: form.kind, provider: course.$provider.id, by: principal, request: request)
         return try await stored.encodeResponse(status: .created, for: request)
     }
 }
 
 /// The one way a file enters the content store, from the API and from the course editor alike.
 enum ContentFiles {
-    /// Checks `file` against the kind of item it is for (size, and its bytes' real type) and stores it.
-    static func accept(_ file: File?, as kindName: String?, for course: Course, by principal: Principal, request: Request) async throws -> ContentFileDTO {
+    /// Checks `file` against the kind of item it is for (of a course or a case study of the provider) (size, and its bytes' real type) and stores it.
+    static func accept(_ file: File?, as kindName: String?, provider providerID: UUID, by principal: Principal, request: Request) async throws -> ContentFileDTO {
         let limit = request.application.settings.contentMaxBytes
         var errors: [FieldError] = []
         let kind = kindName.flatMap(ContentKind.init(rawValue:))
@@ -149,7 +149,7 @@ enum ContentFiles {
         let hash = try await request.application.contentStore.put(bytes)
         let record = ContentFile()
         record.id = hash
-        record.providerID = course.$provider.id
+        record.providerID = providerID
         record.uploadedBy = principal.userID
         record.mediaType = detected!.mediaType
         record.size = bytes.count

@@ -350,7 +350,7 @@ struct CourseEditorPages: RouteCollection {
                 let m = try moduleIndex(form.moduleId, in: content)
                 var item = try self.item(form, replacing: nil)
                 if let file = form.file, file.data.readableBytes > 0 {
-                    item.url = try await ContentFiles.accept(file, as: form.kind, for: course, by: principal, request: request).reference
+                    item.url = try await ContentFiles.accept(file, as: form.kind, provider: course.$provider.id, by: principal, request: request).reference
                 }
                 content.modules[m].items.append(item)
                 anchor = "#module-\(form.moduleId ?? "")"

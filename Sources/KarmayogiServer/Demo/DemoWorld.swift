@@ -27,6 +27,8 @@ enum DemoWorld {
         .init(email: "reviewer.lbsnaa@karmayogi.example.org", role: .contentReviewer, organisationCode: "LBSNAA", note: "content reviewer, LBSNAA"),
         .init(email: "publisher.lbsnaa@karmayogi.example.org", role: .contentPublisher, organisationCode: "LBSNAA", note: "content publisher, LBSNAA"),
         .init(email: "coordinator.ripa@karmayogi.example.org", role: .programmeCoordinator, organisationCode: "HCM-RIPA", note: "programme coordinator, HCM RIPA Jaipur"),
+        .init(email: "editor.ripa@karmayogi.example.org", role: .caseEditor, organisationCode: "HCM-RIPA", note: "case study editor, HCM RIPA Jaipur"),
+        .init(email: "faculty.lbsnaa@karmayogi.example.org", role: .faculty, organisationCode: "LBSNAA", note: "faculty, LBSNAA (reads teaching notes)"),
         .init(email: "learner@karmayogi.example.org", role: .learner, organisationCode: "JMC-GREATER", note: "learner, Jaipur Municipal Corporation Greater"),
     ]
 
@@ -121,7 +123,8 @@ enum DemoWorld {
                 }
             }
             let homes = organisations.map { byCode[$0.0]! }
-            for index in 0..<190 {
+            // About two hundred people in all, the sign-ins among them.
+            for index in 0..<(200 - signIns.count) {
                 let first = firstNames.randomElement(using: &generator)!, last = surnames.randomElement(using: &generator)!
                 let organisation = homes[index % homes.count]
                 var email = "\(first).\(last)".lowercased() + "@\(organisation.code.lowercased()).example.org"
@@ -134,6 +137,7 @@ enum DemoWorld {
         try await addLearningWeekAndTalks(app) { try await addLearning(app) }
         try await addPlan(app)
         try await addProgrammes(app)
+        try await addCases(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]

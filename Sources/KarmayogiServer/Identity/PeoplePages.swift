@@ -21,7 +21,7 @@ struct PeoplePages: RouteCollection {
     }
 
     /// The roles an admin's page offers to grant, in the order people think of them.
-    static let grantable: [Role] = [.mdoAdmin, .cbpAdmin, .contentCreator, .contentReviewer, .contentPublisher, .programmeCoordinator, .stateAdmin]
+    static let grantable: [Role] = [.mdoAdmin, .cbpAdmin, .contentCreator, .contentReviewer, .contentPublisher, .programmeCoordinator, .faculty, .caseEditor, .stateAdmin]
 
     // MARK: - The list
 

@@ -341,6 +341,9 @@ enum Users {
     static func grants(for roles: [Role], organisation: Organisation, stateCode: Int?) -> Result<[Grant], FieldError> {
         var grants: [Grant] = []
         for role in roles where role != .learner {
+            if role.onlyOnTrainingInstitutes, organisation.organisationType != .trainingInstitute {
+                return .failure(FieldError("roles", "\(role.rawValue) is held on a training institute; \(organisation.name) is not one"))
+            }
             guard let grant = grant(for: role, organisation: organisation, stateCode: stateCode) else {
                 return .failure(FieldError("roles", "\(role.rawValue) needs a State: give the person a stateCode (\(organisation.name) is in none)"))
             }

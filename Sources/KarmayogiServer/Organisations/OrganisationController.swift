@@ -80,6 +80,20 @@ enum Organisations {
         try await Organisation.query(on: database).filter(\.$code == code).first()?.id
     }
 
+    static func find(_ id: UUID, on database: any Database) async throws -> Organisation? {
+        try await Organisation.find(id, on: database)
+    }
+
+    /// Training institutes by name: all of them (`within` nil), or those in the given subtrees.
+    static func trainingInstitutes(within paths: [String]?, limit: Int = 500, on database: any Database) async throws -> [Organisation] {
+        let query = Organisation.query(on: database).filter(\.$type == OrganisationType.trainingInstitute.rawValue)
+        if let paths {
+            guard !paths.isEmpty else { return [] }
+            query.group(.or) { group in for path in paths { group.filter(\.$path =~ path) } }
+        }
+        return try await query.sort(\.$name).limit(limit).all()
+    }
+
     /// An organisation the principal may see (its own, its ancestors, or any within reach), else 404.
     static func visible(_ id: UUID, to principal: Principal, on database: any Database) async throws -> Organisation {
         guard let organisation = try await Organisation.find(id, on: database),

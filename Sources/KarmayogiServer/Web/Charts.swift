@@ -62,4 +62,37 @@ enum Charts {
             <title>\(title)</title>\(parts)</svg>
             """
     }
+
+    /// A heat map: a row per label, a column per heading, each cell shaded by its count (none: blank), with the count
+    /// written in it and a title naming both. Drawn at a size a phone can read, inside a box that scrolls sideways.
+    static func heatMap(rows: [(label: String, href: String?)], columns: [String], counts: [[Int]], title: String,
+                        cellTitle: (Int, Int, Int) -> String) -> HTML {
+        let labelWidth = 170.0, cell = 30.0, top = 26.0
+        let width = labelWidth + cell * Double(columns.count) + 4, height = top + cell * Double(rows.count) + 4
+        let largest = Double(max(counts.flatMap { $0 }.max() ?? 0, 1))
+        var parts: [HTML] = []
+        for (index, column) in columns.enumerated() {
+            parts.append("<text x=\"\(labelWidth + cell * Double(index) + cell / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"bold\">\(column)</text>")
+        }
+        for (row, entry) in rows.enumerated() {
+            let y = top + cell * Double(row)
+            let label: HTML = "<text x=\"\(labelWidth - 6)\" y=\"\(y + 19)\" text-anchor=\"end\" font-size=\"12\"><title>\(entry.label)</title>\(fit(entry.label, width: labelWidth - 8))</text>"
+            parts.append(entry.href.map { "<a href=\"\($0)\">\(label)</a>" } ?? label)
+            for (column, count) in counts[row].enumerated() {
+                let x = labelWidth + cell * Double(column)
+                // Light to dark blue with the count; text turns white on the dark half.
+                let share = Double(count) / largest
+                let fill = count == 0 ? "#f4f5f8" : String(format: "#%02x%02x%02x", Int(220 - 209 * share), Int(230 - 169 * share), Int(250 - 105 * share))
+                parts.append("""
+                    <rect x="\(x + 1)" y="\(y + 1)" width="\(cell - 2)" height="\(cell - 2)" fill="\(fill)"><title>\(cellTitle(row, column, count))</title></rect>\
+                    \(count == 0 ? "" : "<text x=\"\(x + cell / 2)\" y=\"\(y + 19)\" text-anchor=\"middle\" font-size=\"11\" fill=\"\(share > 0.5 ? "#fff" : "#111")\">\(count)</text>" as HTML)
+                    """)
+            }
+        }
+        return """
+            <div class="scroll" role="region" aria-label="\(title)" tabindex="0">\
+            <svg class="chart heat" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
+            <title>\(title)</title>\(parts)</svg></div>
+            """
+    }
 }

@@ -17,6 +17,7 @@ enum Layout {
             links.append(("/events", t("nav.events")))
             links.append(("/programmes", t("nav.programmes")))
             links.append(("/campaigns", t("nav.campaigns")))
+            links.append(("/cases", t("nav.cases")))
             if !principal.access.reach(of: .authorCourses).isEmpty {
                 links.append(("/author", t("nav.author")))
                 links.append(("/review", t("nav.review")))

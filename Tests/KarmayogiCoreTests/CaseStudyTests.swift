@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import KarmayogiCore
+
+@Suite struct CaseDraftTests {
+    func draft() -> CaseDraft {
+        CaseDraft(title: "Jal Jeevan in Barmer", abstract: "Piped water to desert villages.", body: "The case.", teachingNote: "Ask the class…",
+                  authors: ["A. Sharma"], stateCode: 8, sdgs: [6, 3], sector: "water_sanitation", year: 2023, language: "en", status: "completed",
+                  coPublisher: "")
+    }
+
+    @Test func aCompleteDraftHasNoProblems() {
+        #expect(draft().problems(in: geography, currentYear: 2026).isEmpty)
+    }
+
+    @Test func eachBadFieldIsNamed() {
+        var bad = draft()
+        bad.sdgs = [0, 18, 6]
+        bad.stateCode = 99
+        bad.sector = "mining"
+        bad.year = 2031
+        bad.language = "xx"
+        bad.status = "abandoned"
+        bad.authors = ["  "]
+        bad.title = ""
+        let fields = bad.problems(in: geography, currentYear: 2026).map(\.field)
+        #expect(fields == ["title", "authors", "stateCode", "sdgs[0]", "sdgs[1]", "sector", "year", "language", "status"])
+        bad = draft()
+        bad.sdgs = []
+        bad.stateCode = nil
+        bad.year = nil
+        #expect(bad.problems(in: geography, currentYear: 2026).map(\.field) == ["stateCode", "sdgs", "year"])
+        bad.sdgs = [6, 6]
+        #expect(bad.problems(in: geography, currentYear: 2026).contains(FieldError("sdgs", "names a goal twice")))
+    }
+
+    @Test func aSecondEditorPublishesWhatTheFirstSubmitted() {
+        #expect(CaseAction.submit.next(from: .draft, bySubmitter: false) == .success(.inReview))
+        #expect(CaseAction.publish.next(from: .inReview, bySubmitter: false) == .success(.published))
+        #expect(CaseAction.publish.next(from: .inReview, bySubmitter: true).isFailure)
+        #expect(CaseAction.sendBack.next(from: .inReview, bySubmitter: true) == .success(.draft))
+        #expect(CaseAction.withdraw.next(from: .published, bySubmitter: false) == .success(.draft))
+        #expect(CaseAction.publish.next(from: .draft, bySubmitter: false).isFailure, "a draft is reviewed before it is published")
+        #expect(CaseAction.submit.next(from: .published, bySubmitter: false).isFailure)
+    }
+}
+
+@Suite struct CaseIndexTests {
+    let health = UUID(), water = UUID()
+
+    var entries: [CaseEntry] {
+        [CaseEntry(id: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, title: "Jal Jeevan in Barmer", words: SearchText.words("Jal Jeevan in Barmer जल जीवन"),
+                   stateCode: 8, sdgs: [6, 3], sector: "water_sanitation", year: 2023, competencies: [water], language: "en", status: "completed"),
+         CaseEntry(id: UUID(uuidString: "00000000-0000-0000-0000-000000000002")!, title: "Mohalla clinics", words: SearchText.words("Mohalla clinics primary health"),
+                   stateCode: 7, sdgs: [3], sector: "health", year: 2024, competencies: [health], language: "en", status: "completed"),
+         CaseEntry(id: UUID(uuidString: "00000000-0000-0000-0000-000000000003")!, title: "स्वास्थ्य मित्र", words: SearchText.words("स्वास्थ्य मित्र ग्रामीण"),
+                   stateCode: 8, sdgs: [3, 5], sector: "health", year: 2024, competencies: [health], language: "hi", status: "ongoing")]
+    }
+
+    @Test func filtersCombineAndEachFacetCountsUnderTheOthers() {
+        var query = CaseQuery()
+        query.sdg = 3
+        query.stateCode = 8
+        let result = CaseIndex.search(entries, query)
+        #expect(result.ids.map { $0.uuidString.suffix(1) } == ["3", "1"], "newest year first")
+        #expect(result.facets["state"] == ["8": 2, "7": 1], "the State facet counts under the SDG filter alone")
+        #expect(result.facets["sdg"] == ["3": 2, "6": 1, "5": 1], "the SDG facet counts under the State filter alone")
+        #expect(result.facets["sector"] == ["water_sanitation": 1, "health": 1])
+        #expect(result.facets["status"] == ["completed": 1, "ongoing": 1])
+    }
+
+    @Test func wordsMatchInAnyScriptByPrefixOrOneSlip() {
+        var query = CaseQuery()
+        query.text = "स्वास्थ्य"
+        #expect(CaseIndex.search(entries, query).ids.count == 1)
+        query.text = "जल"
+        #expect(CaseIndex.search(entries, query).ids.map { $0.uuidString.suffix(1) } == ["1"], "a short word matches whole")
+        query.text = "clin"
+        #expect(CaseIndex.search(entries, query).ids.map { $0.uuidString.suffix(1) } == ["2"])
+        query.text = "barmre"
+        #expect(CaseIndex.search(entries, query).ids.map { $0.uuidString.suffix(1) } == ["1"], "two letters swapped")
+        query.text = "barmer health"
+        #expect(CaseIndex.search(entries, query).ids.isEmpty, "every word must match")
+        query.text = "in"
+        #expect(CaseIndex.search(entries, query).ids.count == 1, "two letters match a whole word only")
+    }
+
+    @Test func coverageCountsACaseUnderEachOfItsGoals() {
+        let cells = CaseIndex.coverage(entries)
+        #expect(cells[3] == [8: 2, 7: 1] && cells[6] == [8: 1] && cells[5] == [8: 1] && cells[1] == nil)
+    }
+}
+
+extension Result {
+    var isFailure: Bool { if case .failure = self { true } else { false } }
+}
