@@ -52,9 +52,12 @@ struct CasePages: RouteCollection {
         let languages = Language.all.filter { found.facets["language"]?[$0.code] != nil || $0.code == query.language }
         let competencyIDs = (found.facets["competency"] ?? [:]).keys.compactMap(UUIDText.parse)
         let competencyNames = try await Competencies.names(competencyIDs + [query.competencyId].compactMap { $0 }, on: request.db)
+        let filtered = query.sdg != nil || query.stateCode != nil || query.sector != nil || query.year != nil || query.competencyId != nil
+            || query.language != nil || query.status != nil
         let filters: HTML = """
-            <form method="get" action="/cases" class="card filters" role="search">
-            <div><label for="f-q">\(t("cases.words"))</label><input type="search" id="f-q" name="q" value="\(query.text)" maxlength="200"></div>
+            <form method="get" action="/cases" class="card" role="search">
+            <label for="f-q">\(t("cases.words"))</label><input type="search" id="f-q" name="q" value="\(query.text)" maxlength="200">
+            <details class="filters"\(filtered ? " open" : "" as HTML)><summary>\(t("cases.filters"))</summary><div class="grid">
             \(select("sdg", t("cases.sdg"), CaseDraft.sdgs.map { counted("sdg", String($0), sdgLabel($0, t)) }, chosen: query.sdg.map(String.init)))
             \(select("state", t("cases.state"), states.map { counted("state", String($0.code), $0.name) }, chosen: query.stateCode.map(String.init)))
             \(select("sector", t("cases.sector"), CaseSector.allCases.map { counted("sector", $0.rawValue, t("caseSector.\($0.rawValue)")) }, chosen: query.sector))
@@ -63,7 +66,8 @@ struct CasePages: RouteCollection {
                      chosen: query.competencyId?.uuidString.lowercased()))
             \(select("language", t("cases.language"), languages.map { counted("language", $0.code, $0.nativeName) }, chosen: query.language))
             \(select("status", t("cases.status"), CaseStatus.allCases.map { counted("status", $0.rawValue, t("caseStatus.\($0.rawValue)")) }, chosen: query.status))
-            <div class="actions"><button>\(t("cases.search"))</button> <a href="/cases">\(t("cases.clear"))</a></div>
+            </div></details>
+            <div class="actions"><button>\(t("cases.search"))</button>\(filtered || !query.text.isEmpty ? " <a href=\"/cases\">\(t("cases.clear"))</a>" as HTML : "")</div>
             </form>
             """
         let cards: [HTML] = found.studies.map { study in
@@ -88,7 +92,7 @@ struct CasePages: RouteCollection {
             <p class="actions"><a href="/cases/coverage">\(t("cases.coverage"))</a>\
             \(editor ? " <a class=\"button\" href=\"/cases/new\">\(t("cases.write"))</a> <a href=\"/cases/mine\">\(t("cases.mine"))</a>" as HTML : "")</p>
             \(filters)
-            <p role="status">\(t("cases.found", ["n": Formats.number(Double(found.total))]))</p>
+            <p role="status">\(t.plural("cases.found", found.total))</p>
             \(cards.isEmpty ? UI.empty(t("cases.none")) : "<ul class=\"plain\">\(cards)</ul>" as HTML)
             \(more)
             """)
@@ -104,7 +108,7 @@ struct CasePages: RouteCollection {
         for cell in coverage.cells { if let index = row[cell.stateCode] { counts[index][cell.sdg - 1] = cell.cases } }
         let map = Charts.heatMap(rows: states.map { ($0.name, "/cases?state=\($0.code)") }, columns: CaseDraft.sdgs.map(String.init), counts: counts,
                                  title: t("cases.coverageTitle")) { row, column, count in
-            t("cases.cell", ["state": states[row].name, "sdg": sdgLabel(column + 1, t), "n": String(count)])
+            t.plural("cases.cell", count, ["state": states[row].name, "sdg": sdgLabel(column + 1, t)])
         }
         let goals: [HTML] = CaseDraft.sdgs.map { goal in
             "<tr><td><a href=\"/cases?sdg=\(goal)\">\(sdgLabel(goal, t))</a></td><td class=\"number\">\(coverage.bySdg[goal - 1])</td></tr>"
@@ -161,7 +165,7 @@ struct CasePages: RouteCollection {
             \(Layout.problem(problem, t))
             \(dto.stage == .published ? "" : "<p>\(UI.badge(t("caseStage.\(dto.stage.rawValue)"), .warning))</p>" as HTML)
             <p class="lead">\(dto.abstract)</p>
-            <dl class="facts">\(list)</dl>
+            <dl class="facts-list card">\(list)</dl>
             \(sections)
             \(paragraphs.isEmpty ? "" : "<section aria-labelledby=\"case\"><h2 id=\"case\">\(t("cases.text"))</h2>\(paragraphs)</section>" as HTML)
             \(editing)
