@@ -453,6 +453,55 @@ class Journey:
             self.check("my-journey")
             self.require(len(driver.find_elements(By.CSS_SELECTOR, "main section.card")) >= 2, "the participant does not see the phases")
 
+    # The Amrit Gyaan Kosh: a case editor of HCM RIPA writes a case and sends it for review, the national admin (a
+    # second pair of eyes) publishes it, a learner finds it by its words and its goal but not its teaching note, which a
+    # faculty member of LBSNAA reads.
+    def cases(self):
+        driver = self.driver
+        title = f"Village water committees of Barmer {self.tag}"
+        self.sign_in("editor.ripa@karmayogi.example.org")
+        self.open("/cases", "kosh")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main li.card")) >= 10, "the Kosh lists fewer than ten cases")
+        self.press("main a[href='/cases/new']", "case-new")
+        self.fill("#title", title)
+        self.fill("#abstract", "How forty villages came to run their own piped water.")
+        self.fill("#authors", "Asha Verma\nRohit Meena")
+        Select(driver.find_element(By.ID, "stateCode")).select_by_value("8")
+        for goal in ("6", "16"):
+            box = driver.find_element(By.CSS_SELECTOR, f"input[name='sdgs[]'][value='{goal}']")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+            box.click()
+        Select(driver.find_element(By.ID, "sector")).select_by_value("water_sanitation")
+        self.fill("#year", "2025")
+        self.fill("#body", "The setting.\n\nThe decision.")
+        self.fill("#teachingNote", f"Teaching note {self.tag}: ask who pays for the pump.")
+        self.press("form[action='/cases/new'] button", "case-draft")
+        self.require(title in self.body(), "the new case did not open")
+        case = driver.current_url.split("?")[0]
+        self.press("form[action$='/step'] button[value='submit']", "case-sent")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "sending the case for review said nothing")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "button[value='publish']")) == 1, "no publish button for the case in review")
+        self.sign_out()
+        self.sign_in("admin@karmayogi.example.org")
+        driver.get(case + f"?lang={self.language}")
+        self.check("case-review")
+        self.press("form[action$='/step'] button[value='publish']", "case-published")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "publishing the case said nothing")
+        self.sign_out()
+        self.sign_in(LEARNER)
+        self.open(f"/cases?q={self.tag}&sdg=16", "cases-found")
+        self.require(title in self.body(), "the learner does not find the published case by its words and goal")
+        driver.get(case + f"?lang={self.language}")
+        self.check("case-read")
+        self.require(f"Teaching note {self.tag}" not in self.body(), "a learner reads the teaching note")
+        self.open("/cases/coverage", "cases-coverage")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "svg.heat rect")) == 36 * 17, "the coverage map is not 36 States/UTs by 17 goals")
+        self.sign_out()
+        self.sign_in("faculty.lbsnaa@karmayogi.example.org")
+        driver.get(case + f"?lang={self.language}")
+        self.check("case-teaching-note")
+        self.require(f"Teaching note {self.tag}" in self.body(), "faculty do not read the teaching note")
+
     # A State admin runs a State learning week: makes it, publishes it, and looks at the live one's leaderboards.
     def stateweek(self):
         driver = self.driver
@@ -670,7 +719,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme or cohort")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort or cases")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -681,7 +730,8 @@ def main():
     runs += [("mdo", 412, 915, "hi", True), ("mdo", 412, 915, "en", False)]
     runs += [("event", 412, 915, "en", True), ("event", 1366, 900, "hi", True), ("stateweek", 412, 915, "en", True), ("stateweek", 1366, 900, "hi", True),
              ("stateweek", 412, 915, "en", False), ("programme", 412, 915, "en", True), ("programme", 1366, 900, "hi", True),
-             ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True)]
+             ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True),
+             ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0

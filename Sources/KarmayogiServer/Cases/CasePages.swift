@@ -106,12 +106,15 @@ struct CasePages: RouteCollection {
         var counts = Array(repeating: Array(repeating: 0, count: 17), count: states.count)
         let row = Dictionary(uniqueKeysWithValues: states.enumerated().map { ($1.code, $0) })
         for cell in coverage.cells { if let index = row[cell.stateCode] { counts[index][cell.sdg - 1] = cell.cases } }
-        let map = Charts.heatMap(rows: states.map { ($0.name, "/cases?state=\($0.code)") }, columns: CaseDraft.sdgs.map(String.init), counts: counts,
+        let map = Charts.heatMap(rows: states.map(\.name), columns: CaseDraft.sdgs.map(String.init), counts: counts,
                                  title: t("cases.coverageTitle")) { row, column, count in
             t.plural("cases.cell", count, ["state": states[row].name, "sdg": sdgLabel(column + 1, t)])
         }
         let goals: [HTML] = CaseDraft.sdgs.map { goal in
             "<tr><td><a href=\"/cases?sdg=\(goal)\">\(sdgLabel(goal, t))</a></td><td class=\"number\">\(coverage.bySdg[goal - 1])</td></tr>"
+        }
+        let byState: [HTML] = coverage.byState.map { state in
+            "<tr><td><a href=\"/cases?state=\(state.stateCode)\">\(state.name)</a></td><td class=\"number\">\(state.cases)</td></tr>"
         }
         let uncovered = states.filter { state in !coverage.byState.contains { $0.stateCode == state.code } }.count
         return Layout.page(t("cases.coverage"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("cases.title"), "/cases"), UI.Crumb(t("cases.coverage"))], """
@@ -121,6 +124,7 @@ struct CasePages: RouteCollection {
             <p class="muted">\(t("cases.coverageHint", ["n": String(uncovered)]))</p>
             \(map)
             \(UI.table(t("cases.bySdg"), head: [t("cases.sdg"), t("cases.count")], rows: goals, empty: t("cases.none"), numeric: [1]))
+            \(UI.table(t("cases.byState"), head: [t("cases.state"), t("cases.count")], rows: byState, empty: t("cases.none"), numeric: [1]))
             """)
     }
 
@@ -187,8 +191,8 @@ struct CasePages: RouteCollection {
             <section class="card" aria-labelledby="review"><h2 id="review">\(t("cases.review"))</h2>
             \(steps.isEmpty ? UI.empty(t("cases.noSteps")) : "<ol>\(steps)</ol>" as HTML)
             <form method="post" action="/cases/\(id)/step">\(request.csrfField)
-            <label for="note">\(t("cases.note"))</label><span class="hint" id="note-hint">\(t("cases.noteHint"))</span>
-            <input type="text" id="note" name="note" maxlength="2000" aria-describedby="note-hint">
+            <label for="step-note">\(t("cases.note"))</label><span class="hint" id="step-note-hint">\(t("cases.noteHint"))</span>
+            <input type="text" id="step-note" name="note" maxlength="2000" aria-describedby="step-note-hint">
             <p class="actions">\(buttons)</p></form></section>
             """]
         if study.stage == .draft {

@@ -65,7 +65,7 @@ enum Charts {
 
     /// A heat map: a row per label, a column per heading, each cell shaded by its count (none: blank), with the count
     /// written in it and a title naming both. Drawn at a size a phone can read, inside a box that scrolls sideways.
-    static func heatMap(rows: [(label: String, href: String?)], columns: [String], counts: [[Int]], title: String,
+    static func heatMap(rows: [String], columns: [String], counts: [[Int]], title: String,
                         cellTitle: (Int, Int, Int) -> String) -> HTML {
         let labelWidth = 170.0, cell = 30.0, top = 26.0
         let width = labelWidth + cell * Double(columns.count) + 4, height = top + cell * Double(rows.count) + 4
@@ -74,10 +74,9 @@ enum Charts {
         for (index, column) in columns.enumerated() {
             parts.append("<text x=\"\(labelWidth + cell * Double(index) + cell / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"bold\">\(column)</text>")
         }
-        for (row, entry) in rows.enumerated() {
+        for (row, label) in rows.enumerated() {
             let y = top + cell * Double(row)
-            let label: HTML = "<text x=\"\(labelWidth - 6)\" y=\"\(y + 19)\" text-anchor=\"end\" font-size=\"12\"><title>\(entry.label)</title>\(fit(entry.label, width: labelWidth - 8))</text>"
-            parts.append(entry.href.map { "<a href=\"\($0)\">\(label)</a>" } ?? label)
+            parts.append("<text x=\"\(labelWidth - 6)\" y=\"\(y + 19)\" text-anchor=\"end\" font-size=\"12\"><title>\(label)</title>\(fit(label, width: labelWidth - 8))</text>")
             for (column, count) in counts[row].enumerated() {
                 let x = labelWidth + cell * Double(column)
                 // Light to dark blue with the count; text turns white on the dark half.
