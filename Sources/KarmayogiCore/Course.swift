@@ -3,6 +3,34 @@ import Foundation
 /// What a course is made of, and the rules a version must meet to be saved and to be published.
 public enum ContentKind: String, Codable, CaseIterable, Sendable {
     case video, document, web, scorm, xapi, assessment, offline, link
+    /// A case study of the Amrit Gyaan Kosh, named by its `url` "case:<id>".
+    case caseStudy = "case_study"
+}
+
+extension CourseContent.Item {
+    /// Where a browser opens the item: a stored file at /content/<sha256>, a case study at /cases/<id>, else its URL.
+    public var href: String? {
+        guard let url else { return nil }
+        if url.hasPrefix("content:") { return "/content/" + url.dropFirst("content:".count) }
+        if kind == .caseStudy, let id = CaseItemReference.caseID(url) { return "/cases/" + id.uuidString.lowercased() }
+        return url
+    }
+}
+
+/// How a course item names a case study of the Kosh: "case:<id>". An editor may paste the case's address instead.
+public enum CaseItemReference {
+    public static let prefix = "case:"
+
+    /// The case's id in a reference "case:<id>", or in a pasted address ending "/cases/<id>".
+    public static func caseID(_ text: String) -> UUID? {
+        let text = text.trimmed
+        if text.hasPrefix(prefix) { return UUIDText.parse(String(text.dropFirst(prefix.count))) }
+        guard let range = text.range(of: "/cases/", options: .backwards) else { return nil }
+        let rest = text[range.upperBound...].prefix { $0 != "?" && $0 != "#" && $0 != "/" }
+        return UUIDText.parse(String(rest))
+    }
+
+    public static func reference(_ id: UUID) -> String { prefix + id.uuidString.lowercased() }
 }
 
 public struct CourseContent: Codable, Equatable, Sendable {
@@ -86,7 +114,11 @@ public struct CourseContent: Codable, Equatable, Sendable {
                 if item.title.trimmed.isEmpty || item.title.count > 300 { errors.append(.init("\(field).title", "must be 1–300 characters")) }
                 if !(0...10_000).contains(item.durationMinutes) { errors.append(.init("\(field).durationMinutes", "must be from 0 to 10,000 minutes")) }
                 if let id = item.id, !itemIDs.insert(id).inserted { errors.append(.init("\(field).id", "is used by another item")) }
-                if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
+                if item.kind == .caseStudy {
+                    if item.url.map({ !$0.hasPrefix(CaseItemReference.prefix) || CaseItemReference.caseID($0) == nil }) ?? true {
+                        errors.append(.init("\(field).url", "a case study item names its case: case:<id>, or the case's address"))
+                    }
+                } else if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
                     errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
                 }
                 if [.web, .link].contains(item.kind), item.url == nil { errors.append(.init("\(field).url", "is required for a \(item.kind.rawValue) item")) }
@@ -113,6 +145,16 @@ public struct CourseContent: Codable, Equatable, Sendable {
             errors.append(.init("modules", "at least one item must be required, or the course could never be completed"))
         }
         return errors
+    }
+
+    /// The case studies the course's items name, with each item's field.
+    public var caseItems: [(field: String, caseID: UUID)] {
+        modules.enumerated().flatMap { m, module in
+            module.items.enumerated().compactMap { i, item in
+                guard item.kind == .caseStudy, let url = item.url, let id = CaseItemReference.caseID(url) else { return nil }
+                return ("modules[\(m)].items[\(i)].url", id)
+            }
+        }
     }
 
     /// Ids for new modules and items; ids already given are kept.

@@ -49,7 +49,7 @@ extension ContentKind {
         case .video: [.mp4, .webm]
         case .document: [.pdf]
         case .scorm, .xapi: [.zip]
-        case .web, .link, .assessment, .offline: []
+        case .web, .link, .assessment, .offline, .caseStudy: []
         }
     }
 }

@@ -91,6 +91,26 @@ import Testing
     }
 }
 
+@Suite struct CaseItemTests {
+    @Test func aCourseItemNamesACaseByReferenceOrByItsAddress() {
+        let id = UUID(uuidString: "5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d")!
+        #expect(CaseItemReference.caseID("case:5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d") == id)
+        #expect(CaseItemReference.caseID("https://igot.example.gov.in/cases/5C1B0C9E-7D2A-4F5E-9D51-0A8F7E0C1B2D?lang=hi") == id)
+        #expect(CaseItemReference.caseID("/cases/coverage") == nil && CaseItemReference.caseID("case:42") == nil)
+        #expect(CaseItemReference.reference(id) == "case:5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d")
+        func content(_ url: String?) -> CourseContent {
+            CourseContent(title: "Water", summary: "", description: "", keywords: [], language: "en", durationMinutes: 60, competencies: [],
+                          modules: [.init(title: "Cases", items: [.init(title: "Barmer", kind: .caseStudy, durationMinutes: 30, required: true, url: url)])])
+        }
+        #expect(content("case:5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d").problems(current: [], retired: []).isEmpty)
+        #expect(content("case:5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d").caseItems.map(\.field) == ["modules[0].items[0].url"])
+        #expect(content("case:5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d").modules[0].items[0].href == "/cases/5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d")
+        for bad in [nil, "https://example.org/cases/5c1b0c9e-7d2a-4f5e-9d51-0a8f7e0c1b2d", "case:nothing"] {
+            #expect(content(bad).problems(current: [], retired: []).map(\.field) == ["modules[0].items[0].url"], "\(bad ?? "no url")")
+        }
+    }
+}
+
 extension Result {
     var isFailure: Bool { if case .failure = self { true } else { false } }
 }

@@ -160,6 +160,32 @@ func caseBody(_ institute: UUID, title: String = "Piped water to Barmer", state:
         }
     }
 
+    @Test func aCourseTakesAPublishedCaseAsAnItemAndItsPlayerOpensIt() async throws {
+        try await withApp { app, world in
+            let institutes = try await CaseWorld.build(on: app)
+            let one = try await app.token("editor.one"), two = try await app.token("editor.two"), creator = try await app.token("creator.mha")
+            let id = try await app.send(.POST, "/api/v1/cases", token: one, json: caseBody(institutes.ripa)).decoded(CaseStudyDTO.self).id.uuidString.lowercased()
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let body = courseBody(world, competency: competency, title: "Water governance", modules: [["title": "Cases", "items": [
+                ["title": "Piped water to Barmer", "kind": "case_study", "durationMinutes": 45, "required": true, "url": "case:\(id)"]]]])
+            let draftCase = try await app.send(.POST, "/api/v1/courses", token: creator, json: body)
+            #expect(draftCase.status == .unprocessableEntity && draftCase.fields == ["modules[0].items[0].url"], "a draft case is not taught")
+            _ = try await app.send(.PATCH, "/api/v1/cases/\(id)", token: one, json: ["action": "submit"])
+            _ = try await app.send(.PATCH, "/api/v1/cases/\(id)", token: two, json: ["action": "publish"])
+            let course = try await app.send(.POST, "/api/v1/courses", token: creator, json: body)
+            #expect(course.status == .created, "\(course.body)")
+            let courseID = try #require(course.json["id"] as? String)
+            for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(courseID)/\(action)", token: try await app.token(key)).status == .ok)
+            }
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            _ = try await app.send(.POST, "/api/v1/courses/\(courseID)/enrol", token: try await app.token("learner.mha"))
+            let player = try await learner.get("/learn/\(courseID)")
+            #expect(player.body.contains("href=\"/cases/\(id)\"") && player.body.contains("Case study"), "\(player.body)")
+        }
+    }
+
     @Test func facultyAndCaseEditorsAreHeldOnTrainingInstitutesOnly() async throws {
         try await withApp { app, world in
             let national = try await app.token("national")

@@ -173,6 +173,12 @@ enum CaseStudies {
 
     // MARK: Reading
 
+    /// Which of `ids` are published cases (a course's case study items name only those).
+    static func published(_ ids: [UUID], on database: any Database) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await CaseStudy.query(on: database).filter(\.$id ~~ Array(Set(ids))).filter(\.$stage == .published).all(\.$id))
+    }
+
     /// Published cases as search knows them.
     static func entries(on database: any Database) async throws -> [CaseEntry] {
         struct Row: Decodable {

@@ -167,7 +167,12 @@ enum Courses {
     static func checked(_ input: CourseInput, on database: any Database) async throws -> CourseContent {
         let content = input.content
         let (current, retired) = try await Competencies.states(of: content.competencies.map(\.competencyId), on: database)
-        let problems = content.problems(current: current, retired: retired)
+        var problems = content.problems(current: current, retired: retired)
+        let cases = content.caseItems
+        if !cases.isEmpty {
+            let published = try await CaseStudies.published(cases.map(\.caseID), on: database)
+            problems += cases.filter { !published.contains($0.caseID) }.map { FieldError($0.field, "no published case study has this id") }
+        }
         if !problems.isEmpty { throw Problem.invalid(problems) }
         return content.identified()
     }

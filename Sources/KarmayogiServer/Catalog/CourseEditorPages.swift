@@ -382,7 +382,8 @@ struct CourseEditorPages: RouteCollection {
             throw Problem.invalid("kind", "must be one of \(ContentKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return CourseContent.Item(id: old?.id, title: form.title?.trimmed ?? "", kind: kind, durationMinutes: try minutes(form.durationMinutes, field: "durationMinutes"),
-                                  required: form.required != nil, url: form.url?.trimmed.nilIfEmpty,
+                                  required: form.required != nil,
+                                  url: kind == .caseStudy ? form.url.map { CaseItemReference.caseID($0).map(CaseItemReference.reference) ?? $0 } : form.url?.trimmed.nilIfEmpty,
                                   assessment: kind == .assessment ? old?.assessment : nil)
     }
 

@@ -208,7 +208,7 @@ struct ReviewPages: RouteCollection {
                 """
         }
         guard let url = item.url else { return item.kind == .offline ? "" : "<p class=\"muted\">\(t("review.noContent"))</p>" }
-        let href = url.hasPrefix("content:") ? "/content/\(url.dropFirst("content:".count))" : url
+        let href = item.href ?? url
         let inline = url.hasPrefix("content:")
         switch item.kind {
         case .video where inline:
@@ -219,7 +219,7 @@ struct ReviewPages: RouteCollection {
                 <p><a href="\(href)" target="_blank" rel="noopener">\(t("review.openNewTab"))</a></p>
                 """
         default:
-            return "<p><a class=\"button secondary\" href=\"\(href)\" target=\"_blank\" rel=\"noopener\">\(t("review.openNewTab"))</a> <span class=\"muted\">\(url.hasPrefix("content:") ? "" : url)</span></p>"
+            return "<p><a class=\"button secondary\" href=\"\(href)\" target=\"_blank\" rel=\"noopener\">\(t("review.openNewTab"))</a> <span class=\"muted\">\(url.hasPrefix("content:") || item.kind == .caseStudy ? "" : url)</span></p>"
         }
     }
 

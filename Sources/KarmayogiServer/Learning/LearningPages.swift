@@ -82,7 +82,7 @@ struct LearningPages: RouteCollection {
                 let status = state[item.id ?? UUID()].flatMap { ItemStatus(rawValue: $0.status) } ?? .notStarted
                 var open: HTML = ""
                 if let url = item.url {
-                    let href = url.hasPrefix("content:") ? "/content/\(url.dropFirst("content:".count))" : url
+                    let href = item.href ?? url
                     open = item.kind == .video && url.hasPrefix("content:")
                         ? "<video controls preload=\"metadata\" src=\"\(href)\" data-item=\"\(id)\"></video><br>"
                         : "<a href=\"\(href)\" target=\"_blank\" rel=\"noopener\" data-item=\"\(id)\">\(t("learning.open"))</a> "
