@@ -114,3 +114,24 @@ import Testing
 extension Result {
     var isFailure: Bool { if case .failure = self { true } else { false } }
 }
+
+@Suite struct AccreditationRuleTests {
+    @Test func starsFollowTheBandsAndScoresStayWithinTheirMaximum() {
+        let framework = AccreditationFramework.starting
+        #expect(framework.problems().isEmpty && framework.maximumTotal == 100)
+        #expect([0.0, 29.9, 30, 44.9, 45, 60, 75, 89.9, 90, 100].map { framework.stars(percent: $0) } == [0, 0, 1, 1, 2, 3, 4, 4, 5, 5])
+        var scores = Dictionary(uniqueKeysWithValues: framework.metrics.map { ($0.key, $0.maxScore) })
+        #expect(framework.problems(of: scores).isEmpty && framework.percent(of: scores) == 100)
+        scores["campus"] = 11
+        scores["unknown"] = 1
+        scores.removeValue(forKey: "vision")
+        #expect(framework.problems(of: scores).map(\.field) == ["scores.unknown", "scores.vision", "scores.campus"])
+    }
+
+    @Test func anAssessorIsIndependentOfTheInstitutesTreeAndState() {
+        #expect(AssessorIndependence.conflict(assessorPath: "/a/b/", assessorState: 23, institutePath: "/a/b/", instituteState: 8) != nil)
+        #expect(AssessorIndependence.conflict(assessorPath: "/a/", assessorState: nil, institutePath: "/a/b/", instituteState: 8) != nil, "its parent department")
+        #expect(AssessorIndependence.conflict(assessorPath: "/c/", assessorState: 8, institutePath: "/a/b/", instituteState: 8) == "is from the institute's own State")
+        #expect(AssessorIndependence.conflict(assessorPath: "/c/", assessorState: 23, institutePath: "/a/b/", instituteState: 8) == nil)
+    }
+}

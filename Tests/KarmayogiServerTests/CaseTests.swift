@@ -5,8 +5,8 @@ import Testing
 import Vapor
 import VaporTesting
 
-/// Two training institutes beside the test world: HCM RIPA in Rajasthan with two case editors, LBSNAA with a faculty
-/// member.
+/// Two training institutes beside the test world: HCM RIPA in Rajasthan with two case editors and an MDO admin, LBSNAA
+/// with a faculty member.
 struct CaseWorld {
     var ripa: UUID
     var lbsnaa: UUID
@@ -17,7 +17,7 @@ struct CaseWorld {
         try await ripa.create(on: app.db)
         try await lbsnaa.create(on: app.db)
         let hash = try await app.password.async.hash(TestWorld.password)
-        for (key, organisation, role) in [("editor.one", ripa, Role.caseEditor), ("editor.two", ripa, .caseEditor), ("faculty.lbsnaa", lbsnaa, .faculty)] {
+        for (key, organisation, role) in [("editor.one", ripa, Role.caseEditor), ("editor.two", ripa, .caseEditor), ("faculty.lbsnaa", lbsnaa, .faculty), ("admin.ripa", ripa, .mdoAdmin)] {
             let user = User()
             user.$organisation.id = organisation.id!
             user.name = key.capitalized

@@ -281,3 +281,12 @@ extension QueryBuilder where Model.IDValue == UUID {
         return (Array(rows.prefix(page.limit)), next)
     }
 }
+
+/// A value as the JSON text a column keeps (keys in order, so equal values are equal texts).
+enum StoredJSON {
+    static func text(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}

@@ -35,6 +35,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: ProgrammeController())
     try api.register(collection: CascadeController())
     try api.register(collection: CaseController())
+    try api.register(collection: AccreditationController())
     try api.register(collection: JourneyController())
 
     try app.register(collection: WebController(sessions: app.sessions.middleware))

@@ -100,12 +100,12 @@ enum CaseStudies {
         study.abstract = draft.abstract
         study.body = draft.body
         study.teachingNote = draft.teachingNote
-        study.authors = json(draft.authors)
+        study.authors = StoredJSON.text(draft.authors)
         study.stateCode = draft.stateCode!
-        study.sdgs = json(draft.sdgs.sorted())
+        study.sdgs = StoredJSON.text(draft.sdgs.sorted())
         study.sector = draft.sector
         study.year = draft.year!
-        study.competencies = json(Array(Set(competencies)).sorted { $0.uuidString < $1.uuidString })
+        study.competencies = StoredJSON.text(Array(Set(competencies)).sorted { $0.uuidString < $1.uuidString })
         study.language = Language.named(draft.language)!.code
         study.status = draft.status
         study.coPublisher = draft.coPublisher
@@ -113,8 +113,6 @@ enum CaseStudies {
             .joined(separator: " ")
         return []
     }
-
-    static func json<Value: Encodable>(_ value: Value) -> String { String(decoding: try! JSONEncoder().encode(value), as: UTF8.self) }
 
     /// A change of a draft's content, a step of its review, or both (content first).
     static func change(_ id: UUID, _ patch: CasePatch, by principal: Principal, geography: Geography, now: Date,

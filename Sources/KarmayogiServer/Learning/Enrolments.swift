@@ -221,6 +221,21 @@ enum Enrolments {
         var enrolledAt: Date?, lastAccessedAt: Date?, completedAt: Date?
     }
 
+    /// For an institute's accreditation: completions of its courses, and how many of its own people completed a course.
+    static func figures(ofCourses courseIDs: [UUID], staffOf organisationID: UUID, on sql: any SQLDatabase) async throws -> (completions: Int, staffTrained: Int) {
+        struct Count: Decodable { var n: Int }
+        var completions = 0
+        if !courseIDs.isEmpty {
+            completions = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Enrolment.schema)
+                .where("course_id", .in, SQLBind.group(courseIDs)).where("status", .equal, SQLBind(Enrolment.Status.completed.rawValue))
+                .first(decoding: Count.self)?.n ?? 0
+        }
+        let staff = try await sql.select().column(SQLFunction("COUNT", args: SQLDistinct("user_id")), as: "n").from(Enrolment.schema)
+            .where("organisation_id", .equal, SQLBind(organisationID)).where("status", .equal, SQLBind(Enrolment.Status.completed.rawValue))
+            .first(decoding: Count.self)?.n ?? 0
+        return (completions, staff)
+    }
+
     static func lines(of people: [UUID], on sql: any SQLDatabase) async throws -> [Line] {
         guard !people.isEmpty else { return [] }
         let select = sql.select()

@@ -1,0 +1,108 @@
+import Foundation
+import KarmayogiCore
+@testable import KarmayogiServer
+import Testing
+import Vapor
+import VaporTesting
+
+/// Scores for every metric of the starting framework (100 points in all), each at `share` of its maximum.
+func accreditationScores(_ share: Double) -> [String: Int] {
+    Dictionary(uniqueKeysWithValues: AccreditationFramework.starting.metrics.map { ($0.key, Int((Double($0.maxScore) * share).rounded())) })
+}
+
+@Suite struct AccreditationTests {
+    @Test func anInstituteAppliesIndependentAssessorsScoreAndTheNationDecides() async throws {
+        try await withApp { app, _ in
+            let institutes = try await CaseWorld.build(on: app)
+            let admin = try await app.token("admin.ripa"), national = try await app.token("national"), learner = try await app.token("learner.mha")
+            let applied = try await app.send(.POST, "/api/v1/institutes/\(institutes.ripa)/accreditations", token: admin)
+            #expect(applied.status == .created, "\(applied.body)")
+            let draft = try applied.decoded(AccreditationDTO.self)
+            let id = draft.id.uuidString
+            #expect(draft.stage == .draft && draft.frameworkVersion == 1 && draft.profile.count == 4)
+            #expect(Set(draft.evidence.filter { $0.kind == "figure" }.map(\.metricKey)) == ["digital", "development", "completion", "feedback"],
+                    "what the platform knows is filled in")
+            #expect(try await app.send(.POST, "/api/v1/institutes/\(institutes.ripa)/accreditations", token: admin).status == .conflict, "one under way at a time")
+            #expect(try await app.send(.POST, "/api/v1/institutes/\(institutes.ripa)/accreditations", token: learner).status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/accreditations/\(id)", token: learner).status == .notFound)
+
+            // The self-assessment: a score above its maximum, or a submission before every metric is scored, changes nothing.
+            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["selfScores": ["vision": 11]]).fields == ["selfScores.vision"])
+            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["action": "submit"]).status == .unprocessableEntity)
+            let filled = try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: [
+                "profile": ["1957", "24", "12,400", "1,850"], "selfScores": accreditationScores(0.8)]).decoded(AccreditationDTO.self)
+            #expect(filled.stage == .draft && filled.selfScores["needs"] == 12 && filled.profile[0] == "1957")
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/evidence", token: admin, json: ["metricKey": "nothing", "link": "ftp://x"]).fields
+                    == ["metricKey", "link"])
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/evidence", token: admin, json: [
+                "metricKey": "vision", "link": "https://hcmripa.gov.in/annual-plan.pdf", "note": "Annual plan 2026"]).status == .created)
+            let submitted = try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["action": "submit"]).decoded(AccreditationDTO.self)
+            #expect(submitted.stage == .submitted && submitted.submittedAt != nil)
+            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["selfScores": ["vision": 2]]).status == .conflict)
+
+            // Assessors: none from the institute's State or organisation; the decision waits for both assessments.
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/decide", token: national, json: [:]).status == .conflict)
+            let sameState = try await app.send(.POST, "/api/v1/accreditations/\(id)/assessors", token: national, json: ["email": "learner.jaipur@test.example.org", "phase": "desktop"])
+            #expect(sameState.fields == ["email"] && sameState.body.contains("own State"))
+            let sameOrganisation = try await app.send(.POST, "/api/v1/accreditations/\(id)/assessors", token: national, json: ["email": "editor.one@test.example.org", "phase": "desktop"])
+            #expect(sameOrganisation.fields == ["email"] && sameOrganisation.body.contains("own organisation"))
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/assessors", token: admin, json: ["email": "learner.health@test.example.org", "phase": "desktop"])
+                .status == .forbidden)
+            let desktop = try await app.send(.POST, "/api/v1/accreditations/\(id)/assessors", token: national, json: ["email": "learner.health@test.example.org", "phase": "desktop"])
+            #expect(try desktop.decoded(AccreditationDTO.self).stage == .desktop)
+            _ = try await app.send(.POST, "/api/v1/accreditations/\(id)/assessors", token: national, json: ["email": "cbp.mha@test.example.org", "phase": "onsite"])
+
+            let assessor = try await app.token("learner.health"), visitor = try await app.token("cbp.mha")
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/scores", token: visitor, json: ["phase": "onsite", "scores": accreditationScores(0.5)])
+                .status == .conflict, "the on-site assessment follows the desktop one")
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/scores", token: assessor, json: ["phase": "onsite", "scores": accreditationScores(0.5)])
+                .status == .forbidden)
+            var over = accreditationScores(0.5)
+            over["campus"] = 12
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/scores", token: assessor, json: ["phase": "desktop", "scores": over]).fields == ["scores.campus"])
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/scores", token: assessor, json: ["phase": "desktop", "scores": accreditationScores(0.5)])
+                .decoded(AccreditationDTO.self).stage == .onsite)
+            #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/scores", token: visitor, json: ["phase": "onsite", "scores": accreditationScores(0.4)]).status == .created)
+
+            // 40 %: one star, so a plan of actions with due dates is required; the moderator may settle other scores.
+            let noPlan = try await app.send(.POST, "/api/v1/accreditations/\(id)/decide", token: national, json: [:])
+            #expect(noPlan.fields == ["actions"] && noPlan.body.contains("1 stars"), "\(noPlan.body)")
+            let due = IndiaDay.string(IndiaDay.of(Date()) + 180)
+            let decided = try await app.send(.POST, "/api/v1/accreditations/\(id)/decide", token: national, json: [
+                "note": "Faculty development lags.", "actions": [["action": "Train every core faculty member in case method", "dueDate": due]]]).decoded(AccreditationDTO.self)
+            #expect(decided.stage == .decided && decided.stars == 1 && decided.percent == 40 && decided.improvementPlan.count == 1)
+            #expect(decided.validUntil == IndiaDay.string(IndiaDay.days(year: IndiaDay.civil(IndiaDay.of(Date())).year + 3, month: IndiaDay.civil(IndiaDay.of(Date())).month,
+                                                                        day: min(IndiaDay.civil(IndiaDay.of(Date())).day, 28))))
+            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["actionsDone": [0]]).decoded(AccreditationDTO.self)
+                .improvementPlan.first?.done == true)
+
+            // The public register, signed in or not; a re-assessment follows the plan.
+            let register = try await app.send(.GET, "/api/v1/accreditation/register").decoded(RegisterDTO.self)
+            #expect(register.items.map(\.name) == ["HCM RIPA"] && register.items.first?.stars == 1 && register.byStars == [0, 1, 0, 0, 0, 0])
+            #expect(register.byState.first?.stateCode == 8 && register.byState.first?.byStars[1] == 1)
+            let again = try await app.send(.POST, "/api/v1/institutes/\(institutes.ripa)/accreditations", token: admin, json: ["previousId": id])
+            #expect(try again.decoded(AccreditationDTO.self).previousId?.uuidString == id)
+        }
+    }
+
+    @Test func onlyANationalAdminPublishesAFrameworkAndItsBandsMustClimb() async throws {
+        try await withApp { app, _ in
+            let national = try await app.token("national"), mdo = try await app.token("mdo.mha")
+            var body: [String: Any] = [
+                "pillars": [["key": "governance", "title": "Governance", "metrics": [["key": "plan", "title": "Annual plan", "maxScore": 10],
+                                                                                     ["key": "plan", "title": "Again", "maxScore": 0]]]],
+                "bands": [["stars": 0, "minimumPercent": 0], ["stars": 1, "minimumPercent": 50], ["stars": 2, "minimumPercent": 40],
+                          ["stars": 3, "minimumPercent": 60], ["stars": 4, "minimumPercent": 75], ["stars": 5, "minimumPercent": 90]],
+                "validityYears": 3]
+            let bad = try await app.send(.POST, "/api/v1/accreditation/frameworks", token: national, json: body)
+            #expect(bad.fields == ["pillars[0].metrics[1].key", "pillars[0].metrics[1].maxScore", "bands"], "\(bad.body)")
+            body["pillars"] = [["key": "governance", "title": "Governance", "metrics": [["key": "plan", "title": "Annual plan", "maxScore": 10, "figure": "completions"]]]]
+            body["bands"] = (0...5).map { ["stars": $0, "minimumPercent": Double($0) * 15] }
+            #expect(try await app.send(.POST, "/api/v1/accreditation/frameworks", token: mdo, json: body).status == .forbidden)
+            let made = try await app.send(.POST, "/api/v1/accreditation/frameworks", token: national, json: body)
+            #expect(made.status == .created && made.json["version"] as? Int == 2, "\(made.body)")
+            let versions = try await app.send(.GET, "/api/v1/accreditation/frameworks", token: mdo).decoded(Page<FrameworkDTO>.self)
+            #expect(versions.items.map(\.version) == [2, 1] && versions.items[0].maximumTotal == 10)
+        }
+    }
+}
