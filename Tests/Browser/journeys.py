@@ -98,6 +98,11 @@ def png_to_grey(png: bytes) -> numpy.ndarray:
     return pixels.mean(axis=2).astype(numpy.uint8)
 
 
+def india_today() -> datetime.date:
+    """Today in India, where the server counts its days (the machine's clock may be on UTC, five and a half hours behind)."""
+    return datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=5, minutes=30))).date()
+
+
 class Journey:
     def __init__(self, base: str, width: int, height: int, language: str, javascript: bool, shots: str | None, scenario: str = "learner"):
         self.base, self.width, self.height, self.language, self.javascript = base, width, height, language, javascript
@@ -502,13 +507,60 @@ class Journey:
         self.check("case-teaching-note")
         self.require(f"Teaching note {self.tag}" in self.body(), "faculty do not read the teaching note")
 
+    # NSCSTI accreditation: HCM RIPA's MDO admin applies, answers the profile, scores the institute and submits; the
+    # national admin assigns an independent assessor (Madhya Pradesh's State admin) to both assessments; the assessor
+    # scores at the desk and on site; the national admin decides; the public register shows the stars.
+    def accreditation(self):
+        driver = self.driver
+        self.sign_in("admin.ripa@karmayogi.example.org")
+        self.open("/accreditation", "accreditation")
+        self.press("form[action='/accreditation/apply'] button", "application")
+        application = driver.current_url.split("?")[0]
+        self.require("/accreditations/" in application, "applying did not open the application")
+        for index, box in enumerate(driver.find_elements(By.CSS_SELECTOR, "input[name='profile[]']")):
+            box.clear()
+            box.send_keys(["1957", "24", "12,400", "1,850"][index % 4])
+        for box in driver.find_elements(By.CSS_SELECTOR, "input[name^='scores[']"):
+            box.clear()
+            box.send_keys(box.get_attribute("max"))
+        self.press("form[action$='/self'] button[name='submit']", "application-submitted")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "submitting the application said nothing")
+        self.sign_out()
+        self.sign_in("admin@karmayogi.example.org")
+        driver.get(application + f"?lang={self.language}")
+        self.check("application-national")
+        for phase in ("desktop", "onsite"):
+            self.fill("#email", "state.mp@karmayogi.example.org")
+            Select(driver.find_element(By.ID, "phase")).select_by_value(phase)
+            self.press("form[action$='/assessors'] button", f"assessor-{phase}")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, f"assigning the {phase} assessor said nothing")
+        self.sign_out()
+        self.sign_in("state.mp@karmayogi.example.org")
+        for phase in ("desktop", "onsite"):
+            driver.get(application + f"?lang={self.language}")
+            self.check(f"assessment-{phase}")
+            for box in driver.find_elements(By.CSS_SELECTOR, "form[action$='/scores'] input[type=number]"):
+                box.send_keys(str(int(box.get_attribute("max")) - 1))
+            self.press("form[action$='/scores'] button", f"scored-{phase}")
+            self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, f"sending the {phase} scores said nothing")
+        self.sign_out()
+        self.sign_in("admin@karmayogi.example.org")
+        driver.get(application + f"?lang={self.language}")
+        self.check("decision")
+        self.fill("#decision-note", f"Decided in the journey {self.tag}")
+        self.press("form[action$='/decide'] button", "decided")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "deciding said nothing")
+        self.sign_out()
+        self.open("/accreditation", "register")
+        self.require("HCM Rajasthan State Institute of Public Administration" in self.body(), "the register does not show the accredited institute")
+
     # A State admin runs a State learning week: makes it, publishes it, and looks at the live one's leaderboards.
     def stateweek(self):
         driver = self.driver
         self.sign_in("state.rajasthan@karmayogi.example.org")
         self.open("/campaigns", "learning-weeks")
         self.press("main a[href='/campaigns/new']", "new-learning-week")
-        tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+        tomorrow = india_today() + datetime.timedelta(days=1)
         self.fill("#name", f"Rajasthan digital week {self.tag}")
         self.fill("#nameHi", f"राजस्थान डिजिटल सप्ताह {self.tag}")
         for field, day in [("startDate", tomorrow), ("endDate", tomorrow + datetime.timedelta(days=6))]:
@@ -719,7 +771,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort or cases")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases or accreditation")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -731,7 +783,8 @@ def main():
     runs += [("event", 412, 915, "en", True), ("event", 1366, 900, "hi", True), ("stateweek", 412, 915, "en", True), ("stateweek", 1366, 900, "hi", True),
              ("stateweek", 412, 915, "en", False), ("programme", 412, 915, "en", True), ("programme", 1366, 900, "hi", True),
              ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True),
-             ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False)]
+             ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False),
+             ("accreditation", 412, 915, "en", True), ("accreditation", 1366, 900, "hi", True)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0

@@ -106,3 +106,56 @@ func accreditationScores(_ share: Double) -> [String: Int] {
         }
     }
 }
+
+/// The same road on the portal: the institute applies, scores itself and submits; the national admin assigns; the
+/// assessors score; the decision with its plan; the register, open to anyone.
+@Suite struct AccreditationPageTests {
+    func scoreFields(_ share: Double) -> [(String, String)] {
+        accreditationScores(share).sorted { $0.key < $1.key }.map { ("scores[\($0.key)]", String($0.value)) }
+    }
+
+    @Test func anInstituteAppliesOnItsPageAndTheRegisterShowsItsStars() async throws {
+        try await withApp { app, _ in
+            let institutes = try await CaseWorld.build(on: app)
+            var admin = Browser(app)
+            try await admin.signIn("admin.ripa")
+            let list = try await admin.get("/accreditation")
+            #expect(list.body.contains("Apply for accreditation") && list.body.contains("HCM RIPA"))
+            let applied = try await admin.post("/accreditation/apply", form: ["instituteId": institutes.ripa.uuidString.lowercased()])
+            let page = try #require(applied.headers.first(name: .location), "\(applied.body)")
+            let draft = try await admin.get(page)
+            #expect(draft.body.contains("Year of establishment") && draft.body.contains("name=\"scores[vision]\""))
+            let profile = [("profile[]", "1957"), ("profile[]", "24"), ("profile[]", "12,400"), ("profile[]", "1,850")]
+            var bad = profile + scoreFields(0.9)
+            bad[bad.firstIndex { $0.0 == "scores[campus]" }!] = ("scores[campus]", "12")
+            let refused = try await admin.post("\(page)/self", pairs: bad + [("submit", "1")])
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("selfScores.campus"), "\(refused.body)")
+            let submitted = try await admin.post("\(page)/self", pairs: profile + scoreFields(0.9) + [("submit", "1")])
+            #expect(submitted.status == .ok && submitted.body.contains("Submitted for assessment."), "\(submitted.body)")
+
+            var national = Browser(app)
+            try await national.signIn("national")
+            #expect(try await national.get(page).body.contains("Assessors"))
+            let conflict = try await national.post("\(page)/assessors", form: ["email": "learner.jaipur@test.example.org", "phase": "desktop"])
+            #expect(conflict.status == .unprocessableEntity && conflict.body.contains("own State"))
+            #expect(try await national.post("\(page)/assessors", form: ["email": "learner.health@test.example.org", "phase": "desktop"]).body.contains("The assessor is assigned."))
+            #expect(try await national.post("\(page)/assessors", form: ["email": "cbp.mha@test.example.org", "phase": "onsite"]).status == .ok)
+            var desk = Browser(app)
+            try await desk.signIn("learner.health")
+            #expect(try await desk.get(page).body.contains("Your desktop assessment"))
+            #expect(try await desk.post("\(page)/scores", pairs: [("phase", "desktop")] + scoreFields(0.9)).body.contains("Your scores are sent."))
+            var visit = Browser(app)
+            try await visit.signIn("cbp.mha")
+            #expect(try await visit.get(page).body.contains("Your on-site assessment"))
+            #expect(try await visit.post("\(page)/scores", pairs: [("phase", "onsite")] + scoreFields(0.8)).status == .ok)
+            let decided = try await national.post("\(page)/decide", form: ["note": "A strong institute."])
+            #expect(decided.status == .ok && decided.body.contains("Decided: 4 stars."), "\(decided.body)")
+
+            var visitor = Browser(app)
+            let register = try await visitor.get("/accreditation")
+            #expect(register.status == .ok && register.body.contains("HCM RIPA") && register.body.contains("★★★★☆"))
+            #expect(try await visitor.get("/accreditation?lang=hi").body.contains("4 सितारे"))
+            #expect(try await visitor.get(page).status != .ok, "an application is not public")
+        }
+    }
+}

@@ -57,6 +57,9 @@ import VaporTesting
             #expect(try await stranger.get(masterBatch).status == .notFound)
             #expect(try await stranger.post("\(masterBatch)/attendance", form: ["emails": "learner.health@test.example.org"]).status == .notFound)
             #expect(try await lead.get("/cascades/\(id)/training").body.contains("2 / 20"))
+            // A master trainer whom no dashboard is for still finds the way to their batches on the cascade's page.
+            let cascadePage = try await learner.get("/cascades/\(id)")
+            #expect(cascadePage.status == .ok && cascadePage.body.contains("href=\"/cascades/\(id)/training\"") && cascadePage.body.contains("shown to its coordinators"), "\(cascadePage.status)")
 
             // The new master trainer (the learner) opens the day's batch of participants in Hindi (the language stays), and records one.
             let masterForm = try await learner.get("/cascades/\(id)/training?lang=hi")

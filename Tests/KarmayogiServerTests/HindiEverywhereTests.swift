@@ -29,7 +29,7 @@ import Vapor
                                  ("competencies", ["key", "theme", "sub_theme", "description"]), ("course_versions", ["title", "content"]),
                                  ("plans", ["name"]), ("designation_competencies", ["designation"]), ("states", ["name"]), ("districts", ["name"]),
                                  ("course_ratings", ["text"]), ("bulk_uploads", ["file_name"]), ("certificates", ["title"]),
-                                 ("case_studies", ["title", "abstract", "body", "teaching_note", "authors"])
+                                 ("case_studies", ["title", "abstract", "body", "teaching_note", "authors"]), ("accreditation_frameworks", ["body"])
                                 ] {
             for column in columns {
                 let rows = try await sql.raw("SELECT CAST(\(ident: column) AS TEXT) AS text FROM \(ident: table)").all(decoding: One.self)
@@ -122,12 +122,14 @@ import Vapor
             let institutes = try await CaseWorld.build(on: app)
             let editor = try await app.token("editor.one")
             let study = try await app.send(.POST, "/api/v1/cases", token: editor, json: caseBody(institutes.ripa)).decoded(CaseStudyDTO.self).id.uuidString.lowercased()
+            let application = try await app.send(.POST, "/api/v1/institutes/\(institutes.ripa)/accreditations", token: try await app.token("admin.ripa"))
+                .decoded(AccreditationDTO.self).id.uuidString.lowercased()
             let allowed = try await Self.dataWords(app)
             let person = world.users["learner.mha"]!.uuidString.lowercased()
 
             let pages: [(who: String?, paths: [String])] = [
                 (nil, ["/login", "/courses", "/courses/\(course)", "/competencies", "/competencies/\(competency)", "/verify", "/verify?id=\(certificate)",
-                       "/certificates/\(certificate)", "/styleguide", "/forgot-password", "/reset-password?token=x", "/activate?token=x", "/nothing-here"]),
+                       "/certificates/\(certificate)", "/styleguide", "/accreditation", "/forgot-password", "/reset-password?token=x", "/activate?token=x", "/nothing-here"]),
                 ("learner.mha", ["/", "/my/learning", "/my/certificates", "/my/passbook", "/my/karma", "/my/plans", "/learn/\(course)",
                                  "/learn/\(quizCourse)", "/attempts/\(attempt)", "/designations", "/courses?q=disaster"]),
                 ("mdo.mha", ["/", "/admin/users?org=\(world.mha)", uploadPage, "/admin/declarations", "/insights", "/insights/scorecard",
@@ -140,6 +142,7 @@ import Vapor
                 ("creator.mha", ["/author", "/author/courses/\(course)", "/author/courses/\(draft)/assessments/\(draftItem)",
                                  "/author/courses/\(quizCourse)", "/review/\(course)"]),
                 ("reviewer.mha", ["/", "/review", "/review/\(course)", "/review/\(draft)", "/review/\(draft)/reject"]),
+                ("admin.ripa", ["/accreditation", "/accreditations/\(application)"]),
                 ("editor.one", ["/cases", "/cases/coverage", "/cases/new", "/cases/mine", "/cases/\(study)"]),
                 ("national", ["/insights?scope=nation", "/insights/scorecard", "/insights/kpis/platform_uptime?scope=nation", "/insights?scope=state:8",
                               "/admin/organisations/new", "/competencies/\(competency)/retire"]),

@@ -35,8 +35,19 @@ struct CascadePages: RouteCollection {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
         let cascade = try await Cascades.find(try request.id(of: "cascade"), on: request.db)
-        let report = try await CascadeReachReport.report(of: cascade.id!, scope: request.query[String.self, at: "scope"], by: principal, on: request.reads)
         let id = cascade.id!.uuidString.lowercased()
+        let trains = !(try await CascadeTrainingPages.tiersToOpen(principal, in: cascade, on: request.db).isEmpty)
+        let training: HTML = trains ? "<p class=\"actions\"><a class=\"button\" href=\"/cascades/\(id)/training\">\(t("cascade.training"))</a></p>" : ""
+        let report: CascadeReachDTO
+        do {
+            report = try await CascadeReachReport.report(of: cascade.id!, scope: request.query[String.self, at: "scope"], by: principal, on: request.reads)
+        } catch let problem as Problem where problem.status == .forbidden && request.query[String.self, at: "scope"] == nil {
+            // A trainer whom no dashboard is for still finds their batches here.
+            return Layout.page(title(cascade, t), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("cascades.title"), "/cascades"), UI.Crumb(title(cascade, t))], """
+                \(training)
+                <p class="muted">\(t("cascade.noReach"))</p>
+                """)
+        }
         func count(_ n: Int) -> HTML { HTML(stringLiteral: Formats.number(Double(n))) }
         let figures: HTML = """
             <div class="figures">\(UI.figure(t("cascade.leads"), count(report.totals.leadTrainers)))\(UI.figure(t("cascade.masters"), count(report.totals.masterTrainers)))\
@@ -54,9 +65,8 @@ struct CascadePages: RouteCollection {
         let busiest: [HTML] = report.busiestTrainers.map { "<tr><td>\($0.name ?? "")</td><td class=\"number\">\(count($0.batches))</td></tr>" }
         var crumbs = [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("cascades.title"), "/cascades")]
         crumbs += report.scope == "nation" ? [UI.Crumb(title(cascade, t))] : [UI.Crumb(title(cascade, t), "/cascades/\(id)"), UI.Crumb(report.name)]
-        let trains = !(try await CascadeTrainingPages.tiersToOpen(principal, in: cascade, on: request.db).isEmpty)
         return Layout.page(title(cascade, t), for: request, crumbs: crumbs, """
-            \(trains ? "<p class=\"actions\"><a class=\"button\" href=\"/cascades/\(id)/training\">\(t("cascade.training"))</a></p>" as HTML : "")
+            \(training)
             <p class="muted">\(t("cascade.scope", ["name": report.name]))</p>
             \(figures)
             <h2>\(t("cascade.areas"))</h2>

@@ -9,7 +9,7 @@ import Vapor
 enum CascadeReachReport {
     static let busiest = 10
 
-    /// The cascade's coordinators read any scope; others read the scopes their dashboards reach.
+    /// The cascade's coordinators read any scope (the nation first); others read the scopes their dashboards reach (their own first).
     static func report(of cascadeID: UUID, scope text: String?, by principal: Principal, on database: any Database) async throws -> CascadeReachDTO {
         let cascade = try await Cascades.find(cascadeID, on: database)
         let scope: InsightScope, name: String
@@ -20,7 +20,8 @@ enum CascadeReachReport {
             }
             name = try await Insights.name(of: scope, on: database)
         } else {
-            (scope, name) = try await Insights.scope(text, for: principal, on: database)
+            // Without a scope, the reader's own (their State or organisation), as their dashboards open.
+            (scope, name) = try await Insights.scope(text ?? Insights.homeScope(of: principal), for: principal, on: database)
         }
         let sql = database as! any SQLDatabase
         let id = cascade.id!

@@ -28,6 +28,7 @@ enum DemoWorld {
         .init(email: "publisher.lbsnaa@karmayogi.example.org", role: .contentPublisher, organisationCode: "LBSNAA", note: "content publisher, LBSNAA"),
         .init(email: "coordinator.ripa@karmayogi.example.org", role: .programmeCoordinator, organisationCode: "HCM-RIPA", note: "programme coordinator, HCM RIPA Jaipur"),
         .init(email: "editor.ripa@karmayogi.example.org", role: .caseEditor, organisationCode: "HCM-RIPA", note: "case study editor, HCM RIPA Jaipur"),
+        .init(email: "admin.ripa@karmayogi.example.org", role: .mdoAdmin, organisationCode: "HCM-RIPA", note: "MDO admin, HCM RIPA Jaipur (applies for accreditation)"),
         .init(email: "faculty.lbsnaa@karmayogi.example.org", role: .faculty, organisationCode: "LBSNAA", note: "faculty, LBSNAA (reads teaching notes)"),
         .init(email: "learner@karmayogi.example.org", role: .learner, organisationCode: "JMC-GREATER", note: "learner, Jaipur Municipal Corporation Greater"),
     ]
@@ -138,6 +139,7 @@ enum DemoWorld {
         try await addPlan(app)
         try await addProgrammes(app)
         try await addCases(app)
+        try await addAccreditations(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]

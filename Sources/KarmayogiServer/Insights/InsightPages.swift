@@ -15,16 +15,10 @@ struct InsightPages: RouteCollection {
         }
     }
 
-    /// The scope a person sees first: the nation for national admins, their State for State admins, else their first organisation.
+    /// The scope a person sees first (`Insights.homeScope`).
     static func home(of principal: Principal, on request: Request) throws -> String {
-        let reach = principal.access.reach(of: .viewInsights)
-        if reach.everything { return "nation" }
-        if let state = reach.stateCodes.sorted().first { return "state:\(state)" }
-        if let path = reach.organisationPaths.sorted(by: { $0.count < $1.count }).first,
-           let id = path.split(separator: "/").last.flatMap({ UUIDText.parse(String($0)) }) {
-            return "org:\(id.uuidString.lowercased())"
-        }
-        throw Problem(.forbidden, request.catalogue("insights.forbidden"))
+        guard let scope = Insights.homeScope(of: principal) else { throw Problem(.forbidden, request.catalogue("insights.forbidden")) }
+        return scope
     }
 
     /// Where a scope sits: nation › State › district › organisation (with its parents), each a link where the reader may look.

@@ -68,6 +68,19 @@ struct SummaryDTO: Content {
 /// The dashboard of a scope, read from its own rollup rows: the cost does not grow with the number of events.
 enum Insights {
     /// The scope from `scope=`, checked: it parses, what it names exists, and the principal's grants reach it.
+    /// The scope a person sees first: the nation for national admins, their State for State admins, else their first
+    /// organisation; nil for someone no dashboard is for.
+    static func homeScope(of principal: Principal) -> String? {
+        let reach = principal.access.reach(of: .viewInsights)
+        if reach.everything { return "nation" }
+        if let state = reach.stateCodes.sorted().first { return "state:\(state)" }
+        if let path = reach.organisationPaths.sorted(by: { $0.count < $1.count }).first,
+           let id = path.split(separator: "/").last.flatMap({ UUIDText.parse(String($0)) }) {
+            return "org:\(id.uuidString.lowercased())"
+        }
+        return nil
+    }
+
     static func scope(_ text: String?, for principal: Principal, on database: any Database) async throws -> (scope: InsightScope, name: String) {
         let reach = principal.access.reach(of: .viewInsights)
         guard !reach.isEmpty else { throw Problem(.forbidden, "Dashboards are for MDO, CBP and State admins, programme coordinators and national admins.") }

@@ -18,6 +18,7 @@ enum Layout {
             links.append(("/programmes", t("nav.programmes")))
             links.append(("/campaigns", t("nav.campaigns")))
             links.append(("/cases", t("nav.cases")))
+            links.append(("/accreditation", t("nav.accreditation")))
             if !principal.access.reach(of: .authorCourses).isEmpty {
                 links.append(("/author", t("nav.author")))
                 links.append(("/review", t("nav.review")))
@@ -34,6 +35,7 @@ enum Layout {
             links.append(("/courses", t("nav.courses")))
             links.append(("/competencies", t("nav.competencies")))
             links.append(("/verify", t("verify.title")))
+            links.append(("/accreditation", t("nav.accreditation")))
             links.append(("/login", t("nav.signIn")))
         }
         let navigation: [HTML] = links.map { link in

@@ -30,6 +30,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CascadePages())
         try pages.register(collection: CascadeTrainingPages())
         try pages.register(collection: CasePages())
+        try pages.register(collection: AccreditationPages())
         try pages.register(collection: StyleguidePage())
     }
 }
