@@ -18,6 +18,13 @@ struct AccreditationPages: RouteCollection {
         routes.post("accreditations", ":id", "decide", use: Self.decide)
     }
 
+    /// "7 December 2029" for "2029-12-07".
+    static func day(_ iso: String?, _ t: Catalogue) -> String {
+        guard let iso, let day = IndiaDay.parse(iso) else { return iso ?? "" }
+        let civil = IndiaDay.civil(day)
+        return Formats.day(year: civil.year, month: civil.month, day: civil.day, t)
+    }
+
     static func stars(_ count: Int, _ t: Catalogue) -> HTML {
         "<span class=\"stars\" aria-label=\"\(t.plural("accreditation.stars", count))\">\(String(repeating: "★", count: count))\(String(repeating: "☆", count: 5 - count))</span>"
     }
@@ -29,7 +36,7 @@ struct AccreditationPages: RouteCollection {
         let principal = request.auth.get(Principal.self)
         let register = try await Accreditations.register(today: IndiaDay.of(request.application.clock.now()), geography: request.geography, on: request.db)
         let rows: [HTML] = register.items.map { entry in
-            "<tr><td>\(entry.name)</td><td>\(entry.stateName ?? t("accreditation.central"))</td><td>\(stars(entry.stars, t))</td><td>\(ProgrammeWorkPages.dates(IndiaDay.parse(entry.validUntil) ?? 0, IndiaDay.parse(entry.validUntil) ?? 0, t))</td></tr>"
+            "<tr><td>\(entry.name)</td><td>\(entry.stateName ?? t("accreditation.central"))</td><td>\(stars(entry.stars, t))</td><td>\(day(entry.validUntil, t))</td></tr>"
         }
         let byState: [HTML] = register.byState.map { row in
             "<tr><td>\(row.stateName(t))</td>\(row.byStars.reversed().map { "<td class=\"number\">\($0)</td>" as HTML })</tr>"
@@ -125,12 +132,12 @@ struct AccreditationPages: RouteCollection {
                                        (t("accreditation.framework"), "\(dto.frameworkVersion)")]
         if let stars = dto.stars, let percent = dto.percent {
             facts.append((t("accreditation.starsHead"), "\(Self.stars(stars, t)) · \(Formats.number(percent)) %"))
-            facts.append((t("accreditation.validUntil"), "\(dto.validUntil ?? "")"))
+            facts.append((t("accreditation.validUntil"), "\(day(dto.validUntil, t))"))
         }
         if let note = dto.decisionNote, !note.isEmpty { facts.append((t("accreditation.decisionNote"), "\(note)")) }
         sections.append("<dl class=\"facts-list card\">\(facts.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" as HTML })</dl>")
         if !dto.improvementPlan.isEmpty {
-            let actions: [HTML] = dto.improvementPlan.map { "<li>\($0.action) · \(t("accreditation.due", ["date": $0.dueDate])) \($0.done ? UI.badge(t("accreditation.done"), .success) : "")</li>" }
+            let actions: [HTML] = dto.improvementPlan.map { "<li>\($0.action) · \(t("accreditation.due", ["date": day($0.dueDate, t)])) \($0.done ? UI.badge(t("accreditation.done"), .success) : "")</li>" }
             sections.append("<section class=\"card\" aria-labelledby=\"plan\"><h2 id=\"plan\">\(t("accreditation.plan"))</h2><ul>\(actions)</ul></section>")
         }
         // The profile.

@@ -375,12 +375,12 @@ enum Accreditations {
         return try await AccreditationRecord.query(on: database).filter(\.$instituteID == id).sort(\.$createdAt, .descending).limit(50).all()
     }
 
-    /// Applications the principal works on: their institutes', those they assess, or (national admins) all under way.
+    /// Applications the principal works on: their institutes', those they assess, or (national admins) the latest 200.
     static func worklist(_ principal: Principal, on database: any Database) async throws -> [AccreditationRecord] {
         var ids = Set(try await AccreditationAssessor.query(on: database).filter(\.$userID == principal.userID).all().map(\.accreditationID))
         let query = AccreditationRecord.query(on: database)
         if principal.access.isNationalAdmin {
-            ids.formUnion(try await AccreditationRecord.query(on: database).filter(\.$stage != .decided).all(\.$id))
+            ids.formUnion(try await AccreditationRecord.query(on: database).sort(\.$updatedAt, .descending).limit(200).all(\.$id))
         }
         let paths = principal.access.grants.compactMap { grant -> String? in
             guard grant.role == .mdoAdmin, case .organisation(let path) = grant.target else { return nil }
