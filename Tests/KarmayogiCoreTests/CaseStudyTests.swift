@@ -135,3 +135,19 @@ extension Result {
         #expect(AssessorIndependence.conflict(assessorPath: "/c/", assessorState: 23, institutePath: "/a/b/", instituteState: 8) == nil)
     }
 }
+
+@Suite struct QualificationRuleTests {
+    @Test func creditsComeFromNotionalHoursAndLevelsAreOneToEight() {
+        #expect(NSQF.credits(hours: 150) == 5 && NSQF.credits(hours: 45) == 1.5 && NSQF.credits(hours: 100) == 3.33)
+        #expect(NSQF.problems(level: 4, hours: 150, credits: 5).isEmpty && NSQF.problems(level: 4, hours: 150, credits: nil).isEmpty)
+        #expect(NSQF.problems(level: 0, hours: 150, credits: 4).map(\.field) == ["nsqfLevel", "credits"])
+        #expect(NSQF.problems(level: 9, hours: nil, credits: nil).map(\.field) == ["nsqfLevel", "notionalHours"])
+    }
+
+    @Test func aQualificationIsEarnedByEnoughOfItsCourses() {
+        let (a, b, c) = (UUID(), UUID(), UUID())
+        #expect(QualificationRule(courseIDs: [a, b, c], minimumCourses: nil).isMet(byCompleted: [a, b]) == false)
+        #expect(QualificationRule(courseIDs: [a, b, c], minimumCourses: 2).isMet(byCompleted: [a, c, UUID()]))
+        #expect(QualificationRule(courseIDs: [a, a], minimumCourses: 3).problems.map(\.field) == ["courseIds", "minimumCourses"])
+    }
+}

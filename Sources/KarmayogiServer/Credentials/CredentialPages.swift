@@ -158,6 +158,7 @@ struct CredentialPages: RouteCollection {
         let levels: [HTML] = ProficiencyLevel.range.map { "<option value=\"\($0)\">\($0)</option>" }
         return Layout.page(t("nav.passbook"), for: request, """
             \(Layout.problem(problem, t))
+            <p class="actions"><a href="/my/credits">\(t("credits.title"))</a></p>
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("passbook.level"))</th></tr></thead>
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"3\">\(t("passbook.empty"))</td></tr>" as HTML : HTML(unsafe: rows.map(\.markup).joined()))</tbody></table></div>
             <form method="post" action="/my/passbook" class="card"><h2>\(t("passbook.declare"))</h2>\(request.csrfField)

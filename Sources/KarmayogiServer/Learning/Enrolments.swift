@@ -311,6 +311,11 @@ enum Enrolments {
     }
 
     /// Whether the person is (or was, to completion) enrolled in the course.
+    /// The courses a learner completed.
+    static func completedCourseIDs(of userID: UUID, on database: any Database) async throws -> Set<UUID> {
+        Set(try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$status == .completed).all(\.$courseID))
+    }
+
     /// A learner's courses under way, most recently touched first.
     static func underWay(of userID: UUID, limit: Int, on database: any Database) async throws -> [Enrolment] {
         try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$status == .active)

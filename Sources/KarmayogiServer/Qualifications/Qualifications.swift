@@ -1,0 +1,245 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import SQLKit
+import Vapor
+
+/// An NCVET qualification: courses bundled with a pass rule, at an NSQF level, worth the credits its notional hours make.
+final class Qualification: Model, @unchecked Sendable {
+    static let schema = "qualifications"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "title") var title: String
+    @Field(key: "awarding_body") var awardingBody: String
+    @Field(key: "nsqf_level") var nsqfLevel: Int
+    @Field(key: "notional_hours") var notionalHours: Int
+    @Field(key: "credits") var credits: Double
+    /// JSON: the courses bundled.
+    @Field(key: "course_ids") var courseIDs: String
+    @Field(key: "minimum_courses") var minimumCourses: Int
+    @Field(key: "created_by") var createdBy: UUID
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+
+    var rule: QualificationRule {
+        QualificationRule(courseIDs: (try? JSONDecoder().decode([UUID].self, from: Data(courseIDs.utf8))) ?? [], minimumCourses: minimumCourses)
+    }
+}
+
+/// A line of a learner's credit ledger: a qualification earned, once.
+final class CreditEntry: Model, @unchecked Sendable {
+    static let schema = "credit_entries"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "qualification_id") var qualificationID: UUID
+    @Field(key: "credits") var credits: Double
+    @Field(key: "nsqf_level") var nsqfLevel: Int
+    @Field(key: "earned_at") var earnedAt: Date
+
+    init() {}
+}
+
+struct CreateQualifications: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Qualification.schema)
+            .id()
+            .field("title", .string, .required)
+            .field("awarding_body", .string, .required)
+            .field("nsqf_level", .int, .required)
+            .field("notional_hours", .int, .required)
+            .field("credits", .double, .required)
+            .field("course_ids", .string, .required)
+            .field("minimum_courses", .int, .required)
+            .field("created_by", .uuid, .required)
+            .field("created_at", .datetime, .required)
+            .create()
+        try await database.schema(CreditEntry.schema)
+            .id()
+            .field("user_id", .uuid, .required)
+            .field("qualification_id", .uuid, .required)
+            .field("credits", .double, .required)
+            .field("nsqf_level", .int, .required)
+            .field("earned_at", .datetime, .required)
+            .unique(on: "user_id", "qualification_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(CreditEntry.schema).delete()
+        try await database.schema(Qualification.schema).delete()
+    }
+}
+
+struct QualificationInput: StrictInput {
+    enum Fields: String, CodingKey, CaseIterable { case title, awardingBody, nsqfLevel, notionalHours, credits, courseIds, minimumCourses }
+    var title: String?
+    var awardingBody: String?
+    var nsqfLevel: Int?
+    var notionalHours: Int?
+    var credits: Double?
+    var courseIds: [UUID]?
+    var minimumCourses: Int?
+}
+
+struct QualificationDTO: Content {
+    var id: UUID
+    var title: String
+    var awardingBody: String
+    var nsqfLevel: Int
+    var notionalHours: Int
+    var credits: Double
+    var courseIds: [UUID]
+    var minimumCourses: Int
+    var createdAt: Date
+
+    init(_ qualification: Qualification) {
+        let rule = qualification.rule
+        (id, title, awardingBody, nsqfLevel) = (qualification.id!, qualification.title, qualification.awardingBody, qualification.nsqfLevel)
+        (notionalHours, credits, courseIds, minimumCourses, createdAt) = (qualification.notionalHours, qualification.credits, rule.courseIDs,
+                                                                         rule.minimumCourses, qualification.createdAt)
+    }
+}
+
+struct CreditsDTO: Content {
+    struct Line: Content {
+        var qualificationId: UUID
+        var title: String
+        var awardingBody: String
+        var nsqfLevel: Int
+        var credits: Double
+        var earnedAt: Date
+    }
+
+    var items: [Line]
+    var totalCredits: Double
+    /// The highest NSQF level earned, if any.
+    var highestLevel: Int?
+}
+
+/// Qualifications and the credit ledger. The national admin (Karmayogi Bharat, an NCVET awarding body) sets up
+/// qualifications; a learner's ledger is settled when it is read: each qualification whose rule their completed courses
+/// meet is entered once, with its credits and level as they were then.
+enum Qualifications {
+    static func create(_ input: QualificationInput, by principal: Principal, now: Date, on database: any Database) async throws -> Qualification {
+        guard principal.access.isNationalAdmin else { throw Problem(.forbidden, "Qualifications are set up by a national admin for the awarding body.") }
+        var problems: [FieldError] = []
+        let title = input.title?.trimmed ?? "", body = input.awardingBody?.trimmed ?? "Karmayogi Bharat"
+        if title.isEmpty || title.count > 300 { problems.append(FieldError("title", "must be 1–300 characters")) }
+        if body.isEmpty || body.count > 200 { problems.append(FieldError("awardingBody", "must be 1–200 characters")) }
+        problems += NSQF.problems(level: input.nsqfLevel, hours: input.notionalHours, credits: input.credits)
+        let rule = QualificationRule(courseIDs: input.courseIds ?? [], minimumCourses: input.minimumCourses)
+        problems += rule.problems
+        for (index, course) in rule.courseIDs.enumerated().prefix(50) where try await Courses.publishedVersion(of: course, on: database) == nil {
+            problems.append(FieldError("courseIds[\(index)]", "no published course has this id"))
+        }
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        let qualification = Qualification()
+        qualification.title = title
+        qualification.awardingBody = body
+        qualification.nsqfLevel = input.nsqfLevel!
+        qualification.notionalHours = input.notionalHours!
+        qualification.credits = NSQF.credits(hours: input.notionalHours!)
+        qualification.courseIDs = StoredJSON.text(rule.courseIDs)
+        qualification.minimumCourses = rule.minimumCourses
+        qualification.createdBy = principal.userID
+        qualification.createdAt = now
+        try await qualification.create(on: database)
+        return qualification
+    }
+
+    static func list(on database: any Database) async throws -> [Qualification] {
+        try await Qualification.query(on: database).sort(\.$title).limit(500).all()
+    }
+
+    /// Enters each qualification the person has newly earned, and answers their ledger.
+    static func ledger(of userID: UUID, now: Date, on database: any Database) async throws -> CreditsDTO {
+        let completed = try await Enrolments.completedCourseIDs(of: userID, on: database)
+        let held = Set(try await CreditEntry.query(on: database).filter(\.$userID == userID).all(\.$qualificationID))
+        let qualifications = try await list(on: database)
+        for qualification in qualifications where !held.contains(qualification.id!) && qualification.rule.isMet(byCompleted: completed) {
+            let entry = CreditEntry()
+            entry.userID = userID
+            entry.qualificationID = qualification.id!
+            entry.credits = qualification.credits
+            entry.nsqfLevel = qualification.nsqfLevel
+            entry.earnedAt = now
+            // Another request may have entered it a moment ago: the unique key keeps one.
+            do { try await entry.create(on: database) } catch where WriteRetry.isContention(error) {}
+        }
+        let byID = Dictionary(uniqueKeysWithValues: qualifications.map { ($0.id!, $0) })
+        let entries = try await CreditEntry.query(on: database).filter(\.$userID == userID).sort(\.$earnedAt).all()
+        let lines = entries.compactMap { entry in
+            byID[entry.qualificationID].map {
+                CreditsDTO.Line(qualificationId: entry.qualificationID, title: $0.title, awardingBody: $0.awardingBody, nsqfLevel: entry.nsqfLevel,
+                                credits: entry.credits, earnedAt: entry.earnedAt)
+            }
+        }
+        return CreditsDTO(items: lines, totalCredits: (lines.reduce(0) { $0 + $1.credits } * 100).rounded() / 100, highestLevel: lines.map(\.nsqfLevel).max())
+    }
+}
+
+struct QualificationController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("qualifications", use: Self.create)
+        routes.get("qualifications", use: Self.list)
+        routes.get("me", "credits", use: Self.mine)
+    }
+
+    @Sendable static func create(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        let qualification = try await Qualifications.create(try request.decodeStrict(QualificationInput.self), by: principal,
+                                                            now: request.application.clock.now(), on: request.db)
+        return try await QualificationDTO(qualification).encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable static func list(_ request: Request) async throws -> Page<QualificationDTO> {
+        _ = try request.principal()
+        return Page(items: try await Qualifications.list(on: request.db).map(QualificationDTO.init), nextCursor: nil)
+    }
+
+    @Sendable static func mine(_ request: Request) async throws -> CreditsDTO {
+        let principal = try request.principal()
+        return try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+    }
+}
+
+/// The learner's transcript: the qualifications earned with their credits and levels, on a page and as CSV.
+struct QualificationPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("my", "credits", use: Self.transcript)
+        routes.get("my", "credits.csv", use: Self.csv)
+    }
+
+    @Sendable static func transcript(_ request: Request) async throws -> HTML {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+        let rows: [HTML] = ledger.items.map { line in
+            "<tr><td>\(line.title)</td><td>\(line.awardingBody)</td><td class=\"number\">\(line.nsqfLevel)</td><td class=\"number\">\(Formats.number(line.credits))</td><td>\(Formats.date(line.earnedAt, t))</td></tr>"
+        }
+        return Layout.page(t("credits.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("credits.title"))], """
+            <p class="muted">\(t("credits.intro"))</p>
+            <div class="figures">\(UI.figure(t("credits.total"), HTML(stringLiteral: Formats.number(ledger.totalCredits))))\
+            \(UI.figure(t("credits.level"), HTML(stringLiteral: ledger.highestLevel.map(String.init) ?? "–")))</div>
+            \(UI.table(t("credits.title"), head: [t("credits.qualification"), t("credits.awardingBody"), t("credits.nsqf"), t("credits.credits"), t("credits.earned")],
+                       rows: rows, empty: t("credits.none"), numeric: [2, 3]))
+            <p><a href="/my/credits.csv">\(t("credits.csv"))</a></p>
+            """)
+    }
+
+    @Sendable static func csv(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+        var text = CSVWriter.line(["qualification", "awarding_body", "nsqf_level", "credits", "earned_on"])
+        for line in ledger.items {
+            text += CSVWriter.line([line.title, line.awardingBody, String(line.nsqfLevel), String(line.credits), String(Formats.iso(line.earnedAt).prefix(10))])
+        }
+        text += CSVWriter.line(["total", "", ledger.highestLevel.map(String.init) ?? "", String(ledger.totalCredits), ""])
+        let response = Response(status: .ok, body: .init(string: text))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"transcript.csv\"")
+        return response
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import KarmayogiCore
+@testable import KarmayogiServer
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite struct QualificationTests {
+    @Test func aLearnerEarnsAQualificationsCreditsOnceAndReadsThemOnTheTranscript() async throws {
+        try await withApp { app, world in
+            let national = try await app.token("national"), learner = try await app.token("learner.mha")
+            let first = try await publishedCourse(app, world, title: "Disaster management basics")
+            let second = try await publishedCourse(app, world, title: "Disaster response in districts")
+            var body: [String: Any] = ["title": "Certificate in disaster management", "nsqfLevel": 9, "notionalHours": 150, "credits": 4,
+                                       "courseIds": [first.id, second.id, first.id]]
+            #expect(try await app.send(.POST, "/api/v1/qualifications", token: national, json: body).fields == ["nsqfLevel", "credits", "courseIds"])
+            body["nsqfLevel"] = 0
+            body["courseIds"] = [first.id, UUID().uuidString]
+            #expect(try await app.send(.POST, "/api/v1/qualifications", token: national, json: body).fields == ["nsqfLevel", "credits", "courseIds[1]"])
+            body["nsqfLevel"] = 4
+            body["credits"] = 5
+            body["courseIds"] = [first.id, second.id]
+            #expect(try await app.send(.POST, "/api/v1/qualifications", token: learner, json: body).status == .forbidden)
+            let made = try await app.send(.POST, "/api/v1/qualifications", token: national, json: body)
+            let qualification = try made.decoded(QualificationDTO.self)
+            #expect(made.status == .created && qualification.credits == 5, "\(made.body)")
+            #expect(try await app.send(.GET, "/api/v1/qualifications", token: learner).decoded(Page<QualificationDTO>.self).items.count == 1)
+
+            // Nothing until both courses are complete; then the ledger holds it once, however often it is read.
+            func complete(_ course: (id: String, items: [String])) async throws {
+                _ = try await app.send(.POST, "/api/v1/courses/\(course.id)/enrol", token: learner)
+                let updates = course.items.enumerated().map { update(course.id, $1, status: 2, key: "\(course.id)-\($0)") }
+                #expect(try await app.send(.POST, "/api/v1/progress", token: learner, json: ["updates": updates]).status == .ok)
+            }
+            try await complete(first)
+            #expect(try await app.send(.GET, "/api/v1/me/credits", token: learner).decoded(CreditsDTO.self).items.isEmpty)
+            try await complete(second)
+            for _ in 0..<2 {
+                let ledger = try await app.send(.GET, "/api/v1/me/credits", token: learner).decoded(CreditsDTO.self)
+                #expect(ledger.items.count == 1 && ledger.totalCredits == 5 && ledger.highestLevel == 4)
+            }
+            var browser = Browser(app)
+            try await browser.signIn("learner.mha")
+            let transcript = try await browser.get("/my/credits")
+            #expect(transcript.body.contains("Certificate in disaster management") && transcript.body.contains("Karmayogi Bharat"))
+            let csv = try await browser.get("/my/credits.csv")
+            #expect(csv.body.hasPrefix("qualification,awarding_body,nsqf_level,credits,earned_on\r\nCertificate in disaster management,Karmayogi Bharat,4,5.0,"), "\(csv.body)")
+            #expect(try await browser.get("/my/credits?lang=hi").body.contains("अर्जित क्रेडिट"))
+        }
+    }
+}
