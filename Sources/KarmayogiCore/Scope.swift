@@ -48,6 +48,16 @@ public struct Access: Sendable {
         grants.contains { ($0.role == role || $0.role == .nationalAdmin) && $0.covers(placement) }
     }
 
+    /// The organisation subtrees where the principal holds `role`; nil for a national admin, who holds every role
+    /// everywhere.
+    public func subtrees(holding role: Role) -> [String]? {
+        if isNationalAdmin { return nil }
+        return grants.compactMap { grant in
+            guard grant.role == role, case .organisation(let path) = grant.target else { return nil }
+            return path
+        }
+    }
+
     /// The slice of the world a permission reaches: organisation subtrees and States, or everything.
     public func reach(of permission: Permission) -> Reach {
         var reach = Reach()

@@ -151,3 +151,12 @@ extension Result {
         #expect(QualificationRule(courseIDs: [a, a], minimumCourses: 3).problems.map(\.field) == ["courseIds", "minimumCourses"])
     }
 }
+
+@Suite struct SubtreeTests {
+    @Test func theSubtreesWhereARoleIsHeld() {
+        let access = Access(grants: [Grant(role: .caseEditor, target: .organisation(path: "/a/")), Grant(role: .mdoAdmin, target: .organisation(path: "/b/")),
+                                     Grant(role: .caseEditor, target: .organisation(path: "/c/"))])
+        #expect(access.subtrees(holding: .caseEditor) == ["/a/", "/c/"] && access.subtrees(holding: .faculty) == [])
+        #expect(Access(grants: [Grant(role: .nationalAdmin, target: .nation)]).subtrees(holding: .caseEditor) == nil)
+    }
+}

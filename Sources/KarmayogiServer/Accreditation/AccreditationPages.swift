@@ -48,7 +48,7 @@ struct AccreditationPages: RouteCollection {
             let list: [HTML] = work.map { record in
                 "<tr><td><a href=\"/accreditations/\(record.id!.uuidString.lowercased())\">\(names[record.instituteID] ?? "")</a></td><td>\(UI.badge(t("accreditation.stage.\(record.stage.rawValue)"), record.stage == .decided ? .success : .info))</td><td>\(Formats.date(record.updatedAt, t))</td></tr>"
             }
-            let institutes = try await Organisations.trainingInstitutes(within: administered(principal), on: request.db)
+            let institutes = try await Organisations.trainingInstitutes(within: principal.access.subtrees(holding: .mdoAdmin), on: request.db)
             let apply: HTML = institutes.isEmpty ? "" : """
                 <form method="post" action="/accreditation/apply" class="card">\(request.csrfField)
                 <label for="instituteId">\(t("accreditation.institute"))</label><select id="instituteId" name="instituteId">\(UI.options(institutes.map { ($0.id!.uuidString.lowercased(), $0.name) }, chosen: nil))</select>
@@ -73,15 +73,6 @@ struct AccreditationPages: RouteCollection {
             \(UI.table(t("accreditation.byState"), head: [t("accreditation.state")] + (0...5).reversed().map { "\($0) ★" }, rows: byState,
                        empty: t("accreditation.none"), numeric: Set(1...6)))
             """)
-    }
-
-    /// The organisation subtrees where the principal is an MDO admin (everywhere for a national admin).
-    static func administered(_ principal: Principal) -> [String]? {
-        if principal.access.isNationalAdmin { return nil }
-        return principal.access.grants.compactMap { grant in
-            guard grant.role == .mdoAdmin, case .organisation(let path) = grant.target else { return nil }
-            return path
-        }
     }
 
     struct Form: Content {

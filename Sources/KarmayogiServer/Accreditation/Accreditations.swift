@@ -382,11 +382,7 @@ enum Accreditations {
         if principal.access.isNationalAdmin {
             ids.formUnion(try await AccreditationRecord.query(on: database).sort(\.$updatedAt, .descending).limit(200).all(\.$id))
         }
-        let paths = principal.access.grants.compactMap { grant -> String? in
-            guard grant.role == .mdoAdmin, case .organisation(let path) = grant.target else { return nil }
-            return path
-        }
-        for path in paths { ids.formUnion(try await AccreditationRecord.query(on: database).filter(\.$institutePath =~ path).all(\.$id)) }
+        for path in principal.access.subtrees(holding: .mdoAdmin) ?? [] { ids.formUnion(try await AccreditationRecord.query(on: database).filter(\.$institutePath =~ path).all(\.$id)) }
         guard !ids.isEmpty else { return [] }
         return try await query.filter(\.$id ~~ Array(ids)).sort(\.$updatedAt, .descending).limit(200).all()
     }

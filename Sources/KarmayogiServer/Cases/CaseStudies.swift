@@ -33,18 +33,9 @@ enum CaseStudies {
         return study
     }
 
-    /// The organisation subtrees the principal edits cases in; `nil` for everywhere (a national admin).
-    static func editedSubtrees(_ principal: Principal) -> [String]? {
-        if principal.access.isNationalAdmin { return nil }
-        return principal.access.grants.compactMap { grant in
-            guard grant.role == .caseEditor, case .organisation(let path) = grant.target else { return nil }
-            return path
-        }
-    }
-
     /// The training institutes the principal writes cases for.
     static func institutes(of principal: Principal, on database: any Database) async throws -> [Organisation] {
-        try await Organisations.trainingInstitutes(within: editedSubtrees(principal), on: database)
+        try await Organisations.trainingInstitutes(within: principal.access.subtrees(holding: .caseEditor), on: database)
     }
 
     // MARK: Writing
@@ -212,7 +203,7 @@ enum CaseStudies {
     /// The cases of the principal's institutes at a stage, newest change first.
     static func ofInstitutes(_ principal: Principal, stage: CaseStage, limit: Int, on database: any Database) async throws -> [CaseStudy] {
         let query = CaseStudy.query(on: database).filter(\.$stage == stage)
-        if let paths = editedSubtrees(principal) {
+        if let paths = principal.access.subtrees(holding: .caseEditor) {
             guard !paths.isEmpty else { return [] }
             query.group(.or) { group in for path in paths { group.filter(\.$institutePath =~ path) } }
         }
