@@ -321,8 +321,11 @@ class Journey:
         self.submit("main form", "verified")
         self.require(len(driver.find_elements(By.CSS_SELECTOR, ".badge.success")) == 1, f"verifying {number} did not answer valid")
 
-        # Passbook and karma.
+        # Passbook, credits and karma: the course completed belongs to the demo's NCVET qualification (any one course a
+        # search for "cyber" finds), so the transcript lists it.
         self.open("/my/passbook", "passbook")
+        self.open("/my/credits", "credits")
+        self.require("Certificate in cyber hygiene for public servants" in self.body(), "the transcript does not list the qualification earned")
         self.open("/my/karma", "karma")
 
         # The learning week on home, its page, and the events.
