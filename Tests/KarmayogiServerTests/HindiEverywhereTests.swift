@@ -54,8 +54,12 @@ import Vapor
     }
 
     static func englishIn(_ html: String, allowed: Set<String>) -> [String] {
-        readable(html).compactMap { line in
-            let words = line.split { !$0.isLetter }.map { $0.lowercased() }
+        // Ids and hashes are not words, whatever letters they happen to hold ("…-bad82fc6afa3"): whole UUIDs go first,
+        // then any run of letters and digits with a digit in it.
+        let uuid = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/
+        return readable(html).compactMap { line in
+            let words = line.replacing(uuid, with: " ").split { !($0.isLetter || $0.isNumber) }.filter { !$0.contains(where: \.isNumber) }
+                .flatMap { $0.split { !$0.isLetter } }.map { $0.lowercased() }
             let english = words.filter { englishWords.contains($0) && !allowed.contains($0) }
             return english.isEmpty ? nil : "\(english.joined(separator: ", ")) in “\(line.trimmingCharacters(in: .whitespaces).prefix(120))”"
         }
@@ -78,6 +82,7 @@ import Vapor
         #expect(Self.englishIn("<p>प्रयास 1</p><p>Attempt 1 of 3</p>", allowed: []).count == 1)
         #expect(Self.englishIn("<button aria-label=\"Submit my answers\">भेजें</button>", allowed: []).count == 1)
         #expect(Self.englishIn("<p>Asha Verma</p><code>email</code>", allowed: ["asha", "verma"]).isEmpty)
+        #expect(Self.englishIn("<p>1f6b6c62-db87-43d1-817f-bad82fc6afa3 · 4bad · bad</p>", allowed: []).count == 1, "ids are not words; a word is")
     }
 
     @Test func everyPageInHindiHasNoEnglishMessage() async throws {
