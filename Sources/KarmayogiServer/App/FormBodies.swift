@@ -18,6 +18,13 @@ struct CheckedFormDataDecoder: ContentDecoder {
         } catch {
             throw Problem(.badRequest, "The multipart form is malformed: \(error.reason).", type: "urn:karmayogi:malformed-body")
         }
-        return try parser.decode(D.self, from: body, headers: headers, userInfo: userInfo)
+        do {
+            return try parser.decode(D.self, from: body, headers: headers, userInfo: userInfo)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            // What the check lets through and the parser still cannot read (a form of no parts at all) is malformed too.
+            throw Problem(.badRequest, "The multipart form is malformed: it could not be read.", type: "urn:karmayogi:malformed-body")
+        }
     }
 }

@@ -39,7 +39,8 @@ struct CaseController: RouteCollection {
                 guard let value = Int(given), range.contains(value) else { errors.append(FieldError(name, reason)); return nil }
                 return value
             }
-            query.text = String((text("q") ?? "").prefix(200))
+            query.text = text("q") ?? ""
+            if query.text.count > 200 { errors.append(FieldError("q", "must be at most 200 characters")) }
             query.sdg = number("sdg", CaseDraft.sdgs, "must be a Sustainable Development Goal, 1–17")
             if let code = number("state", 1...9_999, "must be a State/UT's LGD code") {
                 if geography.state(code: code) == nil { errors.append(FieldError("state", "no State/UT has LGD code \(code)")) } else { query.stateCode = code }
@@ -92,9 +93,9 @@ struct CaseController: RouteCollection {
     @Sendable static func read(_ request: Request) async throws -> CaseStudyDTO {
         let principal = try request.principal()
         let study = try await CaseStudies.visible(try request.id(of: "case study"), to: principal, on: request.db)
-        let include = (request.query[String.self, at: "include"] ?? "").split(separator: ",").map { String($0).trimmed }
-        if let unknown = include.first(where: { $0 != "teachingNote" }) { throw Problem.invalid("include", "\(unknown) is not teachingNote") }
-        let note = include.contains("teachingNote")
+        let include = request.query[String.self, at: "include"]
+        if let include, include != "teachingNote" { throw Problem.invalid("include", "may only be teachingNote") }
+        let note = include != nil
         if note, !CaseStudies.mayReadTeachingNote(study, principal) {
             throw Problem(.forbidden, "A case's teaching note is for faculty of a training institute.",
                           errors: [FieldError("include", "teachingNote is read by faculty of a training institute and the case's editors")])
