@@ -90,10 +90,8 @@ struct AccreditationController: RouteCollection {
     }
 
     struct EvidenceForm: Content {
-        var csrf: String?
         var metricKey: String?
         var note: String?
-        var link: String?
         var file: File?
     }
 
