@@ -9,6 +9,8 @@ public enum KPIArea: String, Codable, CaseIterable, Sendable {
     case engagement
     case platformHealth = "platform_health"
     case commission
+    /// States' MoUs with the Mission and their ATIs on the platform.
+    case states
 }
 
 /// What a KPI measures: a figure the platform computes from its own counters, or one people record (`manual`).
@@ -29,6 +31,10 @@ public enum KPIMeasure: String, Codable, CaseIterable, Sendable {
     case hoursPerPerson = "hours_per_person"
     /// Whether the organisation's capacity building unit is formed (1) or not (0), from its record on the organisation's page.
     case cbuFormed = "cbu_formed"
+    /// States/UTs with an MoU in force (for a State: 1 when it has one, else 0), from the MoU register.
+    case mousInForce = "mous_in_force"
+    /// ATIs on the platform as a share of the ATIs listed (percent).
+    case atisOnPlatform = "atis_on_platform"
     /// A value recorded by an admin (the latest one counts).
     case manual
 }
@@ -49,7 +55,8 @@ extension KPIMeasure {
         case .activeShare: "more active than registered: check the people's organisations and postings"
         case .completionRate: "more completions than enrolments in the period: enrolments made before it completed in it"
         case .plansCompleted: "more completions than assignments: check the plans' assignments"
-        case .competencyCoverage, .plansPrepared, .hoursPerPerson, .cbuFormed, .manual: "a value over 100 %: check how it was recorded"
+        case .atisOnPlatform: "more ATIs on the platform than listed: check the ATI list"
+        case .competencyCoverage, .plansPrepared, .hoursPerPerson, .cbuFormed, .mousInForce, .manual: "a value over 100 %: check how it was recorded"
         }
     }
 }

@@ -67,6 +67,8 @@ import Testing
         "Plans names organisations": 7,
         "Plans names passbook_entries": 1,
         "Plans names users": 4,
+        // The first part of its addresses ("/states/…"), not the Geography room's table.
+        "States names states": 1,
     ]
 
     struct Table { var name: String; var room: String; var type: String? }

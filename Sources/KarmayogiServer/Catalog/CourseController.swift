@@ -153,6 +153,15 @@ enum Courses {
     }
 
     /// The version learners enrol in, when the course is published (read without model decoding: enrolment's hot path).
+    /// The published courses of these providers, as (provider, course) pairs.
+    static func published(by providers: [UUID], on database: any Database) async throws -> [(provider: UUID, course: UUID)] {
+        guard !providers.isEmpty else { return [] }
+        struct Row: Decodable { var id: UUID; var provider_id: UUID }
+        return try await (database as! any SQLDatabase).select().column("id").column("provider_id").from(Course.schema)
+            .where("provider_id", .in, SQLBind.group(providers)).where("status", .equal, SQLBind(Course.Status.published.rawValue))
+            .all(decoding: Row.self).map { ($0.provider_id, $0.id) }
+    }
+
     static func publishedVersion(of course: UUID, on database: any Database) async throws -> Int? {
         struct Row: Decodable { var published_version: Int? }
         return try await (database as! any SQLDatabase).select().column("published_version").from(Course.schema)

@@ -85,6 +85,27 @@ struct ComputeCBUFormed: AsyncMigration {
     func revert(on database: any Database) async throws {}
 }
 
+/// The KPIs of States' MoUs and ATIs join the framework of a running platform (a new one has them from the file).
+struct AddStateKPIs: AsyncMigration {
+    static let keys = ["mous_in_force", "state_mou", "atis_on_platform"]
+
+    func prepare(on database: any Database) async throws {
+        let count = try await KPIRecord.query(on: database).count()
+        for (offset, definition) in try Scorecards.bundledDefinitions().filter({ Self.keys.contains($0.key) }).enumerated()
+        where try await KPIRecord.find(definition.key, on: database) == nil {
+            let record = KPIRecord()
+            record.id = definition.key
+            record.position = count + offset
+            record.definition = definition
+            try await record.create(on: database)
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await KPIRecord.query(on: database).filter(\.$id ~~ Self.keys).delete()
+    }
+}
+
 /// Recorded KPI values say which period they are for and what they rest on.
 struct RecordKPIPeriods: AsyncMigration {
     func prepare(on database: any Database) async throws {
@@ -188,6 +209,11 @@ enum Scorecards {
         }
         if case .organisation(let id) = scope, measures.contains(.cbuFormed) {
             values[.cbuFormed] = try await CapacityBuildingUnits.formed(id, on: database) ? 1 : 0
+        }
+        if measures.contains(.mousInForce) || measures.contains(.atisOnPlatform) {
+            let states = try await StatePartnerships.figures(of: scope, today: today, on: database)
+            values[.mousInForce] = states.mous.map { scope == .nation ? $0 : min($0, 1) }
+            values[.atisOnPlatform] = states.atisOnPlatform
         }
         var uncovered: [ScorecardDTO.Competency] = []
         if measures.contains(.competencyCoverage) {

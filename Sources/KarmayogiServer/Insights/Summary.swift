@@ -183,6 +183,18 @@ enum Insights {
 
     /// People registered up to a day, per scope key: each scope's all-time count less those registered after the day
     /// (for today, none), so the cost does not grow with the length of the history.
+    /// Completions and learning seconds of scopes (by key) between two days, both included, read from their rollup rows.
+    static func learning(of keys: [String], from: Int, to: Int, on sql: any SQLDatabase) async throws -> [String: (completions: Int, seconds: Int)] {
+        guard !keys.isEmpty else { return [:] }
+        struct Row: Decodable { var scope: String; var completions: Int?; var seconds: Int? }
+        let rows = try await sql.select().column("scope")
+            .column(SQLQueryString("CAST(SUM(\(ident: "completions")) AS BIGINT)"), as: "completions")
+            .column(SQLQueryString("CAST(SUM(\(ident: "learning_seconds")) AS BIGINT)"), as: "seconds")
+            .from(Rollups.table).where("scope", .in, SQLBind.group(keys)).where("course_id", .equal, SQLBind(RollupTally.allCourses))
+            .where("day", .greaterThanOrEqual, SQLBind(from)).where("day", .lessThanOrEqual, SQLBind(to)).groupBy("scope").all(decoding: Row.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.scope, ($0.completions ?? 0, $0.seconds ?? 0)) })
+    }
+
     static func registrations(of keys: [String], upTo day: Int, on sql: any SQLDatabase) async throws -> [String: Int] {
         guard !keys.isEmpty else { return [:] }
         struct Row: Decodable { var scope: String; var registered: Int? }

@@ -236,6 +236,14 @@ enum Enrolments {
         return (completions, staff)
     }
 
+    /// How many people have enrolled in any of these courses (the learners a provider reached).
+    static func learners(ofCourses courseIDs: [UUID], on sql: any SQLDatabase) async throws -> Int {
+        guard !courseIDs.isEmpty else { return 0 }
+        struct Count: Decodable { var n: Int }
+        return try await sql.select().column(SQLFunction("COUNT", args: SQLDistinct("user_id")), as: "n").from(Enrolment.schema)
+            .where("course_id", .in, SQLBind.group(courseIDs)).first(decoding: Count.self)?.n ?? 0
+    }
+
     static func lines(of people: [UUID], on sql: any SQLDatabase) async throws -> [Line] {
         guard !people.isEmpty else { return [] }
         let select = sql.select()

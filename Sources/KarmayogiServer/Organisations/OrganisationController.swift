@@ -80,6 +80,17 @@ enum Organisations {
         try await Organisation.query(on: database).filter(\.$code == code).first()?.id
     }
 
+    /// A State's organisations of one type (its departments, its training institutes), by name.
+    static func ofState(_ code: Int, type: OrganisationType, on database: any Database) async throws -> [Organisation] {
+        try await Organisation.query(on: database).filter(\.$stateCode == code).filter(\.$type == type.rawValue).sort(\.$name).limit(1_000).all()
+    }
+
+    /// The organisations of these ids that exist.
+    static func located(_ ids: [UUID], on database: any Database) async throws -> [Organisation] {
+        guard !ids.isEmpty else { return [] }
+        return try await Organisation.query(on: database).filter(\.$id ~~ Array(Set(ids))).all()
+    }
+
     static func find(_ id: UUID, on database: any Database) async throws -> Organisation? {
         try await Organisation.find(id, on: database)
     }

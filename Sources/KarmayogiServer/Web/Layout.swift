@@ -29,6 +29,9 @@ enum Layout {
                 links.append(("/insights", t("nav.insights")))
                 links.append(("/plans", t("nav.plans")))
             }
+            if principal.access.reach(of: .viewInsights).everything || !principal.access.reach(of: .viewInsights).stateCodes.isEmpty {
+                links.append(("/states", t("nav.states")))
+            }
             links.append(("/my/plans", t("nav.myPlans")))
             extra.append("<form method=\"post\" action=\"/logout\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")
         } else {
