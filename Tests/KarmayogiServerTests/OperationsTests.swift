@@ -165,7 +165,10 @@ import Vapor
         try await withBareApp { app in
             try await DemoWorld.seedIfEmpty(app)
             try await DemoWorld.seedIfEmpty(app)
-            #expect(try await User.query(on: app.db).count() == 200, "built once, not twice")
+            // 200 people, and the Viksit Panchayat pilot's 60 gram panchayats with three each.
+            #expect(try await User.query(on: app.db).count() == 200 + 180, "built once, not twice")
+            let sarpanch = try await app.send(.POST, "/api/v1/auth/login", json: ["email": DemoWorld.panchayatSignIn.email, "password": DemoWorld.password])
+            #expect(sarpanch.status == .ok)
             #expect(Set(try await Organisation.query(on: app.db).all().compactMap(\.stateCode)).count >= 3)
             for signIn in DemoWorld.signIns {
                 let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": signIn.email, "password": DemoWorld.password])

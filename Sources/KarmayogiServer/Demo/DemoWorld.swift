@@ -142,10 +142,12 @@ enum DemoWorld {
         try await addAccreditations(app)
         try await addQualifications(app)
         try await addStates(app)
+        try await addPanchayats(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]
         for signIn in signIns { lines.append("  \(signIn.email.padding(toLength: 42, withPad: " ", startingAt: 0)) \(signIn.note)") }
+        lines.append("  \(panchayatSignIn.email.padding(toLength: 42, withPad: " ", startingAt: 0)) \(panchayatSignIn.note)")
         lines.append("")
         print(lines.joined(separator: "\n"))
     }

@@ -26,6 +26,7 @@ struct HomePage: RouteCollection {
         return Layout.page(t("home.title", ["name": first]), for: request, """
             <p class="muted">\(principal.me.designation ?? "") · \(principal.me.organisationName)</p>
             \(try await CampaignPages.banners(request))
+            \(try await SurveyPages.banner(principal, request))
             \(try await queue)
             <div class="pair">\(sections)</div>
             """)

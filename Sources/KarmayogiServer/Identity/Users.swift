@@ -123,6 +123,23 @@ enum Users {
     }
 
     /// Some national admin, if there is one.
+    /// An active person made without an invitation (the demo world's people); the caller hashes the password once for all.
+    static func insertActive(name: String, email: String, designation: String?, organisation: Organisation, districtCode: Int?, language: String,
+                             passwordHash: String, on database: any Database) async throws -> UUID {
+        let user = User()
+        user.$organisation.id = organisation.id!
+        user.name = name
+        user.email = email
+        user.designation = designation
+        user.stateCode = organisation.stateCode
+        user.districtCode = districtCode ?? organisation.districtCode
+        user.language = language
+        user.status = .active
+        user.passwordHash = passwordHash
+        try await user.create(on: database)
+        return user.id!
+    }
+
     static func someNationalAdmin(on database: any Database) async throws -> UUID? {
         try await RoleGrantRecord.query(on: database).filter(\.$role == Role.nationalAdmin.rawValue).first()?.$user.id
     }

@@ -31,6 +31,7 @@ enum Layout {
             }
             if principal.access.reach(of: .viewInsights).everything || !principal.access.reach(of: .viewInsights).stateCodes.isEmpty {
                 links.append(("/states", t("nav.states")))
+                links.append(("/surveys", t("nav.surveys")))
             }
             links.append(("/my/plans", t("nav.myPlans")))
             extra.append("<form method=\"post\" action=\"/logout\">\(request.csrfField)<button class=\"link\">\(t("nav.signOut"))</button></form>")

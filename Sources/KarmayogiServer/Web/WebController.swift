@@ -33,6 +33,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: AccreditationPages())
         try pages.register(collection: QualificationPages())
         try pages.register(collection: StatePages())
+        try pages.register(collection: SurveyPages())
         try pages.register(collection: StyleguidePage())
     }
 }
