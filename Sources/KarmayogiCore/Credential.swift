@@ -44,6 +44,8 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
         public var alignment: [Alignment]
         public var inLanguage: String
         public var creator: Profile
+        /// The credits a qualification is worth (NCVET: 30 notional hours make one).
+        public var creditsAvailable: Double?
     }
 
     public struct Subject: Codable, Equatable, Sendable {
@@ -84,6 +86,8 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
         /// What was achieved (OB 3.0's achievement types) and how; a course's completion unless set.
         public var achievementType = "Course"
         public var criteria = "Completed every required item of the course on the Karmayogi platform."
+        /// For an NCVET qualification: its credits (stated as available and as earned, in place of hours) and NSQF level.
+        public var qualification: (credits: Double, nsqfLevel: Int)?
 
         public init(credentialURL: String, issuer: Profile, provider: Profile, courseURL: String, courseTitle: String, courseSummary: String, language: String,
                     hours: Double, competencies: [(name: String, level: Int, url: String, code: String)], learnerID: String, learnerName: String,
@@ -132,6 +136,17 @@ public struct OpenBadgeCredential: Codable, Equatable, Sendable {
                 inLanguage: claim.language, creator: claim.provider),
             activityEndDate: time, creditsEarned: claim.hours)
         credentialSubject.achievement.achievementType = claim.achievementType
+        if let qualification = claim.qualification {
+            credentialSubject.achievement.creditsAvailable = qualification.credits
+            credentialSubject.creditsEarned = qualification.credits
+            credentialSubject.achievement.alignment.insert(Self.nsqf(level: qualification.nsqfLevel), at: 0)
+        }
+    }
+
+    /// A qualification's place in the National Skills Qualifications Framework, as an alignment.
+    public static func nsqf(level: Int) -> Alignment {
+        Alignment(targetName: "NSQF level \(level)", targetUrl: "https://ncvet.gov.in/nsqf/", targetDescription: "Level \(level) of the 8 levels of the National Skills Qualifications Framework",
+                  targetFramework: "National Skills Qualifications Framework", targetCode: "NSQF-\(level)")
     }
 
     public func encoded() throws -> Data {

@@ -35,14 +35,30 @@ import VaporTesting
             try await complete(first)
             #expect(try await app.send(.GET, "/api/v1/me/credits", token: learner).decoded(CreditsDTO.self).items.isEmpty)
             try await complete(second)
+            var certificates: Set<UUID?> = []
             for _ in 0..<2 {
                 let ledger = try await app.send(.GET, "/api/v1/me/credits", token: learner).decoded(CreditsDTO.self)
                 #expect(ledger.items.count == 1 && ledger.totalCredits == 5 && ledger.highestLevel == 4)
+                certificates.insert(ledger.items.first?.certificateId)
             }
+            // One certificate, stating the credits and the NSQF level in Open Badges 3.0's fields.
+            let certificateID = try #require(certificates.count == 1 ? certificates.first ?? nil : nil)
+            let certificate = try await app.send(.GET, "/api/v1/certificates/\(certificateID)").decoded(CertificateDTO.self)
+            #expect(certificate.qualificationId == qualification.id)
+            let credential = try JSONDecoder().decode(OpenBadgeCredential.self, from: Data(try await app.send(.GET, "/certificates/\(certificateID)/credential.json").body.utf8))
+            let achievement = credential.credentialSubject.achievement
+            #expect(achievement.creditsAvailable == 5 && credential.credentialSubject.creditsEarned == 5 && achievement.achievementType == "Certificate")
+            #expect(achievement.alignment.first?.targetCode == "NSQF-4" && achievement.id.hasSuffix("/qualifications/\(qualification.id.uuidString.lowercased())"))
+            #expect(try await app.send(.POST, "/api/v1/certificates/verify", json: ["credential": certificate.jws]).json["status"] as? String == "valid")
             var browser = Browser(app)
             try await browser.signIn("learner.mha")
             let transcript = try await browser.get("/my/credits")
             #expect(transcript.body.contains("Certificate in disaster management") && transcript.body.contains("Karmayogi Bharat"))
+            #expect(transcript.body.contains("/certificates/\(certificateID.uuidString)"))
+            let printed = try await browser.get("/certificates/\(certificateID.uuidString)")
+            #expect(printed.body.contains("has earned the qualification") && printed.body.contains("NSQF level 4 · 5 credits"), "\(printed.body)")
+            let page = try await browser.get("/qualifications/\(qualification.id.uuidString.lowercased())")
+            #expect(page.body.contains("Disaster response in districts") && page.body.contains("Earned by completing 2 of these 2 courses"))
             let csv = try await browser.get("/my/credits.csv")
             #expect(csv.body.hasPrefix("qualification,awarding_body,nsqf_level,credits,earned_on\r\nCertificate in disaster management,Karmayogi Bharat,4,5.0,"), "\(csv.body)")
             #expect(try await browser.get("/my/credits?lang=hi").body.contains("अर्जित क्रेडिट"))

@@ -17,6 +17,7 @@ final class Certificate: Model, @unchecked Sendable {
     /// The event attended, for an event's certificate.
     @OptionalField(key: "event_id") var eventID: UUID?
     @OptionalField(key: "batch_id") var batchID: UUID?
+    @OptionalField(key: "qualification_id") var qualificationID: UUID?
     @Field(key: "provider_id") var providerID: UUID
     @Field(key: "title") var title: String
     @Field(key: "issued_at") var issuedAt: Date
@@ -100,6 +101,19 @@ struct AllowJourneyCertificates: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await (database as! any SQLDatabase).raw("DROP INDEX certificates_journey_part_person").run()
+    }
+}
+
+/// Certificates for NCVET qualifications: one per person and qualification.
+struct AllowQualificationCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE certificates ADD COLUMN qualification_id UUID").run()
+        try await sql.raw("CREATE UNIQUE INDEX certificates_qualification_person ON certificates (qualification_id, user_id)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP INDEX certificates_qualification_person").run()
     }
 }
 
@@ -213,6 +227,8 @@ enum Certificates {
             case batch(UUID, programme: UUID)
             /// A phase of a cohort journey (a badge), or the whole journey (a certificate: `part` is the journey).
             case journey(part: UUID, journey: UUID)
+            /// An NCVET qualification earned, with its credits and NSQF level.
+            case qualification(UUID, credits: Double, nsqfLevel: Int)
         }
 
         var subject: Subject
@@ -231,24 +247,29 @@ enum Certificates {
             case .event: "event_id"
             case .batch: "batch_id"
             case .journey: "journey_part_id"
+            case .qualification: "qualification_id"
             }
         }
         fileprivate var id: UUID {
             switch subject {
-            case .event(let id), .batch(let id, _), .journey(let id, _): id
+            case .event(let id), .batch(let id, _), .journey(let id, _), .qualification(let id, _, _): id
             }
         }
         fileprivate var isPhaseBadge: Bool { if case .journey(let part, let journey) = subject { part != journey } else { false } }
         /// Open Badges 3.0's achievement type: a journey's phase gives a badge, the journey a certificate.
         fileprivate var achievementType: String {
-            guard case .journey = subject else { return "Achievement" }
-            return isPhaseBadge ? "Badge" : "Certificate"
+            switch subject {
+            case .journey: isPhaseBadge ? "Badge" : "Certificate"
+            case .qualification: "Certificate"
+            case .event, .batch: "Achievement"
+            }
         }
         fileprivate func url(_ base: String) -> String {
             switch subject {
             case .event(let id): "\(base)/events/\(id.uuidString)"
             case .batch(_, let programme): "\(base)/programmes/\(programme.uuidString)"
             case .journey(_, let journey): "\(base)/journeys/\(journey.uuidString)"
+            case .qualification(let id, _, _): "\(base)/qualifications/\(id.uuidString.lowercased())"
             }
         }
         fileprivate var criteria: String {
@@ -256,6 +277,7 @@ enum Certificates {
             case .event: "Attended the event on the Karmayogi platform by its attendance rule (\(rule))."
             case .batch: "Completed a batch of the programme on the Karmayogi platform (\(rule))."
             case .journey: "Completed \(isPhaseBadge ? "a phase of the cohort journey" : "the cohort journey") on the Karmayogi platform (\(rule))."
+            case .qualification: "Met the qualification's rule on the Karmayogi platform (\(rule))."
             }
         }
     }
@@ -285,6 +307,7 @@ enum Certificates {
                 learnerID: attendee.userID.uuidString, learnerName: attendee.name, salt: SecretToken.make(), completedAt: award.endedAt)
             claim.achievementType = award.achievementType
             claim.criteria = award.criteria
+            if case .qualification(_, let credits, let level) = award.subject { claim.qualification = (credits, level) }
             let payload = try OpenBadgeCredential(claim).encoded()
             insert = insert.values(SQLBind(id), SQLBind(attendee.userID), SQLBind(award.id), SQLBind(award.organiserID), SQLBind(award.title),
                                    SQLBind(now), SQLBind(String(decoding: payload, as: UTF8.self)),

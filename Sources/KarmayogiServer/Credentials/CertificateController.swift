@@ -10,6 +10,8 @@ struct CertificateDTO: Content {
     var eventId: UUID?
     /// For completing a programme's batch.
     var batchId: UUID?
+    /// For earning an NCVET qualification.
+    var qualificationId: UUID?
     var title: String
     var issuedAt: Date
     /// valid or revoked.
@@ -26,6 +28,7 @@ struct CertificateDTO: Content {
         courseId = certificate.courseID
         eventId = certificate.eventID
         batchId = certificate.batchID
+        qualificationId = certificate.qualificationID
         title = certificate.title
         issuedAt = certificate.issuedAt
         status = certificate.revokedAt == nil ? "valid" : "revoked"

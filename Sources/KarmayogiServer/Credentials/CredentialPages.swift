@@ -24,7 +24,8 @@ struct CredentialPages: RouteCollection {
         let credential = try JSONDecoder().decode(OpenBadgeCredential.self, from: Data(certificate.credential.utf8))
         let learner = credential.credentialSubject.identifier.first { $0.identityType == "name" }?.identityHash ?? ""
         // The credential says "Proficiency level 2 of 5" in English; the page names the level in the reader's language.
-        let competencies: [HTML] = credential.credentialSubject.achievement.alignment.map { alignment in
+        let achievement = credential.credentialSubject.achievement
+        let competencies: [HTML] = achievement.alignment.filter { $0.targetFramework != OpenBadgeCredential.nsqf(level: 1).targetFramework }.map { alignment in
             let level = alignment.targetDescription?.firstMatch(of: /level (\d) of 5/).flatMap { Int($0.1) }
             return "<li>\(alignment.targetName) — \(level.map { t("level.\($0)") } ?? alignment.targetDescription ?? "")</li>"
         }
@@ -43,9 +44,11 @@ struct CredentialPages: RouteCollection {
             <p class="muted">\(credential.issuer.name)</p>
             <p>\(t("certificate.certifies"))</p>
             <h2>\(learner)</h2>
-            <p>\(t(event ? "certificate.attended" : certificate.batchID != nil ? "certificate.completedProgramme" : "certificate.completed"))</p>
+            <p>\(t(event ? "certificate.attended" : certificate.batchID != nil ? "certificate.completedProgramme" : certificate.qualificationID != nil ? "certificate.earnedQualification" : "certificate.completed"))</p>
             <h2 lang="\(credential.credentialSubject.achievement.inLanguage)">\(credential.name)</h2>
-            <p>\(provider)\((credential.credentialSubject.creditsEarned ?? 0) >= 0.1 ? " · " + t("certificate.hours", ["hours": hours]) : "")</p>
+            <p>\(provider)\(achievement.creditsAvailable.map { credits in
+                " · " + t("certificate.qualification", ["credits": Formats.number(credits), "level": achievement.alignment.first { $0.targetCode?.hasPrefix("NSQF-") == true }?.targetCode?.dropFirst(5).description ?? ""])
+            } ?? ((credential.credentialSubject.creditsEarned ?? 0) >= 0.1 ? " · " + t("certificate.hours", ["hours": hours]) : ""))</p>
             \(competencies.isEmpty ? "" : "<h3>\(t("catalogue.competencies"))</h3><ul class=\"plain\">\(competencies)</ul>" as HTML)
             <p>\(t("certificate.issued", ["date": Formats.date(certificate.issuedAt, t)]))</p>
             \(qr)

@@ -37,6 +37,8 @@ final class CreditEntry: Model, @unchecked Sendable {
     @Field(key: "credits") var credits: Double
     @Field(key: "nsqf_level") var nsqfLevel: Int
     @Field(key: "earned_at") var earnedAt: Date
+    /// The Open Badges 3.0 certificate issued for it.
+    @OptionalField(key: "certificate_id") var certificateID: UUID?
 
     init() {}
 }
@@ -69,6 +71,17 @@ struct CreateQualifications: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(CreditEntry.schema).delete()
         try await database.schema(Qualification.schema).delete()
+    }
+}
+
+/// Each qualification earned comes with its certificate.
+struct RecordQualificationCertificates: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(CreditEntry.schema).field("certificate_id", .uuid).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(CreditEntry.schema).deleteField("certificate_id").update()
     }
 }
 
@@ -110,6 +123,7 @@ struct CreditsDTO: Content {
         var nsqfLevel: Int
         var credits: Double
         var earnedAt: Date
+        var certificateId: UUID?
     }
 
     var items: [Line]
@@ -153,8 +167,8 @@ enum Qualifications {
         try await Qualification.query(on: database).sort(\.$title).limit(500).all()
     }
 
-    /// Enters each qualification the person has newly earned, and answers their ledger.
-    static func ledger(of userID: UUID, now: Date, on database: any Database) async throws -> CreditsDTO {
+    /// Enters each qualification the person has newly earned, with its certificate, and answers their ledger.
+    static func ledger(of userID: UUID, now: Date, keys: CredentialKeys, on database: any Database) async throws -> CreditsDTO {
         let completed = try await Enrolments.completedCourseIDs(of: userID, on: database)
         let held = Set(try await CreditEntry.query(on: database).filter(\.$userID == userID).all(\.$qualificationID))
         let qualifications = try await list(on: database)
@@ -165,18 +179,39 @@ enum Qualifications {
             entry.credits = qualification.credits
             entry.nsqfLevel = qualification.nsqfLevel
             entry.earnedAt = now
-            // Another request may have entered it a moment ago: the unique key keeps one.
-            do { try await entry.create(on: database) } catch where WriteRetry.isContention(error) {}
+            // Another request may have entered it a moment ago: the unique keys keep one of each.
+            do {
+                try await database.transaction { database in
+                    try await entry.create(on: database)
+                    entry.certificateID = try await certify(qualification, userID: userID, now: now, keys: keys, on: database)
+                    try await entry.save(on: database)
+                }
+            } catch where WriteRetry.isContention(error) {}
         }
         let byID = Dictionary(uniqueKeysWithValues: qualifications.map { ($0.id!, $0) })
         let entries = try await CreditEntry.query(on: database).filter(\.$userID == userID).sort(\.$earnedAt).all()
         let lines = entries.compactMap { entry in
             byID[entry.qualificationID].map {
                 CreditsDTO.Line(qualificationId: entry.qualificationID, title: $0.title, awardingBody: $0.awardingBody, nsqfLevel: entry.nsqfLevel,
-                                credits: entry.credits, earnedAt: entry.earnedAt)
+                                credits: entry.credits, earnedAt: entry.earnedAt, certificateId: entry.certificateID)
             }
         }
         return CreditsDTO(items: lines, totalCredits: (lines.reduce(0) { $0 + $1.credits } * 100).rounded() / 100, highestLevel: lines.map(\.nsqfLevel).max())
+    }
+}
+
+extension Qualifications {
+    /// The qualification's Open Badges 3.0 certificate for one person: its credits and NSQF level in the standard's fields.
+    static func certify(_ qualification: Qualification, userID: UUID, now: Date, keys: CredentialKeys, on database: any Database) async throws -> UUID? {
+        let name = try await Users.named([userID], on: database)[userID]?.name ?? ""
+        let body = try await NationalAdmins.platformOrganisation(on: database)
+        let rule = qualification.rule
+        let award = Certificates.Award(
+            subject: .qualification(qualification.id!, credits: qualification.credits, nsqfLevel: qualification.nsqfLevel), title: qualification.title,
+            summary: "An NCVET qualification at NSQF level \(qualification.nsqfLevel), worth \(qualification.credits) credits (\(qualification.notionalHours) notional hours).",
+            organiserID: body.id!, organiserName: qualification.awardingBody, minutes: qualification.notionalHours * 60, competencies: [], endedAt: now,
+            rule: "completed \(rule.minimumCourses) of its \(rule.courseIDs.count) courses")
+        return try await Certificates.issue(for: award, attendees: [(userID, name)], at: now, keys: keys, on: database)[userID]
     }
 }
 
@@ -201,7 +236,7 @@ struct QualificationController: RouteCollection {
 
     @Sendable static func mine(_ request: Request) async throws -> CreditsDTO {
         let principal = try request.principal()
-        return try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+        return try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), keys: request.application.credentialKeys, on: request.db)
     }
 }
 
@@ -210,14 +245,31 @@ struct QualificationPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("my", "credits", use: Self.transcript)
         routes.get("my", "credits.csv", use: Self.csv)
+        // Public: a certificate's achievement points here.
+        routes.get("qualifications", ":id", use: Self.qualification)
+    }
+
+    @Sendable static func qualification(_ request: Request) async throws -> HTML {
+        let t = request.catalogue
+        guard let qualification = try await Qualification.find(try request.id(of: "qualification"), on: request.db) else { throw Problem.notFound("qualification") }
+        let cards = try await request.application.catalogueSearch.cards(on: request.db)
+        let rule = qualification.rule
+        let courses: [HTML] = rule.courseIDs.compactMap { cards[$0] }.map { "<li><a href=\"/courses/\($0.id.uuidString)\">\($0.title)</a></li>" }
+        return Layout.page(qualification.title, for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(qualification.title)], """
+            <dl class="facts-list card"><dt>\(t("credits.awardingBody"))</dt><dd>\(qualification.awardingBody)</dd>\
+            <dt>\(t("credits.nsqf"))</dt><dd>\(qualification.nsqfLevel)</dd><dt>\(t("credits.credits"))</dt><dd>\(Formats.number(qualification.credits))</dd>\
+            <dt>\(t("credits.hours"))</dt><dd>\(Formats.number(qualification.notionalHours))</dd></dl>
+            <h2>\(t("credits.rule", ["count": String(rule.minimumCourses), "total": String(rule.courseIDs.count)]))</h2>
+            <ul>\(courses)</ul>
+            """)
     }
 
     @Sendable static func transcript(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
-        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), keys: request.application.credentialKeys, on: request.db)
         let rows: [HTML] = ledger.items.map { line in
-            "<tr><td>\(line.title)</td><td>\(line.awardingBody)</td><td class=\"number\">\(line.nsqfLevel)</td><td class=\"number\">\(Formats.number(line.credits))</td><td>\(Formats.date(line.earnedAt, t))</td></tr>"
+            "<tr><td><a href=\"/qualifications/\(line.qualificationId.uuidString.lowercased())\">\(line.title)</a>\(line.certificateId.map { " · <a href=\"/certificates/\($0.uuidString)\">\(t("credits.certificate"))</a>" as HTML } ?? "")</td><td>\(line.awardingBody)</td><td class=\"number\">\(line.nsqfLevel)</td><td class=\"number\">\(Formats.number(line.credits))</td><td>\(Formats.date(line.earnedAt, t))</td></tr>"
         }
         return Layout.page(t("credits.title"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("credits.title"))], """
             <p class="muted">\(t("credits.intro"))</p>
@@ -231,7 +283,7 @@ struct QualificationPages: RouteCollection {
 
     @Sendable static func csv(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
-        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), on: request.db)
+        let ledger = try await Qualifications.ledger(of: principal.userID, now: request.application.clock.now(), keys: request.application.credentialKeys, on: request.db)
         var text = CSVWriter.line(["qualification", "awarding_body", "nsqf_level", "credits", "earned_on"])
         for line in ledger.items {
             text += CSVWriter.line([line.title, line.awardingBody, String(line.nsqfLevel), String(line.credits), String(Formats.iso(line.earnedAt).prefix(10))])
