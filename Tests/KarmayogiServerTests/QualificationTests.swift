@@ -65,3 +65,26 @@ import VaporTesting
         }
     }
 }
+
+@Suite struct AlignmentTests {
+    @Test func aCourseCarriesHoursCreditsAndAnNSQFLevelSetForItsAwardingBody() async throws {
+        try await withApp { app, world in
+            let national = try await app.token("national"), learner = try await app.token("learner.mha"), publisher = try await app.token("publisher.mha")
+            let course = try await publishedCourse(app, world, title: "Disaster management basics")
+            let path = "/api/v1/courses/\(course.id)/nsqf"
+            #expect(try await app.send(.GET, path, token: learner).status == .notFound, "not aligned yet")
+            #expect(try await app.send(.PUT, path, token: national, json: ["notionalHours": 60, "credits": 3, "nsqfLevel": 0]).fields == ["nsqfLevel", "credits"])
+            #expect(try await app.send(.PUT, path, token: national, json: ["notionalHours": 60, "nsqfLevel": 9]).fields == ["nsqfLevel"])
+            #expect(try await app.send(.PUT, path, token: publisher, json: ["notionalHours": 60, "nsqfLevel": 4]).status == .forbidden)
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(UUID())/nsqf", token: national, json: ["notionalHours": 60, "nsqfLevel": 4]).status == .notFound)
+            let set = try await app.send(.PUT, path, token: national, json: ["notionalHours": 60, "credits": 2, "nsqfLevel": 4]).decoded(AlignmentDTO.self)
+            #expect(set.credits == 2 && set.awardingBody == "Karmayogi Bharat")
+            let changed = try await app.send(.PUT, path, token: national, json: ["notionalHours": 45, "nsqfLevel": 5, "awardingBody": "NCVET-recognised body"])
+            #expect(try changed.decoded(AlignmentDTO.self).credits == 1.5)
+            #expect(try await app.send(.GET, path, token: learner).decoded(AlignmentDTO.self).nsqfLevel == 5)
+            var browser = Browser(app)
+            try await browser.signIn("learner.mha")
+            #expect(try await browser.get("/courses/\(course.id)").body.contains("NSQF level 5 · 1.5 credits (45 notional hours)"))
+        }
+    }
+}

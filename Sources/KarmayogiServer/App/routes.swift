@@ -37,6 +37,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: CaseController())
     try api.register(collection: AccreditationController())
     try api.register(collection: QualificationController())
+    try api.register(collection: AlignmentController())
     try api.register(collection: StateController())
     try api.register(collection: SurveyController())
     try api.register(collection: JourneyController())

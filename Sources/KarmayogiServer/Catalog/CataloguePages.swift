@@ -154,6 +154,7 @@ struct CataloguePages: RouteCollection {
             <p class="facts"><span>\(provider?.name ?? "")</span><span>\(Formats.language(content.language))</span>\
             <span>\(t("catalogue.minutes", ["minutes": Formats.number(content.durationMinutes)]))</span>\
             \(ratings.summary.count > 0 ? "<span>\(stars(ratings.summary.average, count: ratings.summary.count, t))</span>" as HTML : "")</p>
+            \(Qualifications.line(try await Qualifications.alignment(of: .course, course.id!, on: request.db), t))
             \(versions)
             \(enrol)
             <p><strong>\(content.summary)</strong></p>

@@ -148,6 +148,7 @@ struct ProgrammeWorkPages: RouteCollection {
             \(notice.map { "<p class=\"notice success\" role=\"status\">\($0)</p>" as HTML } ?? "")
             \(Layout.problem(problem, t))
             <p class="muted">\(provider) · \(t("programme.route.\(programme.route.rawValue)")) · \(t("programmes.rule", ["percent": String(programme.minimumAttendance), "online": String(programme.courseIDs.count)]))</p>
+            \(Qualifications.line(try await Qualifications.alignment(of: .programme, programme.id!, on: request.db), t))
             \(programme.description.isEmpty ? "" : "<p>\(programme.description)</p>" as HTML)
             <h2>\(t("programmes.batches"))</h2>
             \(UI.table(t("programmes.batches"), head: [t("programmes.batch"), t("programmes.dates"), t("programmes.where"), t("programmes.seats"), t("programmes.waiting"), ""],
