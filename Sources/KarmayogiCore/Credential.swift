@@ -229,3 +229,60 @@ public enum CredentialShape {
         return problems
     }
 }
+
+/// A learner's transcript as a Comprehensive Learner Record 2.0 `ClrCredential` (a W3C Verifiable Credential 2.0):
+/// the achievements earned, and each one's own signed credential enveloped (VC-JOSE), so a verifier can check them one
+/// by one as well as the transcript as a whole.
+public struct ClrTranscript: Codable, Equatable, Sendable {
+    public static let contexts = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+                                  "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+
+    public struct Enveloped: Codable, Equatable, Sendable {
+        public var context = "https://www.w3.org/ns/credentials/v2"
+        public var id: String
+        public var type = "EnvelopedVerifiableCredential"
+
+        enum CodingKeys: String, CodingKey { case context = "@context", id, type }
+    }
+
+    public struct Subject: Codable, Equatable, Sendable {
+        public var type = ["ClrSubject"]
+        public var identifier: [OpenBadgeCredential.IdentityObject]
+        public var achievement: [OpenBadgeCredential.Achievement]
+        public var verifiableCredential: [Enveloped]
+    }
+
+    public var context = contexts
+    public var id: String
+    public var type = ["VerifiableCredential", "ClrCredential"]
+    public var issuer: OpenBadgeCredential.Profile
+    public var validFrom: String
+    public var name: String
+    public var credentialSubject: Subject
+
+    enum CodingKeys: String, CodingKey {
+        case context = "@context", id, type, issuer, validFrom, name, credentialSubject
+    }
+
+    /// `credentials` are the learner's achievement credentials with the compact JWS that secures each.
+    public init(id: String, issuer: OpenBadgeCredential.Profile, learnerID: String, learnerName: String, salt: String, issuedAt: Date,
+                credentials: [(credential: OpenBadgeCredential, jws: String)]) {
+        self.id = id
+        self.issuer = issuer
+        validFrom = ISO8601DateFormatter().string(from: issuedAt)
+        name = "Transcript of \(learnerName)"
+        credentialSubject = Subject(
+            identifier: [
+                .init(identityType: "systemId", hashed: true, identityHash: OpenBadgeCredential.identityHash(learnerID, salt: salt), salt: salt),
+                .init(identityType: "name", hashed: false, identityHash: learnerName, salt: nil),
+            ],
+            achievement: credentials.map(\.credential.credentialSubject.achievement),
+            verifiableCredential: credentials.map { Enveloped(id: "data:application/vc+jwt,\($0.jws)") })
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

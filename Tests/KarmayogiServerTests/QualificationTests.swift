@@ -50,6 +50,16 @@ import VaporTesting
             #expect(achievement.creditsAvailable == 5 && credential.credentialSubject.creditsEarned == 5 && achievement.achievementType == "Certificate")
             #expect(achievement.alignment.first?.targetCode == "NSQF-4" && achievement.id.hasSuffix("/qualifications/\(qualification.id.uuidString.lowercased())"))
             #expect(try await app.send(.POST, "/api/v1/certificates/verify", json: ["credential": certificate.jws]).json["status"] as? String == "valid")
+
+            // The transcript as a Comprehensive Learner Record, signed by the platform, holding that certificate.
+            let signed = try await app.send(.GET, "/api/v1/me/credits/transcript", token: learner).decoded(TranscriptDTO.self)
+            let keys = app.credentialKeys
+            guard case .success(let payload) = CredentialJWS.verify(signed.jws, keys: [keys.kid: keys.privateKey.publicKey]) else {
+                Issue.record("the transcript's signature does not verify"); return
+            }
+            let record = try JSONDecoder().decode(ClrTranscript.self, from: payload)
+            #expect(record.type == ["VerifiableCredential", "ClrCredential"] && record.credentialSubject.achievement.first?.creditsAvailable == 5)
+            #expect(record.credentialSubject.verifiableCredential.map(\.id) == ["data:application/vc+jwt,\(certificate.jws)"])
             var browser = Browser(app)
             try await browser.signIn("learner.mha")
             let transcript = try await browser.get("/my/credits")
@@ -57,6 +67,8 @@ import VaporTesting
             #expect(transcript.body.contains("/certificates/\(certificateID.uuidString)"))
             let printed = try await browser.get("/certificates/\(certificateID.uuidString)")
             #expect(printed.body.contains("has earned the qualification") && printed.body.contains("NSQF level 4 · 5 credits"), "\(printed.body)")
+            let download = try await browser.get("/my/transcript.jwt")
+            #expect(download.headers.contentType?.subType == "vc+jwt" && download.body.split(separator: ".").count == 3)
             let page = try await browser.get("/qualifications/\(qualification.id.uuidString.lowercased())")
             #expect(page.body.contains("Disaster response in districts") && page.body.contains("Earned by completing 2 of these 2 courses"))
             let csv = try await browser.get("/my/credits.csv")

@@ -174,6 +174,15 @@ extension Application {
 
 enum Certificates {
     /// A learner's latest certificates.
+    /// A person's certificates of these ids that still stand (not revoked), as signed credentials.
+    static func standing(_ ids: [UUID], of userID: UUID, on database: any Database) async throws -> [(credential: OpenBadgeCredential, jws: String)] {
+        guard !ids.isEmpty else { return [] }
+        return try await Certificate.query(on: database).filter(\.$id ~~ ids).filter(\.$userID == userID).filter(\.$revokedAt == nil).sort(\.$issuedAt).all()
+            .compactMap { certificate in
+                (try? JSONDecoder().decode(OpenBadgeCredential.self, from: Data(certificate.credential.utf8))).map { ($0, certificate.jws) }
+            }
+    }
+
     static func recent(of userID: UUID, limit: Int, on database: any Database) async throws -> [Certificate] {
         try await Certificate.query(on: database).filter(\.$userID == userID).sort(\.$issuedAt, .descending).limit(limit).all()
     }

@@ -215,11 +215,35 @@ extension Qualifications {
     }
 }
 
+/// The transcript as a signed credential: the JSON and the compact JWS that secures it.
+struct TranscriptDTO: Content {
+    var credential: [String: JSONValue]
+    var jws: String
+}
+
+extension Qualifications {
+    /// The learner's transcript as a Comprehensive Learner Record, signed now with the platform's key: each qualification
+    /// earned, with its own certificate enveloped inside.
+    static func transcript(of principal: Principal, now: Date, keys: CredentialKeys, on database: any Database) async throws -> TranscriptDTO {
+        let ledger = try await ledger(of: principal.userID, now: now, keys: keys, on: database)
+        let credentials = try await Certificates.standing(ledger.items.compactMap(\.certificateId), of: principal.userID, on: database)
+        let transcript = ClrTranscript(id: "\(keys.publicURL)/transcripts/\(UUID().uuidString.lowercased())", issuer: keys.issuer, learnerID: principal.userID.uuidString,
+                                       learnerName: principal.me.name, salt: SecretToken.make(), issuedAt: now, credentials: credentials)
+        let payload = try transcript.encoded()
+        return TranscriptDTO(credential: JSONValue.object(payload) ?? [:], jws: try CredentialJWS.sign(payload, kid: keys.kid, with: keys.privateKey))
+    }
+}
+
 struct QualificationController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.post("qualifications", use: Self.create)
         routes.get("qualifications", use: Self.list)
         routes.get("me", "credits", use: Self.mine)
+        routes.get("me", "credits", "transcript", use: Self.transcript)
+    }
+
+    @Sendable static func transcript(_ request: Request) async throws -> TranscriptDTO {
+        try await Qualifications.transcript(of: try request.principal(), now: request.application.clock.now(), keys: request.application.credentialKeys, on: request.db)
     }
 
     @Sendable static func create(_ request: Request) async throws -> Response {
@@ -245,6 +269,7 @@ struct QualificationPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("my", "credits", use: Self.transcript)
         routes.get("my", "credits.csv", use: Self.csv)
+        routes.get("my", "transcript.jwt", use: Self.signed)
         // Public: a certificate's achievement points here.
         routes.get("qualifications", ":id", use: Self.qualification)
     }
@@ -277,8 +302,19 @@ struct QualificationPages: RouteCollection {
             \(UI.figure(t("credits.level"), HTML(stringLiteral: ledger.highestLevel.map(String.init) ?? "–")))</div>
             \(UI.table(t("credits.title"), head: [t("credits.qualification"), t("credits.awardingBody"), t("credits.nsqf"), t("credits.credits"), t("credits.earned")],
                        rows: rows, empty: t("credits.none"), numeric: [2, 3]))
-            <p><a href="/my/credits.csv">\(t("credits.csv"))</a></p>
+            <p class="actions"><a class="button secondary" href="/my/credits.csv">\(t("credits.csv"))</a> <a class="button secondary" href="/my/transcript.jwt" download>\(t("credits.signed"))</a></p>
+            <p class="muted">\(t("credits.signedHint"))</p>
             """)
+    }
+
+    /// The transcript as a verifiable credential (VC-JOSE compact JWS), to hand to an employer or a university.
+    @Sendable static func signed(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let transcript = try await Qualifications.transcript(of: principal, now: request.application.clock.now(), keys: request.application.credentialKeys, on: request.db)
+        let response = Response(status: .ok, body: .init(string: transcript.jws))
+        response.headers.contentType = HTTPMediaType(type: "application", subType: "vc+jwt")
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"transcript.jwt\"")
+        return response
     }
 
     @Sendable static func csv(_ request: Request) async throws -> Response {
