@@ -67,7 +67,9 @@ import Testing
         "Plans names organisations": 7,
         "Plans names passbook_entries": 1,
         "Plans names users": 4,
-        // The first part of its addresses ("/states/…"), not the Geography room's table.
+        // The first parts of addresses ("/courses/{id}/nsqf", "/programmes/{id}/nsqf", "/states/…"), not the tables.
+        "Qualifications names courses": 1,
+        "Qualifications names programmes": 1,
         "States names states": 1,
     ]
 

@@ -124,7 +124,7 @@ struct SurveyPages: RouteCollection {
             sections.append("""
                 <section aria-labelledby="delta"><h2 id="delta">\(t("survey.delta"))</h2>
                 <p class="muted">\(t("survey.deltaIntro", ["baseline": Formats.number(delta.baselineResponses), "endline": Formats.number(delta.endlineResponses)]))</p>
-                <p class="tabs">\(tabs)</p>
+                <p class="tabs">\(HTML(unsafe: tabs.map(\.markup).joined(separator: " · ")))</p>
                 \(UI.table(t("survey.delta"), head: [t("survey.by.\(by.rawValue)"), t("survey.people"), t("survey.round.baseline"), t("survey.round.endline"), t("survey.change")],
                            rows: rows, empty: t("survey.noDelta"), numeric: [1, 2, 3, 4]))</section>
                 """)

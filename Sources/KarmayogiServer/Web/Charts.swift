@@ -55,7 +55,9 @@ enum Charts {
             parts.append("<text x=\"\(Int(left + 8 + Double(line) * 140))\" y=\"\(Int(height - 4))\" font-size=\"11\" fill=\"\(colours[line % colours.count])\">■ \(name)</text>")
         }
         for index in Set([0, points.count / 2, points.count - 1]).sorted() where points.indices.contains(index) {
-            parts.append("<text x=\"\(String(format: "%.1f", x(index)))\" y=\"\(Int(height - bottom + 12))\" text-anchor=\"middle\" font-size=\"10\">\(points[index].label)</text>")
+            // The last date ends at the right edge, so it is never cut off there.
+            let anchor = index == points.count - 1 && index > 0 ? "end" : "middle"
+            parts.append("<text x=\"\(String(format: "%.1f", x(index)))\" y=\"\(Int(height - bottom + 12))\" text-anchor=\"\(anchor)\" font-size=\"10\">\(points[index].label)</text>")
         }
         return """
             <svg class="chart" viewBox="0 0 \(Int(width)) \(Int(height + 4))" width="100%" role="img" aria-label="\(title)" xmlns="http://www.w3.org/2000/svg">\
