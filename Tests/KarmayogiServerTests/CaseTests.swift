@@ -104,6 +104,7 @@ func caseBody(_ institute: UUID, title: String = "Piped water to Barmer", state:
             let paged = try await app.send(.GET, "/api/v1/cases?limit=2", token: learner).decoded(CaseSearchDTO.self)
             #expect(paged.items.count == 2 && paged.nextOffset == 2 && paged.total == 3)
             #expect(try await app.send(.GET, "/api/v1/cases?sdg=0&state=99&sector=mining", token: learner).fields == ["sdg", "state", "sector"])
+            #expect(try await app.send(.GET, "/api/v1/cases?competency=&q=", token: learner).fields == ["competency"], "a filter sent empty is named; empty words are none")
             let map = try await app.send(.GET, "/api/v1/cases/coverage", token: learner).decoded(CaseCoverageDTO.self)
             #expect(map.cases == 3 && map.bySdg[5] == 2 && map.bySdg[2] == 2 && map.byState.map(\.cases) == [1, 2])
             #expect(map.cells.first { $0.sdg == 6 && $0.stateCode == 8 }?.cases == 2)

@@ -33,7 +33,13 @@ struct CaseController: RouteCollection {
 
         init(_ request: Request, geography: Geography) throws {
             var errors: [FieldError] = []
-            func text(_ name: String) -> String? { (request.query[String.self, at: name]?.trimmed).flatMap { $0.isEmpty ? nil : $0 } }
+            // A page's form sends an empty field for "any"; the API asks that a filter be left out instead (words may be empty).
+            let api = request.url.path.hasPrefix("/api/")
+            func text(_ name: String) -> String? {
+                guard let given = request.query[String.self, at: name]?.trimmed else { return nil }
+                if given.isEmpty, api, name != "q", name != "language" { errors.append(FieldError(name, "is empty: leave it out to mean any")) }
+                return given.isEmpty ? nil : given
+            }
             func number(_ name: String, _ range: ClosedRange<Int>, _ reason: String) -> Int? {
                 guard let given = text(name) else { return nil }
                 guard let value = Int(given), range.contains(value) else { errors.append(FieldError(name, reason)); return nil }
