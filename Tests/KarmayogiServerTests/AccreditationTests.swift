@@ -73,8 +73,14 @@ func accreditationScores(_ share: Double) -> [String: Int] {
             #expect(decided.stage == .decided && decided.stars == 1 && decided.percent == 40 && decided.improvementPlan.count == 1)
             #expect(decided.validUntil == IndiaDay.string(IndiaDay.days(year: IndiaDay.civil(IndiaDay.of(Date())).year + 3, month: IndiaDay.civil(IndiaDay.of(Date())).month,
                                                                         day: min(IndiaDay.civil(IndiaDay.of(Date())).day, 28))))
-            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["actionsDone": [0]]).decoded(AccreditationDTO.self)
-                .improvementPlan.first?.done == true)
+            // The institute marks the action done on its application's page.
+            var browser = Browser(app)
+            try await browser.signIn("admin.ripa")
+            #expect(try await browser.get("/accreditations/\(id)").body.contains("Mark done"))
+            let marked = try await browser.post("/accreditations/\(id)/done", form: ["position": "0"])
+            #expect(marked.status == .ok && marked.body.contains("The action is marked done.") && !marked.body.contains("Mark done"))
+            #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["actionsDone": [3]]).fields == ["actionsDone"])
+            #expect(try await app.send(.GET, "/api/v1/accreditations/\(id)", token: admin).decoded(AccreditationDTO.self).improvementPlan.first?.done == true)
 
             // The public register, signed in or not; a re-assessment follows the plan.
             let register = try await app.send(.GET, "/api/v1/accreditation/register").decoded(RegisterDTO.self)

@@ -16,6 +16,7 @@ struct AccreditationPages: RouteCollection {
         routes.post("accreditations", ":id", "assessors", use: Self.assign)
         routes.post("accreditations", ":id", "scores", use: Self.score)
         routes.post("accreditations", ":id", "decide", use: Self.decide)
+        routes.post("accreditations", ":id", "done", use: Self.done)
     }
 
     /// "7 December 2029" for "2029-12-07".
@@ -87,6 +88,16 @@ struct AccreditationPages: RouteCollection {
         var email: String?
         var phase: String?
         var actions: String?
+        var position: Int?
+    }
+
+    @Sendable static func done(_ request: Request) async throws -> Response {
+        try await answer(request) { principal, form, id, now in
+            var patch = ApplicationPatch()
+            patch.actionsDone = [form.position ?? -1]
+            _ = try await Accreditations.change(id, patch, by: principal, now: now, app: request.application, on: request.db)
+            return request.catalogue("accreditation.actionDone")
+        }
     }
 
     @Sendable static func apply(_ request: Request) async throws -> Response {
@@ -128,7 +139,15 @@ struct AccreditationPages: RouteCollection {
         if let note = dto.decisionNote, !note.isEmpty { facts.append((t("accreditation.decisionNote"), "\(note)")) }
         sections.append("<dl class=\"facts-list card\">\(facts.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" as HTML })</dl>")
         if !dto.improvementPlan.isEmpty {
-            let actions: [HTML] = dto.improvementPlan.map { "<li>\($0.action) · \(t("accreditation.due", ["date": day($0.dueDate, t)])) \($0.done ? UI.badge(t("accreditation.done"), .success) : "")</li>" }
+            // The institute (or a national admin) marks each action done as it is done.
+            let marks = seen.institute || seen.national
+            let actions: [HTML] = dto.improvementPlan.map { action in
+                let state: HTML = action.done ? UI.badge(t("accreditation.done"), .success) : marks ? """
+                    <form method="post" action="/accreditations/\(id)/done" class="inline">\(request.csrfField)<input type="hidden" name="position" value="\(action.position)">\
+                    <button class="secondary">\(t("accreditation.markDone"))</button></form>
+                    """ : ""
+                return "<li>\(action.action) · \(t("accreditation.due", ["date": day(action.dueDate, t)])) \(state)</li>"
+            }
             sections.append("<section class=\"card\" aria-labelledby=\"plan\"><h2 id=\"plan\">\(t("accreditation.plan"))</h2><ul>\(actions)</ul></section>")
         }
         // The profile.
