@@ -143,6 +143,32 @@ struct PanchayatWorld {
         }
     }
 
+    @Test func aNationalAdminSetsUpAPilotAndOpensItsRoundsOnThePage() async throws {
+        try await withApp { app, world in
+            _ = try await PanchayatWorld.build(on: app)
+            var admin = Browser(app)
+            try await admin.signIn("national")
+            _ = try await admin.get("/surveys")
+            let unknown = try await admin.post("/surveys/pilots", form: ["name": "Pilot", "codes": "RJ-GP-ONE\nNOPE"])
+            #expect(unknown.status == .unprocessableEntity && unknown.body.contains("line 2: no organisation has the code NOPE"))
+            let wrongKind = try await admin.post("/surveys/pilots", form: ["name": "Pilot", "codes": "RJ-GP-ONE, MHA"])
+            #expect(wrongKind.status == .unprocessableEntity && wrongKind.body.contains("no gram panchayat has this id"))
+            let made = try await admin.post("/surveys/pilots", form: ["name": "Viksit Panchayat pilot", "codes": "RJ-GP-ONE\nMP-GP-ONE\n"])
+            #expect(made.status == .ok && made.body.contains("The pilot is set up.") && made.body.contains("2 gram panchayats") && made.body.contains("Open the Baseline"))
+            let pilot = try #require(try await app.send(.GET, "/api/v1/panchayat-pilots", token: try await app.token("national")).decoded(Page<PilotDTO>.self).items.first)
+            let today = IndiaDay.of(Date())
+            let round = ["pilotId": pilot.id.uuidString.lowercased(), "round": "baseline", "title": "Baseline", "opensOn": IndiaDay.string(today), "closesOn": IndiaDay.string(today - 1)]
+            #expect(try await admin.post("/surveys/rounds", form: round).status == .unprocessableEntity)
+            var good = round
+            good["closesOn"] = IndiaDay.string(today + 7)
+            let opened = try await admin.post("/surveys/rounds", form: good)
+            #expect(opened.body.contains("The round is opened.") && opened.body.contains("Open the Endline"))
+            var state = Browser(app)
+            try await state.signIn("state.rajasthan")
+            #expect(!(try await state.get("/surveys").body.contains("/surveys/pilots")), "only national admins set up pilots")
+        }
+    }
+
     @Test func rolesComeFromDesignationsAndTheDeltaPairsPeople() {
         #expect(PanchayatRole.of(designation: "Sarpanch") == .sarpanch && PanchayatRole.of(designation: "Up-Sarpanch") == .upSarpanch)
         #expect(PanchayatRole.of(designation: "  Gram Sevak ") == .secretary && PanchayatRole.of(designation: "मुखिया") == .sarpanch)

@@ -10,6 +10,8 @@ struct SurveyPages: RouteCollection {
         routes.get("surveys", use: Self.index)
         routes.get("surveys", ":id", use: Self.show)
         routes.post("surveys", ":id", use: Self.answer)
+        routes.post("surveys", "pilots", use: Self.createPilot)
+        routes.post("surveys", "rounds", use: Self.openRound)
     }
 
     static func competency(_ key: String, _ t: Catalogue) -> String {
@@ -30,6 +32,10 @@ struct SurveyPages: RouteCollection {
     }
 
     @Sendable static func index(_ request: Request) async throws -> HTML {
+        try await indexPage(request, notice: nil, problem: nil)
+    }
+
+    static func indexPage(_ request: Request, notice: String?, problem: Problem?) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
         let surveys = try await Surveys.list(for: principal, today: IndiaDay.of(request.application.clock.now()), on: request.db)
@@ -52,10 +58,33 @@ struct SurveyPages: RouteCollection {
             let rows: [HTML] = surveys.filter { $0.pilotId == pilot.id && $0.responses != nil }.map { survey in
                 "<tr><td><a href=\"/surveys/\(survey.id.uuidString.lowercased())\">\(survey.title)</a></td><td>\(t("survey.round.\(survey.round.rawValue)"))</td><td>\(window(survey, t))</td><td class=\"number\">\(Formats.number(survey.responses ?? 0))</td></tr>"
             }
+            // A national admin opens the pilot's next round.
+            let next = SurveyRound.allCases.first { round in !surveys.contains { $0.pilotId == pilot.id && $0.round == round } }
+            var open: HTML = ""
+            if principal.access.isNationalAdmin, let next {
+                let key = pilot.id.uuidString.lowercased()
+                open = """
+                    <form method="post" action="/surveys/rounds">\(request.csrfField)<input type="hidden" name="pilotId" value="\(key)"><input type="hidden" name="round" value="\(next.rawValue)">
+                    <h3>\(t("survey.openRound", ["round": t("survey.round.\(next.rawValue)")]))</h3>
+                    <label for="title-\(key)">\(t("survey.title"))</label><input id="title-\(key)" name="title" required maxlength="200">
+                    <label for="opens-\(key)">\(t("survey.opensOn"))</label><input id="opens-\(key)" name="opensOn" type="date" required>
+                    <label for="closes-\(key)">\(t("survey.closesOn"))</label><input id="closes-\(key)" name="closesOn" type="date" required>
+                    <p><button>\(t("survey.openRound", ["round": t("survey.round.\(next.rawValue)")]))</button></p></form>
+                    """
+            }
             sections.append("""
                 <section class="card" aria-labelledby="pilot-\(pilot.id.uuidString.lowercased())"><h2 id="pilot-\(pilot.id.uuidString.lowercased())">\(pilot.name)</h2>
                 <p>\(t.plural("survey.panchayats", pilot.panchayats.count)): \(byState)</p>
-                \(UI.table(pilot.name, head: [t("survey.title"), t("survey.roundHead"), t("survey.window"), t("survey.responses")], rows: rows, empty: t("survey.noRounds"), numeric: [3]))</section>
+                \(UI.table(pilot.name, head: [t("survey.title"), t("survey.roundHead"), t("survey.window"), t("survey.responses")], rows: rows, empty: t("survey.noRounds"), numeric: [3]))\(open)</section>
+                """)
+        }
+        if principal.access.isNationalAdmin {
+            sections.append("""
+                <form method="post" action="/surveys/pilots" class="card">\(request.csrfField)<h2 class="h3">\(t("survey.newPilot"))</h2>
+                <label for="pilot-name">\(t("survey.pilotName"))</label><input id="pilot-name" name="name" required maxlength="200">
+                <label for="pilot-codes">\(t("survey.pilotCodes"))</label><span class="hint" id="pilot-codes-hint">\(t("survey.pilotCodesHint"))</span>
+                <textarea id="pilot-codes" name="codes" rows="6" required aria-describedby="pilot-codes-hint"></textarea>
+                <p><button>\(t("survey.newPilot"))</button></p></form>
                 """)
         }
         if sections.isEmpty { sections.append(UI.empty(t("survey.none"))) }
@@ -68,6 +97,8 @@ struct SurveyPages: RouteCollection {
             \(UI.table(t("survey.framework"), head: [t("survey.role"), t("survey.competencies")], rows: roles, empty: ""))</section>
             """)
         return Layout.page(t("survey.pageTitle"), for: request, crumbs: [UI.Crumb(t("nav.home"), "/"), UI.Crumb(t("survey.pageTitle"))], """
+            \(notice.map { "<p class=\"notice success\" role=\"status\">\($0)</p>" as HTML } ?? "")
+            \(Layout.problem(problem, t))
             <p class="muted">\(t("survey.intro"))</p>
             \(sections)
             """)
@@ -138,6 +169,48 @@ struct SurveyPages: RouteCollection {
 
     struct Form: Content {
         var answers: [String: String]?
+    }
+
+    struct SetupForm: Content {
+        var name: String?
+        var codes: String?
+        var pilotId: String?
+        var round: String?
+        var title: String?
+        var opensOn: String?
+        var closesOn: String?
+    }
+
+    static func setup(_ request: Request, _ change: @escaping (Principal, SetupForm, Date) async throws -> String) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let form = try request.content.decode(SetupForm.self)
+        return try await Layout.answer(request, { try await change(principal, form, request.application.clock.now()) },
+                                       page: { notice, problem in try await indexPage(request, notice: notice, problem: problem) })
+    }
+
+    /// The panchayats come as their organisation codes, one a line (or separated by commas).
+    @Sendable static func createPilot(_ request: Request) async throws -> Response {
+        try await setup(request) { principal, form, now in
+            guard principal.access.isNationalAdmin else { throw Problem(.forbidden, "Pilots are set up by national admins.") }
+            let codes = (form.codes ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }).map { String($0).trimmed }.filter { !$0.isEmpty }
+            var ids: [UUID] = []
+            var unknown: [FieldError] = []
+            for (index, code) in codes.prefix(1_000).enumerated() {
+                if let id = try await Organisations.id(ofCode: code, on: request.db) { ids.append(id) } else { unknown.append(FieldError("codes", "line \(index + 1): no organisation has the code \(code)")) }
+            }
+            if !unknown.isEmpty { throw Problem.invalid(Array(unknown.prefix(20))) }
+            _ = try await Surveys.create(PilotInput(name: form.name, panchayatIds: ids), by: principal, now: now, on: request.db)
+            return request.catalogue("survey.pilotMade")
+        }
+    }
+
+    @Sendable static func openRound(_ request: Request) async throws -> Response {
+        try await setup(request) { principal, form, now in
+            let input = SurveyInput(pilotId: form.pilotId.flatMap(UUIDText.parse), round: form.round.flatMap(SurveyRound.init(rawValue:)), title: form.title,
+                                    opensOn: form.opensOn, closesOn: form.closesOn)
+            _ = try await Surveys.open(input, by: principal, now: now, on: request.db)
+            return request.catalogue("survey.roundOpened")
+        }
     }
 
     @Sendable static func answer(_ request: Request) async throws -> Response {
