@@ -36,6 +36,17 @@ func accreditationScores(_ share: Double) -> [String: Int] {
                     == ["metricKey", "link"])
             #expect(try await app.send(.POST, "/api/v1/accreditations/\(id)/evidence", token: admin, json: [
                 "metricKey": "vision", "link": "https://hcmripa.gov.in/annual-plan.pdf", "note": "Annual plan 2026"]).status == .created)
+            // On the page: a PDF goes to the content store as evidence; a file that is not one, or nothing at all, is refused.
+            var page = Browser(app)
+            try await page.signIn("admin.ripa")
+            _ = try await page.get("/accreditations/\(id)")
+            let pdf = Array("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
+            let filed = try await page.post("/accreditations/\(id)/evidence", multipart: ["metricKey": "vision", "note": "Faculty roster"], file: ("file", "roster.pdf", pdf))
+            #expect(filed.status == .ok && filed.body.contains("Faculty roster") && filed.body.contains("href=\"/content/"), "\(filed.body.prefix(300))")
+            let fake = try await page.post("/accreditations/\(id)/evidence", multipart: ["metricKey": "vision"], file: ("file", "roster.pdf", Array("MZ not a pdf".utf8)))
+            #expect(fake.status == .unprocessableEntity)
+            #expect(try await page.post("/accreditations/\(id)/evidence", multipart: ["metricKey": "vision", "link": ""], file: nil).status == .unprocessableEntity)
+            #expect(try await app.send(.GET, "/api/v1/accreditations/\(id)", token: admin).decoded(AccreditationDTO.self).evidence.filter { $0.kind == "file" }.count == 1)
             let submitted = try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["action": "submit"]).decoded(AccreditationDTO.self)
             #expect(submitted.stage == .submitted && submitted.submittedAt != nil)
             #expect(try await app.send(.PATCH, "/api/v1/accreditations/\(id)", token: admin, json: ["selfScores": ["vision": 2]]).status == .conflict)

@@ -12,12 +12,15 @@ struct AccreditationPages: RouteCollection {
         routes.post("accreditation", "apply", use: Self.apply)
         routes.get("accreditations", ":id", use: Self.show)
         routes.post("accreditations", ":id", "self", use: Self.selfAssess)
-        routes.post("accreditations", ":id", "evidence", use: Self.evidence)
+        // Evidence may be a file: its body is collected (up to the content store's limit) before the CSRF check reads it.
+        routes.on(.POST, "accreditations", ":id", "evidence", body: .stream, use: Self.evidence)
         routes.post("accreditations", ":id", "assessors", use: Self.assign)
         routes.post("accreditations", ":id", "scores", use: Self.score)
         routes.post("accreditations", ":id", "decide", use: Self.decide)
         routes.post("accreditations", ":id", "done", use: Self.done)
     }
+
+    static func takesFiles(_ path: String) -> Bool { path.hasPrefix("/accreditations/") && path.hasSuffix("/evidence") }
 
     /// "7 December 2029" for "2029-12-07".
     static func day(_ iso: String?, _ t: Catalogue) -> String {
@@ -184,9 +187,11 @@ struct AccreditationPages: RouteCollection {
                 <section class="card" aria-labelledby="profile"><h2 id="profile">\(t("accreditation.profile"))</h2>\(answers)</section>
                 <section aria-labelledby="metrics"><h2 id="metrics">\(t("accreditation.metrics"))</h2>\(pillars)</section>
                 <p class="actions"><button>\(t("accreditation.save"))</button> <button name="submit" value="1" class="secondary">\(t("accreditation.submit"))</button></p></form>
-                <form method="post" action="/accreditations/\(id)/evidence" class="card">\(request.csrfField)<h2 class="h3">\(t("accreditation.addEvidence"))</h2>
+                <form method="post" action="/accreditations/\(id)/evidence" class="card" enctype="multipart/form-data">\(request.csrfField)<h2 class="h3">\(t("accreditation.addEvidence"))</h2>
                 <label for="metricKey">\(t("accreditation.metric"))</label><select id="metricKey" name="metricKey">\(UI.options(framework.metrics.map { ($0.key, $0.title) }, chosen: nil))</select>
-                <label for="link">\(t("accreditation.link"))</label><input type="url" id="link" name="link" maxlength="2000" required>
+                <label for="evidence-file">\(t("accreditation.file"))</label><span class="hint" id="evidence-file-hint">\(t("accreditation.fileOrLink"))</span>
+                <input type="file" id="evidence-file" name="file" accept="application/pdf" aria-describedby="evidence-file-hint">
+                <label for="link">\(t("accreditation.link"))</label><input type="url" id="link" name="link" maxlength="2000">
                 <label for="evidence-note">\(t("accreditation.evidenceNote"))</label><input type="text" id="evidence-note" name="note" maxlength="2000">
                 <p><button class="secondary">\(t("accreditation.addEvidence"))</button></p></form>
                 """)
@@ -264,11 +269,29 @@ struct AccreditationPages: RouteCollection {
         }
     }
 
+    struct EvidenceForm: Content {
+        var metricKey: String?
+        var link: String?
+        var note: String?
+        var file: File?
+    }
+
+    /// A file chosen goes to the content store as the institute's document; else the link is the evidence.
     @Sendable static func evidence(_ request: Request) async throws -> Response {
-        try await answer(request) { principal, form, id, now in
-            _ = try await Accreditations.addEvidence(to: id, metric: form.metricKey, link: form.link, file: nil, note: form.note, by: principal, now: now, on: request.db)
+        let principal = try request.pagePrincipal()
+        return try await Layout.answer(request, {
+            let id = try request.id(of: "accreditation"), now = request.application.clock.now()
+            let form = try request.content.decode(EvidenceForm.self)
+            var file: String?
+            if let upload = form.file, upload.data.readableBytes > 0 {
+                let seen = try await Accreditations.seen(id, by: principal, on: request.db)
+                guard seen.institute || seen.national else { throw Problem.forbidden }
+                file = try await ContentFiles.accept(upload, as: ContentKind.document.rawValue, provider: seen.record.instituteID, by: principal, request: request).reference
+            }
+            let link = file == nil ? form.link?.trimmed.nilIfEmpty : nil
+            _ = try await Accreditations.addEvidence(to: id, metric: form.metricKey, link: link, file: file, note: form.note, by: principal, now: now, on: request.db)
             return request.catalogue("accreditation.evidenceAdded")
-        }
+        }, page: { notice, problem in try await page(request, notice: notice, problem: problem) })
     }
 
     @Sendable static func assign(_ request: Request) async throws -> Response {

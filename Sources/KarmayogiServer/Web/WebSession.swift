@@ -19,7 +19,7 @@ struct WebSession: AsyncMiddleware {
             if request.body.data == nil {
                 let path = request.url.path
                 let limit = path.hasPrefix("/admin/uploads") ? request.application.settings.bulkUploadMaxBytes
-                    : CourseEditorPages.takesFiles(path) || CasePages.takesFiles(path) ? request.application.settings.contentMaxBytes + 64 * 1024
+                    : CourseEditorPages.takesFiles(path) || CasePages.takesFiles(path) || AccreditationPages.takesFiles(path) ? request.application.settings.contentMaxBytes + 64 * 1024
                     : request.application.routes.defaultMaxBodySize.value
                 _ = try await request.body.collect(max: limit).get()
             }
