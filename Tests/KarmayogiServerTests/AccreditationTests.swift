@@ -176,3 +176,45 @@ func accreditationScores(_ share: Double) -> [String: Int] {
         }
     }
 }
+
+@Suite struct FrameworkPageTests {
+    @Test func aNationalAdminPublishesTheNextFrameworkFromThePage() async throws {
+        try await withApp { app, _ in
+            var admin = Browser(app)
+            try await admin.signIn("national")
+            let page = try await admin.get("/accreditation/framework")
+            #expect(page.body.contains("The NSCSTI framework, version 1") && page.body.contains("Publish version 2"))
+            // The form as it is sent back: every metric of version 1, one score raised, one new metric in an empty row.
+            var fields: [String: String] = ["questions": "Year founded\nCore faculty", "validityYears": "3"]
+            for (stars, percent) in [1: "30", 2: "45", 3: "60", 4: "75", 5: "90"] { fields["bands[\(stars)]"] = percent }
+            var index = 0
+            for pillar in AccreditationFramework.starting.pillars {
+                for metric in pillar.metrics {
+                    fields["rows[\(index)][pillarKey]"] = pillar.key
+                    fields["rows[\(index)][pillarTitle]"] = pillar.title
+                    fields["rows[\(index)][key]"] = metric.key
+                    fields["rows[\(index)][title]"] = metric.title
+                    fields["rows[\(index)][maxScore]"] = String(metric.maxScore)
+                    index += 1
+                }
+            }
+            fields["rows[\(index)][pillarKey]"] = "digital_extra"
+            fields["rows[\(index)][pillarTitle]"] = "Digital learning"
+            fields["rows[\(index)][key]"] = "vision"
+            fields["rows[\(index)][title]"] = "A second vision"
+            fields["rows[\(index)][maxScore]"] = "5"
+            let twice = try await admin.post("/accreditation/framework", form: fields)
+            #expect(twice.status == .unprocessableEntity && twice.body.contains("vision is used by another metric"))
+            fields["rows[\(index)][key]"] = "elearning"
+            let published = try await admin.post("/accreditation/framework", form: fields)
+            #expect(published.status == .ok && published.body.contains("Version 2 is published"), "\(published.body.prefix(500))")
+            let frameworks = try await app.send(.GET, "/api/v1/accreditation/frameworks", token: try await app.token("national")).decoded(Page<FrameworkDTO>.self)
+            #expect(frameworks.items.first?.version == 2 && frameworks.items.first?.framework.metrics.last?.key == "elearning"
+                    && frameworks.items.first?.framework.profileQuestions == ["Year founded", "Core faculty"])
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            let read = try await learner.get("/accreditation/framework")
+            #expect(read.body.contains("version 2") && !read.body.contains("/accreditation/framework\" class"), "a learner reads it, and has no form")
+        }
+    }
+}

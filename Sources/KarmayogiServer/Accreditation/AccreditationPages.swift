@@ -67,7 +67,7 @@ struct AccreditationPages: RouteCollection {
             }
         }
         return Layout.page(t("accreditation.title"), for: request, """
-            <p class="muted">\(t("accreditation.intro"))</p>
+            <p class="muted">\(t("accreditation.intro")) \(principal == nil ? "" : "<a href=\"/accreditation/framework\">\(t("accreditation.frameworkLink"))</a>" as HTML)</p>
             \(mine)
             <div class="figures">\((0...5).reversed().map { UI.figure(t.plural("accreditation.stars", $0), HTML(stringLiteral: String(register.byStars[$0]))) })</div>
             <h2>\(t("accreditation.register"))</h2>

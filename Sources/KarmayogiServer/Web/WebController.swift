@@ -31,6 +31,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CascadeTrainingPages())
         try pages.register(collection: CasePages())
         try pages.register(collection: AccreditationPages())
+        try pages.register(collection: FrameworkPages())
         try pages.register(collection: QualificationPages())
         try pages.register(collection: StatePages())
         try pages.register(collection: SurveyPages())
