@@ -9,8 +9,6 @@ public enum PanchayatRole: String, Codable, CaseIterable, Sendable {
     case accountant
     case technicalAssistant = "technical_assistant"
 
-    public var isElected: Bool { [.sarpanch, .upSarpanch, .wardMember].contains(self) }
-
     /// The names States give the role, lower case; the deputy's before the head's, since "up-sarpanch" holds "sarpanch".
     static let names: [(PanchayatRole, [String])] = [
         (.upSarpanch, ["up-sarpanch", "up sarpanch", "upsarpanch", "deputy sarpanch", "up-pradhan", "up pradhan", "upa-sarpanch", "naib sarpanch", "vice president"]),

@@ -63,7 +63,7 @@ struct StateController: RouteCollection {
 
     @Sendable static func plan(_ request: Request) async throws -> StatePlanDTO {
         let state = try state(request, try request.principal())
-        return try await StatePartnerships.plan(of: state.code, year: try year(request), on: request.db)
+        return try await StatePartnerships.plan(of: state.code, year: try year(request), today: IndiaDay.of(request.application.clock.now()), on: request.db)
     }
 
     @Sendable static func setPlan(_ request: Request) async throws -> StatePlanDTO {

@@ -90,7 +90,7 @@ struct StatePages: RouteCollection {
             """)
 
         // The plan, line by line against what the platform counts.
-        let plan = try await StatePartnerships.plan(of: code, year: year, on: request.db)
+        let plan = try await StatePartnerships.plan(of: code, year: year, today: IndiaDay.of(request.application.clock.now()), on: request.db)
         func progress(_ done: Double, _ target: Int?) -> HTML {
             guard let target else { return "–" }
             return "\(Formats.number(done)) / \(Formats.number(target))"

@@ -255,14 +255,14 @@ enum StatePartnerships {
 
     // The plan
 
-    static func plan(of code: Int, year: String, on database: any Database) async throws -> StatePlanDTO {
+    static func plan(of code: Int, year: String, today: Int, on database: any Database) async throws -> StatePlanDTO {
         let stored = try await StatePlan.query(on: database).filter(\.$stateCode == code).filter(\.$year == year).first()
         let targets = stored.flatMap { try? JSONDecoder().decode([StatePlanTarget].self, from: Data($0.targets.utf8)) } ?? []
         let start = Int(year.prefix(4)).map { IndiaDay.days(year: $0, month: 4, day: 1) } ?? 0
         let sql = database as! any SQLDatabase
         let scopes = targets.map { $0.organisationId.map(InsightScope.organisation) ?? .district($0.districtCode ?? 0) }
         let keys = scopes.map(\.key)
-        let registered = try await Insights.registrations(of: keys, upTo: min(start + 364, IndiaDay.of(Date())), on: sql)
+        let registered = try await Insights.registrations(of: keys, upTo: min(start + 364, today), on: sql)
         let learning = try await Insights.learning(of: keys, from: start, to: start + 365, on: sql)
         let names = try await Organisations.names(targets.compactMap(\.organisationId), on: database)
         let lines = zip(targets, keys).map { target, key in
@@ -297,7 +297,7 @@ enum StatePartnerships {
         do { try await plan.save(on: database) } catch where WriteRetry.isContention(error) {
             throw Problem(.conflict, "The plan was being saved by someone else at the same moment: load it again and make your change.")
         }
-        return try await StatePartnerships.plan(of: code, year: year, on: database)
+        return try await StatePartnerships.plan(of: code, year: year, today: IndiaDay.of(now), on: database)
     }
 
     // ATIs
