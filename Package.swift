@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "KarmayogiServer",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
     ]

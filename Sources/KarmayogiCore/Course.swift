@@ -33,6 +33,29 @@ public enum CaseItemReference {
     public static func reference(_ id: UUID) -> String { prefix + id.uuidString.lowercased() }
 }
 
+/// How a course item names one activity of an imported content package: "scorm:<package id>/<activity identifier>".
+public struct PackageItemReference: Equatable, Hashable, Sendable {
+    public static let prefix = "scorm:"
+    public var package: UUID
+    public var activity: String
+
+    public init(package: UUID, activity: String) {
+        self.package = package
+        self.activity = activity
+    }
+
+    public init?(_ text: String) {
+        guard text.hasPrefix(Self.prefix) else { return nil }
+        let rest = text.dropFirst(Self.prefix.count)
+        guard let slash = rest.firstIndex(of: "/"), let id = UUIDText.parse(String(rest[..<slash])) else { return nil }
+        let activity = String(rest[rest.index(after: slash)...])
+        guard !activity.isEmpty, activity.count <= 500 else { return nil }
+        self.init(package: id, activity: activity)
+    }
+
+    public var text: String { Self.prefix + package.uuidString.lowercased() + "/" + activity }
+}
+
 public struct CourseContent: Codable, Equatable, Sendable {
     public struct Module: Codable, Equatable, Sendable {
         public var id: UUID?
@@ -118,6 +141,10 @@ public struct CourseContent: Codable, Equatable, Sendable {
                     if item.url.map({ !$0.hasPrefix(CaseItemReference.prefix) || CaseItemReference.caseID($0) == nil }) ?? true {
                         errors.append(.init("\(field).url", "a case study item names its case: case:<id>, or the case's address"))
                     }
+                } else if item.kind == .scorm {
+                    if let url = item.url, PackageItemReference(url) == nil {
+                        errors.append(.init("\(field).url", "a SCORM item names an activity of an imported package: scorm:<package id>/<activity>; upload the package to import it"))
+                    }
                 } else if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
                     errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
                 }
@@ -153,6 +180,16 @@ public struct CourseContent: Codable, Equatable, Sendable {
             module.items.enumerated().compactMap { i, item in
                 guard item.kind == .caseStudy, let url = item.url, let id = CaseItemReference.caseID(url) else { return nil }
                 return ("modules[\(m)].items[\(i)].url", id)
+            }
+        }
+    }
+
+    /// The package activities the course's SCORM items name, with each item's field.
+    public var packageItems: [(field: String, reference: PackageItemReference)] {
+        modules.enumerated().flatMap { m, module in
+            module.items.enumerated().compactMap { i, item in
+                guard item.kind == .scorm, let reference = item.url.flatMap(PackageItemReference.init) else { return nil }
+                return ("modules[\(m)].items[\(i)].url", reference)
             }
         }
     }

@@ -48,8 +48,9 @@ extension ContentKind {
         switch self {
         case .video: [.mp4, .webm]
         case .document: [.pdf]
-        case .scorm, .xapi: [.zip]
-        case .web, .link, .assessment, .offline, .caseStudy: []
+        case .xapi: [.zip]
+        // A SCORM package is imported (checked, unpacked, its activities made items), not kept as a file.
+        case .scorm, .web, .link, .assessment, .offline, .caseStudy: []
         }
     }
 }

@@ -5,7 +5,8 @@ import ZIPFoundation
 /// no entry may leave its folder (`../`, absolute paths, symbolic links), and the archive may not unpack to more
 /// entries, bytes or a higher compression ratio than the limits allow. What passes is read or unpacked with each
 /// entry held to its declared size and checksum, so an archive that lies about itself stops at the first lie.
-public final class PackageArchive {
+/// Unchecked Sendable: after its checks it is only read, by one task at a time (an import hands it on, never shares it).
+public final class PackageArchive: @unchecked Sendable {
     public struct Limits: Sendable {
         public var entries: Int
         public var unpackedBytes: Int64
@@ -92,12 +93,13 @@ public final class PackageArchive {
         return data
     }
 
-    /// Writes every file under `folder`, creating folders as needed. `progress` hears the bytes written so far.
-    public func unpack(to folder: URL, progress: (Int64) -> Void = { _ in }) throws {
+    /// Writes every file whose path starts with `prefix` under `folder` (without the prefix), creating folders as
+    /// needed. `progress` hears the bytes written so far.
+    public func unpack(to folder: URL, prefix: String = "", progress: (Int64) -> Void = { _ in }) throws {
         let manager = FileManager.default
         var written: Int64 = 0
-        for (path, entry) in files.sorted(by: { $0.key < $1.key }) {
-            let target = folder.appendingPathComponent(path)
+        for (path, entry) in files.sorted(by: { $0.key < $1.key }) where path.hasPrefix(prefix) && path.count > prefix.count {
+            let target = folder.appendingPathComponent(String(path.dropFirst(prefix.count)))
             guard target.standardizedFileURL.path.hasPrefix(folder.standardizedFileURL.path + "/") else {
                 throw Refusal("its entry \(Self.quoted(path)) would be written outside the package's folder")
             }

@@ -13,7 +13,7 @@ import Testing
 
     @Test func eachKindTakesItsOwnFiles() {
         #expect(ContentKind.document.acceptedFiles == [.pdf])
-        #expect(ContentKind.scorm.acceptedFiles.contains(.zip) && !ContentKind.video.acceptedFiles.contains(.zip))
+        #expect(ContentKind.xapi.acceptedFiles.contains(.zip) && ContentKind.scorm.acceptedFiles.isEmpty && !ContentKind.video.acceptedFiles.contains(.zip))
         #expect(ContentKind.link.acceptedFiles.isEmpty)
     }
 }

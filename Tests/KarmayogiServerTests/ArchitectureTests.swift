@@ -61,6 +61,8 @@ import Testing
         "Organisations names districts": 1,
         "Organisations names states": 1,
         "Organisations names users": 1,
+        // The first part of the address "/courses/{id}/packages", not the table.
+        "Packages names courses": 1,
         "Plans names courses": 3,
         "Plans names designation_competencies": 2,
         "Plans names enrolments": 3,

@@ -116,6 +116,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(AllowQualificationCertificates())
     app.migrations.add(RecordQualificationCertificates())
     app.migrations.add(CreateNSQFAlignments())
+    app.migrations.add(CreateContentPackages())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.

@@ -20,6 +20,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: CourseController())
     try api.register(collection: RatingController())
     try api.register(collection: ContentFileController())
+    try api.register(collection: PackageController())
     try api.register(collection: EnrolmentController())
     try api.register(collection: ProgressController())
     try api.register(collection: KarmaController())

@@ -9,6 +9,11 @@ protocol ContentStore: Sendable {
     /// Stores the bytes under their SHA-256 and answers it; storing the same bytes twice keeps one copy.
     func put(_ bytes: [UInt8]) async throws -> String
     func url(for sha256: String) -> URL?
+    /// Unpacks `archive` (its files under `prefix`) as the package stored under `sha256`, once: a second import of
+    /// the same archive finds it there. The folder appears whole or not at all.
+    func unpack(_ archive: PackageArchive, prefix: String, as sha256: String) async throws
+    /// A file of the package unpacked under `sha256`, by its path in the package; nil when there is none.
+    func packageFile(_ sha256: String, path: String) -> URL?
 }
 
 /// Files in a directory, two levels deep by hash (ab/abcdef…), written atomically.
@@ -30,6 +35,38 @@ struct DirectoryContentStore: ContentStore {
         guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { return nil }
         let file = root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256)
         return FileManager.default.fileExists(atPath: file.path) ? file : nil
+    }
+
+    private func packageFolder(_ sha256: String) -> URL? {
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { return nil }
+        return root.appendingPathComponent("packages", isDirectory: true).appendingPathComponent(sha256, isDirectory: true)
+    }
+
+    func unpack(_ archive: PackageArchive, prefix: String, as sha256: String) async throws {
+        guard let folder = packageFolder(sha256) else { return }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: folder.path) { return }
+        let staging = folder.deletingLastPathComponent().appendingPathComponent(".unpacking-\(UUID().uuidString)", isDirectory: true)
+        try await Task.detached {
+            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
+            do {
+                try archive.unpack(to: staging, prefix: prefix)
+                if (try? manager.moveItem(at: staging, to: folder)) == nil {
+                    // Another node or request unpacked the same archive first: theirs stands.
+                    try? manager.removeItem(at: staging)
+                }
+            } catch {
+                try? manager.removeItem(at: staging)
+                throw error
+            }
+        }.value
+    }
+
+    func packageFile(_ sha256: String, path: String) -> URL? {
+        guard let folder = packageFolder(sha256), let path = PackageArchive.normalised(path) else { return nil }
+        let file = folder.appendingPathComponent(path)
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder) && !isFolder.boolValue ? file : nil
     }
 }
 
@@ -134,8 +171,11 @@ enum ContentFiles {
         let limit = request.application.settings.contentMaxBytes
         var errors: [FieldError] = []
         let kind = kindName.flatMap(ContentKind.init(rawValue:))
-        if kind == nil || kind!.acceptedFiles.isEmpty {
-            errors.append(.init("kind", "must be one of video, document, scorm, xapi (the kinds that take a file)"))
+        if kind == .scorm {
+            errors.append(.init("kind", "a SCORM package is imported, not stored as a file: send it to /api/v1/courses/{id}/packages, which checks it and makes its activities items"))
+        } else if kind == nil || kind!.acceptedFiles.isEmpty {
+            let kinds = ContentKind.allCases.filter { !$0.acceptedFiles.isEmpty }.map(\.rawValue)
+            errors.append(.init("kind", "must be one of \(kinds.joined(separator: ", ")) (the kinds that take a file)"))
         }
         guard let file, file.data.readableBytes > 0 else { throw Problem.invalid(errors + [.init("file", "is missing or empty")]) }
         if file.data.readableBytes > limit { throw Problem(.payloadTooLarge, "A course file may be at most \(limit / 1_048_576) MiB.") }

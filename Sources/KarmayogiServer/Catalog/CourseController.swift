@@ -173,7 +173,7 @@ enum Courses {
         try await CourseVersion.query(on: database).filter(\.$course.$id == course).filter(\.$version == number).first()
     }
 
-    static func checked(_ input: CourseInput, on database: any Database) async throws -> CourseContent {
+    static func checked(_ input: CourseInput, provider: UUID, on database: any Database) async throws -> CourseContent {
         let content = input.content
         let (current, retired) = try await Competencies.states(of: content.competencies.map(\.competencyId), on: database)
         var problems = content.problems(current: current, retired: retired)
@@ -182,6 +182,7 @@ enum Courses {
             let published = try await CaseStudies.published(cases.map(\.caseID), on: database)
             problems += cases.filter { !published.contains($0.caseID) }.map { FieldError($0.field, "no published case study has this id") }
         }
+        problems += try await Packages.problems(of: content, provider: provider, on: database)
         if !problems.isEmpty { throw Problem.invalid(problems) }
         return content.identified()
     }
@@ -194,7 +195,7 @@ enum Courses {
         guard principal.access.holds(.contentCreator, on: provider.placement) else {
             throw Problem(.forbidden, "Only a content creator of \(provider.name) may draft its courses.")
         }
-        let content = try await checked(input, on: database)
+        let content = try await checked(input, provider: providerID, on: database)
         var source: (Course, CourseVersion)?
         if let original = input.translationOf {
             source = try? await visible(original, to: principal, on: database)
@@ -233,7 +234,7 @@ enum Courses {
         case .draft, .published, .retired, .superseded:
             break
         }
-        let content = try await checked(input, on: database)
+        let content = try await checked(input, provider: course.$provider.id, on: database)
         return try await database.transaction { database in
             if latest.state == .draft {
                 latest.content = content

@@ -1,0 +1,70 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// Content made elsewhere, brought in as a package: checked whole before anything is kept, then stored, unpacked
+/// and described, so that course items can name its activities.
+enum Packages {
+    /// Checks and imports the SCORM package in `file` for `provider`. A package that fails any check leaves
+    /// nothing behind: no file in the store, no folder, no row.
+    static func importing(_ file: File?, provider: UUID, by principal: Principal, request: Request) async throws -> ContentPackage {
+        let limit = request.application.settings.contentMaxBytes
+        guard let file, file.data.readableBytes > 0 else { throw Problem.invalid("file", "is missing or empty: send the package's ZIP archive") }
+        if file.data.readableBytes > limit { throw Problem(.payloadTooLarge, "A package may be at most \(limit / 1_048_576) MiB.") }
+        let bytes = Data(file.data.readableBytesView)
+        let archive: PackageArchive
+        let found: (package: ScormPackage, root: String)
+        do {
+            archive = try PackageArchive(data: bytes)
+            found = try ScormManifest.inspect(archive)
+        } catch let refusal as PackageArchive.Refusal {
+            throw Problem.invalid("file", said(refusal))
+        } catch let refusal as ScormManifest.Refusal {
+            throw Problem.invalid(refusal.reasons.map { FieldError("file", $0.hasPrefix("is ") ? "the package " + $0 : $0) })
+        }
+        let store = request.application.contentStore
+        let hash = try await store.put(Array(bytes))
+        do {
+            try await store.unpack(archive, prefix: found.root, as: hash)
+        } catch let refusal as PackageArchive.Refusal {
+            throw Problem.invalid("file", said(refusal))
+        }
+        let package = ContentPackage()
+        package.id = UUID()
+        package.providerID = provider
+        package.standard = found.package.version.rawValue
+        package.title = String(found.package.title.prefix(300))
+        package.archiveSHA256 = hash
+        package.structure = String(decoding: try JSONEncoder().encode(found.package), as: UTF8.self)
+        package.uploadedBy = principal.userID
+        package.fileName = String(file.filename.prefix(200))
+        package.createdAt = request.application.clock.now()
+        try await package.create(on: request.db)
+        return package
+    }
+
+    /// An archive's refusal as a sentence about the package.
+    static func said(_ refusal: PackageArchive.Refusal) -> String {
+        refusal.description.hasPrefix("its ") ? "the package's " + refusal.description.dropFirst(4) : "the package " + refusal.description
+    }
+
+    /// The packages among `ids` that `provider` imported, with their structure.
+    static func owned(_ ids: Set<UUID>, by provider: UUID, on database: any Database) async throws -> [UUID: ScormPackage] {
+        guard !ids.isEmpty else { return [:] }
+        let packages = try await ContentPackage.query(on: database).filter(\.$id ~~ Array(ids)).filter(\.$providerID == provider).all()
+        return Dictionary(uniqueKeysWithValues: packages.compactMap { package in package.scorm.map { (package.id!, $0) } })
+    }
+
+    /// Why each SCORM item of `content` cannot be played as `provider`'s course: a package that is not the
+    /// provider's, or an activity the package lacks.
+    static func problems(of content: CourseContent, provider: UUID, on database: any Database) async throws -> [FieldError] {
+        let items = content.packageItems
+        let packages = try await owned(Set(items.map(\.reference.package)), by: provider, on: database)
+        return items.compactMap { field, reference in
+            guard let package = packages[reference.package] else { return FieldError(field, "no package of this course's provider has this id") }
+            return package.leaves.contains { $0.identifier == reference.activity } ? nil
+                : FieldError(field, "the package has no activity ‘\(reference.activity)’ that launches")
+        }
+    }
+}

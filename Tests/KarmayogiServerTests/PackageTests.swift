@@ -1,0 +1,130 @@
+import Fluent
+import Foundation
+@testable import KarmayogiServer
+import Testing
+import VaporTesting
+import ZIPFoundation
+
+@Suite struct PackageTests {
+    func fixture(_ path: String) throws -> [UInt8] {
+        try [UInt8](Data(contentsOf: ContentFileTests.fixtures.appendingPathComponent("scorm/" + path)))
+    }
+
+    /// A fresh content store in a folder of its own, and a draft course of the MHA's provider.
+    func setUp(_ app: Application, _ world: TestWorld) async throws -> (course: String, creator: String, root: URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("packages-\(UUID().uuidString)")
+        app.contentStore = DirectoryContentStore(root: root)
+        let creator = try await app.token("creator.mha")
+        let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+        let course = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: competency)).json["id"] as! String
+        return (course, creator, root)
+    }
+
+    func storedFiles(_ root: URL) -> [String] {
+        (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    @Test func aPackageIsCheckedUnpackedAndItsActivitiesBecomeItems() async throws {
+        try await withApp { app, world in
+            let (course, creator, root) = try await setUp(app, world)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let reply = try await upload(app, course: course, token: creator, kind: nil, name: "golf.zip",
+                                         bytes: try fixture("scorm2004/SequencingForcedSequential_SCORM20043rdEdition.zip"), to: "packages")
+            #expect(reply.status == .created)
+            let package = try reply.decoded(ContentPackageDTO.self)
+            #expect(package.standard == "scorm_2004_3rd" && package.standardTitle == "SCORM 2004 3rd Edition")
+            #expect(package.activities.map(\.identifier) == ["playing_item", "etuqiette_item", "handicapping_item", "havingfun_item", "assessment_item"])
+            #expect(package.activities.allSatisfy(\.sco) && package.warnings.isEmpty && package.fileName == "golf.zip")
+
+            let stored = try #require(try await ContentPackage.find(package.id, on: app.db))
+            for activity in package.activities {
+                let path = String(activity.launch.prefix { $0 != "?" && $0 != "#" })
+                #expect(app.contentStore.packageFile(stored.archiveSHA256, path: path) != nil, "\(path) was unpacked")
+            }
+            #expect(app.contentStore.packageFile(stored.archiveSHA256, path: "../../etc/passwd") == nil)
+
+            #expect(try await app.send(.GET, "/api/v1/packages/\(package.id)", token: creator).decoded(ContentPackageDTO.self).activities.count == 5)
+            #expect(try await app.send(.GET, "/api/v1/packages/\(package.id)", token: try await app.token("learner.mha")).status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/packages/\(package.id)", token: try await app.token("mdo.health")).status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/packages/\(UUID())", token: creator).status == .notFound)
+
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            func items(_ urls: [String]) -> [String: Any] {
+                courseBody(world, competency: competency, modules: [["title": "Golf", "items": urls.map {
+                    ["title": "Golf", "kind": "scorm", "durationMinutes": 20, "required": true, "url": $0]
+                }]])
+            }
+            let saved = try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: items(package.activities.map(\.reference)))
+            #expect(saved.status == .ok)
+            let missing = try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: items(["scorm:\(package.id.uuidString.lowercased())/no_such_item"]))
+            #expect(missing.fields == ["modules[0].items[0].url"])
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: items(["scorm:\(UUID().uuidString)/playing_item"])).fields
+                    == ["modules[0].items[0].url"])
+            #expect(try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: items(["content:abc"])).fields == ["modules[0].items[0].url"])
+
+            let foreign = ContentPackage()
+            foreign.id = UUID()
+            foreign.providerID = world.health
+            foreign.standard = stored.standard
+            foreign.title = stored.title
+            foreign.archiveSHA256 = stored.archiveSHA256
+            foreign.structure = stored.structure
+            foreign.uploadedBy = world.users["mdo.health"]!
+            foreign.fileName = "theirs.zip"
+            foreign.createdAt = Date()
+            try await foreign.create(on: app.db)
+            let theirs = try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: items(["scorm:\(foreign.id!.uuidString)/playing_item"]))
+            #expect(theirs.fields == ["modules[0].items[0].url"], "another provider's package is out of reach")
+
+            let again = try await upload(app, course: course, token: creator, kind: nil, name: "again.zip",
+                                         bytes: try fixture("scorm2004/SequencingForcedSequential_SCORM20043rdEdition.zip"), to: "packages")
+            #expect(again.status == .created && storedFiles(root).filter { $0.hasPrefix("packages/") && !$0.dropFirst(9).contains("/") }.count == 1,
+                    "the same archive is unpacked once")
+        }
+    }
+
+    @Test func aBadPackageIsRefusedWithItsReasonsAndLeavesNothingBehind() async throws {
+        try await withApp { app, world in
+            let (course, creator, root) = try await setUp(app, world)
+            defer { try? FileManager.default.removeItem(at: root) }
+            func refused(_ bytes: [UInt8]) async throws -> [String] {
+                let reply = try await upload(app, course: course, token: creator, kind: nil, name: "bad.zip", bytes: bytes, to: "packages")
+                #expect(reply.status == .unprocessableEntity && reply.fields.allSatisfy { $0 == "file" })
+                return (reply.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String }
+            }
+            let page = Data("<html></html>".utf8)
+            func zip(_ entries: [(String, Data, Entry.EntryType)]) throws -> [UInt8] {
+                let archive = try Archive(data: Data(), accessMode: .create, pathEncoding: nil)
+                for (path, bytes, type) in entries {
+                    try archive.addEntry(with: path, type: type, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate) { position, size in
+                        bytes.subdata(in: Int(position)..<Int(position) + size)
+                    }
+                }
+                return [UInt8](archive.data!)
+            }
+            let manifest = try Data(contentsOf: ContentFileTests.fixtures.appendingPathComponent("scorm/scorm2004/adl-cts-manifests/LMSTestPackage_API.imsmanifest.xml"))
+            #expect(try await refused(try zip([("imsmanifest.xml", manifest, .file), ("../../escape.html", page, .file)]))
+                    == ["the package's entry ‘../../escape.html’ would be written outside the package's folder"])
+            #expect(try await refused(try zip([("imsmanifest.xml", manifest, .file), ("/tmp/abs.html", page, .file)])).first?.contains("outside") == true)
+            #expect(try await refused(try zip([("imsmanifest.xml", manifest, .file), ("link.html", Data("/etc/passwd".utf8), .symlink)])).first?.contains("symbolic link") == true)
+            #expect(try await refused(try zip([("zeros.bin", Data(count: 30 << 20), .file)])).first?.contains("ZIP bomb") == true)
+            #expect(try await refused(try fixture("aicc/aicc.zip")).first?.contains("AICC") == true)
+            #expect(try await refused(try fixture("invalid/MalformedXml_SCORM12.zip")).first?.contains("not well-formed") == true)
+            #expect(try await refused(try fixture("invalid/MissingRequiredFields_SCORM12.zip")) == ["the organization ‘default_org’ has no <title>"])
+            #expect(try await refused(Array("%PDF-1.4 not a zip".utf8)) == ["the package is not a ZIP archive"])
+            #expect(try await ContentPackage.query(on: app.db).count() == 0)
+            #expect(storedFiles(root).isEmpty, "nothing refused was kept: \(storedFiles(root))")
+
+            #expect(try await upload(app, course: course, token: try await app.token("reviewer.mha"), kind: nil, name: "a.zip",
+                                     bytes: try fixture("scorm12/ContentPackagingSingleSCO_SCORM12.zip"), to: "packages").status == .forbidden)
+            #expect(try await upload(app, course: course, token: try await app.token("learner.mha"), kind: nil, name: "a.zip",
+                                     bytes: try fixture("scorm12/ContentPackagingSingleSCO_SCORM12.zip"), to: "packages").status == .notFound)
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/packages", token: creator, json: ["file": "x"]).status == .unsupportedMediaType)
+            app.settings.contentMaxBytes = 1024
+            let large = try await upload(app, course: course, token: creator, kind: nil, name: "big.zip",
+                                         bytes: try fixture("scorm12/ContentPackagingSingleSCO_SCORM12.zip"), to: "packages")
+            #expect(large.status == .payloadTooLarge && large.isProblem)
+            #expect(try await ContentPackage.query(on: app.db).count() == 0)
+        }
+    }
+}
