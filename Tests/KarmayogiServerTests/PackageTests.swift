@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import KarmayogiCore
 @testable import KarmayogiServer
 import Testing
 import VaporTesting
@@ -125,6 +126,42 @@ import ZIPFoundation
                                          bytes: try fixture("scorm12/ContentPackagingSingleSCO_SCORM12.zip"), to: "packages")
             #expect(large.status == .payloadTooLarge && large.isProblem)
             #expect(try await ContentPackage.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test func anAuthorUploadsAPackageInTheEditorAndSeesWhatWasFound() async throws {
+        try await withApp { app, world in
+            let (course, _, root) = try await setUp(app, world)
+            defer { try? FileManager.default.removeItem(at: root) }
+            var browser = Browser(app)
+            try await browser.signIn("creator.mha")
+            let editor = try await browser.get("/author/courses/\(course)")
+            #expect(editor.status == .ok)
+            let author = try #require(try await User.query(on: app.db).filter(\.$email == "creator.mha@test.example.org").first()?.id)
+            func content() async throws -> CourseContent {
+                try await Courses.visible(UUID(uuidString: course)!, to: try await Principal.load(userID: author, on: app.db), on: app.db).1.content
+            }
+            let module = try #require(try await content().modules.first?.id).uuidString
+            let before = try await content().modules[0].items.count
+
+            let added = try await browser.post("/author/courses/\(course)/add-item", multipart: ["moduleId": module, "title": "", "kind": "scorm", "durationMinutes": "15", "required": "1"],
+                                               file: ("file", "golf-multi.zip", try fixture("scorm2004/SequencingSimpleRemediation_SCORM20043rdEdition.zip")))
+            #expect(added.status == .seeOther)
+            let location = try #require(added.headers.first(name: .location))
+            #expect(location.contains("package=") && location.hasSuffix("#package"))
+            let items = try await content().modules[0].items
+            #expect(items.count > before + 1 && items.dropFirst(before).allSatisfy { $0.kind == .scorm && $0.url?.hasPrefix("scorm:") == true && $0.durationMinutes == 15 })
+            let shown = try await browser.get(String(location.prefix { $0 != "#" }))
+            #expect(shown.body.contains("What the package golf-multi.zip holds") && shown.body.contains("SCORM 2004 3rd Edition"))
+            #expect(shown.body.contains("SCO: reports progress"))
+
+            let refused = try await browser.post("/author/courses/\(course)/add-item", multipart: ["moduleId": module, "title": "Bad", "kind": "scorm", "durationMinutes": "15"],
+                                                 file: ("file", "bad.zip", try fixture("invalid/MissingRequiredFields_SCORM12.zip")))
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("the organization ‘default_org’ has no &lt;title&gt;"))
+            #expect(try await content().modules[0].items.count == items.count, "a refused package adds nothing")
+
+            let hindi = try await browser.get(String(location.prefix { $0 != "#" }) + "&lang=hi")
+            #expect(hindi.body.contains("पैकेज golf-multi.zip में क्या है"))
         }
     }
 }

@@ -127,6 +127,7 @@ struct CourseEditorPages: RouteCollection {
         }
         if !mayEdit { notice = "\(notice) \(t("editor.readOnly"))" }
         let saved: HTML = request.query[String.self, at: "saved"] == nil ? "" : "<p class=\"ok\" role=\"status\">\(t("editor.saved"))</p>"
+        let found = try await packageFound(request.query[String.self, at: "package"].flatMap(UUIDText.parse), provider: course.$provider.id, t, request)
 
         // Details.
         let details: HTML = editable ? post(.details, """
@@ -225,6 +226,7 @@ struct CourseEditorPages: RouteCollection {
             <p class="notice">\(notice) <a href="/courses/\(course.id!.uuidString)">\(t("editor.view"))</a> · <a href="/author">\(t("editor.title"))</a></p>
             \(saved)
             \(Layout.problem(problem, t))
+            \(found)
             <section class="card"><h2>\(t("editor.details"))</h2>\(details)</section>
             <section class="card"><h2>\(t("catalogue.competencies"))</h2>
             <div class="scroll" tabindex="0"><table><thead><tr><th>\(t("designations.competency"))</th><th>\(t("designations.area"))</th><th>\(t("designations.level"))</th><th></th></tr></thead>
@@ -237,6 +239,25 @@ struct CourseEditorPages: RouteCollection {
             \(comments.isEmpty ? "" : "<section class=\"card\"><h2>\(t("editor.reviewComments"))</h2><ul class=\"plain comments\">\(comments)</ul></section>" as HTML)
             \(history.isEmpty ? "" : "<h2>\(t("editor.history"))</h2><ul>\(history)</ul>" as HTML)
             """)
+    }
+
+    /// What an imported package was found to hold: its standard, each activity that launches (a SCO reports
+    /// progress, an asset only opens) and what was noticed.
+    static func packageFound(_ id: UUID?, provider: UUID, _ t: Catalogue, _ request: Request) async throws -> HTML {
+        guard let id, let package = try await Packages.owned([id], by: provider, on: request.db).first?.value,
+              let record = try await Packages.record(id, on: request.db)
+        else { return "" }
+        let activities: [HTML] = package.leaves.map {
+            "<li>\($0.title) <span class=\"muted\">· \(t($0.isSCO ? "package.sco" : "package.asset")) · <code>\($0.launch ?? "")</code></span></li>"
+        }
+        let warnings: [HTML] = package.warnings.map { "<li>\($0)</li>" }
+        return """
+            <section class="card" id="package" aria-labelledby="package-title"><h2 id="package-title">\(t("package.found", ["file": record.fileName]))</h2>
+            <p>\(package.version.title) · \(t.plural("package.activities", package.leaves.count))</p>
+            <ol>\(activities)</ol>
+            \(warnings.isEmpty ? "" : "<h3>\(t("package.noticed"))</h3><ul>\(warnings)</ul>" as HTML)
+            </section>
+            """
     }
 
     static func languageSelect(_ t: Catalogue, chosen: String) -> HTML {
@@ -349,11 +370,24 @@ struct CourseEditorPages: RouteCollection {
             case .addItem:
                 let m = try moduleIndex(form.moduleId, in: content)
                 var item = try self.item(form, replacing: nil)
-                if let file = form.file, file.data.readableBytes > 0 {
-                    item.url = try await ContentFiles.accept(file, as: form.kind, provider: course.$provider.id, by: principal, request: request).reference
+                if item.kind == .scorm, let file = form.file, file.data.readableBytes > 0 {
+                    // A package brings its activities: one item each, titled as the package titles them.
+                    let package = try await Packages.importing(file, provider: course.$provider.id, by: principal, request: request)
+                    let activities = package.scorm?.leaves ?? []
+                    content.modules[m].items += activities.map { activity in
+                        var one = item
+                        one.title = activities.count == 1 && !item.title.isEmpty ? item.title : String(activity.title.prefix(300))
+                        one.url = PackageItemReference(package: package.id!, activity: activity.identifier).text
+                        return one
+                    }
+                    anchor = "&package=\(package.id!.uuidString.lowercased())#package"
+                } else {
+                    if let file = form.file, file.data.readableBytes > 0 {
+                        item.url = try await ContentFiles.accept(file, as: form.kind, provider: course.$provider.id, by: principal, request: request).reference
+                    }
+                    content.modules[m].items.append(item)
+                    anchor = "#module-\(form.moduleId ?? "")"
                 }
-                content.modules[m].items.append(item)
-                anchor = "#module-\(form.moduleId ?? "")"
             case .saveItem, .moveItem, .removeItem:
                 let (m, i) = try itemIndex(form.itemId, in: content)
                 anchor = "#module-\(content.modules[m].id?.uuidString ?? "")"

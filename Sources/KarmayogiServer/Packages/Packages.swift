@@ -49,6 +49,10 @@ enum Packages {
         refusal.description.hasPrefix("its ") ? "the package's " + refusal.description.dropFirst(4) : "the package " + refusal.description
     }
 
+    static func record(_ id: UUID, on database: any Database) async throws -> ContentPackage? {
+        try await ContentPackage.find(id, on: database)
+    }
+
     /// The packages among `ids` that `provider` imported, with their structure.
     static func owned(_ ids: Set<UUID>, by provider: UUID, on database: any Database) async throws -> [UUID: ScormPackage] {
         guard !ids.isEmpty else { return [:] }
