@@ -307,3 +307,39 @@ extension ScormRuntimeData {
         return (status, done ? 100 : min(99, (progress ?? 0) * 100), score, passed)
     }
 }
+
+/// SCORM's two ways of writing a length of time: 1.2's `HHHH:MM:SS.SS` and 2004's ISO 8601 duration.
+public enum ScormTime {
+    public static func timespan(_ seconds: Int) -> String {
+        String(format: "%04d:%02d:%02d", min(seconds / 3600, 9999), seconds / 60 % 60, seconds % 60)
+    }
+
+    public static func interval(_ seconds: Int) -> String {
+        "PT\(seconds / 3600)H\(seconds / 60 % 60)M\(seconds % 60)S"
+    }
+
+    public static func seconds(timespan text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 3, let hours = Int(parts[0]), let minutes = Int(parts[1]), let seconds = Double(parts[2]) else { return nil }
+        return hours * 3600 + minutes * 60 + Int(seconds)
+    }
+
+    public static func seconds(interval text: String) -> Int? {
+        guard ScormDataModel.accepts(text, as: .init(kind: "interval", blank: false)) else { return nil }
+        var total = 0.0
+        var number = ""
+        var inTime = false
+        for character in text.dropFirst() {
+            switch character {
+            case "T": inTime = true
+            case "Y": total += (Double(number) ?? 0) * 365 * 86_400; number = ""
+            case "M": total += (Double(number) ?? 0) * (inTime ? 60 : 30 * 86_400); number = ""
+            case "D": total += (Double(number) ?? 0) * 86_400; number = ""
+            case "H": total += (Double(number) ?? 0) * 3600; number = ""
+            case "S": total += Double(number) ?? 0; number = ""
+            default: number.append(character)
+            }
+        }
+        return total.isFinite && total < Double(Int.max / 2) ? Int(total) : nil
+    }
+}

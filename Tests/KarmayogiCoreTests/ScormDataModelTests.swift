@@ -88,4 +88,11 @@ import Testing
             #expect(try JSONDecoder().decode([ScormDataModel.Definition].self, from: json) == definitions)
         }
     }
+
+    @Test func timesAreReadAndWrittenBothWays() {
+        #expect(ScormTime.timespan(3725) == "0001:02:05" && ScormTime.interval(3725) == "PT1H2M5S")
+        #expect(ScormTime.seconds(timespan: "0001:02:05.50") == 3725 && ScormTime.seconds(timespan: "x") == nil)
+        #expect(ScormTime.seconds(interval: "PT1H2M5.5S") == 3725 && ScormTime.seconds(interval: "P1DT1S") == 86_401)
+        #expect(ScormTime.seconds(interval: "PT") == nil && ScormTime.seconds(interval: "1H") == nil)
+    }
 }

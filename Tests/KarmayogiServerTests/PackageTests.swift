@@ -164,4 +164,98 @@ import ZIPFoundation
             #expect(hindi.body.contains("पैकेज golf-multi.zip में क्या है"))
         }
     }
+
+    /// A published course of one required SCORM item from `fixture`, and its item's id.
+    func publishedScormCourse(_ app: Application, _ world: TestWorld, _ fixture: String) async throws -> (course: String, item: String) {
+        let (course, creator, _) = try await setUp(app, world)
+        let package = try await upload(app, course: course, token: creator, kind: nil, name: "golf.zip", bytes: try self.fixture(fixture), to: "packages")
+            .decoded(ContentPackageDTO.self)
+        let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+        let saved = try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: courseBody(world, competency: competency, modules: [
+            ["title": "Golf", "items": [["title": "Golf", "kind": "scorm", "durationMinutes": 20, "required": true, "url": package.activities[0].reference]]],
+        ]))
+        for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+            guard try await app.send(.POST, "/api/v1/courses/\(course)/\(action)", token: try await app.token(key)).status == .ok else { throw TestFailure("\(action) failed") }
+        }
+        let item = try #require((saved.json["modules"] as? [[String: Any]])?.first.flatMap { ($0["items"] as? [[String: Any]])?.first?["id"] as? String })
+        return (course, item)
+    }
+
+    func launchToken(_ page: Reply) -> String? {
+        guard let range = page.body.range(of: #"/scorm/[A-Za-z0-9_-]{43}/"#, options: .regularExpression) else { return nil }
+        return String(page.body[range].dropFirst("/scorm/".count).dropLast())
+    }
+
+    func launchData(_ app: Application, _ token: String) async throws -> ScormRuntimeController.Launch {
+        let frame = try await app.send(.GET, "/scorm/\(token)/")
+        #expect(frame.status == .ok && frame.headers.first(name: .setCookie) == nil, "the runtime neither reads nor sets a cookie")
+        let start = try #require(frame.body.range(of: "<script type=\"application/json\" id=\"scorm-launch\">")).upperBound
+        let end = try #require(frame.body.range(of: "</script>", range: start..<frame.body.endIndex)).lowerBound
+        return try JSONDecoder().decode(ScormRuntimeController.Launch.self, from: Data(frame.body[start..<end].utf8))
+    }
+
+    @Test func aLearnerPlaysASCOThatIsTrackedResumedAndCompletesTheCourse() async throws {
+        try await withApp { app, world in
+            let (course, item) = try await publishedScormCourse(app, world, "scorm12/RuntimeBasicCalls_SCORM12.zip")
+            let learner = try await app.token("learner.mha")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner).status == .created)
+            var browser = Browser(app)
+            try await browser.signIn("learner.mha")
+            let player = try await browser.get("/learn/\(course)")
+            #expect(player.body.contains("/learn/\(course)/play/\(item)") && !player.body.contains("name=\"itemId\" value=\"\(item)\""),
+                    "a SCORM item is played, not marked done by hand")
+            let page = try await browser.get("/learn/\(course)/play/\(item)")
+            #expect(page.status == .ok)
+            #expect(page.headers.first(name: "Content-Security-Policy")?.contains("frame-src http") == true)
+            let token = try #require(launchToken(page))
+
+            var launch = try await launchData(app, token)
+            #expect(launch.version == "scorm_1.2" && launch.values["cmi.core.entry"] == "ab-initio" && launch.values["cmi.core.lesson_status"] == "not attempted")
+            #expect(launch.values["cmi.core.student_name"] == "Learner.Mha" && launch.definitions.contains { $0.name == "cmi.core.lesson_status" })
+            let file = try await app.send(.GET, launch.launch)
+            #expect(file.status == .ok && file.headers.first(name: "Content-Security-Policy")?.hasPrefix("sandbox allow-scripts") == true)
+            #expect(try await app.send(.GET, "/scorm/\(token)/files/%2E%2E/%2E%2E/etc/passwd").status == .notFound)
+            #expect(try await app.send(.GET, "/scorm/\(String(repeating: "A", count: 43))/").status == .notFound)
+
+            func commit(_ values: [[String]], finish: Bool = false) async throws -> Reply {
+                try await app.send(.POST, "/scorm/\(token)/commit", json: ["values": values, "finish": finish])
+            }
+            let refused = try await commit([["cmi.core.lesson_location", "p2"], ["cmi.core.student_id", "someone-else"], ["cmi.core.score.raw", "250"]])
+            #expect(refused.status == .unprocessableEntity && refused.fields == ["values[1]", "values[2]"])
+            #expect(try await launchData(app, token).values["cmi.core.lesson_location"] == nil, "a refused commit changes nothing")
+            #expect(try await app.send(.POST, "/scorm/\(token)/commit", body: "{not json", contentType: .json).status == .unprocessableEntity)
+
+            let kept = try await commit([["cmi.core.lesson_location", "page-3"], ["cmi.suspend_data", "visited=1,2,3"], ["cmi.core.lesson_status", "incomplete"],
+                                         ["cmi.core.exit", "suspend"], ["cmi.core.session_time", "0000:02:30"]], finish: true)
+            #expect(kept.status == .ok && kept.json["status"] as? Int == 1)
+
+            let again = try await browser.get("/learn/\(course)/play/\(item)")
+            let second = try #require(launchToken(again))
+            let retired = try await app.send(.GET, "/scorm/\(token)/")
+            #expect(second != token && retired.status == .notFound, "a new launch retires the old token")
+            launch = try await launchData(app, second)
+            #expect(launch.values["cmi.core.entry"] == "resume" && launch.values["cmi.core.lesson_location"] == "page-3")
+            #expect(launch.values["cmi.suspend_data"] == "visited=1,2,3" && launch.values["cmi.core.total_time"] == "0000:02:30")
+            #expect(launch.values["cmi.core.exit"] == nil && launch.values["cmi.core.session_time"] == nil)
+
+            let done = try await app.send(.POST, "/scorm/\(second)/commit", json: ["values": [["cmi.core.score.raw", "90"], ["cmi.core.lesson_status", "completed"],
+                                                                                             ["cmi.core.exit", ""], ["cmi.core.session_time", "0000:01:00"]], "finish": true])
+            #expect(done.status == .ok && done.json["status"] as? Int == 2 && done.json["score"] as? Double == 90)
+            let mine = try await app.send(.GET, "/api/v1/me/enrolments", token: learner).items.first { $0["courseId"] as? String == course }
+            #expect(mine?["status"] as? String == "completed", "the SCO's completion completes the course: \(String(describing: mine))")
+            let attempt = try #require(try await ScormAttempt.query(on: app.db).first())
+            #expect(attempt.seconds == 210 && attempt.completed)
+
+            app.clock = PlatformClock { Date().addingTimeInterval(9 * 3600) }
+            #expect(try await app.send(.GET, "/scorm/\(second)/").status == .notFound, "a launch expires")
+            app.clock = .system
+            let third = try #require(launchToken(try await browser.get("/learn/\(course)/play/\(item)")))
+            #expect(try await launchData(app, third).values["cmi.core.entry"] == "ab-initio", "a finished, completed attempt starts a new one")
+            #expect(try await ScormAttempt.query(on: app.db).count() == 2)
+
+            var outsider = Browser(app)
+            try await outsider.signIn("learner.health")
+            #expect(try await outsider.get("/learn/\(course)/play/\(item)").status == .seeOther, "someone not enrolled is sent to the course")
+        }
+    }
 }

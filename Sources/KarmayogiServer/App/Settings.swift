@@ -24,6 +24,8 @@ public struct Settings: Sendable {
     /// Where uploaded course files are kept, and how large one may be.
     public var contentDirectory: String
     public var contentMaxBytes: Int
+    /// The origin package content is served from (`PACKAGE_ORIGIN`), apart from the portal's; nil: the server's other loopback name.
+    public var packageOrigin: String?
     /// bcrypt work factor for passwords (12 in service; tests lower it to stay fast).
     public var bcryptCost: Int
     /// PostgreSQL connections each event loop may hold (`DATABASE_POOL_PER_LOOP`; 8, and 3 in tests, where hundreds of
@@ -80,6 +82,7 @@ public struct Settings: Sendable {
         postgresConnectionsPerEventLoop = variables["DATABASE_POOL_PER_LOOP"].flatMap(Int.init).map { min(max($0, 1), 64) } ?? (environment == .testing ? 3 : 8)
         contentDirectory = variables["CONTENT_DIR"] ?? "content-store"
         contentMaxBytes = variables["CONTENT_MAX_MB"].flatMap(Int.init).map { $0 * 1_048_576 } ?? 100 * 1_048_576
+        packageOrigin = variables["PACKAGE_ORIGIN"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.flatMap { $0.isEmpty ? nil : $0 }
         seedDemoWorld = environment == .development && variables["DEMO_WORLD"] != "0"
         secureCookies = environment == .production && variables["INSECURE_COOKIES"] != "1"
         var given = variables["PUBLIC_URL"] ?? ""

@@ -4,6 +4,8 @@ func routes(_ app: Application) throws {
     app.get("health", use: Operations.health)
     app.get("metrics", use: Operations.metrics)
     app.get("assets", ":file", use: Assets.serve)
+    // Served on the package origin, outside the session guard: the launch token is the only credential.
+    try app.register(collection: ScormRuntimeController())
     // Browsers ask for /favicon.ico on pages without an icon link (an error page in JSON, a file).
     app.get("favicon.ico") { $0.redirect(to: Assets.url("favicon.svg"), redirectType: .permanent) }
 

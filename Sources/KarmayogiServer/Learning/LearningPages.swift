@@ -81,7 +81,9 @@ struct LearningPages: RouteCollection {
                 let id = item.id?.uuidString ?? ""
                 let status = state[item.id ?? UUID()].flatMap { ItemStatus(rawValue: $0.status) } ?? .notStarted
                 var open: HTML = ""
-                if let url = item.url {
+                if item.kind == .scorm, item.url != nil {
+                    open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-package=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : "scorm.resume"))</a> "
+                } else if let url = item.url {
                     let href = item.href ?? url
                     open = item.kind == .video && url.hasPrefix("content:")
                         ? "<video controls preload=\"metadata\" src=\"\(href)\" data-item=\"\(id)\"></video><br>"
@@ -93,7 +95,8 @@ struct LearningPages: RouteCollection {
                         <button>\(t("assessment.start"))</button></form>
                         """
                 }
-                let done: HTML = status == .completed || item.kind == .assessment ? "" : """
+                // An assessment is done by its attempt, a SCORM item by what its SCO reports.
+                let done: HTML = status == .completed || item.kind == .assessment || item.kind == .scorm ? "" : """
                     <form method="post" action="/learn/\(courseID.uuidString)/done" class="inline">\(request.csrfField)\
                     <input type="hidden" name="itemId" value="\(id)"><input type="hidden" name="key" value="\(UUID().uuidString)">\
                     <button>\(t("learning.markDone"))</button></form>

@@ -1,0 +1,122 @@
+import Crypto
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// Learners' attempts at SCORM items: launched, resumed, and recorded, each commit's data checked by the data
+/// model's rules and turned into the item's progress through the same merge as every other update.
+enum ScormAttempts {
+    static func hash(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+
+    /// The attempt a launch continues: the learner's latest at the item, or a new one when that was finished
+    /// (completed, and not left suspended) or named another package. The launch token is set on it.
+    static func launch(user: UUID, course: UUID, item: UUID, reference: PackageItemReference, token: String, until expiry: Date,
+                       on database: any Database) async throws -> ScormAttempt {
+        let latest = try await ScormAttempt.query(on: database).filter(\.$userID == user).filter(\.$itemID == item)
+            .sort(\.$number, .descending).first()
+        let attempt: ScormAttempt
+        if let latest, latest.packageID == reference.package, latest.activity == reference.activity, !(latest.completed && latest.exit != "suspend") {
+            attempt = latest
+        } else {
+            attempt = ScormAttempt()
+            attempt.userID = user
+            attempt.courseID = course
+            attempt.itemID = item
+            attempt.packageID = reference.package
+            attempt.activity = reference.activity
+            attempt.number = (latest?.number ?? 0) + 1
+            attempt.data = "{}"
+            attempt.exit = ""
+            attempt.seconds = 0
+            attempt.commits = 0
+            attempt.completed = false
+        }
+        attempt.launchToken = hash(token)
+        attempt.launchExpiresAt = expiry
+        attempt.updatedAt = Date()
+        try await attempt.save(on: database)
+        return attempt
+    }
+
+    /// The attempt a live launch token speaks for.
+    static func launched(_ token: String, at now: Date, on database: any Database) async throws -> ScormAttempt? {
+        guard token.count == 43 else { return nil }
+        guard let attempt = try await ScormAttempt.query(on: database).filter(\.$launchToken == hash(token)).first(),
+              let expiry = attempt.launchExpiresAt, expiry > now
+        else { return nil }
+        return attempt
+    }
+
+    /// The values the SCO reads at launch: who the learner is, whether it resumes, what the manifest gives, and
+    /// what the SCO stored before.
+    static func initialValues(_ attempt: ScormAttempt, version: ScormVersion, activity: ScormActivity, learnerName: String) -> [String: String] {
+        var values = attempt.values
+        let resuming = attempt.exit == "suspend"
+        let id = attempt.userID.uuidString.lowercased()
+        func put(_ key: String, _ value: String?) { if let value { values[key] = value } }
+        values.removeValue(forKey: version.is2004 ? "cmi.exit" : "cmi.core.exit")
+        values.removeValue(forKey: version.is2004 ? "cmi.session_time" : "cmi.core.session_time")
+        if version.is2004 {
+            put("cmi.learner_id", id)
+            put("cmi.learner_name", learnerName)
+            put("cmi.credit", "credit")
+            put("cmi.mode", "normal")
+            put("cmi.entry", resuming ? "resume" : attempt.commits == 0 ? "ab-initio" : "")
+            if values["cmi.completion_status"] == nil { values["cmi.completion_status"] = "unknown" }
+            if values["cmi.success_status"] == nil { values["cmi.success_status"] = "unknown" }
+            put("cmi.total_time", ScormTime.interval(attempt.seconds))
+            put("cmi.launch_data", activity.launchData)
+            put("cmi.completion_threshold", activity.completionThreshold.map { String($0) })
+            put("cmi.scaled_passing_score", activity.scaledPassingScore.map { String($0) })
+            put("cmi.time_limit_action", activity.timeLimitAction)
+        } else {
+            put("cmi.core.student_id", id)
+            put("cmi.core.student_name", learnerName)
+            put("cmi.core.credit", "credit")
+            put("cmi.core.lesson_mode", "normal")
+            put("cmi.core.entry", resuming ? "resume" : attempt.commits == 0 ? "ab-initio" : "")
+            if values["cmi.core.lesson_status"] == nil { values["cmi.core.lesson_status"] = "not attempted" }
+            put("cmi.core.total_time", ScormTime.timespan(attempt.seconds))
+            put("cmi.launch_data", activity.launchData)
+            put("cmi.student_data.mastery_score", activity.masteryScore.map { String(Int($0)) })
+            put("cmi.student_data.time_limit_action", activity.timeLimitAction)
+        }
+        return values
+    }
+
+    /// Keeps a commit's data and sends what it means to the learner's progress. The session's time counts when the
+    /// SCO finishes, once per launch.
+    static func record(_ attempt: ScormAttempt, data: ScormRuntimeData, finished: Bool, activity: ScormActivity, app: Application,
+                       on database: any Database) async throws -> ScormRuntimeController.Committed {
+        let version = data.version
+        var values = data.values
+        let exitKey = version.is2004 ? "cmi.exit" : "cmi.core.exit"
+        let timeKey = version.is2004 ? "cmi.session_time" : "cmi.core.session_time"
+        let session = values[timeKey].flatMap { version.is2004 ? ScormTime.seconds(interval: $0) : ScormTime.seconds(timespan: $0) } ?? 0
+        if let exit = values[exitKey] { attempt.exit = exit }
+        let outcome = data.outcome(masteryScore: activity.masteryScore, scaledPassingScore: activity.scaledPassingScore,
+                                   completionThreshold: activity.completionThreshold)
+        // SCORM 1.2: with a mastery score, the LMS decides passed or failed by the score.
+        if !version.is2004, activity.masteryScore != nil, let passed = outcome.passed { values["cmi.core.lesson_status"] = passed ? "passed" : "failed" }
+        if finished {
+            attempt.seconds += min(session, ProgressUpdate.maximumSeconds)
+            values.removeValue(forKey: timeKey)
+        }
+        attempt.data = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+        attempt.commits += 1
+        attempt.completed = attempt.completed || outcome.status == .completed
+        attempt.updatedAt = Date()
+        let launch = attempt.launchToken ?? ""
+        try await attempt.save(on: database)
+        if outcome.status != .notStarted || finished {
+            guard let learner = try await Principal.load(userID: attempt.userID, on: database) else { throw Problem.notFound("launch") }
+            let update = ProgressBatchInput.UpdateInput(
+                courseId: attempt.courseID.uuidString, itemId: attempt.itemID.uuidString, status: max(outcome.status, .inProgress).rawValue,
+                percent: outcome.percent, secondsSpent: finished ? min(session, ProgressUpdate.maximumSeconds) : 0, clientTime: nil,
+                key: finished ? "scorm:\(launch.prefix(40)):finish" : "scorm:\(attempt.id!.uuidString):\(attempt.commits)")
+            _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: learner, app: app, on: database, grouped: true)
+        }
+        return .init(status: outcome.status.rawValue, percent: outcome.percent, score: outcome.score)
+    }
+}

@@ -1,0 +1,176 @@
+import Crypto
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// Where package content is served from: another origin than the portal's, so that a package's scripts never
+/// see the learner's session (cookies are kept per host) and cannot call the portal as the learner.
+/// `PACKAGE_ORIGIN` names it; by default the same server under its other loopback name (localhost ↔ 127.0.0.1).
+enum PackageOrigin {
+    static func of(_ request: Request) -> String {
+        if let configured = request.application.settings.packageOrigin { return configured }
+        let host = request.headers.first(name: .host) ?? "localhost:8080"
+        let scheme = request.application.settings.publicURL.hasPrefix("https:") ? "https" : "http"
+        let swapped = host.hasPrefix("localhost") ? "127.0.0.1" + host.dropFirst("localhost".count)
+            : host.hasPrefix("127.0.0.1") ? "localhost" + host.dropFirst("127.0.0.1".count) : host
+        return "\(scheme)://\(swapped)"
+    }
+
+    /// The portal's origin as a request to the package origin sees it: the only page that may frame the runtime.
+    static func portal(seenFrom request: Request) -> String {
+        let settings = request.application.settings
+        if settings.packageOrigin != nil, let url = URL(string: settings.publicURL), let scheme = url.scheme, let host = url.host {
+            return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
+        }
+        return of(request)
+    }
+}
+
+/// The learner's side of a SCORM item: the portal page that frames it, and — on the package origin, without
+/// cookies — the runtime that holds the API adapter, the package's files, and the commits that become progress.
+struct ScormPlayerPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("learn", ":id", "play", ":item", use: Self.page)
+    }
+
+    static let launchLifetime: TimeInterval = 8 * 3600
+
+    /// The portal page: the item in a frame from the package origin, with a way back to the course.
+    @Sendable static func page(_ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let t = request.catalogue
+        let courseID = try request.id(of: "course")
+        let itemID = try request.id("item", of: "item")
+        guard let enrolment = try await Enrolments.of(principal.userID, in: [courseID], on: request.db).first, enrolment.status != .left
+        else { throw Redirect.to("/courses/\(courseID.uuidString)") }
+        let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
+        guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .scorm,
+              let reference = item.url.flatMap(PackageItemReference.init),
+              let package = try await Packages.record(reference.package, on: request.db),
+              package.scorm?.leaves.contains(where: { $0.identifier == reference.activity }) == true
+        else { throw Problem.notFound("item") }
+        let token = SecretToken.make()
+        let attempt = try await ScormAttempts.launch(user: principal.userID, course: courseID, item: itemID, reference: reference,
+                                                     token: token, until: request.application.clock.now().addingTimeInterval(launchLifetime), on: request.db)
+        let origin = PackageOrigin.of(request)
+        let html = Layout.page(item.title, for: request, """
+            <p><a href="/learn/\(courseID.uuidString)#item-\(itemID.uuidString)">\(t("scorm.back", ["course": content.title]))</a></p>
+            <p class="muted">\(t("scorm.attempt", ["number": String(attempt.number)]))</p>
+            <iframe class="package" src="\(origin)/scorm/\(token)/" title="\(item.title)" allow="fullscreen; autoplay"></iframe>
+            """)
+        let response = try await html.encodeResponse(for: request)
+        response.headers.replaceOrAdd(name: "Content-Security-Policy",
+                                      value: "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; frame-src \(origin)")
+        return response
+    }
+}
+
+/// The runtime on the package origin. Nothing here reads or sets a cookie: the launch token in the path is the
+/// only credential, and it reaches one attempt of one learner until it expires.
+struct ScormRuntimeController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let runtime = routes.grouped("scorm", ":token")
+        runtime.get(use: Self.frame)
+        runtime.get("files", "**", use: Self.file)
+        runtime.post("commit", use: Self.commit)
+    }
+
+    static func launched(_ request: Request) async throws -> (ScormAttempt, ContentPackage, ScormPackage, ScormActivity) {
+        if let configured = request.application.settings.packageOrigin,
+           let host = URL(string: configured)?.host, request.headers.first(name: .host)?.split(separator: ":").first.map(String.init) != host {
+            throw Problem.notFound("launch")
+        }
+        guard let token = request.parameters.get("token"),
+              let attempt = try await ScormAttempts.launched(token, at: request.application.clock.now(), on: request.db),
+              let package = try await Packages.record(attempt.packageID, on: request.db), let structure = package.scorm,
+              let activity = structure.leaves.first(where: { $0.identifier == attempt.activity })
+        else { throw Problem.notFound("launch") }
+        return (attempt, package, structure, activity)
+    }
+
+    /// What the adapter starts from: the edition, its data model, and the attempt's values as the SCO will read them.
+    struct Launch: Content {
+        var version: String
+        var definitions: [ScormDataModel.Definition]
+        var children: [String: String]
+        var arrays: [String]
+        var values: [String: String]
+        var commit: String
+        var launch: String
+    }
+
+    @Sendable static func frame(_ request: Request) async throws -> Response {
+        let (attempt, _, structure, activity) = try await launched(request)
+        let token = request.parameters.get("token")!
+        let user = try await Users.named([attempt.userID], on: request.db)[attempt.userID]?.name ?? ""
+        let launch = Launch(version: structure.version.rawValue, definitions: ScormDataModel.definitions(structure.version),
+                            children: ScormDataModel.children(structure.version), arrays: ScormDataModel.arrays(structure.version),
+                            values: ScormAttempts.initialValues(attempt, version: structure.version, activity: activity, learnerName: user),
+                            commit: "/scorm/\(token)/commit", launch: "/scorm/\(token)/files/" + (activity.launch ?? ""))
+        let json = String(decoding: try JSONEncoder().encode(launch), as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+        let page = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(HTML.escape(activity.title))</title><link rel="stylesheet" href="\(Assets.url("style.css"))"></head>
+            <body class="runtime"><script type="application/json" id="scorm-launch">\(json)</script>
+            <iframe id="sco" class="sco" title="\(HTML.escape(activity.title))" allow="fullscreen; autoplay"></iframe>
+            <script src="\(Assets.url("scorm-api.js"))"></script></body></html>
+            """
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        headers.replaceOrAdd(name: "Content-Security-Policy",
+                             value: "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors \(PackageOrigin.portal(seenFrom: request))")
+        headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        return Response(status: .ok, headers: headers, body: .init(string: page))
+    }
+
+    /// A file of the package, sandboxed: scripts run, but in the package's own origin and nowhere else.
+    @Sendable static func file(_ request: Request) async throws -> Response {
+        let (_, package, _, _) = try await launched(request)
+        let path = request.parameters.getCatchall().joined(separator: "/")
+        guard let url = request.application.contentStore.packageFile(package.archiveSHA256, path: path.removingPercentEncoding ?? path) else {
+            throw Problem.notFound("file")
+        }
+        let response = try await request.fileio.asyncStreamFile(at: url.path)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=3600")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy",
+                                      value: "sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals; frame-ancestors 'self'")
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        return response
+    }
+
+    /// What the adapter sends: the elements set since the last commit, in the order they were set, and whether
+    /// the SCO finished (Terminate / LMSFinish).
+    struct Commit: Content {
+        var values: [[String]]
+        var finish: Bool?
+    }
+
+    struct Committed: Content {
+        var status: Int
+        var percent: Double
+        var score: Double?
+    }
+
+    @Sendable static func commit(_ request: Request) async throws -> Committed {
+        let (attempt, _, structure, activity) = try await launched(request)
+        guard let body = request.body.data, body.readableBytes <= 256 * 1024 else { throw Problem.invalid("values", "is missing, or larger than 256 KiB") }
+        let sent: Commit
+        do { sent = try JSONDecoder().decode(Commit.self, from: body) } catch { throw Problem.invalid("values", "must be a list of [element, value] pairs") }
+        if sent.values.count > 5_000 { throw Problem.invalid("values", "at most 5,000 elements in one commit") }
+        var data = ScormRuntimeData(version: structure.version, values: attempt.values)
+        var errors: [FieldError] = []
+        for (index, pair) in sent.values.enumerated() {
+            guard pair.count == 2 else {
+                errors.append(.init("values[\(index)]", "must be a pair [element, value]"))
+                continue
+            }
+            let code = data.set(pair[0], pair[1])
+            if code != 0 { errors.append(.init("values[\(index)]", "\(String(pair[0].prefix(200))): SetValue answers error \(code)")) }
+        }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        return try await ScormAttempts.record(attempt, data: data, finished: sent.finish == true, activity: activity, app: request.application, on: request.db)
+    }
+}
