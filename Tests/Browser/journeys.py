@@ -736,6 +736,93 @@ class Journey:
         self.open(f"/courses?q={self.tag}", "found")
         self.require(title in self.body(), f"the published course '{title}' is not found in the catalogue")
 
+    def in_sco(self):
+        """Into the SCO: the portal page frames the runtime (package origin), which frames the SCO."""
+        driver = self.driver
+        driver.switch_to.default_content()
+        driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe.package"))
+        for _ in range(50):
+            frames = driver.find_elements(By.CSS_SELECTOR, "iframe#sco")
+            if frames:
+                break
+            time.sleep(0.2)
+        driver.switch_to.frame(frames[0])
+        for _ in range(50):
+            if driver.find_elements(By.ID, "butNext"):
+                return
+            time.sleep(0.2)
+
+    def accept_dialog(self):
+        for _ in range(25):
+            try:
+                self.driver.switch_to.alert.accept()
+                return True
+            except Exception:
+                time.sleep(0.2)
+        return False
+
+    # SCORM: a provider imports the Golf Explained package (1.2 or 2004), a learner plays it, leaves, resumes where
+    # they left, reaches the end, and the item and the course are complete.
+    def scorm(self):
+        driver = self.driver
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures", "scorm")
+        edition = "scorm12/RuntimeBasicCalls_SCORM12.zip" if self.width < 1000 else "scorm2004/RuntimeBasicCalls_SCORM20043rdEdition.zip"
+        creator = self.token("creator.lbsnaa@karmayogi.example.org")
+        me = self.api("GET", "/api/v1/me", creator)
+        competency = self.api("GET", "/api/v1/competencies?q=Office", creator)["items"][0]["id"]
+        course_body = {"title": f"Golf explained {self.tag}", "summary": "A SCORM course.", "description": "Golf, as Rustici's samples teach it.",
+                       "keywords": ["golf"], "language": "en", "providerId": me["organisationId"], "durationMinutes": 30,
+                       "competencies": [{"competencyId": competency, "level": 1}], "modules": [{"title": "Golf", "items": [
+                           {"title": "Before you start", "kind": "offline", "durationMinutes": 5, "required": False}]}]}
+        course = self.api("POST", "/api/v1/courses", creator, course_body)["id"]
+        # The author adds the package in the course editor and sees what it holds.
+        self.sign_in("creator.lbsnaa@karmayogi.example.org")
+        self.open(f"/author/courses/{course}", "scorm-editor")
+        self.expand("section.card details")
+        self.fill("#n0-title", "Golf")
+        Select(driver.find_element(By.ID, "n0-kind")).select_by_value("scorm")
+        driver.find_element(By.ID, "n0-file").send_keys(os.path.abspath(os.path.join(fixtures, edition)))
+        self.press("form[action$='/add-item'] button", "scorm-imported")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "section#package li")) >= 1, "the editor does not show what the package holds")
+        self.sign_out()
+        self.api("POST", f"/api/v1/courses/{course}/submit", creator)
+        self.api("POST", f"/api/v1/courses/{course}/approve", self.token("reviewer.lbsnaa@karmayogi.example.org"))
+        self.api("POST", f"/api/v1/courses/{course}/publish", self.token("publisher.lbsnaa@karmayogi.example.org"))
+        learner = "learner@karmayogi.example.org"
+        self.api("POST", f"/api/v1/courses/{course}/enrol", self.token(learner))
+
+        self.sign_in(learner)
+        self.open(f"/learn/{course}", "scorm-course")
+        self.press("main a[data-package]", "scorm-play")
+        self.in_sco()
+        self.require(driver.find_element(By.ID, "butPrevious").get_attribute("disabled") is not None, "the SCO did not start on its first page")
+        for _ in range(2):
+            driver.find_element(By.ID, "butNext").click()
+            time.sleep(0.3)
+        # Leaving the page suspends the SCO: it commits where the learner was.
+        driver.switch_to.default_content()
+        self.open(f"/learn/{course}", "scorm-left")
+        time.sleep(1)
+        self.require(self.says("In progress", "जारी") or "data-package" in driver.page_source, "the item is not shown in progress after leaving")
+        driver.find_element(By.CSS_SELECTOR, "main a[data-package]").click()
+        self.require(self.accept_dialog(), "the SCO did not offer to resume where the learner left")
+        time.sleep(0.5)
+        self.check("scorm-resume")
+        self.in_sco()
+        self.require(driver.find_element(By.ID, "butPrevious").get_attribute("disabled") is None, "the SCO did not resume past its first page")
+        for _ in range(40):
+            button = driver.find_element(By.ID, "butNext")
+            if button.get_attribute("disabled") is not None:
+                break
+            button.click()
+            time.sleep(0.2)
+        driver.find_element(By.ID, "butExit").click()
+        time.sleep(1.5)
+        driver.switch_to.default_content()
+        self.open(f"/learn/{course}", "scorm-done")
+        self.require(("completed" if self.language == "en" else "पूरा") in self.body().lower(), "the SCORM item is not completed after the SCO reached its end")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "main p.ok")) == 1, "the course is not complete")
+
     # The national admin: a ministry and its department, a KPI input, a domain competency.
     def national(self):
         driver = self.driver
@@ -774,7 +861,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases or accreditation")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases, accreditation or scorm")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -787,7 +874,8 @@ def main():
              ("stateweek", 412, 915, "en", False), ("programme", 412, 915, "en", True), ("programme", 1366, 900, "hi", True),
              ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True),
              ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False),
-             ("accreditation", 412, 915, "en", True), ("accreditation", 1366, 900, "hi", True)]
+             ("accreditation", 412, 915, "en", True), ("accreditation", 1366, 900, "hi", True),
+             ("scorm", 412, 915, "en", True), ("scorm", 1366, 900, "hi", True)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0

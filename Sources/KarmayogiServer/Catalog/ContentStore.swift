@@ -146,18 +146,25 @@ struct ContentFileController: RouteCollection {
         var kind: String?
     }
 
-    @Sendable static func upload(_ request: Request) async throws -> Response {
+    /// What every upload to a course starts with: a content creator of its provider, a multipart form, and a body
+    /// within the content limit (refused while it arrives). Answers the caller and the course, the body collected.
+    static func received(_ request: Request, what: String, fields: String) async throws -> (Principal, Course) {
         let principal = try request.principal()
         let limit = request.application.settings.contentMaxBytes
         if let declared = request.headers.first(name: .contentLength).flatMap(Int.init), declared > limit + 64 * 1024 {
-            throw Problem(.payloadTooLarge, "A course file may be at most \(limit / 1_048_576) MiB.")
+            throw Problem(.payloadTooLarge, "\(what) may be at most \(limit / 1_048_576) MiB.")
         }
         let (course, _) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
         guard principal.access.holds(.contentCreator, on: course.provider.placement) else { throw Problem.forbidden }
         guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data" else {
-            throw Problem(.unsupportedMediaType, "Send a multipart form with the fields 'file' and 'kind'.")
+            throw Problem(.unsupportedMediaType, "Send a multipart form with \(fields).")
         }
         _ = try await request.body.collect(max: limit + 64 * 1024).get()
+        return (principal, course)
+    }
+
+    @Sendable static func upload(_ request: Request) async throws -> Response {
+        let (principal, course) = try await received(request, what: "A course file", fields: "the fields 'file' and 'kind'")
         let form = try request.content.decode(Form.self)
         let stored = try await ContentFiles.accept(form.file, as: form.kind, provider: course.$provider.id, by: principal, request: request)
         return try await stored.encodeResponse(status: .created, for: request)

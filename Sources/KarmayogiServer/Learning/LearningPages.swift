@@ -82,7 +82,7 @@ struct LearningPages: RouteCollection {
                 let status = state[item.id ?? UUID()].flatMap { ItemStatus(rawValue: $0.status) } ?? .notStarted
                 var open: HTML = ""
                 if item.kind == .scorm, item.url != nil {
-                    open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-package=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : "scorm.resume"))</a> "
+                    open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-package=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : status == .completed ? "scorm.again" : "scorm.resume"))</a> "
                 } else if let url = item.url {
                     let href = item.href ?? url
                     open = item.kind == .video && url.hasPrefix("content:")

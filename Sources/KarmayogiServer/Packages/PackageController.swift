@@ -16,17 +16,7 @@ struct PackageController: RouteCollection {
 
     /// Imports a SCORM package for the course's provider: 201 with what was found, or 422 with every reason.
     @Sendable static func upload(_ request: Request) async throws -> Response {
-        let principal = try request.principal()
-        let limit = request.application.settings.contentMaxBytes
-        if let declared = request.headers.first(name: .contentLength).flatMap(Int.init), declared > limit + 64 * 1024 {
-            throw Problem(.payloadTooLarge, "A package may be at most \(limit / 1_048_576) MiB.")
-        }
-        let (course, _) = try await Courses.visible(try request.id(of: "course"), to: principal, on: request.db)
-        guard principal.access.holds(.contentCreator, on: course.provider.placement) else { throw Problem.forbidden }
-        guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data" else {
-            throw Problem(.unsupportedMediaType, "Send a multipart form with the field 'file' holding the package's ZIP archive.")
-        }
-        _ = try await request.body.collect(max: limit + 64 * 1024).get()
+        let (principal, course) = try await ContentFileController.received(request, what: "A package", fields: "the field 'file' holding the package's ZIP archive")
         let form = try request.content.decode(Form.self)
         let package = try await Packages.importing(form.file, provider: course.$provider.id, by: principal, request: request)
         return try await ContentPackageDTO(package).encodeResponse(status: .created, for: request)

@@ -125,7 +125,8 @@ struct ScormRuntimeController: RouteCollection {
         return Response(status: .ok, headers: headers, body: .init(string: page))
     }
 
-    /// A file of the package, sandboxed: scripts run, but in the package's own origin and nowhere else.
+    /// A file of the package, sandboxed: scripts run, but in the package's own origin; framed only within the
+    /// runtime (every ancestor counts: the portal's page too).
     @Sendable static func file(_ request: Request) async throws -> Response {
         let (_, package, _, _) = try await launched(request)
         let path = request.parameters.getCatchall().joined(separator: "/")
@@ -135,7 +136,7 @@ struct ScormRuntimeController: RouteCollection {
         let response = try await request.fileio.asyncStreamFile(at: url.path)
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=3600")
         response.headers.replaceOrAdd(name: "Content-Security-Policy",
-                                      value: "sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals; frame-ancestors 'self'")
+                                      value: "sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals; frame-ancestors 'self' \(PackageOrigin.portal(seenFrom: request))")
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response
