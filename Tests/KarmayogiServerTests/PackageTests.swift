@@ -181,6 +181,48 @@ import ZIPFoundation
         return (course, item)
     }
 
+    @Test func aForcedOrderKeepsEachPartShutUntilTheOneBeforeIsSatisfied() async throws {
+        try await withApp { app, world in
+            let (course, creator, root) = try await setUp(app, world)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let package = try await upload(app, course: course, token: creator, kind: nil, name: "forced.zip",
+                                           bytes: try fixture("scorm2004/SequencingForcedSequential_SCORM20043rdEdition.zip"), to: "packages")
+                .decoded(ContentPackageDTO.self)
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let saved = try await app.send(.PUT, "/api/v1/courses/\(course)", token: creator, json: courseBody(world, competency: competency, modules: [
+                ["title": "Golf", "items": package.activities.map { ["title": $0.title, "kind": "scorm", "durationMinutes": 10, "required": true, "url": $0.reference] }],
+            ]))
+            for (key, action) in [("creator.mha", "submit"), ("reviewer.mha", "approve"), ("publisher.mha", "publish")] {
+                #expect(try await app.send(.POST, "/api/v1/courses/\(course)/\(action)", token: try await app.token(key)).status == .ok)
+            }
+            let items = try #require((saved.json["modules"] as? [[String: Any]])?.first?["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: try await app.token("learner.mha")).status == .created)
+            var browser = Browser(app)
+            try await browser.signIn("learner.mha")
+            var page = try await browser.get("/learn/\(course)")
+            #expect(page.body.contains("/play/\(items[0])\"") && !page.body.contains("/play/\(items[1])\""))
+            #expect(page.body.contains("Opens once the part before it is done"))
+            #expect(try await browser.get("/learn/\(course)/play/\(items[1])").status == .conflict, "a shut part does not launch")
+
+            let token = try #require(launchToken(try await browser.get("/learn/\(course)/play/\(items[0])")))
+            let early = try await browser.get("/learn/\(course)/play/\(items[0])/next")
+            #expect(early.headers.first(name: .location) == "/learn/\(course)#item-\(items[0])", "nothing to continue to yet")
+            let next = try await browser.get("/learn/\(course)/play/\(items[0])")
+            let second = try #require(launchToken(next))
+            _ = token
+            let done = try await app.send(.POST, "/scorm/\(second)/commit", json: ["values": [["cmi.completion_status", "completed"], ["cmi.success_status", "passed"],
+                                                                                             ["adl.nav.request", "continue"]], "finish": true])
+            #expect(done.status == .ok)
+            let moved = try await browser.get("/learn/\(course)/play/\(items[0])/next")
+            #expect(moved.headers.first(name: .location) == "/learn/\(course)/play/\(items[1])", "continue leads to the part now open")
+            page = try await browser.get("/learn/\(course)")
+            #expect(page.body.contains("/play/\(items[1])\"") && !page.body.contains("/play/\(items[2])\""))
+            #expect(try await browser.get("/learn/\(course)/play/\(items[1])").status == .ok)
+            let back = try await browser.get("/learn/\(course)/play/\(items[1])/previous")
+            #expect(back.headers.first(name: .location) == "/learn/\(course)/play/\(items[0])")
+        }
+    }
+
     func launchToken(_ page: Reply) -> String? {
         guard let range = page.body.range(of: #"/scorm/[A-Za-z0-9_-]{43}/"#, options: .regularExpression) else { return nil }
         return String(page.body[range].dropFirst("/scorm/".count).dropLast())

@@ -76,13 +76,24 @@ struct LearningPages: RouteCollection {
         else { throw Redirect.to("/courses/\(courseID.uuidString)") }
         let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
         let state = Dictionary(uniqueKeysWithValues: try await LearningProgress.items(of: enrolment.id!, on: request.db).map { ($0.itemId, $0) })
+        let packaged = content.modules.flatMap(\.items).compactMap { item -> (item: UUID, reference: PackageItemReference)? in
+            guard item.kind == .scorm, let id = item.id, let reference = item.url.flatMap(PackageItemReference.init) else { return nil }
+            return (id, reference)
+        }
+        let offered = try await ScormAttempts.offered(packaged, to: principal.userID, on: request.db)
         let modules: [HTML] = content.modules.map { module in
             let items: [HTML] = module.items.map { item in
                 let id = item.id?.uuidString ?? ""
                 let status = state[item.id ?? UUID()].flatMap { ItemStatus(rawValue: $0.status) } ?? .notStarted
                 var open: HTML = ""
                 if item.kind == .scorm, item.url != nil {
-                    open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-package=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : status == .completed ? "scorm.again" : "scorm.resume"))</a> "
+                    // A package's sequencing may keep a part shut, or reached only by continuing from the one before.
+                    switch offered[item.id ?? UUID()] ?? .open {
+                    case .open:
+                        open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-package=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : status == .completed ? "scorm.again" : "scorm.resume"))</a> "
+                    case .disabled: open = "<span class=\"muted\">\(t("scorm.shut"))</span> "
+                    case .hidden, .skipped: open = "<span class=\"muted\">\(t("scorm.byFlow"))</span> "
+                    }
                 } else if let url = item.url {
                     let href = item.href ?? url
                     open = item.kind == .video && url.hasPrefix("content:")

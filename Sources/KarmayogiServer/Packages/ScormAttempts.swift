@@ -120,3 +120,40 @@ enum ScormAttempts {
         return .init(status: outcome.status.rawValue, percent: outcome.percent, score: outcome.score)
     }
 }
+
+extension ScormAttempts {
+    /// What each activity of `package` stands at for `user`: their latest attempt at it.
+    static func known(by user: UUID, in packageID: UUID, on database: any Database) async throws -> [String: ScormNavigation.Known] {
+        let attempts = try await ScormAttempt.query(on: database).filter(\.$userID == user).filter(\.$packageID == packageID)
+            .sort(\.$number, .ascending).all()
+        var known: [String: ScormNavigation.Known] = [:]
+        for attempt in attempts { known[attempt.activity] = .init(attempt.values) }
+        return known
+    }
+
+    /// For a learner's course page: each SCORM item's availability, by its package's sequencing and what the
+    /// learner has done. Items of packages without sequencing are open.
+    static func offered(_ items: [(item: UUID, reference: PackageItemReference)], to user: UUID,
+                        on database: any Database) async throws -> [UUID: ScormNavigation.Availability] {
+        var result: [UUID: ScormNavigation.Availability] = [:]
+        for (packageID, group) in Dictionary(grouping: items, by: \.reference.package) {
+            guard let package = try await Packages.record(packageID, on: database)?.scorm else { continue }
+            let offered = ScormNavigation.offered(of: package, known: try await known(by: user, in: packageID, on: database))
+            for entry in group { result[entry.item] = offered[entry.reference.activity] ?? .open }
+        }
+        return result
+    }
+
+    /// The item that a navigation request (`continue` or `previous`) from `item` leads to, in the same course.
+    static func step(_ request: String, from item: UUID, of user: UUID, in content: CourseContent, on database: any Database) async throws -> UUID? {
+        let items = content.modules.flatMap(\.items).compactMap { item -> (UUID, PackageItemReference)? in
+            guard item.kind == .scorm, let id = item.id, let reference = item.url.flatMap(PackageItemReference.init) else { return nil }
+            return (id, reference)
+        }
+        guard let here = items.first(where: { $0.0 == item }), let package = try await Packages.record(here.1.package, on: database)?.scorm else { return nil }
+        let known = try await known(by: user, in: here.1.package, on: database)
+        let target = request == "previous" ? ScormNavigation.previous(before: here.1.activity, in: package, known: known)
+            : ScormNavigation.next(after: here.1.activity, in: package, known: known)
+        return target.flatMap { target in items.first { $0.1.package == here.1.package && $0.1.activity == target }?.0 }
+    }
+}

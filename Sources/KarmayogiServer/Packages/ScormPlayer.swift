@@ -32,6 +32,23 @@ enum PackageOrigin {
 struct ScormPlayerPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("learn", ":id", "play", ":item", use: Self.page)
+        routes.get("learn", ":id", "play", ":item", "next") { try await Self.step("continue", $0) }
+        routes.get("learn", ":id", "play", ":item", "previous") { try await Self.step("previous", $0) }
+    }
+
+    /// Where the learner's navigation request leads: the next (or previous) part the package's sequencing allows,
+    /// or back to the course when there is none.
+    static func step(_ direction: String, _ request: Request) async throws -> Response {
+        let principal = try request.pagePrincipal()
+        let courseID = try request.id(of: "course")
+        let itemID = try request.id("item", of: "item")
+        guard let enrolment = try await Enrolments.of(principal.userID, in: [courseID], on: request.db).first, enrolment.status != .left
+        else { throw Redirect.to("/courses/\(courseID.uuidString)") }
+        let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
+        if let target = try await ScormAttempts.step(direction, from: itemID, of: principal.userID, in: content, on: request.db) {
+            return request.redirect(to: "/learn/\(courseID.uuidString)/play/\(target.uuidString)")
+        }
+        return request.redirect(to: "/learn/\(courseID.uuidString)#item-\(itemID.uuidString)")
     }
 
     static let launchLifetime: TimeInterval = 8 * 3600
@@ -50,6 +67,9 @@ struct ScormPlayerPages: RouteCollection {
               let package = try await Packages.record(reference.package, on: request.db),
               package.scorm?.leaves.contains(where: { $0.identifier == reference.activity }) == true
         else { throw Problem.notFound("item") }
+        if try await ScormAttempts.offered([(itemID, reference)], to: principal.userID, on: request.db)[itemID] != .open {
+            throw Problem(.conflict, t("scorm.notYet"))
+        }
         let token = SecretToken.make()
         let attempt = try await ScormAttempts.launch(user: principal.userID, course: courseID, item: itemID, reference: reference,
                                                      token: token, until: request.application.clock.now().addingTimeInterval(launchLifetime), on: request.db)
@@ -57,7 +77,10 @@ struct ScormPlayerPages: RouteCollection {
         let html = Layout.page(item.title, for: request, """
             <p><a href="/learn/\(courseID.uuidString)#item-\(itemID.uuidString)">\(t("scorm.back", ["course": content.title]))</a></p>
             <p class="muted">\(t("scorm.attempt", ["number": String(attempt.number)]))</p>
-            <iframe class="package" src="\(origin)/scorm/\(token)/" title="\(item.title)" allow="fullscreen; autoplay"></iframe>
+            <iframe class="package" src="\(origin)/scorm/\(token)/" title="\(item.title)" allow="fullscreen; autoplay" \
+            data-origin="\(origin)" data-next="/learn/\(courseID.uuidString)/play/\(itemID.uuidString)/next" \
+            data-previous="/learn/\(courseID.uuidString)/play/\(itemID.uuidString)/previous" data-back="/learn/\(courseID.uuidString)#item-\(itemID.uuidString)"></iframe>
+            <script src="\(Assets.url("scorm-frame.js"))" defer></script>
             """)
         let response = try await html.encodeResponse(for: request)
         response.headers.replaceOrAdd(name: "Content-Security-Policy",
@@ -98,6 +121,8 @@ struct ScormRuntimeController: RouteCollection {
         var values: [String: String]
         var commit: String
         var launch: String
+        /// The portal's origin: the only window the runtime tells of the SCO's navigation requests.
+        var portal: String
     }
 
     @Sendable static func frame(_ request: Request) async throws -> Response {
@@ -107,7 +132,8 @@ struct ScormRuntimeController: RouteCollection {
         let launch = Launch(version: structure.version.rawValue, definitions: ScormDataModel.definitions(structure.version),
                             children: ScormDataModel.children(structure.version), arrays: ScormDataModel.arrays(structure.version),
                             values: ScormAttempts.initialValues(attempt, version: structure.version, activity: activity, learnerName: user),
-                            commit: "/scorm/\(token)/commit", launch: "/scorm/\(token)/files/" + (activity.launch ?? ""))
+                            commit: "/scorm/\(token)/commit", launch: "/scorm/\(token)/files/" + (activity.launch ?? ""),
+                            portal: PackageOrigin.portal(seenFrom: request))
         let json = String(decoding: try JSONEncoder().encode(launch), as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
         let page = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -144,6 +144,11 @@
       .then(function (response) {
         if (!response.ok) { diagnostic = "the platform refused a commit (" + response.status + ")"; }
         document.body.setAttribute("data-commits", String(parseInt(document.body.getAttribute("data-commits") || "0", 10) + 1));
+        // Once the SCO's last data is kept, the portal follows its navigation request (SCORM 2004's adl.nav.request).
+        var navigation = values["adl.nav.request"];
+        if (finish && is2004 && navigation && navigation !== "_none_") {
+          window.parent.postMessage({ scorm: "navigate", request: navigation }, launch.portal);
+        }
       })
       .catch(function () { diagnostic = "a commit did not reach the platform"; });
     return true;
