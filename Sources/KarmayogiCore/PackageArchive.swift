@@ -36,9 +36,10 @@ public final class PackageArchive: @unchecked Sendable {
 
     /// Opens and checks `data`. Throws `Refusal` for anything that is not a safe ZIP archive within `limits`.
     public init(data: Data, limits: Limits = .standard) throws(Refusal) {
-        guard data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.starts(with: [0x50, 0x4B, 0x05, 0x06]),
-              let archive = try? Archive(data: data, accessMode: .read, pathEncoding: nil)
-        else { throw Refusal("is not a ZIP archive") }
+        guard data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.starts(with: [0x50, 0x4B, 0x05, 0x06]) else { throw Refusal("is not a ZIP archive") }
+        // The structure is checked here first: the ZIP library traps on some damaged archives.
+        try ZipStructure.check(data)
+        guard let archive = try? Archive(data: data, accessMode: .read, pathEncoding: nil) else { throw Refusal("is not a ZIP archive") }
         self.archive = archive
         self.limits = limits
         var count = 0
@@ -137,5 +138,71 @@ public final class PackageArchive: @unchecked Sendable {
 
     static func size(_ bytes: Int64) -> String {
         bytes >= 1 << 30 && bytes % (1 << 30) == 0 ? "\(bytes >> 30) GiB" : bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+}
+
+/// A ZIP archive's structure, checked byte by byte before the ZIP library reads it: the end record, every central
+/// directory entry and every local header within the archive and agreeing with each other, extra fields well formed,
+/// only stored or deflated entries, no encryption, no ZIP64 (a package is far below 4 GiB).
+enum ZipStructure {
+    static func check(_ data: Data) throws(PackageArchive.Refusal) {
+        let bytes = [UInt8](data)
+        let count = bytes.count
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        let damaged = PackageArchive.Refusal("is a damaged ZIP archive")
+        guard count >= 22 else { throw damaged }
+        // The end of central directory record: within the last 64 KiB + 22 bytes, its comment running to the end.
+        var end = -1
+        var at = count - 22
+        while at >= max(0, count - 22 - 65_535) {
+            if bytes[at] == 0x50, bytes[at + 1] == 0x4B, bytes[at + 2] == 0x05, bytes[at + 3] == 0x06, at + 22 + u16(at + 20) == count {
+                end = at
+                break
+            }
+            at -= 1
+        }
+        guard end >= 0 else { throw damaged }
+        let entries = u16(end + 10), directorySize = u32(end + 12), directoryStart = u32(end + 16)
+        if entries == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryStart == 0xFFFF_FFFF {
+            throw PackageArchive.Refusal("is a ZIP64 archive; send a plain ZIP archive (a package is far below 4 GiB)")
+        }
+        guard u16(end + 4) == 0, u16(end + 6) == 0, u16(end + 8) == entries, directoryStart + directorySize <= end else { throw damaged }
+        var cursor = directoryStart
+        for _ in 0..<entries {
+            guard cursor + 46 <= directoryStart + directorySize, u32(cursor) == 0x0201_4B50 else { throw damaged }
+            let flags = u16(cursor + 8), method = u16(cursor + 10)
+            let packed = u32(cursor + 20), unpacked = u32(cursor + 24)
+            let nameLength = u16(cursor + 28), extraLength = u16(cursor + 30), commentLength = u16(cursor + 32)
+            let local = u32(cursor + 42)
+            let next = cursor + 46 + nameLength + extraLength + commentLength
+            guard next <= directoryStart + directorySize else { throw damaged }
+            if flags & 1 != 0 { throw PackageArchive.Refusal("holds an encrypted entry; send the package unencrypted") }
+            guard method == 0 || method == 8 else { throw PackageArchive.Refusal("holds an entry compressed in a way other than deflate") }
+            guard packed != 0xFFFF_FFFF, unpacked != 0xFFFF_FFFF, local != 0xFFFF_FFFF else {
+                throw PackageArchive.Refusal("is a ZIP64 archive; send a plain ZIP archive (a package is far below 4 GiB)")
+            }
+            if method == 0, packed != unpacked { throw damaged }
+            try extras(bytes, from: cursor + 46 + nameLength, length: extraLength)
+            // The entry's local header, and its data, before the central directory.
+            guard local + 30 <= directoryStart, u32(local) == 0x0403_4B50 else { throw damaged }
+            let localName = u16(local + 26), localExtra = u16(local + 28)
+            guard localName == nameLength, local + 30 + localName + localExtra + packed <= directoryStart else { throw damaged }
+            guard bytes[(local + 30)..<(local + 30 + localName)] == bytes[(cursor + 46)..<(cursor + 46 + nameLength)] else { throw damaged }
+            try extras(bytes, from: local + 30 + localName, length: localExtra)
+            cursor = next
+        }
+    }
+
+    /// Extra fields: each a header and its data, filling the space exactly; none of ZIP64's.
+    static func extras(_ bytes: [UInt8], from start: Int, length: Int) throws(PackageArchive.Refusal) {
+        var at = start
+        while at < start + length {
+            guard at + 4 <= start + length else { throw PackageArchive.Refusal("is a damaged ZIP archive") }
+            let id = Int(bytes[at]) | Int(bytes[at + 1]) << 8, size = Int(bytes[at + 2]) | Int(bytes[at + 3]) << 8
+            if id == 0x0001 { throw PackageArchive.Refusal("is a ZIP64 archive; send a plain ZIP archive (a package is far below 4 GiB)") }
+            at += 4 + size
+            guard at <= start + length else { throw PackageArchive.Refusal("is a damaged ZIP archive") }
+        }
     }
 }

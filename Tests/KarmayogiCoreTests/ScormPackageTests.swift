@@ -175,3 +175,38 @@ func makeZip(_ entries: [(path: String, bytes: Data, type: Entry.EntryType)], co
         }
     }
 }
+
+@Suite struct PackageArchiveFuzzTests {
+    /// Damaged archives (bytes flipped, cut short, sizes and offsets rewritten) are refused or read, never a trap:
+    /// the reader sees every upload before anything else does.
+    @Test func damagedArchivesAreRefusedNeverATrap() throws {
+        let original = try makeZip([("imsmanifest.xml", Data(repeating: 60, count: 300), .file), ("a/b.html", Data("<html>hello</html>".utf8), .file),
+                                    ("c.txt", Data((0..<2000).map { UInt8($0 % 251) }), .file)])
+        var generator = SystemRandomNumberGenerator()
+        var refused = 0
+        for round in 0..<3000 {
+            var data = original
+            switch round % 4 {
+            case 0: data = data.prefix(Int.random(in: 0..<data.count, using: &generator))
+            case 1:
+                for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                    data[Int.random(in: 0..<data.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+            case 2:
+                // A 32-bit field somewhere in the last 100 bytes (the central directory) set to an extreme.
+                let at = data.count - Int.random(in: 5...100, using: &generator)
+                data.replaceSubrange(at..<at + 4, with: [[0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0x7F]][round % 3])
+            default:
+                let at = Int.random(in: 0..<data.count - 2, using: &generator)
+                data.replaceSubrange(at..<at + 2, with: [0xFF, 0xFF])
+            }
+            do {
+                let archive = try PackageArchive(data: data)
+                for path in archive.files.keys { _ = try? archive.read(path) }
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 1000, "most damaged archives are refused (\(refused) of 3000)")
+    }
+}
