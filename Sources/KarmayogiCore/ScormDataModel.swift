@@ -30,7 +30,6 @@ public enum ScormDataModel {
         static let interval = ValueType(kind: "interval", blank: false)
         static let timestamp = ValueType(kind: "timestamp", blank: false)
         static func result(_ values: [String]) -> ValueType { .init(kind: "result", values: values, blank: false) }
-        static let keyword = ValueType(kind: "keyword", blank: false)
 
         init(kind: String, max: Int? = nil, low: Double? = nil, high: Double? = nil, values: [String]? = nil, blank: Bool) {
             self.kind = kind
