@@ -99,17 +99,27 @@ struct ScormRuntimeController: RouteCollection {
         runtime.post("commit", use: Self.commit)
     }
 
-    static func launched(_ request: Request) async throws -> (ScormAttempt, ContentPackage, ScormPackage, ScormActivity) {
+    /// The attempt and package a live launch token names; 404 for any other token, or on another host than the
+    /// package origin when one is set.
+    static func launched(_ request: Request) async throws -> (ScormAttempt, ContentPackage) {
         if let configured = request.application.settings.packageOrigin,
            let host = URL(string: configured)?.host, request.headers.first(name: .host)?.split(separator: ":").first.map(String.init) != host {
             throw Problem.notFound("launch")
         }
         guard let token = request.parameters.get("token"),
               let attempt = try await ScormAttempts.launched(token, at: request.application.clock.now(), on: request.db),
-              let package = try await Packages.record(attempt.packageID, on: request.db), let structure = package.scorm,
-              let activity = structure.leaves.first(where: { $0.identifier == attempt.activity })
+              let package = try await Packages.record(attempt.packageID, on: request.db)
         else { throw Problem.notFound("launch") }
-        return (attempt, package, structure, activity)
+        return (attempt, package)
+    }
+
+    /// The launch with its package's structure and the activity it plays, for the runtime page and its commits.
+    static func activity(_ request: Request) async throws -> (ScormAttempt, ScormPackage, ScormActivity) {
+        let (attempt, package) = try await launched(request)
+        guard let structure = package.scorm, let activity = structure.leaves.first(where: { $0.identifier == attempt.activity }) else {
+            throw Problem.notFound("launch")
+        }
+        return (attempt, structure, activity)
     }
 
     /// What the adapter starts from: the edition, its data model, and the attempt's values as the SCO will read them.
@@ -126,7 +136,7 @@ struct ScormRuntimeController: RouteCollection {
     }
 
     @Sendable static func frame(_ request: Request) async throws -> Response {
-        let (attempt, _, structure, activity) = try await launched(request)
+        let (attempt, structure, activity) = try await activity(request)
         let token = request.parameters.get("token")!
         let user = try await Users.named([attempt.userID], on: request.db)[attempt.userID]?.name ?? ""
         let launch = Launch(version: structure.version.rawValue, definitions: ScormDataModel.definitions(structure.version),
@@ -154,7 +164,7 @@ struct ScormRuntimeController: RouteCollection {
     /// A file of the package, sandboxed: scripts run, but in the package's own origin; framed only within the
     /// runtime (every ancestor counts: the portal's page too).
     @Sendable static func file(_ request: Request) async throws -> Response {
-        let (_, package, _, _) = try await launched(request)
+        let (_, package) = try await launched(request)
         let path = request.parameters.getCatchall().joined(separator: "/")
         guard let url = request.application.contentStore.packageFile(package.archiveSHA256, path: path.removingPercentEncoding ?? path) else {
             throw Problem.notFound("file")
@@ -182,7 +192,7 @@ struct ScormRuntimeController: RouteCollection {
     }
 
     @Sendable static func commit(_ request: Request) async throws -> Committed {
-        let (attempt, _, structure, activity) = try await launched(request)
+        let (attempt, structure, activity) = try await activity(request)
         guard let body = request.body.data, body.readableBytes <= 256 * 1024 else { throw Problem.invalid("values", "is missing, or larger than 256 KiB") }
         let sent: Commit
         do { sent = try JSONDecoder().decode(Commit.self, from: body) } catch { throw Problem.invalid("values", "must be a list of [element, value] pairs") }
