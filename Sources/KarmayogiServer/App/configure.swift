@@ -118,6 +118,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateNSQFAlignments())
     app.migrations.add(CreateContentPackages())
     app.migrations.add(CreateScormAttempts())
+    app.migrations.add(CreateLearningRecordStore())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.

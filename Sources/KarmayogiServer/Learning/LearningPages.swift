@@ -94,6 +94,9 @@ struct LearningPages: RouteCollection {
                     case .disabled: open = "<span class=\"muted\">\(t("scorm.shut"))</span> "
                     case .hidden, .skipped: open = "<span class=\"muted\">\(t("scorm.byFlow"))</span> "
                     }
+                } else if item.kind == .xapi, let url = item.url, url.hasPrefix("https://") || url.hasPrefix("http://") {
+                    // Launched with the platform's LRS, the content reports what the learner did.
+                    open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-xapi=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : status == .completed ? "scorm.again" : "scorm.resume"))</a> "
                 } else if let url = item.url {
                     let href = item.href ?? url
                     open = item.kind == .video && url.hasPrefix("content:")
@@ -106,8 +109,9 @@ struct LearningPages: RouteCollection {
                         <button>\(t("assessment.start"))</button></form>
                         """
                 }
-                // An assessment is done by its attempt, a SCORM item by what its SCO reports.
-                let done: HTML = status == .completed || item.kind == .assessment || item.kind == .scorm ? "" : """
+                // An assessment is done by its attempt, a SCORM or xAPI item by what its content reports.
+                let reported = item.kind == .scorm || item.kind == .xapi && item.url?.hasPrefix("http") == true
+                let done: HTML = status == .completed || item.kind == .assessment || reported ? "" : """
                     <form method="post" action="/learn/\(courseID.uuidString)/done" class="inline">\(request.csrfField)\
                     <input type="hidden" name="itemId" value="\(id)"><input type="hidden" name="key" value="\(UUID().uuidString)">\
                     <button>\(t("learning.markDone"))</button></form>

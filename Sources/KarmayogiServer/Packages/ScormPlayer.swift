@@ -62,6 +62,9 @@ struct ScormPlayerPages: RouteCollection {
         guard let enrolment = try await Enrolments.of(principal.userID, in: [courseID], on: request.db).first, enrolment.status != .left
         else { throw Redirect.to("/courses/\(courseID.uuidString)") }
         let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
+        if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .xapi {
+            return try await XAPILaunches.page(item, course: courseID, title: content.title, for: principal, request)
+        }
         guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .scorm,
               let reference = item.url.flatMap(PackageItemReference.init),
               let package = try await Packages.record(reference.package, on: request.db),
