@@ -80,8 +80,9 @@ struct LRSController: RouteCollection {
         }
         var query: LearningRecords.Query
         if let more = parameters["more"] {
-            guard parameters.count == 1, let decoded = LearningRecords.Query(encoded: more) else {
-                throw LearningRecords.problem("more must be a link this LRS gave, used alone.", [FieldError("more", "is not a link this LRS gave")])
+            // The link carries the whole query; some clients (ralph) send the first page's parameters along with it.
+            guard let decoded = LearningRecords.Query(encoded: more) else {
+                throw LearningRecords.problem("more must be a link this LRS gave.", [FieldError("more", "is not a link this LRS gave")])
             }
             query = decoded
         } else {
