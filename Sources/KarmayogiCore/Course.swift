@@ -3,6 +3,8 @@ import Foundation
 /// What a course is made of, and the rules a version must meet to be saved and to be published.
 public enum ContentKind: String, Codable, CaseIterable, Sendable {
     case video, document, web, scorm, xapi, assessment, offline, link
+    /// An assignable unit of an imported cmi5 course, named by its `url` "cmi5:<package id>/<AU id>".
+    case cmi5
     /// A case study of the Amrit Gyaan Kosh, named by its `url` "case:<id>".
     case caseStudy = "case_study"
 }
@@ -33,27 +35,34 @@ public enum CaseItemReference {
     public static func reference(_ id: UUID) -> String { prefix + id.uuidString.lowercased() }
 }
 
-/// How a course item names one activity of an imported content package: "scorm:<package id>/<activity identifier>".
+/// How a course item names one activity of an imported content package: "scorm:<package id>/<activity identifier>",
+/// or "cmi5:<package id>/<AU id>" for an assignable unit of a cmi5 course.
 public struct PackageItemReference: Equatable, Hashable, Sendable {
     public static let prefix = "scorm:"
+    public static let cmi5Prefix = "cmi5:"
     public var package: UUID
     public var activity: String
+    /// The item kind the reference is for: `.scorm` or `.cmi5`.
+    public var kind: ContentKind
 
-    public init(package: UUID, activity: String) {
+    public init(package: UUID, activity: String, kind: ContentKind = .scorm) {
         self.package = package
         self.activity = activity
+        self.kind = kind
     }
 
     public init?(_ text: String) {
-        guard text.hasPrefix(Self.prefix) else { return nil }
-        let rest = text.dropFirst(Self.prefix.count)
+        let kind: ContentKind = text.hasPrefix(Self.cmi5Prefix) ? .cmi5 : .scorm
+        let prefix = kind == .cmi5 ? Self.cmi5Prefix : Self.prefix
+        guard text.hasPrefix(prefix) else { return nil }
+        let rest = text.dropFirst(prefix.count)
         guard let slash = rest.firstIndex(of: "/"), let id = UUIDText.parse(String(rest[..<slash])) else { return nil }
         let activity = String(rest[rest.index(after: slash)...])
         guard !activity.isEmpty, activity.count <= 500 else { return nil }
-        self.init(package: id, activity: activity)
+        self.init(package: id, activity: activity, kind: kind)
     }
 
-    public var text: String { Self.prefix + package.uuidString.lowercased() + "/" + activity }
+    public var text: String { (kind == .cmi5 ? Self.cmi5Prefix : Self.prefix) + package.uuidString.lowercased() + "/" + activity }
 }
 
 public struct CourseContent: Codable, Equatable, Sendable {
@@ -142,8 +151,12 @@ public struct CourseContent: Codable, Equatable, Sendable {
                         errors.append(.init("\(field).url", "a case study item names its case: case:<id>, or the case's address"))
                     }
                 } else if item.kind == .scorm {
-                    if let url = item.url, PackageItemReference(url) == nil {
+                    if let url = item.url, PackageItemReference(url)?.kind != .scorm {
                         errors.append(.init("\(field).url", "a SCORM item names an activity of an imported package: scorm:<package id>/<activity>; upload the package to import it"))
+                    }
+                } else if item.kind == .cmi5 {
+                    if item.url.flatMap(PackageItemReference.init)?.kind != .cmi5 {
+                        errors.append(.init("\(field).url", "a cmi5 item names an assignable unit of an imported course: cmi5:<package id>/<AU id>; upload its cmi5.xml or ZIP to import it"))
                     }
                 } else if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
                     errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
@@ -184,11 +197,12 @@ public struct CourseContent: Codable, Equatable, Sendable {
         }
     }
 
-    /// The package activities the course's SCORM items name, with each item's field.
+    /// The package activities the course's SCORM and cmi5 items name, with each item's field.
     public var packageItems: [(field: String, reference: PackageItemReference)] {
         modules.enumerated().flatMap { m, module in
             module.items.enumerated().compactMap { i, item in
-                guard item.kind == .scorm, let reference = item.url.flatMap(PackageItemReference.init) else { return nil }
+                guard item.kind == .scorm || item.kind == .cmi5, let reference = item.url.flatMap(PackageItemReference.init),
+                      reference.kind == item.kind else { return nil }
                 return ("modules[\(m)].items[\(i)].url", reference)
             }
         }

@@ -64,6 +64,8 @@ import Testing
         // The first part of the address "/courses/{id}/packages", not the table.
         "Packages names courses": 1,
         "Plans names courses": 3,
+        // The first part of the address "/courses/{id}/items/{item}/launch", not the table.
+        "Records names courses": 1,
         "Plans names designation_competencies": 2,
         "Plans names enrolments": 3,
         "Plans names organisations": 7,

@@ -8,6 +8,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: ScormRuntimeController())
     // The learning record store answers xAPI clients with their own credentials (HTTP Basic), never a session.
     try app.register(collection: LRSController())
+    try app.register(collection: Cmi5Controller())
     // Browsers ask for /favicon.ico on pages without an icon link (an error page in JSON, a file).
     app.get("favicon.ico") { $0.redirect(to: Assets.url("favicon.svg"), redirectType: .permanent) }
 
@@ -26,6 +27,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: ContentFileController())
     try api.register(collection: PackageController())
     try api.register(collection: XAPICredentialController())
+    try api.register(collection: LaunchController())
     try api.register(collection: EnrolmentController())
     try api.register(collection: ProgressController())
     try api.register(collection: KarmaController())

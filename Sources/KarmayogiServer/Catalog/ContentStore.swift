@@ -178,8 +178,8 @@ enum ContentFiles {
         let limit = request.application.settings.contentMaxBytes
         var errors: [FieldError] = []
         let kind = kindName.flatMap(ContentKind.init(rawValue:))
-        if kind == .scorm {
-            errors.append(.init("kind", "a SCORM package is imported, not stored as a file: send it to /api/v1/courses/{id}/packages, which checks it and makes its activities items"))
+        if kind == .scorm || kind == .cmi5 {
+            errors.append(.init("kind", "a SCORM package or cmi5 course is imported, not stored as a file: send it to /api/v1/courses/{id}/packages, which checks it and makes its activities items"))
         } else if kind == nil || kind!.acceptedFiles.isEmpty {
             let kinds = ContentKind.allCases.filter { !$0.acceptedFiles.isEmpty }.map(\.rawValue)
             errors.append(.init("kind", "must be one of \(kinds.joined(separator: ", ")) (the kinds that take a file)"))

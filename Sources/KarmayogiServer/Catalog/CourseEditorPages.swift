@@ -244,16 +244,15 @@ struct CourseEditorPages: RouteCollection {
     /// What an imported package was found to hold: its standard, each activity that launches (a SCO reports
     /// progress, an asset only opens) and what was noticed.
     static func packageFound(_ id: UUID?, provider: UUID, _ t: Catalogue, _ request: Request) async throws -> HTML {
-        guard let id, let package = try await Packages.owned([id], by: provider, on: request.db).first?.value,
-              let record = try await Packages.record(id, on: request.db)
-        else { return "" }
-        let activities: [HTML] = package.leaves.map {
-            "<li>\($0.title) <span class=\"muted\">· \(t($0.isSCO ? "package.sco" : "package.asset")) · <code>\($0.launch ?? "")</code></span></li>"
+        guard let id, let record = try await Packages.record(id, on: request.db), record.providerID == provider else { return "" }
+        let package = ContentPackageDTO(record)
+        let activities: [HTML] = package.activities.map {
+            "<li>\($0.title) <span class=\"muted\">· \(t(record.cmi5 != nil ? "package.au" : $0.sco ? "package.sco" : "package.asset")) · <code>\($0.launch)</code></span></li>"
         }
         let warnings: [HTML] = package.warnings.map { "<li>\($0)</li>" }
         return """
             <section class="card" id="package" aria-labelledby="package-title"><h2 id="package-title">\(t("package.found", ["file": record.fileName]))</h2>
-            <p>\(package.version.title) · \(t.plural("package.activities", package.leaves.count))</p>
+            <p>\(package.standardTitle) · \(t.plural("package.activities", package.activities.count))</p>
             <ol>\(activities)</ol>
             \(warnings.isEmpty ? "" : "<h3>\(t("package.noticed"))</h3><ul>\(warnings)</ul>" as HTML)
             </section>
@@ -370,14 +369,15 @@ struct CourseEditorPages: RouteCollection {
             case .addItem:
                 let m = try moduleIndex(form.moduleId, in: content)
                 var item = try self.item(form, replacing: nil)
-                if item.kind == .scorm, let file = form.file, file.data.readableBytes > 0 {
-                    // A package brings its activities: one item each, titled as the package titles them.
+                if item.kind == .scorm || item.kind == .cmi5, let file = form.file, file.data.readableBytes > 0 {
+                    // A package brings its activities (a cmi5 course its AUs): one item each, titled as the package titles them.
                     let package = try await Packages.importing(file, provider: course.$provider.id, by: principal, request: request)
-                    let activities = package.scorm?.leaves ?? []
+                    let activities = ContentPackageDTO(package).activities
                     content.modules[m].items += activities.map { activity in
                         var one = item
+                        one.kind = package.cmi5 == nil ? .scorm : .cmi5
                         one.title = activities.count == 1 && !item.title.isEmpty ? item.title : String(activity.title.prefix(300))
-                        one.url = PackageItemReference(package: package.id!, activity: activity.identifier).text
+                        one.url = activity.reference
                         return one
                     }
                     anchor = "&package=\(package.id!.uuidString.lowercased())#package"

@@ -10,12 +10,12 @@ final class ContentPackage: Model, @unchecked Sendable {
 
     @ID(key: .id) var id: UUID?
     @Field(key: "provider_id") var providerID: UUID
-    /// scorm_1.2, scorm_2004_2nd, scorm_2004_3rd, scorm_2004_4th
+    /// scorm_1.2, scorm_2004_2nd, scorm_2004_3rd, scorm_2004_4th, cmi5
     @Field(key: "standard") var standard: String
     @Field(key: "title") var title: String
     /// The archive in the content store; its unpacked files live under the same hash.
     @Field(key: "archive_sha256") var archiveSHA256: String
-    /// JSON: the checked structure (`ScormPackage`).
+    /// JSON: the checked structure (`ScormPackage`, or `Cmi5Course` for cmi5).
     @Field(key: "structure") var structure: String
     @Field(key: "uploaded_by") var uploadedBy: UUID
     @Field(key: "file_name") var fileName: String
@@ -23,7 +23,10 @@ final class ContentPackage: Model, @unchecked Sendable {
 
     init() {}
 
-    var scorm: ScormPackage? { try? JSONDecoder().decode(ScormPackage.self, from: Data(structure.utf8)) }
+    static let cmi5Standard = "cmi5"
+
+    var scorm: ScormPackage? { standard == Self.cmi5Standard ? nil : try? JSONDecoder().decode(ScormPackage.self, from: Data(structure.utf8)) }
+    var cmi5: Cmi5Course? { standard == Self.cmi5Standard ? try? JSONDecoder().decode(Cmi5Course.self, from: Data(structure.utf8)) : nil }
 }
 
 struct CreateContentPackages: AsyncMigration {
@@ -79,6 +82,13 @@ struct ContentPackageDTO: Content {
         activities = (structure?.leaves ?? []).map {
             Activity(identifier: $0.identifier, title: $0.title, sco: $0.isSCO, launch: $0.launch ?? "",
                      reference: PackageItemReference(package: id, activity: $0.identifier).text)
+        }
+        if let course = package.cmi5 {
+            // Every AU reports to the platform (it is xAPI content launched the cmi5 way).
+            activities = course.aus.map {
+                Activity(identifier: $0.id, title: $0.title, sco: true, launch: $0.url,
+                         reference: PackageItemReference(package: id, activity: $0.id, kind: .cmi5).text)
+            }
         }
         warnings = structure?.warnings ?? []
         createdAt = package.createdAt

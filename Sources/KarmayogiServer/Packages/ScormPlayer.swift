@@ -62,7 +62,7 @@ struct ScormPlayerPages: RouteCollection {
         guard let enrolment = try await Enrolments.of(principal.userID, in: [courseID], on: request.db).first, enrolment.status != .left
         else { throw Redirect.to("/courses/\(courseID.uuidString)") }
         let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
-        if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .xapi {
+        if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .xapi || item.kind == .cmi5 {
             return try await XAPILaunches.page(item, course: courseID, title: content.title, for: principal, request)
         }
         guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .scorm,
@@ -168,17 +168,7 @@ struct ScormRuntimeController: RouteCollection {
     /// runtime (every ancestor counts: the portal's page too).
     @Sendable static func file(_ request: Request) async throws -> Response {
         let (_, package) = try await launched(request)
-        let path = request.parameters.getCatchall().joined(separator: "/")
-        guard let url = request.application.contentStore.packageFile(package.archiveSHA256, path: path.removingPercentEncoding ?? path) else {
-            throw Problem.notFound("file")
-        }
-        let response = try await request.fileio.asyncStreamFile(at: url.path)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=3600")
-        response.headers.replaceOrAdd(name: "Content-Security-Policy",
-                                      value: "sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals; frame-ancestors 'self' \(PackageOrigin.portal(seenFrom: request))")
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
-        return response
+        return try await Packages.serve(request.parameters.getCatchall().joined(separator: "/"), of: package, request)
     }
 
     /// What the adapter sends: the elements set since the last commit, in the order they were set, and whether
@@ -212,5 +202,22 @@ struct ScormRuntimeController: RouteCollection {
         }
         if !errors.isEmpty { throw Problem.invalid(errors) }
         return try await ScormAttempts.record(attempt, data: data, finished: sent.finish == true, activity: activity, app: request.application, on: request.db)
+    }
+}
+
+extension Packages {
+    /// A file of an unpacked package, on the package origin: sandboxed, framed only by the portal, never cached
+    /// publicly, and telling no one where it was opened from.
+    static func serve(_ path: String, of package: ContentPackage, _ request: Request) async throws -> Response {
+        guard let url = request.application.contentStore.packageFile(package.archiveSHA256, path: path.removingPercentEncoding ?? path) else {
+            throw Problem.notFound("file")
+        }
+        let response = try await request.fileio.asyncStreamFile(at: url.path)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=3600")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy",
+                                      value: "sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals; frame-ancestors 'self' \(PackageOrigin.portal(seenFrom: request))")
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        return response
     }
 }

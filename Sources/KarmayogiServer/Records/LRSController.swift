@@ -157,6 +157,10 @@ struct LRSController: RouteCollection {
             if since == nil { errors.append(FieldError("since", "must be an ISO 8601 date and time with a time zone")) }
         }
         guard errors.isEmpty else { throw LearningRecords.problem("The request has invalid parameters: \(errors.map(\.field).joined(separator: ", ")).", errors) }
+        // A launch's credentials reach the learner's own documents (and the activity's profiles) only.
+        if let launch = try request.lrsClient.launch, kind != .activityProfile, key.agent != launch.actor {
+            throw Problem(.forbidden, "A launch's credentials reach the launched learner's documents only.")
+        }
         return (key, since)
     }
 

@@ -27,6 +27,8 @@ struct XAPILaunchContext: Sendable {
     var actor: String
     var activity: String
     var registration: String
+    /// "xapi", or "cmi5" for an AU's session (whose statements the LMS checks as cmi5 says).
+    var kind: String
 }
 
 /// What progress needs of one statement, as values.
@@ -38,6 +40,10 @@ struct StatementFacts: Sendable {
     var verb: String
     /// `result.completion` was true.
     var completion: Bool
+    var registration: String?
+    /// The cmi5 session id the statement names (a context extension).
+    var sessionID: String?
+    var scaled: Double?
 
     init(_ statement: [String: Any]) {
         id = statement["id"] as? String ?? ""
@@ -47,6 +53,10 @@ struct StatementFacts: Sendable {
         verb = (statement["verb"] as? [String: Any])?["id"] as? String ?? ""
         let value = (statement["result"] as? [String: Any])?["completion"]
         completion = value.map { XAPIStatement.isBoolean($0) && ($0 as? Bool) == true } ?? false
+        let context = statement["context"] as? [String: Any]
+        registration = (context?["registration"] as? String)?.lowercased()
+        sessionID = (context?["extensions"] as? [String: Any])?[Cmi5Sessions.sessionExtension] as? String
+        scaled = (((statement["result"] as? [String: Any])?["score"] as? [String: Any])?["scaled"] as? NSNumber)?.doubleValue
     }
 }
 
@@ -125,9 +135,24 @@ enum LearningRecords {
                     .filter(\.$verb != XAPIStatement.voided).set(\.$voided, to: true).update()
             }
             if let launch = client.launch {
-                try await XAPILaunches.progress(from: facts.filter { !already.contains($0.id) }, in: launch, app: app, on: database)
+                let new = facts.filter { !already.contains($0.id) }
+                if launch.kind == XAPILaunch.cmi5 {
+                    try await Cmi5Sessions.reported(new, in: launch, app: app, on: database)
+                } else {
+                    try await XAPILaunches.progress(from: new, in: launch, app: app, on: database)
+                }
             }
             return fixedIDs
+        }
+    }
+
+    /// Statements the platform itself makes (a cmi5 LMS's launched, satisfied, abandoned, waived), in the caller's transaction.
+    static func record(lms statements: [[String: Any]], provider: UUID, homePage: String, at now: Date, on database: any Database) async throws {
+        let client = LRSClient(providerID: provider, credentialID: UUID(), name: "Karmayogi", key: "lms", homePage: homePage, launch: nil)
+        let stored = Date(timeIntervalSince1970: Double(millis(now)) / 1000)
+        for var statement in statements {
+            statement["id"] = UUID().uuidString.lowercased()
+            try await record(statement, stored: stored, by: client).create(on: database)
         }
     }
 
@@ -271,6 +296,8 @@ extension LearningRecords {
     /// One page of statements and the query for the next (nil on the last).
     static func statements(_ query: Query, for client: LRSClient, on database: any Database) async throws -> (statements: [String], next: Query?) {
         var builder = XAPIStatementRecord.query(on: database).filter(\.$providerID == client.providerID).filter(\.$voided == false)
+        // A launch's credentials read the learner's own statements only.
+        if let launch = client.launch { builder = builder.filter(\.$actor == launch.actor) }
         if let agent = query.agent {
             if query.relatedAgents { builder = builder.filter(\.$relatedAgents ~~ "|\(agent)|") }
             else { builder = builder.group(.or) { $0.filter(\.$actor == agent).filter(\.$objectAgent == agent) } }
@@ -306,8 +333,10 @@ extension LearningRecords {
 
     /// One statement by id: a voided one only when asked for as voided, as the standard says.
     static func statement(_ id: String, voided: Bool, for client: LRSClient, on database: any Database) async throws -> XAPIStatementRecord? {
-        try await XAPIStatementRecord.query(on: database).filter(\.$id == id.lowercased()).filter(\.$providerID == client.providerID)
-            .filter(\.$voided == voided).first()
+        var query = XAPIStatementRecord.query(on: database).filter(\.$id == id.lowercased()).filter(\.$providerID == client.providerID)
+            .filter(\.$voided == voided)
+        if let launch = client.launch { query = query.filter(\.$actor == launch.actor) }
+        return try await query.first()
     }
 
     /// A statement as answered: `exact` as stored, `ids` with actors, verbs and activities reduced to their

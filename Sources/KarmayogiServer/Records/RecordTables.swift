@@ -91,8 +91,24 @@ final class XAPILaunch: Model, @unchecked Sendable {
     @Field(key: "actor") var actor: String
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "expires_at") var expiresAt: Date
+    /// "xapi", or "cmi5" for a session of an assignable unit.
+    @Field(key: "kind") var kind: String
+    /// cmi5: the session's id, the fetch URL's one-time token (hashed) and when it was used.
+    @OptionalField(key: "session_id") var sessionID: String?
+    @OptionalField(key: "fetch_hash") var fetchHash: String?
+    @OptionalField(key: "fetched_at") var fetchedAt: Date?
+    /// cmi5: launched, initialized, terminated or abandoned.
+    @Field(key: "state") var state: String
+    @OptionalField(key: "package_id") var packageID: UUID?
+    /// cmi5: what the AU reported in this session.
+    @Field(key: "completed") var completed: Bool
+    @Field(key: "passed") var passed: Bool
+    @Field(key: "failed") var failed: Bool
 
     init() {}
+
+    static let cmi5 = "cmi5"
+    var isCmi5: Bool { kind == Self.cmi5 }
 }
 
 struct CreateLearningRecordStore: AsyncMigration {
@@ -150,7 +166,18 @@ struct CreateLearningRecordStore: AsyncMigration {
             .field("actor", .string, .required)
             .field("created_at", .datetime, .required)
             .field("expires_at", .datetime, .required)
+            .field("kind", .string, .required)
+            .field("session_id", .string)
+            .field("fetch_hash", .string)
+            .field("fetched_at", .datetime)
+            .field("state", .string, .required)
+            .field("package_id", .uuid)
+            .field("completed", .bool, .required)
+            .field("passed", .bool, .required)
+            .field("failed", .bool, .required)
             .create()
+        try await database.index("xapi_launches_learner", on: "xapi_launches", columns: ["user_id", "item_id", "state"])
+        try await database.index("xapi_launches_fetch", on: "xapi_launches", columns: ["fetch_hash"])
         for (name, columns) in [("xapi_statements_stored", ["provider_id", "stored", "id"]), ("xapi_statements_actor", ["provider_id", "actor", "stored"]),
                                 ("xapi_statements_verb", ["provider_id", "verb", "stored"]), ("xapi_statements_activity", ["provider_id", "activity", "stored"]),
                                 ("xapi_statements_registration", ["provider_id", "registration", "stored"]),

@@ -23,7 +23,7 @@ enum XAPICredentials {
             else { throw refused }
             return LRSClient(providerID: launch.providerID, credentialID: id, name: "Karmayogi launch", key: basic.username, homePage: homePage,
                              launch: XAPILaunchContext(launchID: id, userID: launch.userID, courseID: launch.courseID, itemID: launch.itemID,
-                                                       actor: launch.actor, activity: launch.activity, registration: launch.registration))
+                                                       actor: launch.actor, activity: launch.activity, registration: launch.registration, kind: launch.kind))
         }
         guard let credential = try await XAPICredential.query(on: request.db).filter(\.$key == basic.username).filter(\.$revokedAt == nil).first(),
               same(credential.secretHash, SecretToken.hash(basic.password))

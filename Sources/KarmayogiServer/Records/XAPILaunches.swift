@@ -15,8 +15,10 @@ enum XAPILaunches {
     }
 
     /// The learner as the content's statements name them: an account on this platform.
-    static func actor(_ userID: UUID, name: String, homePage: String) -> [String: Any] {
-        ["objectType": "Agent", "name": name, "account": ["homePage": homePage, "name": userID.uuidString.lowercased()]]
+    static func actor(_ userID: UUID, name: String?, homePage: String) -> [String: Any] {
+        var actor: [String: Any] = ["objectType": "Agent", "account": ["homePage": homePage, "name": userID.uuidString.lowercased()]]
+        actor["name"] = name
+        return actor
     }
 
     /// A new launch of `item` for the learner; the old ones stay valid until they expire (a second tab keeps working).
@@ -32,6 +34,7 @@ enum XAPILaunches {
         (launch.tokenHash, launch.providerID, launch.userID, launch.courseID, launch.itemID) = (SecretToken.hash(token), provider, principal.userID, courseID, itemID)
         (launch.activity, launch.registration, launch.actor) = (activity(of: url), UUID().uuidString.lowercased(), XAPIStatement.identifier(ofActor: actor)!)
         (launch.createdAt, launch.expiresAt) = (now, now.addingTimeInterval(lifetime))
+        (launch.kind, launch.state, launch.completed, launch.passed, launch.failed) = ("xapi", "launched", false, false, false)
         try await launch.create(on: database)
         let auth = "Basic " + Data("\(XAPICredentials.launchPrefix)\(launch.id!.uuidString.lowercased()):\(token)".utf8).base64EncodedString()
         let actorText = LearningRecords.text(actor)
@@ -59,12 +62,14 @@ enum XAPILaunches {
         _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: learner, app: app, on: database)
     }
 
-    /// The portal page that frames an xAPI item's content, launched for the learner.
+    /// The portal page that frames an xAPI item's content or a cmi5 AU, launched for the learner.
     static func page(_ item: CourseContent.Item, course courseID: UUID, title: String, for principal: Principal, _ request: Request) async throws -> Response {
         let t = request.catalogue
-        let address = try await launch(principal, course: courseID, item: item, app: request.application, on: request.db)
-        let origin = URLComponents(string: address).map { "\($0.scheme ?? "https")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? "'none'"
         let back = "/learn/\(courseID.uuidString)#item-\(item.id!.uuidString)"
+        let address = item.kind == .cmi5
+            ? try await Cmi5Sessions.launch(principal, course: courseID, item: item, returnURL: request.application.settings.publicURL + back, request: request).url
+            : try await launch(principal, course: courseID, item: item, app: request.application, on: request.db)
+        let origin = URLComponents(string: address).map { "\($0.scheme ?? "https")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? "'none'"
         let html = Layout.page(item.title, for: request, """
             <p><a href="\(back)">\(t("scorm.back", ["course": title]))</a></p>
             <iframe class="package" src="\(address)" title="\(item.title)" allow="fullscreen; autoplay"></iframe>
@@ -75,5 +80,68 @@ enum XAPILaunches {
                                       value: "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; frame-src \(origin)")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response
+    }
+}
+
+/// A course item opened from outside the portal (an app, a kiosk, a test): the launch URL of an xAPI item or a
+/// cmi5 AU, for an enrolled learner.
+struct ItemLaunchDTO: Content {
+    var kind: String
+    var url: String
+    var registration: String
+    var sessionId: String?
+    var expiresAt: Date
+}
+
+struct LaunchController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("courses", ":id", "items", ":item", "launch", use: Self.launch)
+    }
+
+    @Sendable static func launch(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        let courseID = try request.id(of: "course")
+        let itemID = try request.id("item", of: "item")
+        guard let enrolment = try await Enrolments.of(principal.userID, in: [courseID], on: request.db).first, enrolment.status != .left else {
+            throw Problem(.conflict, "Enrol in the course first: a launch is a learner's.")
+        }
+        let content = try await request.application.publishedContents.content(of: courseID, version: enrolment.version, on: request.db)
+        guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }) else { throw Problem.notFound("item") }
+        let back = request.application.settings.publicURL + "/learn/\(courseID.uuidString)#item-\(itemID.uuidString)"
+        let answer: ItemLaunchDTO
+        switch item.kind {
+        case .cmi5:
+            let launched = try await Cmi5Sessions.launch(principal, course: courseID, item: item, returnURL: back, request: request)
+            answer = ItemLaunchDTO(kind: "cmi5", url: launched.url, registration: launched.registration, sessionId: launched.sessionId, expiresAt: launched.expiresAt)
+        case .xapi where item.url?.hasPrefix("http") == true:
+            let url = try await XAPILaunches.launch(principal, course: courseID, item: item, app: request.application, on: request.db)
+            let registration = URLComponents(string: url)?.queryItems?.first { $0.name == "registration" }?.value ?? ""
+            answer = ItemLaunchDTO(kind: "xapi", url: url, registration: registration, sessionId: nil,
+                                   expiresAt: request.application.clock.now().addingTimeInterval(XAPILaunches.lifetime))
+        default:
+            throw Problem.invalid("item", "only a cmi5 AU or an xAPI item with an address is launched this way; a SCORM item plays at /learn/{course}/play/{item}")
+        }
+        return try await answer.encodeResponse(status: .created, for: request)
+    }
+}
+
+/// The fetch URL a cmi5 AU calls for its credentials, and the files of a cmi5 package, served on the package
+/// origin for the launch that opened them. Neither carries a session cookie.
+struct Cmi5Controller: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("cmi5", "fetch", ":token") { request async throws -> Response in
+            let answer = try await Cmi5Sessions.fetch(request.parameters.get("token") ?? "", app: request.application, on: request.db)
+            let response = try LRSController.json(answer)
+            response.headers.replaceOrAdd(name: .accessControlAllowOrigin, value: "*")
+            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            return response
+        }
+        routes.get("cmi5", ":launch", "files", "**") { request async throws -> Response in
+            guard let id = request.parameters.get("launch").flatMap(UUIDText.parse), let launch = try await XAPILaunch.find(id, on: request.db),
+                  launch.isCmi5, launch.expiresAt > request.application.clock.now(), let packageID = launch.packageID,
+                  let package = try await Packages.record(packageID, on: request.db)
+            else { throw Problem.notFound("launch") }
+            return try await Packages.serve(request.parameters.getCatchall().joined(separator: "/"), of: package, request)
+        }
     }
 }
