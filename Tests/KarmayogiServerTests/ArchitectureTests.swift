@@ -64,13 +64,13 @@ import Testing
         // The first part of the address "/courses/{id}/packages", not the table.
         "Packages names courses": 1,
         "Plans names courses": 3,
-        // The first part of the address "/courses/{id}/items/{item}/launch", not the table.
-        "Records names courses": 1,
         "Plans names designation_competencies": 2,
         "Plans names enrolments": 3,
         "Plans names organisations": 7,
         "Plans names passbook_entries": 1,
         "Plans names users": 4,
+        // The first part of the address "/courses/{id}/items/{item}/launch", not the table.
+        "Records names courses": 1,
         // The first parts of addresses ("/courses/{id}/nsqf", "/programmes/{id}/nsqf", "/states/…"), not the tables.
         "Qualifications names courses": 1,
         "Qualifications names programmes": 1,

@@ -112,7 +112,7 @@ import ZIPFoundation
             #expect(try await refused(try fixture("aicc/aicc.zip")).first?.contains("AICC") == true)
             #expect(try await refused(try fixture("invalid/MalformedXml_SCORM12.zip")).first?.contains("not well-formed") == true)
             #expect(try await refused(try fixture("invalid/MissingRequiredFields_SCORM12.zip")) == ["the organization ‘default_org’ has no <title>"])
-            #expect(try await refused(Array("%PDF-1.4 not a zip".utf8)) == ["the package is not a ZIP archive"])
+            #expect(try await refused(Array("%PDF-1.4 not a zip".utf8)) == ["the file is neither a ZIP archive nor a cmi5.xml course structure"])
             #expect(try await ContentPackage.query(on: app.db).count() == 0)
             #expect(storedFiles(root).isEmpty, "nothing refused was kept: \(storedFiles(root))")
 
