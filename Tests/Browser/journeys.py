@@ -24,6 +24,7 @@ Run against a server started on a fresh demo world (`.ci/journeys` does that):
     python3 Tests/Browser/journeys.py --url http://127.0.0.1:8098 [--screenshots DIR]
 """
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -31,6 +32,7 @@ import struct
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -823,6 +825,69 @@ class Journey:
         self.require(("completed" if self.language == "en" else "पूरा") in self.body().lower(), "the SCORM item is not completed after the SCO reached its end")
         self.require(len(driver.find_elements(By.CSS_SELECTOR, "main p.ok")) == 1, "the course is not complete")
 
+    # cmi5: a provider imports a cmi5 course (Rustici's CATAPULT single-AU geology example, with its own cmi5.js) in the
+    # course editor; a learner plays the AU inside the course: the AU fetches its token, reads LMS.LaunchData, sends
+    # initialized and what the learner experiences, and exits (terminated); the LMS holds all of it.
+    def cmi5(self):
+        driver = self.driver
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures", "cmi5")
+        creator = self.token("creator.lbsnaa@karmayogi.example.org")
+        me = self.api("GET", "/api/v1/me", creator)
+        competency = self.api("GET", "/api/v1/competencies?q=Office", creator)["items"][0]["id"]
+        course_body = {"title": f"Introduction to geology {self.tag}", "summary": "A cmi5 course.", "description": "Geology, as Rustici's CATAPULT examples teach it.",
+                       "keywords": ["geology"], "language": "en", "providerId": me["organisationId"], "durationMinutes": 30,
+                       "competencies": [{"competencyId": competency, "level": 1}], "modules": [{"title": "Geology", "items": [
+                           {"title": "Before you start", "kind": "offline", "durationMinutes": 5, "required": False}]}]}
+        course = self.api("POST", "/api/v1/courses", creator, course_body)["id"]
+        self.sign_in("creator.lbsnaa@karmayogi.example.org")
+        self.open(f"/author/courses/{course}", "cmi5-editor")
+        self.expand("section.card details")
+        self.fill("#n0-title", "Geology")
+        Select(driver.find_element(By.ID, "n0-kind")).select_by_value("cmi5")
+        driver.find_element(By.ID, "n0-file").send_keys(os.path.abspath(os.path.join(fixtures, "packages", "single_au_basic_responsive.zip")))
+        self.press("form[action$='/add-item'] button", "cmi5-imported")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "section#package li")) == 1, "the editor does not show the course's AU")
+        self.sign_out()
+        self.api("POST", f"/api/v1/courses/{course}/submit", creator)
+        self.api("POST", f"/api/v1/courses/{course}/approve", self.token("reviewer.lbsnaa@karmayogi.example.org"))
+        self.api("POST", f"/api/v1/courses/{course}/publish", self.token("publisher.lbsnaa@karmayogi.example.org"))
+        learner = "learner@karmayogi.example.org"
+        self.api("POST", f"/api/v1/courses/{course}/enrol", self.token(learner))
+
+        self.sign_in(learner)
+        self.open(f"/learn/{course}", "cmi5-course")
+        self.press("main a[data-xapi]", "cmi5-play")
+        driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe.package"))
+        for _ in range(50):
+            if driver.find_elements(By.CSS_SELECTOR, "#navmenuitems li"):
+                break
+            time.sleep(0.2)
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "#navmenuitems li")) > 1, "the AU did not start")
+        time.sleep(2)
+        self.require(not driver.find_element(By.ID, "warning-floater").is_displayed(), "the AU reports a tracking error")
+        for item in driver.find_elements(By.CSS_SELECTOR, "#navmenuitems li")[1:3]:
+            driver.execute_script("arguments[0].click()", item)  # the AU's menu folds away on a phone
+            time.sleep(0.5)
+        driver.execute_script("arguments[0].click()", driver.find_element(By.CSS_SELECTOR, "#navigation .exit-button"))
+        # Leaving the AU takes the learner back to the course (its returnURL tells the portal page).
+        for _ in range(50):
+            if "/play/" not in driver.current_url:
+                break
+            time.sleep(0.2)
+        driver.switch_to.default_content()
+        self.require("/play/" not in driver.current_url, "leaving the AU did not return to the course")
+        admin = self.token("admin@karmayogi.example.org")
+        issued = self.api("POST", f"/api/v1/orgs/{me['organisationId']}/xapi-credentials", admin, {"name": f"journey {self.tag}"})
+        auth = "Basic " + base64.b64encode(f"{issued['key']}:{issued['secret']}".encode()).decode()
+        request = urllib.request.Request(f"{self.base}/xapi/statements?limit=0&related_activities=true&activity=" +
+                                         urllib.parse.quote("https://w3id.org/xapi/cmi5/catapult/lts/course/geology-intro-single-au-basic-responsive"),
+                                         headers={"Authorization": auth, "X-Experience-API-Version": "1.0.3"})
+        said = json.loads(urllib.request.urlopen(request).read())["statements"]
+        verbs = {s["verb"]["id"].rsplit("/", 1)[-1] for s in said}
+        self.require({"launched", "initialized", "terminated"} <= verbs, f"the LMS does not hold the AU's session: {sorted(verbs)}")
+        self.open(f"/learn/{course}", "cmi5-after")
+        self.require("in progress" in self.body().lower() or "जारी" in self.body(), "the cmi5 item is not in progress after the AU's session")
+
     # The national admin: a ministry and its department, a KPI input, a domain competency.
     def national(self):
         driver = self.driver
@@ -861,7 +926,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases, accreditation or scorm")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases, accreditation, scorm or cmi5")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -875,7 +940,7 @@ def main():
              ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True),
              ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False),
              ("accreditation", 412, 915, "en", True), ("accreditation", 1366, 900, "hi", True),
-             ("scorm", 412, 915, "en", True), ("scorm", 1366, 900, "hi", True)]
+             ("scorm", 412, 915, "en", True), ("scorm", 1366, 900, "hi", True), ("cmi5", 412, 915, "hi", True), ("cmi5", 1366, 900, "en", True)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0

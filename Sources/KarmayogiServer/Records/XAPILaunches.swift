@@ -66,18 +66,21 @@ enum XAPILaunches {
     static func page(_ item: CourseContent.Item, course courseID: UUID, title: String, for principal: Principal, _ request: Request) async throws -> Response {
         let t = request.catalogue
         let back = "/learn/\(courseID.uuidString)#item-\(item.id!.uuidString)"
+        // An AU leaves by going to its returnURL inside the frame: a page on the package origin that tells the portal.
         let address = item.kind == .cmi5
-            ? try await Cmi5Sessions.launch(principal, course: courseID, item: item, returnURL: request.application.settings.publicURL + back, request: request).url
+            ? try await Cmi5Sessions.launch(principal, course: courseID, item: item, returnURL: PackageOrigin.of(request) + "/cmi5/return", request: request).url
             : try await launch(principal, course: courseID, item: item, app: request.application, on: request.db)
         let origin = URLComponents(string: address).map { "\($0.scheme ?? "https")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? "'none'"
         let html = Layout.page(item.title, for: request, """
             <p><a href="\(back)">\(t("scorm.back", ["course": title]))</a></p>
-            <iframe class="package" src="\(address)" title="\(item.title)" allow="fullscreen; autoplay"></iframe>
+            <iframe class="package" src="\(address)" title="\(item.title)" allow="fullscreen; autoplay" data-origin="\(PackageOrigin.of(request))" \
+            data-back="\(back)" data-next="\(back)" data-previous="\(back)"></iframe>
             <p class="muted">\(t("xapi.reports"))</p>
+            <script src="\(Assets.url("scorm-frame.js"))" defer></script>
             """)
         let response = try await html.encodeResponse(for: request)
         response.headers.replaceOrAdd(name: "Content-Security-Policy",
-                                      value: "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; frame-src \(origin)")
+                                      value: "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; frame-src \(origin) \(PackageOrigin.of(request))")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response
     }
@@ -134,6 +137,17 @@ struct Cmi5Controller: RouteCollection {
             let response = try LRSController.json(answer)
             response.headers.replaceOrAdd(name: .accessControlAllowOrigin, value: "*")
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            return response
+        }
+        // Where an AU goes when the learner leaves it (its returnURL): the portal page around it is told to go back.
+        routes.get("cmi5", "return") { request async throws -> Response in
+            let t = request.catalogue
+            let response = try await HTML("""
+                <!doctype html><html lang="\(t.language)"><head><meta charset="utf-8"><title>\(t("cmi5.returning"))</title>
+                <script src="\(Assets.url("cmi5-return.js"))" defer></script></head>
+                <body><p>\(t("cmi5.returning"))</p></body></html>
+                """).encodeResponse(for: request)
+            response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; frame-ancestors \(PackageOrigin.portal(seenFrom: request))")
             return response
         }
         routes.get("cmi5", ":launch", "files", "**") { request async throws -> Response in
