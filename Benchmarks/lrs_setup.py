@@ -98,8 +98,8 @@ def setup(base, admin_email, password, manifest_path, fixtures):
             queries.append(f"/xapi/statements?limit=25&registration={uuid.UUID(int=rng.randrange(10_000) * 7919 + 1)}")
         else:
             queries.append(f"/xapi/statements?limit=25&verb={rng.choice(VERBS)}&since=2026-01-01T00:00:00Z")
-    lua = lambda items: "{" + ",".join("[[" + x + "]]" for x in items) + "}"
-    print(f"return {{auth = [[{auth}]], bodies = {lua(bodies)}, queries = {lua(queries)}, scorm = {lua(tokens)}}}")
+    lua = lambda items: "{" + ",".join("[==[" + x + "]==]" for x in items) + "}"
+    print(f"return {{auth = [==[{auth}]==], bodies = {lua(bodies)}, queries = {lua(queries)}, scorm = {lua(tokens)}}}")
 
 
 if __name__ == "__main__":

@@ -85,11 +85,14 @@ public enum XAPIStatement {
         return withFraction.date(from: normalised) ?? plain.date(from: normalised)
     }
 
+    /// Compiled once: matching does not change it.
+    nonisolated(unsafe) private static let durationPattern = try! NSRegularExpression(
+        pattern: #"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"#)
+
     /// An ISO 8601 duration (`PT1H30M`, `P1DT2.5S`, `P3W`), as `result.duration` is; in seconds.
     public static func duration(_ text: String) -> Double? {
-        let pattern = #"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"#
-        guard text.count > 1, !text.hasSuffix("T"), let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+        guard text.count > 1, !text.hasSuffix("T"), text.count <= 100,
+              let match = durationPattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
         let seconds: [Double] = [31_536_000, 2_592_000, 604_800, 86_400, 3_600, 60, 1]
         var total = 0.0
         for (index, unit) in seconds.enumerated() {
@@ -441,6 +444,8 @@ public enum JSONDuplicateKeys {
                 index += 1
                 if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { break }
             }
+            // Only a key with an escape needs a JSON decoder to be compared; most have none.
+            guard bytes[start..<index].contains(UInt8(ascii: "\\")) else { return String(decoding: bytes[(start + 1)..<max(start + 1, index - 1)], as: UTF8.self) }
             let raw = Data(bytes[start..<index])
             return (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed) as? String) ?? String(decoding: raw, as: UTF8.self)
         }

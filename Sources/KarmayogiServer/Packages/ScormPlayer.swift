@@ -53,6 +53,22 @@ struct ScormPlayerPages: RouteCollection {
 
     static let launchLifetime: TimeInterval = 8 * 3600
 
+    /// A new attempt at a SCORM item, when the package's sequencing lets it open: its launch token (the runtime is at
+    /// `<package origin>/scorm/<token>/`) and the attempt.
+    static func launch(_ item: CourseContent.Item, course courseID: UUID, for principal: Principal, _ request: Request) async throws -> (token: String, attempt: ScormAttempt) {
+        guard let itemID = item.id, item.kind == .scorm, let reference = item.url.flatMap(PackageItemReference.init),
+              let package = try await Packages.record(reference.package, on: request.db),
+              package.scorm?.leaves.contains(where: { $0.identifier == reference.activity }) == true
+        else { throw Problem.notFound("item") }
+        if try await ScormAttempts.offered([(itemID, reference)], to: principal.userID, on: request.db)[itemID] != .open {
+            throw Problem(.conflict, request.catalogue("scorm.notYet"))
+        }
+        let token = SecretToken.make()
+        let attempt = try await ScormAttempts.launch(user: principal.userID, course: courseID, item: itemID, reference: reference,
+                                                     token: token, until: request.application.clock.now().addingTimeInterval(launchLifetime), on: request.db)
+        return (token, attempt)
+    }
+
     /// The portal page: the item in a frame from the package origin, with a way back to the course.
     @Sendable static func page(_ request: Request) async throws -> Response {
         let principal = try request.pagePrincipal()
@@ -65,17 +81,8 @@ struct ScormPlayerPages: RouteCollection {
         if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .xapi || item.kind == .cmi5 {
             return try await XAPILaunches.page(item, course: courseID, title: content.title, for: principal, request)
         }
-        guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .scorm,
-              let reference = item.url.flatMap(PackageItemReference.init),
-              let package = try await Packages.record(reference.package, on: request.db),
-              package.scorm?.leaves.contains(where: { $0.identifier == reference.activity }) == true
-        else { throw Problem.notFound("item") }
-        if try await ScormAttempts.offered([(itemID, reference)], to: principal.userID, on: request.db)[itemID] != .open {
-            throw Problem(.conflict, t("scorm.notYet"))
-        }
-        let token = SecretToken.make()
-        let attempt = try await ScormAttempts.launch(user: principal.userID, course: courseID, item: itemID, reference: reference,
-                                                     token: token, until: request.application.clock.now().addingTimeInterval(launchLifetime), on: request.db)
+        guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }) else { throw Problem.notFound("item") }
+        let (token, attempt) = try await launch(item, course: courseID, for: principal, request)
         let origin = PackageOrigin.of(request)
         let html = Layout.page(item.title, for: request, """
             <p><a href="/learn/\(courseID.uuidString)#item-\(itemID.uuidString)">\(t("scorm.back", ["course": content.title]))</a></p>

@@ -51,6 +51,14 @@ enum Cmi5Sessions {
         let actorKey = XAPIStatement.identifier(ofActor: XAPILaunches.actor(userID, name: name, homePage: homePage))!
         let fetchToken = SecretToken.make()
         let launch = XAPILaunch()
+        // The course's items for AUs the LMS waives (moveOn NotApplicable): complete without being launched.
+        var waivedItems: [UUID] = []
+        if let enrolment = try await Enrolments.of(userID, in: [courseID], on: database).first {
+            let content = try await app.publishedContents.content(of: courseID, version: enrolment.version, on: database)
+            let waivable = Set(structure.aus.filter { $0.moveOn == .notApplicable }.map { PackageItemReference(package: package.id!, activity: $0.id, kind: .cmi5).text })
+            waivedItems = content.modules.flatMap(\.items).filter { $0.kind == .cmi5 && $0.url.map(waivable.contains) == true }.compactMap(\.id)
+        }
+        let waiving = waivedItems
         try await database.transaction { database in
             let actor = XAPILaunches.actor(userID, name: name, homePage: homePage)
             let earlier = try await XAPILaunch.query(on: database).filter(\.$userID == userID).filter(\.$kind == XAPILaunch.cmi5)
@@ -71,6 +79,13 @@ enum Cmi5Sessions {
                     var statement = statement(Verb.waived, "waived", actor: actor, object: waived.id, registration: registration, session: nil, course: structure.id)
                     statement["result"] = ["success": true, "completion": true, "extensions": ["https://w3id.org/xapi/cmi5/result/extensions/reason": "Administrative"]]
                     lms.append(statement)
+                }
+                if !waiving.isEmpty {
+                    let updates = waiving.map {
+                        ProgressBatchInput.UpdateInput(courseId: courseID.uuidString, itemId: $0.uuidString, status: ItemStatus.completed.rawValue, percent: 100,
+                                                       secondsSpent: 0, clientTime: nil, key: "cmi5:\(registration):waived:\($0.uuidString)")
+                    }
+                    _ = try await LearningProgress.apply(ProgressBatchInput(updates: updates), for: principal, app: app, on: database)
                 }
             }
             let session = UUID().uuidString.lowercased()

@@ -129,7 +129,9 @@ enum LearningRecords {
                     throw LearningRecords.problem("A voiding statement cannot void another voiding statement.", [FieldError("object.id", "names a voiding statement")])
                 }
             }
-            for record in records where !already.contains(record.id!) { try await record.create(on: database) }
+            // One statement per batch of rows, not one per row.
+            let new = records.filter { !already.contains($0.id!) }
+            for start in stride(from: 0, to: new.count, by: 200) { try await Array(new[start..<min(start + 200, new.count)]).create(on: database) }
             if !targets.isEmpty {
                 try await XAPIStatementRecord.query(on: database).filter(\.$id ~~ targets).filter(\.$providerID == client.providerID)
                     .filter(\.$verb != XAPIStatement.voided).set(\.$voided, to: true).update()

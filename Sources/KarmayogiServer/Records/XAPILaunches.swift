@@ -86,8 +86,8 @@ enum XAPILaunches {
     }
 }
 
-/// A course item opened from outside the portal (an app, a kiosk, a test): the launch URL of an xAPI item or a
-/// cmi5 AU, for an enrolled learner.
+/// A course item opened from outside the portal (an app, a kiosk, a test): the launch URL of a SCORM item (its
+/// runtime), a cmi5 AU or an xAPI item, for an enrolled learner.
 struct ItemLaunchDTO: Content {
     var kind: String
     var url: String
@@ -121,8 +121,12 @@ struct LaunchController: RouteCollection {
             let registration = URLComponents(string: url)?.queryItems?.first { $0.name == "registration" }?.value ?? ""
             answer = ItemLaunchDTO(kind: "xapi", url: url, registration: registration, sessionId: nil,
                                    expiresAt: request.application.clock.now().addingTimeInterval(XAPILaunches.lifetime))
+        case .scorm:
+            let (token, attempt) = try await ScormPlayerPages.launch(item, course: courseID, for: principal, request)
+            answer = ItemLaunchDTO(kind: "scorm", url: "\(PackageOrigin.of(request))/scorm/\(token)/", registration: attempt.id!.uuidString.lowercased(),
+                                   sessionId: nil, expiresAt: attempt.launchExpiresAt ?? request.application.clock.now())
         default:
-            throw Problem.invalid("item", "only a cmi5 AU or an xAPI item with an address is launched this way; a SCORM item plays at /learn/{course}/play/{item}")
+            throw Problem.invalid("item", "only a SCORM, cmi5 or xAPI item (one with an address) is launched; open the others from the course page")
         }
         return try await answer.encodeResponse(status: .created, for: request)
     }
