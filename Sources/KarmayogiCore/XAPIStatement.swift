@@ -86,7 +86,7 @@ public enum XAPIStatement {
     }
 
     /// Compiled once: matching does not change it.
-    nonisolated(unsafe) private static let durationPattern = try! NSRegularExpression(
+    private static let durationPattern = try! NSRegularExpression(
         pattern: #"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"#)
 
     /// An ISO 8601 duration (`PT1H30M`, `P1DT2.5S`, `P3W`), as `result.duration` is; in seconds.

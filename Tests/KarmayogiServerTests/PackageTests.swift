@@ -236,6 +236,21 @@ import ZIPFoundation
         return try JSONDecoder().decode(ScormRuntimeController.Launch.self, from: Data(frame.body[start..<end].utf8))
     }
 
+    @Test func anAppLaunchesASCORMItemThroughTheAPI() async throws {
+        try await withApp { app, world in
+            let (course, item) = try await publishedScormCourse(app, world, "scorm12/RuntimeBasicCalls_SCORM12.zip")
+            let learner = try await app.token("learner.mha")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/items/\(item)/launch", token: learner).status == .conflict, "enrol first")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner).status == .created)
+            let launched = try await app.send(.POST, "/api/v1/courses/\(course)/items/\(item)/launch", token: learner).decoded(ItemLaunchDTO.self)
+            #expect(launched.kind == "scorm" && launched.url.contains("/scorm/") && launched.expiresAt > Date())
+            let path = try #require(URLComponents(string: launched.url)?.path)
+            let token = String(path.split(separator: "/")[1])
+            #expect(try await launchData(app, token).values["cmi.core.entry"] == "ab-initio", "the runtime answers the launch")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/items/\(UUID())/launch", token: learner).status == .notFound)
+        }
+    }
+
     @Test func aLearnerPlaysASCOThatIsTrackedResumedAndCompletesTheCourse() async throws {
         try await withApp { app, world in
             let (course, item) = try await publishedScormCourse(app, world, "scorm12/RuntimeBasicCalls_SCORM12.zip")
