@@ -7,6 +7,8 @@ public enum ContentKind: String, Codable, CaseIterable, Sendable {
     case cmi5
     /// A case study of the Amrit Gyaan Kosh, named by its `url` "case:<id>".
     case caseStudy = "case_study"
+    /// A tool of another system launched with LTI 1.3, named by its `url` "lti:<tool id>".
+    case lti
 }
 
 extension CourseContent.Item {
@@ -158,6 +160,10 @@ public struct CourseContent: Codable, Equatable, Sendable {
                     if item.url.flatMap(PackageItemReference.init)?.kind != .cmi5 {
                         errors.append(.init("\(field).url", "a cmi5 item names an assignable unit of an imported course: cmi5:<package id>/<AU id>; upload its cmi5.xml or ZIP to import it"))
                     }
+                } else if item.kind == .lti {
+                    if item.url.flatMap(LTIItemReference.toolID) == nil {
+                        errors.append(.init("\(field).url", "an LTI item names a tool its provider or the platform registered: lti:<tool id>"))
+                    }
                 } else if let url = item.url, url.count > 2000 || !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("content:")) {
                     errors.append(.init("\(field).url", "must be an http(s) address or a content-store reference"))
                 }
@@ -192,6 +198,16 @@ public struct CourseContent: Codable, Equatable, Sendable {
         modules.enumerated().flatMap { m, module in
             module.items.enumerated().compactMap { i, item in
                 guard item.kind == .caseStudy, let url = item.url, let id = CaseItemReference.caseID(url) else { return nil }
+                return ("modules[\(m)].items[\(i)].url", id)
+            }
+        }
+    }
+
+    /// The LTI tools the course's items launch, with each item's field.
+    public var toolItems: [(field: String, toolID: UUID)] {
+        modules.enumerated().flatMap { m, module in
+            module.items.enumerated().compactMap { i, item in
+                guard item.kind == .lti, let id = item.url.flatMap(LTIItemReference.toolID) else { return nil }
                 return ("modules[\(m)].items[\(i)].url", id)
             }
         }

@@ -50,7 +50,7 @@ extension ContentKind {
         case .document: [.pdf]
         case .xapi: [.zip]
         // A SCORM package is imported (checked, unpacked, its activities made items), not kept as a file.
-        case .scorm, .cmi5, .web, .link, .assessment, .offline, .caseStudy: []
+        case .scorm, .cmi5, .web, .link, .assessment, .offline, .caseStudy, .lti: []
         }
     }
 }

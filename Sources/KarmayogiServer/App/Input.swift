@@ -30,6 +30,12 @@ extension Request {
         return fields.isEmpty ? nil : try decodeStrict(Input.self, data: data, fields: fields)
     }
 
+    /// The body as a JSON object, checked like a strict one, for bodies from other systems whose fields may carry
+    /// extensions (an LTI tool's scores and line items).
+    func lenientJSON() throws -> [String: Any] {
+        try jsonObject().1
+    }
+
     /// The body as a JSON object, checked for its media type, size and syntax before any decoder sees it.
     private func jsonObject() throws -> (Data, [String: Any]) {
         guard let contentType = headers.contentType, contentType.type == "application",

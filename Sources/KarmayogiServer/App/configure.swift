@@ -119,6 +119,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateContentPackages())
     app.migrations.add(CreateScormAttempts())
     app.migrations.add(CreateLearningRecordStore())
+    app.migrations.add(CreateLTITools())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.
@@ -131,6 +132,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     }
     await app.jwt.keys.add(hmac: HMACKey(from: secret!), digestAlgorithm: .sha256)
     app.credentialKeys = try await CredentialKeys.load(settings: settings, on: app.db)
+    app.ltiKeys = try await LTIKeys.load(on: app.db)
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
     app.decoyPasswordHash = try Bcrypt.hash("decoy password that matches nobody", cost: settings.bcryptCost)
 

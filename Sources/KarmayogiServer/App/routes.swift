@@ -9,6 +9,8 @@ func routes(_ app: Application) throws {
     // The learning record store answers xAPI clients with their own credentials (HTTP Basic), never a session.
     try app.register(collection: LRSController())
     try app.register(collection: Cmi5Controller())
+    // LTI tools call with their own credentials: a signed assertion, then an access token.
+    try app.register(collection: LTIController())
     // Browsers ask for /favicon.ico on pages without an icon link (an error page in JSON, a file).
     app.get("favicon.ico") { $0.redirect(to: Assets.url("favicon.svg"), redirectType: .permanent) }
 
@@ -27,6 +29,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: ContentFileController())
     try api.register(collection: PackageController())
     try api.register(collection: XAPICredentialController())
+    try api.register(collection: LTIToolController())
     try api.register(collection: LaunchController())
     try api.register(collection: EnrolmentController())
     try api.register(collection: ProgressController())

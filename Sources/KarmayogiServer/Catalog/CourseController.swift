@@ -183,6 +183,7 @@ enum Courses {
             problems += cases.filter { !published.contains($0.caseID) }.map { FieldError($0.field, "no published case study has this id") }
         }
         problems += try await Packages.problems(of: content, provider: provider, on: database)
+        problems += try await LTITools.problems(of: content, provider: provider, on: database)
         if !problems.isEmpty { throw Problem.invalid(problems) }
         return content.identified()
     }

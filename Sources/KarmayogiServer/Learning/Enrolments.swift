@@ -340,6 +340,13 @@ enum Enrolments {
         Set(try await Enrolment.query(on: database).filter(\.$userID == userID).all().map(\.courseID))
     }
 
+    /// A course's learners (enrolled or completed, not those who left) in id order after `after`, a page at a time.
+    static func learners(of courseID: UUID, after: UUID?, limit: Int, on database: any Database) async throws -> [(userID: UUID, status: Enrolment.Status)] {
+        let query = Enrolment.query(on: database).filter(\.$courseID == courseID).filter(\.$status != .left)
+        if let after { query.filter(\.$userID > after) }
+        return try await query.sort(\.$userID).limit(limit).all().map { ($0.userID, $0.status) }
+    }
+
     static func isEnrolled(_ userID: UUID, in courseID: UUID, on database: any Database) async throws -> Bool {
         try await Enrolment.query(on: database).filter(\.$userID == userID).filter(\.$courseID == courseID)
             .filter(\.$status != .left).count() > 0

@@ -94,7 +94,7 @@ struct LearningPages: RouteCollection {
                     case .disabled: open = "<span class=\"muted\">\(t("scorm.shut"))</span> "
                     case .hidden, .skipped: open = "<span class=\"muted\">\(t("scorm.byFlow"))</span> "
                     }
-                } else if item.kind == .cmi5 || item.kind == .xapi && (item.url?.hasPrefix("https://") == true || item.url?.hasPrefix("http://") == true) {
+                } else if item.kind == .cmi5 || item.kind == .lti || item.kind == .xapi && (item.url?.hasPrefix("https://") == true || item.url?.hasPrefix("http://") == true) {
                     // Launched with the platform's LRS, the content reports what the learner did.
                     open = "<a href=\"/learn/\(courseID.uuidString)/play/\(id)\" data-xapi=\"\(id)\">\(t(status == .notStarted ? "scorm.play" : status == .completed ? "scorm.again" : "scorm.resume"))</a> "
                 } else if let url = item.url {
@@ -110,7 +110,7 @@ struct LearningPages: RouteCollection {
                         """
                 }
                 // An assessment is done by its attempt, a SCORM or xAPI item by what its content reports.
-                let reported = item.kind == .scorm || item.kind == .cmi5 || item.kind == .xapi && item.url?.hasPrefix("http") == true
+                let reported = item.kind == .scorm || item.kind == .cmi5 || item.kind == .lti || item.kind == .xapi && item.url?.hasPrefix("http") == true
                 let done: HTML = status == .completed || item.kind == .assessment || reported ? "" : """
                     <form method="post" action="/learn/\(courseID.uuidString)/done" class="inline">\(request.csrfField)\
                     <input type="hidden" name="itemId" value="\(id)"><input type="hidden" name="key" value="\(UUID().uuidString)">\

@@ -114,6 +114,14 @@ enum Organisations {
         return organisation
     }
 
+    /// An organisation the principal administers (national admins reach every one); 403 with `reason` for one they
+    /// only see, 404 for one out of sight.
+    static func managed(_ id: UUID, by principal: Principal, on database: any Database, else reason: String) async throws -> Organisation {
+        let organisation = try await visible(id, to: principal, on: database)
+        guard principal.access.allows(.manageOrganisations, on: organisation.placement) else { throw Problem(.forbidden, reason) }
+        return organisation
+    }
+
     static func create(_ input: OrganisationInput, by principal: Principal, on database: any Database) async throws -> Organisation {
         var parent: Organisation?
         if let parentId = input.parentId {

@@ -81,6 +81,9 @@ struct ScormPlayerPages: RouteCollection {
         if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .xapi || item.kind == .cmi5 {
             return try await XAPILaunches.page(item, course: courseID, title: content.title, for: principal, request)
         }
+        if let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }), item.kind == .lti {
+            return try await LTILaunches.frame(item, course: courseID, title: content.title, for: principal, request)
+        }
         guard let item = content.modules.flatMap(\.items).first(where: { $0.id == itemID }) else { throw Problem.notFound("item") }
         let (token, attempt) = try await launch(item, course: courseID, for: principal, request)
         let origin = PackageOrigin.of(request)

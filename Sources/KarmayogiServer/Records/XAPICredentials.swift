@@ -40,11 +40,7 @@ enum XAPICredentials {
 
     /// The organisation whose credentials `principal` manages: its admins' (national admins reach every one).
     static func manageable(_ organisationID: UUID, by principal: Principal, on database: any Database) async throws -> Organisation {
-        let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
-        guard principal.access.allows(.manageOrganisations, on: organisation.placement) else {
-            throw Problem(.forbidden, "An organisation's LRS credentials are issued by its admins.")
-        }
-        return organisation
+        try await Organisations.managed(organisationID, by: principal, on: database, else: "An organisation's LRS credentials are issued by its admins.")
     }
 }
 

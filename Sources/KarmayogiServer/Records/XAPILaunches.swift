@@ -121,12 +121,15 @@ struct LaunchController: RouteCollection {
             let registration = URLComponents(string: url)?.queryItems?.first { $0.name == "registration" }?.value ?? ""
             answer = ItemLaunchDTO(kind: "xapi", url: url, registration: registration, sessionId: nil,
                                    expiresAt: request.application.clock.now().addingTimeInterval(XAPILaunches.lifetime))
+        case .lti:
+            let started = try await LTILaunches.start(principal, course: courseID, item: item, app: request.application, on: request.db)
+            answer = ItemLaunchDTO(kind: "lti", url: started.url, registration: started.launchID.uuidString.lowercased(), sessionId: nil, expiresAt: started.expiresAt)
         case .scorm:
             let (token, attempt) = try await ScormPlayerPages.launch(item, course: courseID, for: principal, request)
             answer = ItemLaunchDTO(kind: "scorm", url: "\(PackageOrigin.of(request))/scorm/\(token)/", registration: attempt.id!.uuidString.lowercased(),
                                    sessionId: nil, expiresAt: attempt.launchExpiresAt ?? request.application.clock.now())
         default:
-            throw Problem.invalid("item", "only a SCORM, cmi5 or xAPI item (one with an address) is launched; open the others from the course page")
+            throw Problem.invalid("item", "only a SCORM, cmi5, LTI or xAPI item (one with an address) is launched; open the others from the course page")
         }
         return try await answer.encodeResponse(status: .created, for: request)
     }

@@ -13,7 +13,7 @@ enum Assets {
         let type: HTTPMediaType
     }
 
-    static let names = ["style.css", "player.js", "admin.js", "scorm-api.js", "scorm-frame.js", "cmi5-return.js", "favicon.svg"]
+    static let names = ["style.css", "player.js", "admin.js", "scorm-api.js", "scorm-frame.js", "cmi5-return.js", "lti-post.js", "favicon.svg"]
 
     static let files: [String: File] = {
         var files: [String: File] = [:]

@@ -19,6 +19,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: AssessmentEditorPages())
         try pages.register(collection: LearningPages())
         try pages.register(collection: ScormPlayerPages())
+        try pages.register(collection: LTIPages())
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
