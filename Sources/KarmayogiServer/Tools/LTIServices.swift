@@ -289,13 +289,17 @@ enum LTIServices {
         let record = kept ?? LTIScoreRecord()
         (record.lineItemID, record.userID, record.scoreGiven, record.scoreMaximum) = (line.id!, userID, score.scoreGiven, score.scoreMaximum)
         (record.activityProgress, record.gradingProgress, record.comment, record.timestamp) = (score.activityProgress!, score.gradingProgress!, score.comment, time)
-        try await record.save(on: request.db)
-        if let itemID = line.itemID, let learner = try await Principal.load(userID: userID, on: request.db) {
+        let learner = line.itemID == nil ? nil : try await Principal.load(userID: userID, on: request.db)
+        // The score and the progress it makes are kept together, or neither is.
+        try await request.db.transaction { database in
+            try await record.save(on: database)
+            guard let itemID = line.itemID, let learner else { return }
             let completed = score.itemStatus == .completed
+            // The same score sent again counts once.
+            let key = "lti:" + SecretToken.hash("\(line.id!):\(userID):\(score.timestamp!)").prefix(40)
             let update = ProgressBatchInput.UpdateInput(courseId: courseID.uuidString, itemId: itemID.uuidString, status: score.itemStatus.rawValue,
-                                                        percent: completed ? 100 : 0, secondsSpent: 0, clientTime: nil,
-                                                        key: "lti:\(line.id!.uuidString):\(userID.uuidString):\(score.timestamp!)")
-            _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: learner, app: request.application, on: request.db)
+                                                        percent: completed ? 100 : 0, secondsSpent: 0, clientTime: nil, key: String(key))
+            _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: learner, app: request.application, on: database)
         }
         return Response(status: .noContent)
     }
