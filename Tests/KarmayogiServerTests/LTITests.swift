@@ -213,4 +213,42 @@ import VaporTesting
             #expect(members.status == .ok && (members.json["members"] as? [[String: Any]])?.map { $0["user_id"] as? String } == [learnerID])
         }
     }
+
+    @Test func anAdminRegistersAndRevokesAToolOnTheOrganisationsPageAndAnAuthorIsOfferedIt() async throws {
+        try await withApp { app, world in
+            var admin = Browser(app)
+            try await admin.signIn("mdo.mha")
+            let path = "/admin/organisations/\(world.mha.uuidString.lowercased())/lti-tools"
+            #expect(try await admin.get("/admin/organisations/\(world.mha.uuidString.lowercased())").body.contains(path))
+            let empty = try await admin.get(path)
+            #expect(empty.status == .ok && empty.body.contains("/lti/jwks.json") && empty.body.contains("name=\"loginUrl\""))
+            let refused = try await admin.post(path, form: ["name": "Quiz engine", "loginUrl": "http://tool.example.org/login",
+                                                             "launchUrl": "https://tool.example.org/launch", "jwks": "{not json"])
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("field-error") && refused.body.contains("tool.example.org/launch"),
+                    "the form comes back with the reasons and what was typed")
+            #expect(try await LTITool.query(on: app.db).count() == 0, "nothing was stored")
+            let jwks = String(decoding: try JSONSerialization.data(withJSONObject: Tool().jwks), as: UTF8.self)
+            let saved = try await admin.post(path, form: ["name": "Quiz engine", "loginUrl": "https://tool.example.org/login",
+                                                           "launchUrl": "https://tool.example.org/launch", "jwks": jwks])
+            let tool = try #require(try await LTITool.query(on: app.db).first())
+            #expect(saved.status == .ok && saved.body.contains(tool.clientID) && saved.body.contains(tool.deploymentID) && saved.body.contains("role=\"status\""))
+            // A learner of the ministry is not its admin: the page is not theirs.
+            var learner = Browser(app)
+            try await learner.signIn("learner.mha")
+            #expect(try await learner.get(path).status != .ok)
+            // The ministry's authors are offered the tool for an LTI item.
+            let creator = try await app.token("creator.mha")
+            let competency = try await app.send(.GET, "/api/v1/competencies?q=Office%20Procedures").items[0]["id"] as! String
+            let course = try await app.send(.POST, "/api/v1/courses", token: creator, json: courseBody(world, competency: competency)).json["id"] as! String
+            var author = Browser(app)
+            try await author.signIn("creator.mha")
+            let editor = try await author.get("/author/courses/\(course)")
+            #expect(editor.body.contains("<datalist id=\"lti-tools\"><option value=\"lti:\(tool.id!.uuidString.lowercased())\">Quiz engine</option>"), "\(editor.status)")
+            let revoked = try await admin.post("\(path)/\(tool.id!.uuidString.lowercased())/revoke", form: [:])
+            let stored = try await LTITool.find(tool.id, on: app.db)
+            #expect(revoked.status == .ok && !revoked.body.contains(tool.clientID) && stored?.revokedAt != nil)
+            let afterwards = try await author.get("/author/courses/\(course)")
+            #expect(!afterwards.body.contains("lti-tools"), "a revoked tool is offered no more")
+        }
+    }
 }

@@ -168,7 +168,9 @@ struct CourseEditorPages: RouteCollection {
                 """, button: t("editor.add"))
         }
 
-        // Modules and their items.
+        // Modules and their items. The LTI tools that serve the provider's courses are offered for an LTI item's address.
+        let tools = editable ? try await LTITools.available(toProviderAt: course.provider.path, on: request.db) : []
+        let toolList: HTML = tools.isEmpty ? "" : "<datalist id=\"lti-tools\">\(tools.map { "<option value=\"lti:\($0.id!.uuidString.lowercased())\">\($0.name)</option>" as HTML })</datalist>"
         let modules: [HTML] = content.modules.enumerated().map { m, module in
             let moduleID = module.id?.uuidString ?? ""
             let moduleField: HTML = "<input type=\"hidden\" name=\"moduleId\" value=\"\(moduleID)\">"
@@ -181,7 +183,7 @@ struct CourseEditorPages: RouteCollection {
                 let prefix = "i\(m)-\(i)"
                 return """
                     <li><details><summary>\(item.title) <span class="muted">· \(facts)</span></summary>
-                    \(post(.saveItem, "\(itemField)\(itemFields(t, prefix: prefix, item))", button: t("editor.save")))
+                    \(post(.saveItem, "\(itemField)\(itemFields(t, prefix: prefix, item, tools: !tools.isEmpty))", button: t("editor.save")))
                     </details>
                     \(questions)
                     \(i > 0 ? post(.moveItem, itemField, button: t("editor.up"), inline: true) : "")
@@ -196,7 +198,7 @@ struct CourseEditorPages: RouteCollection {
                 <ol>\(items)</ol>
                 <details><summary>\(t("editor.addItem"))</summary>
                 <form method="post" action="\(base)/\(Step.addItem.rawValue)" enctype="multipart/form-data">\(request.csrfField)\(moduleField)
-                \(itemFields(t, prefix: "n\(m)", nil))
+                \(itemFields(t, prefix: "n\(m)", nil, tools: !tools.isEmpty))
                 <label for="n\(m)-file">\(t("editor.file"))</label><input id="n\(m)-file" type="file" name="file" accept=".pdf,.mp4,.webm,.zip,application/pdf,video/*,application/zip">
                 <p class="muted">\(t("editor.fileHint", ["mb": String(request.application.settings.contentMaxBytes / 1_048_576)]))</p>
                 <p><button>\(t("editor.add"))</button></p></form></details>
@@ -234,6 +236,7 @@ struct CourseEditorPages: RouteCollection {
             \(addCompetency)</section>
             <h2>\(t("catalogue.modules"))</h2>
             \(modules)
+            \(toolList)
             \(addModule)
             \(submit.markup.isEmpty ? "" : "<section class=\"card\"><h2>\(t("editor.review"))</h2>\(submit)</section>" as HTML)
             \(comments.isEmpty ? "" : "<section class=\"card\"><h2>\(t("editor.reviewComments"))</h2><ul class=\"plain comments\">\(comments)</ul></section>" as HTML)
@@ -266,7 +269,8 @@ struct CourseEditorPages: RouteCollection {
         return "<label for=\"language\">\(t("field.language"))</label><select id=\"language\" name=\"language\">\(options)</select>"
     }
 
-    static func itemFields(_ t: Catalogue, prefix: String, _ item: CourseContent.Item?) -> HTML {
+    /// An item's fields; `tools` when the page lists the LTI tools an item's address may name.
+    static func itemFields(_ t: Catalogue, prefix: String, _ item: CourseContent.Item?, tools: Bool = false) -> HTML {
         let kinds: [HTML] = ContentKind.allCases.map {
             "<option value=\"\($0.rawValue)\"\($0 == item?.kind ? " selected" : "" as HTML)>\(t("kind.\($0.rawValue)"))</option>"
         }
@@ -276,7 +280,8 @@ struct CourseEditorPages: RouteCollection {
             <div class="grid"><div><label for="\(prefix)-kind">\(t("catalogue.kind"))</label><select id="\(prefix)-kind" name="kind">\(kinds)</select></div>
             <div><label for="\(prefix)-minutes">\(t("editor.minutes"))</label><input id="\(prefix)-minutes" type="number" name="durationMinutes" min="0" max="10000" value="\(item?.durationMinutes ?? 10)" required></div>
             <div><label><input type="checkbox" name="required" value="1"\(item?.required ?? true ? " checked" : "" as HTML)> \(t("editor.required"))</label></div></div>
-            <label for="\(prefix)-url">\(t("editor.url"))</label><input id="\(prefix)-url" type="text" name="url" maxlength="2000" value="\(url)" placeholder="https://">
+            <label for="\(prefix)-url">\(t("editor.url"))</label><input id="\(prefix)-url" type="text" name="url" maxlength="2000" value="\(url)" placeholder="https://"\(tools ? " list=\"lti-tools\"" : "" as HTML)>\
+            \(tools ? "<span class=\"hint\">\(t("editor.ltiHint"))</span>" as HTML : "")
             """
     }
 

@@ -165,7 +165,8 @@ struct OrganisationPages: RouteCollection {
         var sections: [HTML] = [
             "<section class=\"card\"><dl class=\"facts-list\">\(facts.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" as HTML })</dl>"
                 + "<p class=\"actions\"><a class=\"button secondary\" href=\"/admin/users?org=\(id)\">\(t("people.title"))</a>"
-                + "<a class=\"button secondary\" href=\"/insights?scope=org:\(id)\">\(t("nav.insights"))</a></p></section>",
+                + "<a class=\"button secondary\" href=\"/insights?scope=org:\(id)\">\(t("nav.insights"))</a>"
+                + (manages ? "<a class=\"button secondary\" href=\"/admin/organisations/\(id)/lti-tools\">\(t("lti.tools.title"))</a>" : "" as HTML) + "</p></section>",
         ]
         if manages {
             let districts = UI.districtOptions(inState: organisation.stateCode, chosen: organisation.districtCode)

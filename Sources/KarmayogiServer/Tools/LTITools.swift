@@ -73,6 +73,64 @@ enum LTITools {
         return problems
     }
 
+    /// The organisation whose tools `principal` manages: its admins' (national admins reach every one).
+    static func manageable(_ organisationID: UUID, by principal: Principal, on database: any Database) async throws -> Organisation {
+        try await Organisations.managed(organisationID, by: principal, on: database, else: "An organisation's LTI tools are registered by its admins.")
+    }
+
+    /// The organisation's tools in force, oldest first.
+    static func registered(on organisationID: UUID, on database: any Database) async throws -> [LTITool] {
+        try await LTITool.query(on: database).filter(\.$organisationID == organisationID).filter(\.$revokedAt == nil).sort(\.$createdAt).all()
+    }
+
+    /// The tools in force that serve the courses of a provider at `path`: those registered on it or above it.
+    static func available(toProviderAt path: String, on database: any Database) async throws -> [LTITool] {
+        try await LTITool.query(on: database).filter(\.$revokedAt == nil).sort(\.$name).limit(1_000).all().filter { path.hasPrefix($0.organisationPath) }
+    }
+
+    /// Registers a tool on an organisation its admin manages, after every field is checked.
+    static func register(_ input: LTIToolInput, on organisationID: UUID, by principal: Principal, request: Request) async throws -> LTITool {
+        let organisation = try await manageable(organisationID, by: principal, on: request.db)
+        var problems: [FieldError] = []
+        let name = input.name?.trimmed ?? ""
+        if !(1...120).contains(name.count) { problems.append(FieldError("name", "must be 1–120 characters")) }
+        if let problem = LTI.addressProblem(input.loginUrl) { problems.append(FieldError("loginUrl", problem)) }
+        if let problem = LTI.addressProblem(input.launchUrl) { problems.append(FieldError("launchUrl", problem)) }
+        var jwksText: String?
+        switch (input.jwksUrl, input.jwks) {
+        case (nil, nil), (.some, .some):
+            problems.append(FieldError("jwksUrl", "give the tool's keys once: its JWKS address (jwksUrl) or the key set itself (jwks)"))
+        case (let url?, nil):
+            if let problem = LTI.addressProblem(url) { problems.append(FieldError("jwksUrl", problem)) }
+        case (nil, let set?):
+            jwksText = String(decoding: try JSONEncoder().encode(set), as: UTF8.self)
+            if let problem = keySetProblem(jwksText!).problem { problems.append(FieldError("jwks", problem)) }
+        }
+        if !problems.isEmpty { throw Problem.invalid(problems) }
+        let tool = LTITool()
+        (tool.organisationID, tool.organisationPath, tool.name) = (organisation.id!, organisation.path, name)
+        (tool.clientID, tool.deploymentID) = ("kt-" + SecretToken.make().prefix(20), UUID().uuidString.lowercased())
+        (tool.loginURL, tool.launchURL, tool.jwksURL, tool.jwks) = (input.loginUrl!, input.launchUrl!, input.jwksUrl, jwksText)
+        (tool.createdBy, tool.createdAt) = (principal.userID, request.application.clock.now())
+        try await tool.create(on: request.db)
+        return tool
+    }
+
+    /// Revokes a tool; one out of the principal's reach answers as one that does not exist.
+    static func revoke(_ id: UUID, by principal: Principal, request: Request) async throws -> LTITool {
+        guard let tool = try await LTITool.find(id, on: request.db) else { throw Problem.notFound("tool") }
+        do {
+            _ = try await manageable(tool.organisationID, by: principal, on: request.db)
+        } catch let problem as Problem where problem.statusCode == 404 || problem.statusCode == 403 {
+            throw Problem.notFound("tool")
+        }
+        if tool.revokedAt == nil {
+            tool.revokedAt = request.application.clock.now()
+            try await tool.save(on: request.db)
+        }
+        return tool
+    }
+
     /// The key set of a tool, from what was registered or from its JWKS address (fetched each time: a tool may turn
     /// its keys over, and assertions come once an hour).
     static func keySet(of tool: LTITool, client: any Client) async throws -> JWKS {
@@ -162,59 +220,21 @@ struct LTIToolController: RouteCollection {
         routes.delete("lti-tools", ":id", use: Self.revoke)
     }
 
-    /// The organisation whose tools `principal` manages: its admins' (national admins reach every one).
-    static func manageable(_ organisationID: UUID, by principal: Principal, on database: any Database) async throws -> Organisation {
-        try await Organisations.managed(organisationID, by: principal, on: database, else: "An organisation's LTI tools are registered by its admins.")
-    }
 
     @Sendable static func register(_ request: Request) async throws -> Response {
-        let principal = try request.principal()
         let input = try request.decodeStrict(LTIToolInput.self)
-        let organisation = try await manageable(try request.id(of: "organisation"), by: principal, on: request.db)
-        var problems: [FieldError] = []
-        let name = input.name?.trimmed ?? ""
-        if !(1...120).contains(name.count) { problems.append(FieldError("name", "must be 1–120 characters")) }
-        if let problem = LTI.addressProblem(input.loginUrl) { problems.append(FieldError("loginUrl", problem)) }
-        if let problem = LTI.addressProblem(input.launchUrl) { problems.append(FieldError("launchUrl", problem)) }
-        var jwksText: String?
-        switch (input.jwksUrl, input.jwks) {
-        case (nil, nil), (.some, .some):
-            problems.append(FieldError("jwksUrl", "give the tool's keys once: its JWKS address (jwksUrl) or the key set itself (jwks)"))
-        case (let url?, nil):
-            if let problem = LTI.addressProblem(url) { problems.append(FieldError("jwksUrl", problem)) }
-        case (nil, let set?):
-            jwksText = String(decoding: try JSONEncoder().encode(set), as: UTF8.self)
-            if let problem = LTITools.keySetProblem(jwksText!).problem { problems.append(FieldError("jwks", problem)) }
-        }
-        if !problems.isEmpty { throw Problem.invalid(problems) }
-        let tool = LTITool()
-        (tool.organisationID, tool.organisationPath, tool.name) = (organisation.id!, organisation.path, name)
-        (tool.clientID, tool.deploymentID) = ("kt-" + SecretToken.make().prefix(20), UUID().uuidString.lowercased())
-        (tool.loginURL, tool.launchURL, tool.jwksURL, tool.jwks) = (input.loginUrl!, input.launchUrl!, input.jwksUrl, jwksText)
-        (tool.createdBy, tool.createdAt) = (principal.userID, request.application.clock.now())
-        try await tool.create(on: request.db)
+        let tool = try await LTITools.register(input, on: try request.id(of: "organisation"), by: try request.principal(), request: request)
         return try await LTIToolDTO(tool, publicURL: request.application.settings.publicURL).encodeResponse(status: .created, for: request)
     }
 
     @Sendable static func list(_ request: Request) async throws -> Page<LTIToolDTO> {
-        let organisation = try await manageable(try request.id(of: "organisation"), by: try request.principal(), on: request.db)
-        let tools = try await LTITool.query(on: request.db).filter(\.$organisationID == organisation.id!).filter(\.$revokedAt == nil).sort(\.$createdAt).all()
+        let organisation = try await LTITools.manageable(try request.id(of: "organisation"), by: try request.principal(), on: request.db)
+        let tools = try await LTITools.registered(on: organisation.id!, on: request.db)
         return Page(items: tools.map { LTIToolDTO($0, publicURL: request.application.settings.publicURL) }, nextCursor: nil)
     }
 
     @Sendable static func revoke(_ request: Request) async throws -> LTIToolDTO {
-        let principal = try request.principal()
-        guard let tool = try await LTITool.find(try request.id(of: "tool"), on: request.db) else { throw Problem.notFound("tool") }
-        do {
-            _ = try await manageable(tool.organisationID, by: principal, on: request.db)
-        } catch let problem as Problem where problem.statusCode == 404 || problem.statusCode == 403 {
-            // A tool out of one's reach is one that does not exist.
-            throw Problem.notFound("tool")
-        }
-        if tool.revokedAt == nil {
-            tool.revokedAt = request.application.clock.now()
-            try await tool.save(on: request.db)
-        }
+        let tool = try await LTITools.revoke(try request.id(of: "tool"), by: try request.principal(), request: request)
         return LTIToolDTO(tool, publicURL: request.application.settings.publicURL)
     }
 }

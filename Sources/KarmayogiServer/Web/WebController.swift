@@ -20,6 +20,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: LearningPages())
         try pages.register(collection: ScormPlayerPages())
         try pages.register(collection: LTIPages())
+        try pages.register(collection: ToolPages())
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
