@@ -80,13 +80,20 @@ class Server:
 
 
 def structure(xml):
-    """The AUs of a cmi5.xml: (id, url, moveOn, masteryScore)."""
+    """The course's id and its AUs (id, url, moveOn, masteryScore, and the ids of the blocks around each)."""
     root = ET.fromstring(xml)
     course = root.find(NS + "course").get("id")
     aus = []
-    for au in root.iter(NS + "au"):
-        aus.append({"id": au.get("id"), "url": (au.find(NS + "url").text or "").strip(), "moveOn": au.get("moveOn", "NotApplicable"),
-                    "masteryScore": float(au.get("masteryScore")) if au.get("masteryScore") else None})
+
+    def walk(element, blocks):
+        for child in element:
+            if child.tag == NS + "au":
+                aus.append({"id": child.get("id"), "url": (child.find(NS + "url").text or "").strip(), "moveOn": child.get("moveOn", "NotApplicable"),
+                            "masteryScore": float(child.get("masteryScore")) if child.get("masteryScore") else None, "blocks": blocks})
+            elif child.tag == NS + "block":
+                walk(child, blocks + [child.get("id")])
+
+    walk(root, [])
     return course, aus
 
 
@@ -231,8 +238,10 @@ def run(server, fixtures):
                 check(session.send("passed", score=score) == 200, f"{what}: passed at {score}")
             check(session.send("terminated") == 200, f"{what}: terminated")
             check(session.send("completed", completion=True) == 403, f"{what}: nothing after terminated")
-        def count(verb):
+        def count(verb, activity=None):
             found, path = 0, f"/xapi/statements?verb={urllib.parse.quote(V[verb])}&registration={registration}&limit=0"
+            if activity:
+                path += "&activity=" + urllib.parse.quote(activity, safe="")
             while path:
                 status, page = server.call("GET", path, basic=lms_reader)
                 found += len(page.get("statements", [])) if status == 200 else 0
@@ -243,7 +252,10 @@ def run(server, fixtures):
         check(count("waived") == waived, f"{label}: the LMS waived the {waived} NotApplicable AU(s)")
         launched_ids = {au["id"] for au in chosen}
         met = all(au["id"] in launched_ids or au["moveOn"] == "NotApplicable" for au in aus)
-        check((count("satisfied") == 1) == met, f"{label}: the course is satisfied" if met else f"{label}: not satisfied while AUs are left")
+        check((count("satisfied", course_iri) == 1) == met, f"{label}: the course is satisfied" if met else f"{label}: not satisfied while AUs are left")
+        blocks = {block for au in aus for block in au["blocks"]}
+        if met:
+            check(count("satisfied") == 1 + len(blocks), f"{label}: each of its {len(blocks)} block(s) is satisfied too")
         mine = [e for e in server.call("GET", "/api/v1/me/enrolments?limit=100", learner)[1]["items"] if e["courseId"] == course["id"]]
         check(bool(mine) and mine[0]["status"] == "completed", f"{label}: every item met its moveOn, so the enrolment is completed")
 

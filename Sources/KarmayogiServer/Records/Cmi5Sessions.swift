@@ -1,13 +1,14 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 /// cmi5 as the LMS: an AU launched with endpoint, fetch, actor, registration and activityId; `LMS.LaunchData`
 /// written before; a fetch URL that gives the session's credentials once; the AU's statements checked against its
 /// session (the learner's, initialized first, nothing after terminated or abandoned); and the LMS's own statements —
 /// launched, abandoned (a session left open when the next begins), waived (an AU whose moveOn is NotApplicable) and
-/// satisfied (the course, once every AU's moveOn is met). An AU whose moveOn is met completes its course item.
+/// satisfied (a block, once every AU in it met its moveOn; the course, once every AU did). An AU whose moveOn is met completes its course item.
 enum Cmi5Sessions {
     static let sessionExtension = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
     static let category = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
@@ -170,6 +171,7 @@ enum Cmi5Sessions {
               let au = structure.aus.first(where: { $0.id == launch.activity })
         else { throw Problem(.forbidden, "This launch is not a live cmi5 session.") }
         let initiallyTouched = launch.state != "launched"
+        let before = (state: launch.state, completed: launch.completed, passed: launch.passed, failed: launch.failed)
         for statement in statements {
             guard statement.actor == launch.actor else { throw Problem(.forbidden, "A cmi5 session's statements are the launched learner's: the actor differs.") }
             guard launch.state != "terminated", launch.state != "abandoned" else {
@@ -202,7 +204,17 @@ enum Cmi5Sessions {
             default: break
             }
         }
-        try await launch.save(on: database)
+        // Written only if the session is still as it was read: two batches of one session at once cannot both open
+        // it, nor one undo what the other recorded (the flags are only ever set).
+        var update = (database as! any SQLDatabase).update(XAPILaunch.schema).set("state", to: SQLBind(launch.state))
+            .where("id", .equal, SQLBind(launch.id!)).where("state", .equal, SQLBind(before.state))
+        for (column, now, was) in [("completed", launch.completed, before.completed), ("passed", launch.passed, before.passed), ("failed", launch.failed, before.failed)]
+        where now && !was {
+            update = update.set(SQLIdentifier(column), to: SQLBind(true))
+        }
+        guard try await update.returning("id").all().count == 1 else {
+            throw Problem(.conflict, "The session changed while these statements were checked (another batch of it arrived): send them again.")
+        }
         // What the registration met, over every session of it.
         let sessions = try await XAPILaunch.query(on: database).filter(\.$registration == launch.registration).filter(\.$kind == XAPILaunch.cmi5).all()
         func met(_ unit: Cmi5Course.AU) -> Bool {
@@ -223,17 +235,25 @@ enum Cmi5Sessions {
                                                         secondsSpent: 0, clientTime: nil, key: "cmi5:\(launch.id!.uuidString):\(auMet ? "met" : "began")")
             _ = try await LearningProgress.apply(ProgressBatchInput(updates: [update]), for: learner, app: app, on: database)
         }
-        guard auMet, structure.aus.allSatisfy(met) else { return }
-        let already = try await XAPIStatementRecord.query(on: database).filter(\.$providerID == launch.providerID)
-            .filter(\.$registration == launch.registration).filter(\.$verb == Verb.satisfied).filter(\.$activity == structure.id).count()
-        guard already == 0 else { return }
+        // Each block around the AU whose AUs are all met is satisfied, and then the course; each once per registration.
+        guard auMet else { return }
+        var satisfied: [[String: Any]] = []
         let actor = XAPILaunches.actor(launch.userID, name: nil, homePage: app.settings.publicURL)
-        var satisfied = statement(Verb.satisfied, "satisfied", actor: actor, object: structure.id, registration: launch.registration, session: launch.sessionID, course: structure.id)
-        var contextActivities = (satisfied["context"] as! [String: Any])["contextActivities"] as! [String: Any]
-        contextActivities["category"] = [["id": category], ["id": moveOnCategory]]
-        var contextValue = satisfied["context"] as! [String: Any]
-        contextValue["contextActivities"] = contextActivities
-        satisfied["context"] = contextValue
-        try await LearningRecords.record(lms: [satisfied], provider: launch.providerID, homePage: app.settings.publicURL, at: app.clock.now(), on: database)
+        for object in au.blocks.reversed() + [structure.id] {
+            let units = object == structure.id ? structure.aus : structure.aus.filter { $0.blocks.contains(object) }
+            guard units.allSatisfy(met) else { break }
+            let already = try await XAPIStatementRecord.query(on: database).filter(\.$providerID == launch.providerID)
+                .filter(\.$registration == launch.registration).filter(\.$verb == Verb.satisfied).filter(\.$activity == object).count()
+            guard already == 0 else { continue }
+            var statement = statement(Verb.satisfied, "satisfied", actor: actor, object: object, registration: launch.registration, session: launch.sessionID, course: structure.id)
+            var context = statement["context"] as! [String: Any]
+            var contextActivities = context["contextActivities"] as! [String: Any]
+            contextActivities["category"] = [["id": category], ["id": moveOnCategory]]
+            context["contextActivities"] = contextActivities
+            statement["context"] = context
+            satisfied.append(statement)
+        }
+        guard !satisfied.isEmpty else { return }
+        try await LearningRecords.record(lms: satisfied, provider: launch.providerID, homePage: app.settings.publicURL, at: app.clock.now(), on: database)
     }
 }
