@@ -251,6 +251,29 @@ import ZIPFoundation
         }
     }
 
+    @Test func overlappingCommitsOfOneLaunchAreAllKept() async throws {
+        try await withApp { app, world in
+            let (course, item) = try await publishedScormCourse(app, world, "scorm12/RuntimeBasicCalls_SCORM12.zip")
+            let learner = try await app.token("learner.mha")
+            #expect(try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: learner).status == .created)
+            let launched = try await app.send(.POST, "/api/v1/courses/\(course)/items/\(item)/launch", token: learner).decoded(ItemLaunchDTO.self)
+            let token = String(try #require(URLComponents(string: launched.url)?.path).split(separator: "/")[1])
+            // Eight commits at once, each of its own element: every one is kept, none written over another.
+            let sent = [("cmi.core.lesson_location", "page-7"), ("cmi.suspend_data", "visited=1-7"), ("cmi.core.score.raw", "64"),
+                        ("cmi.core.score.min", "0"), ("cmi.core.score.max", "100"), ("cmi.student_preference.audio", "1"),
+                        ("cmi.student_preference.speed", "10"), ("cmi.student_preference.text", "1")]
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for (element, value) in sent {
+                    group.addTask { try await app.send(.POST, "/scorm/\(token)/commit", json: ["values": [[element, value]]]).status }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok }, "\(statuses)")
+            let values = try await launchData(app, token).values
+            for (element, value) in sent { #expect(values[element] == value, "\(element)") }
+        }
+    }
+
     @Test func aLearnerPlaysASCOThatIsTrackedResumedAndCompletesTheCourse() async throws {
         try await withApp { app, world in
             let (course, item) = try await publishedScormCourse(app, world, "scorm12/RuntimeBasicCalls_SCORM12.zip")

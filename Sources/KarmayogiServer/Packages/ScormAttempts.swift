@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 /// Learners' attempts at SCORM items: launched, resumed, and recorded, each commit's data checked by the data
@@ -85,6 +86,9 @@ enum ScormAttempts {
         return values
     }
 
+    /// Another commit of the attempt was written since this one read it.
+    struct Overlap: Error {}
+
     /// Keeps a commit's data and sends what it means to the learner's progress. The session's time counts when the
     /// SCO finishes, once per launch.
     static func record(_ attempt: ScormAttempt, data: ScormRuntimeData, finished: Bool, activity: ScormActivity, app: Application,
@@ -104,11 +108,18 @@ enum ScormAttempts {
             values.removeValue(forKey: timeKey)
         }
         attempt.data = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+        let read = attempt.commits
         attempt.commits += 1
         attempt.completed = attempt.completed || outcome.status == .completed
-        attempt.updatedAt = Date()
+        attempt.updatedAt = app.clock.now()
         let launch = attempt.launchToken ?? ""
-        try await attempt.save(on: database)
+        // Written only over the commit it was read after: of two overlapping commits of one launch (the 30-second
+        // batch and the finish), the later one is read again and merged, never written over the other.
+        let written = try await (database as! any SQLDatabase).update(ScormAttempt.schema)
+            .set("data", to: SQLBind(attempt.data)).set("exit", to: SQLBind(attempt.exit)).set("seconds", to: SQLBind(attempt.seconds))
+            .set("commits", to: SQLBind(attempt.commits)).set("completed", to: SQLBind(attempt.completed)).set("updated_at", to: SQLBind(attempt.updatedAt))
+            .where("id", .equal, SQLBind(attempt.id!)).where("commits", .equal, SQLBind(read)).returning("id").all()
+        guard written.count == 1 else { throw Overlap() }
         if outcome.status != .notStarted || finished {
             guard let learner = try await Principal.load(userID: attempt.userID, on: database) else { throw Problem.notFound("launch") }
             let update = ProgressBatchInput.UpdateInput(

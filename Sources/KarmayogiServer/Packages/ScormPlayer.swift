@@ -195,6 +195,19 @@ struct ScormRuntimeController: RouteCollection {
     }
 
     @Sendable static func commit(_ request: Request) async throws -> Committed {
+        // An overlapping commit of the same attempt makes this one read the attempt again and apply its values to it.
+        for round in 1...16 {
+            do {
+                return try await commitOnce(request)
+            } catch is ScormAttempts.Overlap {
+                // A short, growing, random pause, so that commits that met once do not meet again.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(4 * round))))
+            }
+        }
+        throw Problem(.conflict, "The attempt kept changing while this commit was written; send it again.")
+    }
+
+    static func commitOnce(_ request: Request) async throws -> Committed {
         let (attempt, structure, activity) = try await activity(request)
         guard let body = request.body.data, body.readableBytes <= 256 * 1024 else { throw Problem.invalid("values", "is missing, or larger than 256 KiB") }
         let sent: Commit
