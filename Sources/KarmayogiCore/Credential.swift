@@ -194,7 +194,7 @@ public enum CredentialJWS {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func data(base64URL text: Substring) -> Data? {
+    public static func data(base64URL text: Substring) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         guard base64.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" }) else { return nil }
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)

@@ -141,7 +141,7 @@ import VaporTesting
             let keys = try await JWTKeyCollection().add(jwksJSON: try await app.send(.GET, "/lti/jwks.json").body)
             let verified = try await keys.verify(token, as: IDToken.self)
             #expect(verified.iss.value == registered.platform.issuer && verified.aud.value == [registered.clientId] && verified.nonce == "nonce-1")
-            let payload = try #require(Data(base64URL: String(token.split(separator: ".")[1])))
+            let payload = try #require(CredentialJWS.data(base64URL: token.split(separator: ".")[1]))
             let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
             #expect(claims[LTI.claim + "message_type"] as? String == "LtiResourceLinkRequest" && claims[LTI.claim + "version"] as? String == "1.3.0")
             #expect((claims[LTI.claim + "resource_link"] as? [String: Any])?["id"] as? String == item.lowercased())

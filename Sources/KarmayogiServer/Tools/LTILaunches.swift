@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import KarmayogiCore
+import SQLKit
 import Vapor
 
 /// An LTI item played: OIDC third-party initiated login at the tool, our authentication answer (a signed id_token,
@@ -67,15 +68,16 @@ enum LTILaunches {
         if let signedIn = request.auth.get(Principal.self), signedIn.userID != launch.userID {
             throw refused("the launch is another learner's than the one signed in")
         }
-        // One use: a second request with the same hint (a replay, a reload) finds it used.
-        launch.usedAt = now
-        try await launch.save(on: request.db)
-        let (token, _) = try await idToken(for: launch, tool: tool, nonce: nonce, request: request)
+        // One use: a second request with the same hint (a replay, a reload, one sent at the same moment) finds it used.
+        let taken = try await (request.db as! any SQLDatabase).update(LTILaunch.schema).set("used_at", to: SQLBind(now))
+            .where("id", .equal, SQLBind(launch.id!)).where("used_at", .is, SQLLiteral.null).returning("id").all()
+        guard taken.count == 1 else { throw refused("the launch it names was used") }
+        let token = try await idToken(for: launch, tool: tool, nonce: nonce, request: request)
         return try page(posting: ["id_token": token, "state": state], to: tool.launchURL, request)
     }
 
     /// The signed message of a resource link launch, with the services the tool may call back.
-    static func idToken(for launch: LTILaunch, tool: LTITool, nonce: String, request: Request) async throws -> (String, [String: Any]) {
+    static func idToken(for launch: LTILaunch, tool: LTITool, nonce: String, request: Request) async throws -> String {
         let app = request.application
         guard let learner = try await Principal.load(userID: launch.userID, on: request.db),
               let version = try await Courses.publishedVersion(of: launch.courseID, on: request.db)
@@ -101,7 +103,7 @@ enum LTILaunches {
                            "lineitems": "\(context)/lineitems", "lineitem": "\(context)/lineitems/\(lineItem.uuidString.lowercased())"],
             LTI.nrpsClaim: ["context_memberships_url": "\(context)/memberships", "service_versions": ["2.0"]],
         ]
-        return (try app.ltiKeys.sign(claims), claims)
+        return try app.ltiKeys.sign(claims)
     }
 
     /// A page that posts its fields to a tool (OIDC form_post): by itself where scripts run, by a button elsewhere.

@@ -156,20 +156,11 @@ enum LTITools {
             guard key["kty"] as? String == "RSA", let kid = key["kid"] as? String, (1...200).contains(kid.count), let n = key["n"] as? String, let e = key["e"] as? String, !n.isEmpty, !e.isEmpty, n.count <= 2048, e.count <= 16
             else { return (nil, "keys[\(index)]: must be an RSA public key with its id (kty RSA, kid, n and e)") }
             if let alg = key["alg"], alg as? String != "RS256" { return (nil, "keys[\(index)].alg: LTI 1.3 tools sign with RS256") }
-            guard let modulus = Data(base64URL: n), modulus.count >= 256 else { return (nil, "keys[\(index)].n: an RSA modulus of at least 2048 bits, base64url") }
-            guard Data(base64URL: e) != nil else { return (nil, "keys[\(index)].e: the exponent, base64url") }
+            guard let modulus = CredentialJWS.data(base64URL: Substring(n)), modulus.count >= 256 else { return (nil, "keys[\(index)].n: an RSA modulus of at least 2048 bits, base64url") }
+            guard CredentialJWS.data(base64URL: Substring(e)) != nil else { return (nil, "keys[\(index)].e: the exponent, base64url") }
         }
         guard let set = try? JSONDecoder().decode(JWKS.self, from: Data(text.utf8)) else { return (nil, "must be a JSON Web Key Set") }
         return (set, nil)
-    }
-}
-
-extension Data {
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard base64.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/") }) else { return nil }
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }
 
