@@ -71,6 +71,8 @@ import Testing
         "Plans names users": 4,
         // The first part of the address "/courses/{id}/items/{item}/launch", not the table.
         "Records names courses": 1,
+        // The address of an organisation's tools page, "/admin/organisations/{id}/lti-tools", not the table.
+        "Tools names organisations": 3,
         // The first parts of addresses ("/courses/{id}/nsqf", "/programmes/{id}/nsqf", "/states/…"), not the tables.
         "Qualifications names courses": 1,
         "Qualifications names programmes": 1,
