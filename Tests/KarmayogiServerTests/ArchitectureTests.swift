@@ -51,6 +51,9 @@ import Testing
         "Insights names organisations": 20,
         "Insights names plans": 4,
         "Insights names users": 10,
+        // The first parts of the addresses "/users/{id}/gaps" and "/admin/organisations/{id}/gaps", not the tables.
+        "Guidance names organisations": 1,
+        "Guidance names users": 1,
         "Learning names certificates": 2,
         "Learning names competencies": 1,
         "Learning names courses": 4,

@@ -38,6 +38,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: PassbookController())
     try api.register(collection: AssessmentController())
     try api.register(collection: PlanController())
+    try api.register(collection: GuidanceController())
     try api.register(collection: InsightController())
     try api.register(collection: ReportController())
     try api.register(collection: ScorecardController())

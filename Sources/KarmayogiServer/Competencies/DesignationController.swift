@@ -58,6 +58,19 @@ enum Designations {
             .map { RoleRequirement(competencyId: $0.$competency.id, level: $0.level) }
     }
 
+    /// Every designation mapped in an organisation (as the organisation wrote it) and what each requires.
+    static func all(in organisationID: UUID, on database: any Database) async throws -> [String: [RoleRequirement]] {
+        let rows = try await DesignationRequirement.query(on: database).filter(\.$organisation.$id == organisationID).all()
+        var names: [String: String] = [:]
+        var mapped: [String: [RoleRequirement]] = [:]
+        for row in rows {
+            let name = names[row.designationKey] ?? row.designation
+            names[row.designationKey] = name
+            mapped[name, default: []].append(RoleRequirement(competencyId: row.$competency.id, level: row.level))
+        }
+        return mapped
+    }
+
     static func summaries(in organisation: Organisation, on database: any Database) async throws -> [DesignationSummaryDTO] {
         let sql = database as! any SQLDatabase
         struct Mapped: Decodable { var designation: String; var count: Int }

@@ -37,6 +37,12 @@ enum Events {
         return Set(try await Event.query(on: database).filter(\.$id ~~ Set(ids)).all(\.$id))
     }
 
+    /// Scheduled events anyone may register for that start after `now`, soonest first (at most `limit`).
+    static func upcomingOpen(after now: Date, limit: Int, on database: any Database) async throws -> [Event] {
+        try await Event.query(on: database).filter(\.$status == .scheduled).filter(\.$registration == .open)
+            .filter(\.$startsAt > now).sort(\.$startsAt).limit(limit).all()
+    }
+
     /// The recordings (published courses) of these events.
     static func recordings(of ids: [UUID], on database: any Database) async throws -> Set<UUID> {
         guard !ids.isEmpty else { return [] }

@@ -80,37 +80,20 @@ struct HomePage: RouteCollection {
 
     // MARK: Recommended for my designation
 
+    /// What closes my gaps (my designation's and my live plans' requirements against my passbook): courses, events and
+    /// programmes, best first, each saying which gap it serves and, folded, every reason for its place.
     static func recommended(_ principal: Principal, _ request: Request) async throws -> HTML {
         let t = request.catalogue
-        var body: HTML = "<p class=\"muted\">\(t("home.noDesignation"))</p>"
-        if let designation = principal.me.designation {
-            let required = try await Designations.requirements(of: designation, in: principal.organisationID, on: request.db)
-            let verified = try await Passbook.verified(of: principal.userID, on: request.db)
-            let gaps = CompetencyGap.gaps(required: required, verified: verified)
-            let enrolled = try await Enrolments.courseIDs(of: principal.userID, on: request.db)
-            let cards = try await request.application.catalogueSearch.cards(on: request.db)
-            let candidates = cards.values.map {
-                CompetencyGap.Candidate(courseId: $0.id, competencies: $0.competencies, language: $0.language, durationMinutes: $0.durationMinutes)
-            }
-            let chosen = CompetencyGap.recommend(for: gaps, from: candidates, language: t.language, excluding: enrolled, limit: 4)
-            let names = try await Competencies.names(chosen.map(\.gap.competencyId), on: request.db)
-            let items: [HTML] = chosen.compactMap { choice in
-                guard let card = cards[choice.courseId] else { return nil }
-                let values = ["competency": names[choice.gap.competencyId] ?? "", "required": t("level.\(choice.gap.required)"),
-                              "held": choice.gap.held == 0 ? t("home.notYet") : t("level.\(choice.gap.held)"), "level": t("level.\(choice.level)")]
-                return """
-                    <li><a href="/courses/\(card.id.uuidString)"><strong>\(card.title)</strong></a>\
-                    <p class="facts"><span>\(t("catalogue.minutes", ["minutes": Formats.number(card.durationMinutes)]))</span><span>\(Formats.language(card.language))</span></p>\
-                    <p class="muted">\(t(choice.closes ? "home.closes" : "home.narrows", values))</p></li>
-                    """
-            }
-            if !items.isEmpty {
-                body = "<ul class=\"plain\">\(items)</ul>"
-            } else if gaps.isEmpty {
-                body = "<p class=\"muted\">\(t(required.isEmpty ? "home.designationUnmapped" : "home.noGaps", ["designation": designation]))</p>"
-            } else {
-                body = "<p class=\"muted\">\(t("home.noCourseForGaps"))</p>"
-            }
+        let person = Guidance.Person(principal)
+        let result = try await Guidance.recommendations(for: person, language: t.language, limit: 4, request: request)
+        let body: HTML
+        if !result.items.isEmpty {
+            body = "\(GuidancePages.list(result.items, t))<p><a href=\"/my/gaps\">\(t("guidance.allGaps"))</a></p>"
+        } else if let designation = person.designation {
+            let mapped = try await Designations.requirements(of: designation, in: person.organisationID, on: request.db)
+            body = "<p class=\"muted\">\(t(result.gaps.isEmpty ? (mapped.isEmpty ? "home.designationUnmapped" : "home.noGaps") : "home.noCourseForGaps", ["designation": designation]))</p>"
+        } else {
+            body = "<p class=\"muted\">\(t(result.gaps.isEmpty ? "home.noDesignation" : "home.noCourseForGaps"))</p>"
         }
         return "<section class=\"card\" aria-labelledby=\"h-recommended\"><h2 id=\"h-recommended\">\(t("home.recommended"))</h2>\(body)</section>"
     }

@@ -114,6 +114,20 @@ enum Users {
         return found
     }
 
+    /// The people of an organisation (not disabled) holding one of `designations`, matched as `Designation.key` does,
+    /// each with the designation as written: at most `limit`, in order of id.
+    static func holding(_ designations: [String], in organisationID: UUID, except: UUID? = nil, limit: Int,
+                        on database: any Database) async throws -> [(id: UUID, designation: String)] {
+        guard !designations.isEmpty else { return [] }
+        struct Row: Decodable { var id: UUID; var designation: String }
+        let query = (database as! any SQLDatabase).select().columns("id", "designation").from(User.schema)
+            .where("organisation_id", .equal, SQLBind(organisationID))
+            .where("status", .notEqual, SQLBind(User.Status.disabled.rawValue))
+            .where(SQLFunction("LOWER", args: SQLIdentifier("designation")), .in, SQLBind.group(Set(designations.map(Designation.key)).sorted()))
+        if let except { query.where("id", .notEqual, SQLBind(except)) }
+        return try await query.orderBy("id").limit(limit).all(decoding: Row.self).map { ($0.id, $0.designation) }
+    }
+
     /// The ids of the people with these e-mail addresses (as stored: lower case), by address.
     /// The first `limit` active people in order of id, each with their organisation and posting: for generators.
     static func homes(limit: Int, on sql: any SQLDatabase) async throws -> [(id: UUID, organisation: UUID, stateCode: Int?, districtCode: Int?)] {

@@ -161,3 +161,21 @@ struct CreateLearning: AsyncMigration {
         }
     }
 }
+
+/// The passbook as other rooms read it in bulk.
+enum PassbookEntries {
+    /// The highest verified level of each competency, person by person, for `people` (a thousand at a time).
+    static func verifiedLevels(of people: [UUID], on database: any Database) async throws -> [UUID: [UUID: Int]] {
+        struct Row: Decodable { var user_id: UUID; var competency_id: UUID; var level: Int }
+        var levels: [UUID: [UUID: Int]] = [:]
+        for start in stride(from: 0, to: people.count, by: 1000) {
+            let group = Array(people[start..<min(start + 1000, people.count)])
+            let rows = try await (database as! any SQLDatabase).select().column("user_id").column("competency_id")
+                .column(SQLFunction("MAX", args: SQLIdentifier("level")), as: "level").from(PassbookEntry.schema)
+                .where("user_id", .in, SQLBind.group(group)).where("status", .equal, SQLBind(PassbookEntry.Status.verified.rawValue))
+                .groupBy("user_id").groupBy("competency_id").all(decoding: Row.self)
+            for row in rows { levels[row.user_id, default: [:]][row.competency_id] = row.level }
+        }
+        return levels
+    }
+}

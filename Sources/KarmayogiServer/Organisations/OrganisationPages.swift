@@ -150,6 +150,7 @@ struct OrganisationPages: RouteCollection {
         let geography = request.geography
         let manages = principal.access.allows(.manageOrganisations, on: organisation.placement)
         let keepsPeople = principal.access.allows(.manageUsers, on: organisation.placement)
+        let watches = principal.access.allows(.viewInsights, on: organisation.placement) || principal.access.allows(.mapCompetencies, on: organisation.placement)
         let ancestors = organisation.path.split(separator: "/").compactMap { UUIDText.parse(String($0)) }.filter { $0 != organisation.id }
         let parents = try await Organisation.query(on: request.db).filter(\.$id ~~ ancestors).all()
         let lineage: [UI.Crumb] = ancestors.compactMap { id in parents.first { $0.id == id } }.map { .init($0.name, "/admin/organisations/\($0.id!.uuidString.lowercased())") }
@@ -166,6 +167,7 @@ struct OrganisationPages: RouteCollection {
             "<section class=\"card\"><dl class=\"facts-list\">\(facts.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" as HTML })</dl>"
                 + "<p class=\"actions\"><a class=\"button secondary\" href=\"/admin/users?org=\(id)\">\(t("people.title"))</a>"
                 + "<a class=\"button secondary\" href=\"/insights?scope=org:\(id)\">\(t("nav.insights"))</a>"
+                + (watches ? "<a class=\"button secondary\" href=\"/admin/organisations/\(id)/gaps\">\(t("guidance.map.title"))</a>" : "" as HTML)
                 + (manages ? "<a class=\"button secondary\" href=\"/admin/organisations/\(id)/lti-tools\">\(t("lti.tools.title"))</a>" : "" as HTML) + "</p></section>",
         ]
         if manages {

@@ -103,6 +103,13 @@ extension Plans {
         }
     }
 
+    /// The live plans assigned to a person, each with the courses it holds.
+    static func assignedCourses(to person: PlanPerson, on database: any Database) async throws -> [(id: UUID, name: String, courseIDs: [UUID])] {
+        let plans = try await assigned(to: person, on: database)
+        let courses = try await courseIDs(of: plans.map { $0.plan.id! }, on: database)
+        return plans.map { ($0.plan.id!, $0.plan.name, courses[$0.plan.id!] ?? []) }
+    }
+
     /// `GET /me/plans`: each live plan assigned to me, with where I stand in each course.
     static func mine(_ principal: Principal, on database: any Database) async throws -> [MyPlanDTO] {
         let person = PlanPerson(id: principal.userID, designation: principal.me.designation, organisationPath: principal.organisationPath)

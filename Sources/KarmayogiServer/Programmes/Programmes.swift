@@ -215,6 +215,18 @@ enum Programmes {
         return batch
     }
 
+    /// Programmes with a batch starting after `today` with a seat left: each with that batch (the soonest).
+    static func open(after today: Int, limit: Int, on database: any Database) async throws -> [(programme: Programme, batch: ProgrammeBatch)] {
+        let batches = try await ProgrammeBatch.query(on: database).filter(\.$startDay > today).sort(\.$startDay).limit(limit).all()
+            .filter { $0.taken < $0.seats }
+        var soonest: [UUID: ProgrammeBatch] = [:]
+        for batch in batches where soonest[batch.programmeID] == nil { soonest[batch.programmeID] = batch }
+        guard !soonest.isEmpty else { return [] }
+        return try await Programme.query(on: database).filter(\.$id ~~ Array(soonest.keys)).all()
+            .compactMap { programme in soonest[programme.id!].map { (programme, $0) } }
+            .sorted { ($0.batch.startDay, $0.programme.id!.uuidString) < ($1.batch.startDay, $1.programme.id!.uuidString) }
+    }
+
     static func batches(of programmeID: UUID, on database: any Database) async throws -> [ProgrammeBatch] {
         _ = try await find(programmeID, on: database)
         return try await ProgrammeBatch.query(on: database).filter(\.$programmeID == programmeID).sort(\.$startDay).sort(\.$id).limit(500).all()

@@ -24,6 +24,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: CredentialPages())
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
+        try pages.register(collection: GuidancePages())
         try pages.register(collection: CampaignPages())
         try pages.register(collection: EventPages())
         try pages.register(collection: ProgrammePages())

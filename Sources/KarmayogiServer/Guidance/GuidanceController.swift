@@ -1,0 +1,46 @@
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// `GET /me/gaps`, `GET /me/recommendations`, `GET /users/{id}/gaps` (for those who see the person) and
+/// `GET /orgs/{id}/gaps` (for those who watch the organisation's insights or map its competencies).
+struct GuidanceController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("me", "gaps", use: Self.mine)
+        routes.get("me", "recommendations", use: Self.recommendations)
+        routes.get("users", ":id", "gaps", use: Self.person)
+        routes.get("orgs", ":id", "gaps", use: Self.organisation)
+    }
+
+    @Sendable static func mine(_ request: Request) async throws -> GapsDTO {
+        try await Guidance.gapsDTO(of: Guidance.Person(try request.principal()), request: request)
+    }
+
+    /// `?limit=` (1–50, 10 unless given) and `?lang=`: the language the reasons are written in and the ranking prefers
+    /// (the person's own unless given).
+    @Sendable static func recommendations(_ request: Request) async throws -> RecommendationsDTO {
+        let person = Guidance.Person(try request.principal())
+        var errors: [FieldError] = []
+        var limit = 10
+        if let text = try? request.query.get(String.self, at: "limit") {
+            if let number = Int(text), (1...50).contains(number) { limit = number }
+            else { errors.append(.init("limit", "must be a whole number from 1 to 50")) }
+        }
+        var language = person.language
+        if let text = try? request.query.get(String.self, at: "lang") {
+            if let known = Language.named(text) { language = known.code }
+            else { errors.append(.init("lang", "is not a language code the platform knows (en, hi, ta, …)")) }
+        }
+        if !errors.isEmpty { throw Problem.invalid(errors) }
+        return try await Guidance.recommendations(for: person, language: language, limit: limit, request: request)
+    }
+
+    @Sendable static func person(_ request: Request) async throws -> GapsDTO {
+        let (user, organisation) = try await Users.visible(try request.id(of: "user"), to: try request.principal(), on: request.db)
+        return try await Guidance.gapsDTO(of: Guidance.Person(user, in: organisation), request: request)
+    }
+
+    @Sendable static func organisation(_ request: Request) async throws -> OrganisationGapsDTO {
+        try await Guidance.organisationGaps(try request.id(of: "organisation"), by: try request.principal(), request: request)
+    }
+}
