@@ -23,6 +23,7 @@ public enum Karmayogi {
             app.asyncCommands.use(RollupsCommand(), as: "rollups")
             app.asyncCommands.use(ProgrammesCommand(), as: ProgrammesCommand.name)
             app.asyncCommands.use(InsightsBenchmarkCommand(), as: "bench-insights")
+            app.asyncCommands.use(GuidanceBenchmarkCommand(), as: "bench-guidance")
             if !onlyHelp { try await configure(app) }
             try await app.execute()
         } catch {

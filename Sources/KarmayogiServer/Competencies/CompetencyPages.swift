@@ -291,7 +291,7 @@ struct CompetencyPages: RouteCollection {
         if !problems.isEmpty {
             return try await Layout.failed(.invalid(problems), request) { try await designationPage(request, problem: .invalid(problems), saved: false) }
         }
-        try await Designations.replace([(name, requirements)], in: organisation, by: principal, on: request.db)
+        try await Designations.replace([(name, requirements)], in: organisation, by: principal.userID, on: request.db)
         return try await designationPage(request, problem: nil, saved: true).encodeResponse(for: request)
     }
 }

@@ -97,7 +97,7 @@ enum Designations {
 
     /// Replaces what the designations need, all together or not at all.
     static func replace(_ mappings: [(designation: String, requirements: [RoleRequirement])], in organisation: Organisation,
-                        by principal: Principal, on database: any Database) async throws {
+                        by userID: UUID?, on database: any Database) async throws {
         try await database.transaction { database in
             for (designation, requirements) in mappings {
                 let key = Designation.key(designation)
@@ -110,7 +110,7 @@ enum Designations {
                     row.designation = Designation.normalised(designation)
                     row.designationKey = key
                     row.level = requirement.level
-                    row.updatedBy = principal.userID
+                    row.updatedBy = userID
                     try await row.create(on: database)
                 }
             }
@@ -174,7 +174,7 @@ enum Designations {
             throw Problem(.unprocessableEntity, "\(errors.count) problem(s) in the file; nothing was changed.", errors: errors)
         }
         let ordered = mappings.values.sorted { $0.designation < $1.designation }
-        try await replace(ordered.map { ($0.designation, $0.requirements) }, in: organisation, by: principal, on: database)
+        try await replace(ordered.map { ($0.designation, $0.requirements) }, in: organisation, by: principal.userID, on: database)
         return DesignationImportDTO(designations: ordered.map(\.designation), requirements: ordered.reduce(0) { $0 + $1.requirements.count })
     }
 }
@@ -211,7 +211,7 @@ struct DesignationController: RouteCollection {
         let (current, retired) = try await Competencies.states(of: input.competencies.map(\.competencyId), on: request.db)
         let problems = RoleRequirement.problems(input.competencies, current: current, retired: retired)
         if !problems.isEmpty { throw Problem.invalid(problems) }
-        try await Designations.replace([(name, input.competencies)], in: organisation, by: principal, on: request.db)
+        try await Designations.replace([(name, input.competencies)], in: organisation, by: principal.userID, on: request.db)
         return try await Designations.find(name, in: organisation, on: request.db)
     }
 

@@ -103,6 +103,14 @@ enum Guidance {
         var organisationPath: String
         var language: String
 
+        init(id: UUID, designation: String?, organisationID: UUID, organisationPath: String, language: String) {
+            self.id = id
+            self.designation = designation
+            self.organisationID = organisationID
+            self.organisationPath = organisationPath
+            self.language = language
+        }
+
         init(_ principal: Principal) {
             id = principal.userID
             designation = principal.me.designation
@@ -163,20 +171,19 @@ enum Guidance {
         }
     }
 
-    static func gapsDTO(of person: Person, request: Request) async throws -> GapsDTO {
-        let cards = try await request.application.catalogueSearch.cards(on: request.db)
-        let (gaps, mapped) = try await gaps(of: person, cards: cards, on: request.db)
+    static func gapsDTO(of person: Person, app: Application, on database: any Database) async throws -> GapsDTO {
+        let cards = try await app.catalogueSearch.cards(on: database)
+        let (gaps, mapped) = try await gaps(of: person, cards: cards, on: database)
         return GapsDTO(userId: person.id, designation: person.designation, organisationId: person.organisationID, designationMapped: mapped,
-                       gaps: try await gapDTOs(gaps, on: request.db))
+                       gaps: try await gapDTOs(gaps, on: database))
     }
 
     // MARK: Recommendations
 
     /// A person's gaps and what closes them, best first, in `language` (the ranking prefers offers in it).
-    static func recommendations(for person: Person, language: String, limit: Int, request: Request) async throws -> RecommendationsDTO {
-        let database = request.db
-        let t = Catalogue.all[language] ?? request.catalogue
-        let cards = try await request.application.catalogueSearch.cards(on: database)
+    static func recommendations(for person: Person, language: String, limit: Int, app: Application, on database: any Database) async throws -> RecommendationsDTO {
+        let t = Catalogue.all[language] ?? Catalogue.all["en"]!
+        let cards = try await app.catalogueSearch.cards(on: database)
         let (gaps, _) = try await gaps(of: person, cards: cards, on: database)
         let gapDTOs = try await gapDTOs(gaps, on: database)
         guard !gaps.isEmpty else { return RecommendationsDTO(gaps: [], items: []) }
@@ -239,12 +246,15 @@ enum Guidance {
 
     // MARK: An organisation's gap map
 
-    /// The gap map of an organisation the principal watches (its insights or its competency mapping), else 404.
-    static func organisationGaps(_ organisationID: UUID, by principal: Principal, request: Request) async throws -> OrganisationGapsDTO {
-        let database = request.db
+    /// An organisation the principal watches (its insights or its competency mapping), else 404.
+    static func watched(_ organisationID: UUID, by principal: Principal, on database: any Database) async throws -> Organisation {
         let organisation = try await Organisations.visible(organisationID, to: principal, on: database)
         guard principal.access.allows(.viewInsights, on: organisation.placement) || principal.access.allows(.mapCompetencies, on: organisation.placement)
         else { throw Problem.notFound("organisation") }
+        return organisation
+    }
+
+    static func organisationGaps(of organisation: Organisation, app: Application, on database: any Database) async throws -> OrganisationGapsDTO {
         let requirements = try await Designations.all(in: organisation.id!, on: database)
         let holders = try await Users.holding(Array(requirements.keys), in: organisation.id!, limit: mapLimit + 1, on: database)
         let counted = Array(holders.prefix(mapLimit))
@@ -252,7 +262,7 @@ enum Guidance {
         let people = counted.map { GapMap.Person(designation: $0.designation, held: levels[$0.id] ?? [:]) }
         let cells = GapMap.cells(requirements: requirements, people: people)
 
-        let cards = try await request.application.catalogueSearch.cards(on: database)
+        let cards = try await app.catalogueSearch.cards(on: database)
         let needed = Set(cells.map(\.competencyId))
         let offers = cards.values.filter { $0.competencies.contains { needed.contains($0.competencyId) } }.map {
             LearningOffer(kind: .course, id: $0.id, competencies: $0.competencies, language: $0.language, durationMinutes: $0.durationMinutes)

@@ -13,7 +13,7 @@ struct GuidanceController: RouteCollection {
     }
 
     @Sendable static func mine(_ request: Request) async throws -> GapsDTO {
-        try await Guidance.gapsDTO(of: Guidance.Person(try request.principal()), request: request)
+        try await Guidance.gapsDTO(of: Guidance.Person(try request.principal()), app: request.application, on: request.db)
     }
 
     /// `?limit=` (1–50, 10 unless given) and `?lang=`: the language the reasons are written in and the ranking prefers
@@ -32,15 +32,16 @@ struct GuidanceController: RouteCollection {
             else { errors.append(.init("lang", "is not a language code the platform knows (en, hi, ta, …)")) }
         }
         if !errors.isEmpty { throw Problem.invalid(errors) }
-        return try await Guidance.recommendations(for: person, language: language, limit: limit, request: request)
+        return try await Guidance.recommendations(for: person, language: language, limit: limit, app: request.application, on: request.db)
     }
 
     @Sendable static func person(_ request: Request) async throws -> GapsDTO {
         let (user, organisation) = try await Users.visible(try request.id(of: "user"), to: try request.principal(), on: request.db)
-        return try await Guidance.gapsDTO(of: Guidance.Person(user, in: organisation), request: request)
+        return try await Guidance.gapsDTO(of: Guidance.Person(user, in: organisation), app: request.application, on: request.db)
     }
 
     @Sendable static func organisation(_ request: Request) async throws -> OrganisationGapsDTO {
-        try await Guidance.organisationGaps(try request.id(of: "organisation"), by: try request.principal(), request: request)
+        let organisation = try await Guidance.watched(try request.id(of: "organisation"), by: try request.principal(), on: request.db)
+        return try await Guidance.organisationGaps(of: organisation, app: request.application, on: request.db)
     }
 }

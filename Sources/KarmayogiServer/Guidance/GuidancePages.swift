@@ -34,8 +34,8 @@ struct GuidancePages: RouteCollection {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
         let person = Guidance.Person(principal)
-        let result = try await Guidance.recommendations(for: person, language: t.language, limit: 10, request: request)
-        let gaps = result.gaps.isEmpty ? try await Guidance.gapsDTO(of: person, request: request).gaps : result.gaps
+        let result = try await Guidance.recommendations(for: person, language: t.language, limit: 10, app: request.application, on: request.db)
+        let gaps = result.gaps.isEmpty ? try await Guidance.gapsDTO(of: person, app: request.application, on: request.db).gaps : result.gaps
         let rows: [HTML] = gaps.map { gap in
             let sources = gap.sources.map { source in
                 source.kind == .designation ? t("guidance.source.designation", ["designation": source.name]) : t("guidance.source.plan", ["plan": source.name])
@@ -63,8 +63,8 @@ struct GuidancePages: RouteCollection {
     @Sendable static func map(_ request: Request) async throws -> HTML {
         let principal = try request.pagePrincipal()
         let t = request.catalogue
-        let map = try await Guidance.organisationGaps(try request.id(of: "organisation"), by: principal, request: request)
-        let organisation = try await Organisations.visible(map.organisationId, to: principal, on: request.db)
+        let organisation = try await Guidance.watched(try request.id(of: "organisation"), by: principal, on: request.db)
+        let map = try await Guidance.organisationGaps(of: organisation, app: request.application, on: request.db)
         let id = organisation.id!.uuidString.lowercased()
         let sections: [HTML] = map.designations.map { designation in
             let rows: [HTML] = designation.competencies.map { cell in

@@ -85,7 +85,7 @@ struct HomePage: RouteCollection {
     static func recommended(_ principal: Principal, _ request: Request) async throws -> HTML {
         let t = request.catalogue
         let person = Guidance.Person(principal)
-        let result = try await Guidance.recommendations(for: person, language: t.language, limit: 4, request: request)
+        let result = try await Guidance.recommendations(for: person, language: t.language, limit: 4, app: request.application, on: request.db)
         let body: HTML
         if !result.items.isEmpty {
             body = "\(GuidancePages.list(result.items, t))<p><a href=\"/my/gaps\">\(t("guidance.allGaps"))</a></p>"

@@ -114,6 +114,14 @@ enum Users {
         return found
     }
 
+    /// The organisations with the most people, most first (for benchmarks).
+    static func busiestOrganisations(limit: Int, on database: any Database) async throws -> [(id: UUID, people: Int)] {
+        struct Row: Decodable { var organisation_id: UUID; var people: Int }
+        return try await (database as! any SQLDatabase).select().column("organisation_id")
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "people").from(User.schema)
+            .groupBy("organisation_id").orderBy("people", .descending).limit(limit).all(decoding: Row.self).map { ($0.organisation_id, $0.people) }
+    }
+
     /// The people of an organisation (not disabled) holding one of `designations`, matched as `Designation.key` does,
     /// each with the designation as written: at most `limit`, in order of id.
     static func holding(_ designations: [String], in organisationID: UUID, except: UUID? = nil, limit: Int,
