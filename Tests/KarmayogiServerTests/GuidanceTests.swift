@@ -103,6 +103,32 @@ import Vapor
         }
     }
 
+    @Test func anOpenEventClaimingTheGapIsRecommendedWithItsStartAndOneForNominationsIsNot() async throws {
+        try await withApp { app, world in
+            let clock = TestClock()
+            clock.install(on: app)
+            let setting = try await sectionOfficer(app, world)
+            let organiser = try await app.token("mdo.mha")
+            var ids: [String] = []
+            for (title, registration) in [("Drafting clinic", "open"), ("Drafting masterclass, by nomination", "nomination")] {
+                let created = try await app.send(.POST, "/api/v1/events", token: organiser, json: eventBody(world, title: title, startsIn: 86_400 * 3, minutes: 90, clock: clock,
+                    extra: ["competencies": [["competencyId": setting.drafting.uuidString, "level": 3]], "registration": registration]))
+                ids.append(try #require(created.json["id"] as? String, "\(created.body)"))
+            }
+            let recommended = try await app.send(.GET, "/api/v1/me/recommendations?limit=50", token: try await app.token("learner.mha"))
+                .decoded(RecommendationsDTO.self)
+            let event = try #require(recommended.items.first { $0.kind == .event })
+            #expect(event.id.uuidString.lowercased() == ids[0].lowercased() && event.title == "Drafting clinic" && event.closes)
+            #expect(event.url == "/events/\(ids[0].lowercased())" && event.durationMinutes == 90 && event.language == nil)
+            #expect(abs((event.startsAt ?? .distantPast).timeIntervalSince(clock.now.addingTimeInterval(86_400 * 3))) < 1)
+            #expect(!recommended.items.contains { $0.id.uuidString.lowercased() == ids[1].lowercased() }, "nomination only: not for anyone to take")
+            // Once it has started, it is no longer offered.
+            clock.move(by: 86_400 * 4)
+            let later = try await app.send(.GET, "/api/v1/me/recommendations?limit=50", token: try await app.token("learner.mha")).decoded(RecommendationsDTO.self)
+            #expect(!later.items.contains { $0.kind == .event })
+        }
+    }
+
     @Test func badQueriesAndOtherPeoplesGapsOutOfReachAreRefused() async throws {
         try await withApp { app, world in
             _ = try await sectionOfficer(app, world)

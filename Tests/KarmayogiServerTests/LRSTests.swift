@@ -188,6 +188,20 @@ func query(_ value: Any) -> String {
             let agent = query(["mbox": "mailto:a@example.gov.in"])
             #expect(client.list(try await client.send(.GET, "/xapi/statements?agent=\(agent)")).count == 5)
             #expect(client.list(try await client.send(.GET, "/xapi/statements?agent=\(agent)&verb=http://adlnet.gov/expapi/verbs/completed")).count == 3)
+            // The agent as the object of b's statement counts too; pages of two read all six, newest first, each once.
+            var about = statement("http://adlnet.gov/expapi/verbs/interacted", actor: "b@example.gov.in", registration: nil)
+            about["id"] = UUID().uuidString.lowercased()
+            about["object"] = ["objectType": "Agent", "mbox": "mailto:a@example.gov.in"]
+            #expect(try await client.send(.POST, "/xapi/statements", json: about).status == .ok)
+            var agentPages: [String] = []
+            var agentNext: String? = "/xapi/statements?agent=\(agent)&limit=2"
+            while let path = agentNext, !path.isEmpty {
+                let reply = try await client.send(.GET, path)
+                agentPages += client.list(reply).map { $0["id"] as! String }
+                agentNext = reply.json["more"] as? String
+            }
+            #expect(agentPages.count == 6 && Set(agentPages).count == 6 && agentPages.first == about["id"] as? String)
+            #expect(Set(agentPages) == Set(batch.prefix(5).map { $0["id"] as! String } + [about["id"] as! String]))
             #expect(client.list(try await client.send(.GET, "/xapi/statements?registration=\(registration)")).count == 3)
             let activity = "https://content.example.gov.in/noting"
             #expect(client.list(try await client.send(.GET, "/xapi/statements?activity=\(activity)")).count == 6)

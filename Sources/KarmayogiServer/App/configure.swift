@@ -120,6 +120,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateScormAttempts())
     app.migrations.add(CreateLearningRecordStore())
     app.migrations.add(CreateLTITools())
+    app.migrations.add(IndexStatementFilters())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.

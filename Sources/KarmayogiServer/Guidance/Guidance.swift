@@ -207,7 +207,7 @@ enum Guidance {
         for card in courses { titles[card.id] = (card.title, "/courses/\(card.id.uuidString.lowercased())", nil) }
 
         // Events open for registration and programmes with a seat in a coming batch.
-        let now = Date()
+        let now = app.clock.now()
         for event in try await Events.upcomingOpen(after: now, limit: 500, on: database) where serves(event.claims) {
             offers.append(LearningOffer(kind: .event, id: event.id!, competencies: event.claims, language: nil, durationMinutes: event.minutes))
             titles[event.id!] = (language == "hi" && !event.titleHi.isEmpty ? event.titleHi : event.title, "/events/\(event.id!.uuidString.lowercased())", event.startsAt)

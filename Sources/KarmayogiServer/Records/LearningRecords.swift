@@ -318,28 +318,47 @@ extension LearningRecords {
 
     /// One page of statements and the query for the next (nil on the last).
     static func statements(_ query: Query, for client: LRSClient, on database: any Database) async throws -> (statements: [String], next: Query?) {
-        var builder = XAPIStatementRecord.query(on: database).filter(\.$providerID == client.providerID).filter(\.$voided == false)
-        // A launch's credentials read the learner's own statements only.
-        if let launch = client.launch { builder = builder.filter(\.$actor == launch.actor) }
-        if let agent = query.agent {
-            if query.relatedAgents { builder = builder.filter(\.$relatedAgents ~~ "|\(agent)|") }
-            else { builder = builder.group(.or) { $0.filter(\.$actor == agent).filter(\.$objectAgent == agent) } }
-        }
-        if let verb = query.verb { builder = builder.filter(\.$verb == verb) }
-        if let activity = query.activity {
-            builder = query.relatedActivities ? builder.filter(\.$relatedActivities ~~ "|\(activity)|") : builder.filter(\.$activity == activity)
-        }
-        if let registration = query.registration { builder = builder.filter(\.$registration == registration) }
-        if let since = query.since { builder = builder.filter(\.$storedMillis > millis(since)) }
-        if let until = query.until { builder = builder.filter(\.$storedMillis <= millis(until)) }
-        if let stored = query.afterStored, let id = query.afterID {
-            builder = builder.group(.or) { group in
-                group.filter(\.$storedMillis, query.ascending ? .greaterThan : .lessThan, stored)
-                group.group(.and) { $0.filter(\.$storedMillis == stored).filter(\.$id, query.ascending ? .greaterThan : .lessThan, id) }
-            }
-        }
         let order: DatabaseQuery.Sort.Direction = query.ascending ? .ascending : .descending
-        let rows = try await builder.sort(\.$storedMillis, order).sort(\.$id, order).limit(query.limit + 1).all()
+        /// The first rows in order that pass the query's filters and `narrow`: each equality filter leads an index of
+        /// its own that ends in (stored, id), so the rows are found in order without walking the whole store.
+        func search(_ narrow: (QueryBuilder<XAPIStatementRecord>) -> QueryBuilder<XAPIStatementRecord>) async throws -> [XAPIStatementRecord] {
+            var builder = XAPIStatementRecord.query(on: database).filter(\.$providerID == client.providerID).filter(\.$voided == false)
+            // A launch's credentials read the learner's own statements only.
+            if let launch = client.launch { builder = builder.filter(\.$actor == launch.actor) }
+            builder = narrow(builder)
+            if let verb = query.verb { builder = builder.filter(\.$verb == verb) }
+            if let activity = query.activity {
+                builder = query.relatedActivities ? builder.filter(\.$relatedActivities ~~ "|\(activity)|") : builder.filter(\.$activity == activity)
+            }
+            if let registration = query.registration { builder = builder.filter(\.$registration == registration) }
+            if let since = query.since { builder = builder.filter(\.$storedMillis > millis(since)) }
+            if let until = query.until { builder = builder.filter(\.$storedMillis <= millis(until)) }
+            if let stored = query.afterStored, let id = query.afterID {
+                builder = builder.group(.or) { group in
+                    group.filter(\.$storedMillis, query.ascending ? .greaterThan : .lessThan, stored)
+                    group.group(.and) { $0.filter(\.$storedMillis == stored).filter(\.$id, query.ascending ? .greaterThan : .lessThan, id) }
+                }
+            }
+            return try await builder.sort(\.$storedMillis, order).sort(\.$id, order).limit(query.limit + 1).all()
+        }
+        var rows: [XAPIStatementRecord]
+        if let agent = query.agent, !query.relatedAgents {
+            // The agent as actor, and as the object: two searches by index, merged. An OR of the two is answered by
+            // walking every statement in time order (0.6 s over a million on SQLite).
+            let asActor = try await search { $0.filter(\XAPIStatementRecord.$actor == agent) }
+            let asObject = try await search { $0.filter(\XAPIStatementRecord.$objectAgent == agent) }
+            var seen = Set<String>()
+            let merged = (asActor + asObject).filter { seen.insert($0.id ?? "").inserted }
+            func before(_ a: XAPIStatementRecord, _ b: XAPIStatementRecord) -> Bool {
+                let (left, right) = ((a.storedMillis, a.id ?? ""), (b.storedMillis, b.id ?? ""))
+                return query.ascending ? left < right : left > right
+            }
+            rows = Array(merged.sorted(by: before).prefix(query.limit + 1))
+        } else if let agent = query.agent {
+            rows = try await search { $0.filter(\XAPIStatementRecord.$relatedAgents ~~ "|\(agent)|") }
+        } else {
+            rows = try await search { $0 }
+        }
         let page = Array(rows.prefix(query.limit))
         // LIKE is a coarse filter (case, and `_` matching any character): the related_ filters are made exact here.
         let exact = page.filter { row in

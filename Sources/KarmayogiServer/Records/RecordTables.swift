@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// One xAPI statement as the learning record store keeps it: the statement as stored (with its id, `stored`,
@@ -188,5 +189,30 @@ struct CreateLearningRecordStore: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         for table in ["xapi_launches", "xapi_credentials", "xapi_documents", "xapi_statements"] { try await database.schema(table).delete() }
+    }
+}
+
+/// Each filter of a statements query leads an index that ends in (stored, id), the order pages are read in, so a
+/// filtered page is found without sorting or walking the store; the agent as the object gets one too. Replaces the
+/// indexes that ended in `stored` alone, which SQLite's planner passed over for the time-ordered index (1.8 s for a
+/// page over a million statements).
+struct IndexStatementFilters: AsyncMigration {
+    static let columns = ["actor", "verb", "activity", "registration", "object_agent"]
+
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for column in Self.columns {
+            try await sql.create(index: "xapi_statements_by_\(column)").on("xapi_statements")
+                .column("provider_id").column(column).column("stored").column("id").run()
+        }
+        for column in ["actor", "verb", "activity", "registration"] { try await sql.raw("DROP INDEX \(ident: "xapi_statements_\(column)")").run() }
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        for column in ["actor", "verb", "activity", "registration"] {
+            try await sql.create(index: "xapi_statements_\(column)").on("xapi_statements").column("provider_id").column(column).column("stored").run()
+        }
+        for column in Self.columns { try await sql.raw("DROP INDEX \(ident: "xapi_statements_by_\(column)")").run() }
     }
 }
