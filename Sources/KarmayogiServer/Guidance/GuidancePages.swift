@@ -101,8 +101,9 @@ struct GuidancePages: RouteCollection {
               \(figures)
               \(map.truncated ? "<p class=\"notice\">\(t("guidance.map.truncated", ["count": Formats.number(Guidance.mapLimit)]))</p>" as HTML : "")
               <section class="card" aria-labelledby="h-cover"><h2 id="h-cover">\(t("guidance.map.cover"))</h2><p class="muted">\(t("guidance.map.coverIntro"))</p>
-              \(UI.table(t("guidance.map.cover"), head: ["#", t("guidance.map.course"), t("guidance.map.closes"), t("guidance.map.share")], rows: courses,
-                         empty: t("guidance.map.noCourse"), numeric: [0, 2, 3]))</section>
+              \(courses.isEmpty ? "<p class=\"muted\">\(t("guidance.map.noCourse"))</p>" as HTML
+                  : UI.table(t("guidance.map.cover"), head: ["#", t("guidance.map.course"), t("guidance.map.closes"), t("guidance.map.share")], rows: courses,
+                             empty: t("guidance.map.noCourse"), numeric: [0, 2, 3]))</section>
               \(sections)
               """
         return Layout.page(t("guidance.map.title"), for: request, crumbs: OrganisationPages.crumbs(t, [
