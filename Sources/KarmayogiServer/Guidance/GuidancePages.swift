@@ -35,7 +35,7 @@ struct GuidancePages: RouteCollection {
         let t = request.catalogue
         let person = Guidance.Person(principal)
         let result = try await Guidance.recommendations(for: person, language: t.language, limit: 10, app: request.application, on: request.db)
-        let gaps = result.gaps.isEmpty ? try await Guidance.gapsDTO(of: person, app: request.application, on: request.db).gaps : result.gaps
+        let gaps = result.gaps
         let rows: [HTML] = gaps.map { gap in
             let sources = gap.sources.map { source in
                 source.kind == .designation ? t("guidance.source.designation", ["designation": source.name]) : t("guidance.source.plan", ["plan": source.name])
