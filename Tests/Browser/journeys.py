@@ -32,6 +32,7 @@ import struct
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -233,8 +234,12 @@ class Journey:
         """A call to the API, as an organiser's own tools make it (the journeys set up what a page then shows)."""
         request = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
                                          headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"{}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            # Name the call and the server's reasons, so a failed journey says what it was refused.
+            raise RuntimeError(f"{method} {path} answered {error.code}: {error.read()[:500].decode(errors='replace')}") from None
 
     def token(self, email: str) -> str:
         return self.api("POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})["accessToken"]
@@ -377,13 +382,16 @@ class Journey:
         driver = self.driver
         coordinator = self.token("admin@karmayogi.example.org")
         me = self.api("GET", "/api/v1/me", coordinator)
-        today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=5, minutes=30))).date()
+        # The session runs from five minutes ago for an hour; the batch holds every India day it touches, so the journey
+        # also passes when it runs across India's midnight.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        india = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+        first, last = (now - datetime.timedelta(minutes=5)).astimezone(india).date(), (now + datetime.timedelta(hours=1)).astimezone(india).date()
         programme = self.api("POST", "/api/v1/programmes", coordinator, {
             "title": f"Jan Seva {self.tag}", "titleHi": f"जन सेवा {self.tag}", "providerId": me["organisationId"], "approvalRoute": "none"})
         batch = self.api("POST", f"/api/v1/programmes/{programme['id']}/batches", coordinator, {
-            "name": f"Jaipur {self.tag}", "startDate": today.isoformat(), "endDate": today.isoformat(), "seats": 40, "stateCode": 8,
+            "name": f"Jaipur {self.tag}", "startDate": first.isoformat(), "endDate": last.isoformat(), "seats": 40, "stateCode": 8,
             "trainerIds": [me["id"]]})
-        now = datetime.datetime.now(datetime.timezone.utc)
         session = self.api("POST", f"/api/v1/batches/{batch['id']}/sessions", coordinator, {
             "title": f"Citizen first {self.tag}", "startsAt": (now - datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "endsAt": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "venue": "HCM RIPA, Jaipur"})
