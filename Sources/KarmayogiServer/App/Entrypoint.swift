@@ -24,6 +24,7 @@ public enum Karmayogi {
             app.asyncCommands.use(ProgrammesCommand(), as: ProgrammesCommand.name)
             app.asyncCommands.use(InsightsBenchmarkCommand(), as: "bench-insights")
             app.asyncCommands.use(GuidanceBenchmarkCommand(), as: "bench-guidance")
+            app.asyncCommands.use(AssistantBenchmarkCommand(), as: "bench-assistant")
             if !onlyHelp { try await configure(app) }
             try await app.execute()
         } catch {

@@ -183,3 +183,24 @@ private final class Found<T>: @unchecked Sendable {
     var rows: [T] = []
     var error: (any Error)?
 }
+
+/// Whether a table has changed since a cache was filled, asked in one indexed look-up: its latest `updated_at` and its
+/// number of rows (a delete moves no timestamp). Each room asks it of its own table.
+struct ChangeSignature: Equatable, Sendable, Decodable {
+    var latest: Date?
+    var rows: Int
+
+    static func of(_ table: String, on database: any SQLDatabase) async throws -> ChangeSignature {
+        try await database.select()
+            .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest")
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "rows")
+            .from(table).first(decoding: ChangeSignature.self) ?? ChangeSignature(latest: nil, rows: 0)
+    }
+
+    /// Whether what changed since `known` can be read as the rows updated at or after its latest: nothing went backwards
+    /// and no row is gone.
+    func followsOn(_ known: ChangeSignature?) -> Date? {
+        guard let known, let held = known.latest, let latest, latest >= held, rows >= known.rows else { return nil }
+        return held
+    }
+}

@@ -20,6 +20,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     CampaignStages.register(on: app)
     ProgrammeCompletions.register(on: app)
     app.catalogueSearch = CatalogueSearch()
+    app.assistantKnowledge = AssistantKnowledge()
     app.campaignScopes = CampaignScopeCache()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
@@ -121,6 +122,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateLearningRecordStore())
     app.migrations.add(CreateLTITools())
     app.migrations.add(IndexStatementFilters())
+    app.migrations.add(CreateAssistant())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.

@@ -39,6 +39,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: AssessmentController())
     try api.register(collection: PlanController())
     try api.register(collection: GuidanceController())
+    try api.register(collection: AssistantController())
     try api.register(collection: InsightController())
     try api.register(collection: ReportController())
     try api.register(collection: ScorecardController())

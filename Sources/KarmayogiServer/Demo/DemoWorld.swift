@@ -143,6 +143,7 @@ enum DemoWorld {
         try await addQualifications(app)
         try await addStates(app)
         try await addPanchayats(app)
+        try await addAssistantDocuments(app)
         // People made above were not counted as they were made: the dashboards' counters are computed from them once.
         _ = try await RollupCheck.run(repair: true, on: app.db)
         var lines = ["", "A demo world was created (development only). Sign in at \(app.settings.publicURL)/login with password \(password):"]

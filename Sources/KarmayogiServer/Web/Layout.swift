@@ -19,6 +19,7 @@ enum Layout {
             links.append(("/campaigns", t("nav.campaigns")))
             links.append(("/cases", t("nav.cases")))
             links.append(("/accreditation", t("nav.accreditation")))
+            links.append(("/assistant", t("nav.assistant")))
             if !principal.access.reach(of: .authorCourses).isEmpty {
                 links.append(("/author", t("nav.author")))
                 links.append(("/review", t("nav.review")))

@@ -25,6 +25,7 @@ struct WebController: RouteCollection {
         try pages.register(collection: InsightPages())
         try pages.register(collection: PlanPages())
         try pages.register(collection: GuidancePages())
+        try pages.register(collection: AssistantPages())
         try pages.register(collection: CampaignPages())
         try pages.register(collection: EventPages())
         try pages.register(collection: ProgrammePages())

@@ -1,0 +1,51 @@
+import Fluent
+import Foundation
+import KarmayogiCore
+import Vapor
+
+/// How well the assistant finds what answers a question set: recall@5 and nDCG@10 over the questions something answers,
+/// and how many of those nothing answers got "I don't know". Measured by `AssistantQualityTests` in CI and by
+/// `karmayogi bench-assistant`.
+struct AssistantQuality: Codable {
+    var questions = 0
+    var answerable = 0
+    var recallAt5 = 0.0
+    var ndcgAt10 = 0.0
+    /// Answerable questions the assistant answered (its confidence at or above the threshold).
+    var answered = 0
+    var unanswerable = 0
+    var unknownSaid = 0
+    /// The answerable questions whose passage was not among the first five.
+    var missed: [String] = []
+    /// The questions nothing answers that were answered all the same.
+    var wronglyKnown: [String] = []
+
+    /// `questions`: each question, its language, and the (document title, section) of each passage that answers it.
+    static func measure(_ questions: [(question: String, language: String, answers: [(title: String, section: String)])], app: Application,
+                        on database: any Database) async throws -> AssistantQuality {
+        var quality = AssistantQuality()
+        var recall = 0.0, ndcg = 0.0
+        for (question, language, answers) in questions {
+            quality.questions += 1
+            let found = try await Assistant.ranking(question, language: language, for: nil, app: app, on: database)
+            let known = found.confidence >= Assistant.threshold && !found.hits.isEmpty
+            guard !answers.isEmpty else {
+                quality.unanswerable += 1
+                if known { quality.wronglyKnown.append(question) } else { quality.unknownSaid += 1 }
+                continue
+            }
+            quality.answerable += 1
+            if known { quality.answered += 1 }
+            let relevant = found.hits.map { hit in answers.contains { $0.title == hit.passage.title && $0.section == hit.passage.section } }
+            let atFive = RetrievalQuality.recall(relevant, answers: answers.count, at: 5)
+            if atFive == 0 { quality.missed.append(question) }
+            recall += atFive
+            ndcg += RetrievalQuality.ndcg(relevant, answers: answers.count, at: 10)
+        }
+        if quality.answerable > 0 {
+            quality.recallAt5 = recall / Double(quality.answerable)
+            quality.ndcgAt10 = ndcg / Double(quality.answerable)
+        }
+        return quality
+    }
+}
