@@ -179,12 +179,14 @@ public struct PassageIndex: Sendable {
     public struct Hit: Sendable, Equatable {
         public var passage: Passage
         public var score: Double
+        /// From 0 to 1: the share of the question's weight this passage holds.
+        public var coverage: Double
     }
 
     public struct Retrieval: Sendable {
         /// The best passages, best first.
         public var hits: [Hit]
-        /// From 0 to 1: how much of the question the best passage covers (0 when nothing matches).
+        /// The best passage's coverage (0 when nothing matches).
         public var confidence: Double
         /// The question's words as they were matched.
         public var terms: [String]
@@ -261,16 +263,19 @@ public struct PassageIndex: Sendable {
             }
         }
         func passage(_ number: Int) -> Passage { number < passages.count ? passages[number] : extra[number - passages.count].passage }
-        if let language {
-            for (number, score) in scores where passage(number).language == language { scores[number] = score * 1.1 }
+        for (number, score) in scores {
+            // The asker's own records answer what they ask about themselves before any general page does.
+            if number >= passages.count { scores[number] = score * 1.5 }
+            if let language, passage(number).language == language { scores[number]! *= 1.1 }
         }
         let best = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit)
-        // Summed in the same order both times, so that a passage holding every word has a confidence of exactly 1.
+        // Summed in the same order both times, so that a passage holding every word covers exactly 1.
         let whole = terms.reduce(0) { $0 + weights[$1]! }
-        let confidence = best.first.map { top in
-            whole > 0 ? terms.filter { held[top.key]?.contains($0) == true }.reduce(0) { $0 + weights[$1]! } / whole : 0
-        } ?? 0
-        return Retrieval(hits: best.map { Hit(passage: passage($0.key), score: $0.value) }, confidence: confidence, terms: terms)
+        func coverage(_ number: Int) -> Double {
+            whole > 0 ? terms.filter { held[number]?.contains($0) == true }.reduce(0) { $0 + weights[$1]! } / whole : 0
+        }
+        let hits = best.map { Hit(passage: passage($0.key), score: $0.value, coverage: coverage($0.key)) }
+        return Retrieval(hits: hits, confidence: hits.first?.coverage ?? 0, terms: terms)
     }
 }
 

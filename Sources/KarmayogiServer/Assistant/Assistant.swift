@@ -71,9 +71,11 @@ enum Assistant {
         guard found.confidence >= threshold, let best = found.hits.first else {
             return AnswerDTO(question: question, language: language, known: false, answer: [], courses: [], confidence: found.confidence, search: search)
         }
-        // Up to three passages, one a document, each at least half as relevant as the best.
+        // Up to three passages, one a document, each at least half as relevant as the best and covering as much of the question.
         var seen: Set<String> = []
-        let answer = found.hits.filter { $0.score >= best.score / 2 && seen.insert($0.passage.document).inserted }.prefix(3).map { hit in
+        let answer = found.hits.filter { hit in
+            hit.score >= best.score / 2 && hit.coverage >= threshold && seen.insert(hit.passage.document).inserted
+        }.prefix(3).map { hit in
             AnswerPassageDTO(source: hit.passage.source, title: hit.passage.title, section: hit.passage.section, text: hit.passage.text,
                              link: hit.passage.link, language: hit.passage.language, score: (hit.score * 1000).rounded() / 1000)
         }
@@ -101,24 +103,24 @@ enum Assistant {
     static func records(of principal: Principal, language: String, app: Application, on database: any Database) async throws -> [Passage] {
         let t = Catalogue.all[language] ?? Catalogue.all["en"]!
         var passages: [Passage] = []
-        func record(_ key: String, _ text: String, link: String) {
-            passages.append(Passage(document: "record:\(key)", source: .record, title: t("assistant.records"), text: text, link: link, language: t.language))
+        func record(_ key: String, _ title: String, _ text: String, link: String) {
+            passages.append(Passage(document: "record:\(key)", source: .record, title: title, text: text, link: link, language: t.language))
         }
         for plan in try await Plans.mine(principal, on: database) where plan.standing != .completedOnTime && plan.standing != .completedLate {
             let left = plan.courses.filter { $0.standing != .completedOnTime && $0.standing != .completedLate }.compactMap(\.title)
             let due = IndiaDay.parse(plan.dueDate).map { Formats.date(IndiaDay.start($0), t) } ?? plan.dueDate
-            record("plan:\(plan.id)", t("assistant.record.plan", ["plan": plan.name, "date": due, "standing": t("standing.\(plan.standing.rawValue)"),
+            record("plan:\(plan.id)", plan.name, t("assistant.record.plan", ["plan": plan.name, "date": due, "standing": t("standing.\(plan.standing.rawValue)"),
                                                                    "courses": left.joined(separator: ", ")]), link: "/my/plans")
         }
         let underWay = try await Enrolments.underWay(of: principal.userID, limit: 20, on: database)
         let titles = try await Courses.titles(underWay.map(\.courseID), on: database)
         for enrolment in underWay {
-            record("enrolment:\(enrolment.courseID)", t("assistant.record.underWay", ["course": titles[enrolment.courseID] ?? "",
+            record("enrolment:\(enrolment.courseID)", titles[enrolment.courseID] ?? "", t("assistant.record.underWay", ["course": titles[enrolment.courseID] ?? "",
                                                                                      "percent": Formats.number(Int(enrolment.percent.rounded(.down)))]),
                    link: "/learn/\(enrolment.courseID.uuidString)")
         }
         for certificate in try await Certificates.recent(of: principal.userID, limit: 20, on: database) {
-            record("certificate:\(certificate.id!)", t("assistant.record.certificate", ["title": certificate.title, "date": Formats.date(certificate.issuedAt, t)]),
+            record("certificate:\(certificate.id!)", certificate.title, t("assistant.record.certificate", ["title": certificate.title, "date": Formats.date(certificate.issuedAt, t)]),
                    link: "/certificates/\(certificate.id!.uuidString)")
         }
         return passages

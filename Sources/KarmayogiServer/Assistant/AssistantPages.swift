@@ -44,7 +44,7 @@ struct AssistantPages: RouteCollection {
             </form>
             \(turns.isEmpty ? "<p class=\"muted\">\(t("assistant.empty"))</p>" as HTML : """
                 <section aria-labelledby="h-conversation"><h2 id="h-conversation">\(t("assistant.conversation"))</h2>
-                <ol class="plain">\(conversation)</ol>
+                <ul class="plain">\(conversation)</ul>
                 <form method="post" action="/assistant/clear">\(request.csrfField)<button class="link">\(t("assistant.clear"))</button></form></section>
                 """)
             """)
@@ -60,7 +60,7 @@ struct AssistantPages: RouteCollection {
                     <p class="muted">\(UI.badge(t("assistant.source.\(passage.source.rawValue)"))) <a href="\(passage.link)">\(source)</a></p></li>
                     """
             }
-            body = "<ol class=\"plain answer\">\(passages)</ol>"
+            body = "<ul class=\"plain answer\">\(passages)</ul>"
             if !answer.courses.isEmpty {
                 let courses: [HTML] = answer.courses.map { "<li><a href=\"\($0.link)\">\($0.title)</a> <span class=\"muted\">· \($0.summary)</span></li>" }
                 body = "\(body)<h3>\(t("assistant.courses"))</h3><ul>\(courses)</ul>"
