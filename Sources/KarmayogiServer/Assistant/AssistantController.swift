@@ -79,7 +79,7 @@ struct AssistantController: RouteCollection {
         var input = AssistantDocumentInput(kind: form.kind, title: form.title, language: form.language, body: form.body)
         var fileName: String?
         if let file = form.file, file.data.readableBytes > 0 {
-            input.body = try AssistantDocuments.text(of: Array(file.data.readableBytesView), fileName: file.filename)
+            input.body = try AssistantDocuments.text(of: Array(file.data.readableBytesView))
             fileName = file.filename
         }
         return (input, fileName)

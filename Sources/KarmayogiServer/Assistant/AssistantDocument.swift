@@ -148,7 +148,7 @@ enum AssistantDocuments {
             else { document.body = text }
         } else if existing == nil { errors.append(.init("body", "is required: the document's text")) }
         if !errors.isEmpty { throw Problem.invalid(errors) }
-        if fileName != nil { document.fileName = String(fileName!.prefix(200)) }
+        if let fileName { document.fileName = String(fileName.prefix(200)) }
         document.updatedBy = userID
         document.updatedAt = now
         if existing == nil {
@@ -169,7 +169,7 @@ enum AssistantDocuments {
     }
 
     /// The text of an uploaded file: UTF-8 text (plain or Markdown). Anything else is refused, naming what it is.
-    static func text(of bytes: [UInt8], fileName: String) throws -> String {
+    static func text(of bytes: [UInt8]) throws -> String {
         if let detected = FileSignature.detect(bytes) {
             throw Problem.invalid("file", "is \(detected.description); the assistant reads text files (.txt, .md), UTF-8")
         }

@@ -139,7 +139,7 @@ struct AssistantPages: RouteCollection {
         let rows: [HTML] = try await AssistantDocuments.all(on: request.db).map { document in
             """
             <tr><td><a href="/admin/assistant/\(document.id!.uuidString.lowercased())">\(document.title)</a></td>\
-            <td>\(t("assistant.source.\(document.kind)"))</td><td>\(Language.named(document.language)?.name ?? document.language)</td>\
+            <td>\(t("assistant.source.\(document.kind)"))</td><td>\(Language.named(document.language)?.nativeName ?? document.language)</td>\
             <td>\(Formats.date(document.updatedAt, t))</td></tr>
             """
         }
@@ -157,7 +157,7 @@ struct AssistantPages: RouteCollection {
         let t = request.catalogue
         func error(_ field: String) -> String? { problem?.errors.first { $0.field == field }?.reason }
         let kinds = AssistantDocumentKind.allCases.map { (value: $0.rawValue, label: t("assistant.source.\($0.rawValue)")) }
-        let languages = Catalogue.languages.map { (value: $0, label: Language.named($0)?.name ?? $0) }
+        let languages = Language.all.map { (value: $0.code, label: $0.nativeName) }
         func labelled(_ name: String, _ control: HTML) -> HTML {
             """
             <div class="\(error(name) == nil ? "" : "invalid")"><label for="field-\(name)">\(t("assistant.field.\(name)"))</label>\
