@@ -18,6 +18,9 @@ A trainer shows a programme session's attendance code; a participant reads the Q
 and records their attendance with one tap; a master trainer opens a cascade batch on their phone and records who came; the
 cohort's page for its mentor and its participant (issue 19).
 
+Karmayogi Saathi (issue 22): the national admin adds a document; a learner asks, reads the cited source, is told "I don't
+know" with a search to try, and is answered from the new document.
+
 On every page visited: no sideways overflow, no console error, no serious or critical axe-core violation.
 
 Run against a server started on a fresh demo world (`.ci/journeys` does that):
@@ -592,6 +595,41 @@ class Journey:
             self.check("districts-board")
             self.require("Jaipur" in self.body() or "जयपुर" in self.body(), "the districts' leaderboard does not rank Jaipur")
 
+    # Karmayogi Saathi (issue 22): the national admin adds a document on its page; a learner asks in their language,
+    # is answered with passages that cite their sources, opens one, is told "I don't know" for what nothing answers, and
+    # is answered from the new document at once.
+    def assistant(self):
+        driver = self.driver
+        self.sign_in("admin@karmayogi.example.org")
+        self.open("/admin/assistant", "assistant-documents")
+        self.fill("#field-title", f"Circular {self.tag}")
+        self.fill("#field-body", f"# Leave for training\nOfficers attending the {self.tag} residential programme get special casual leave for its days.")
+        self.press("form[action='/admin/assistant'] button", "assistant-document-added")
+        self.require(len(driver.find_elements(By.CSS_SELECTOR, "p.notice")) == 1, "adding the document said nothing")
+        self.sign_out()
+        self.sign_in(LEARNER)
+        self.open("/assistant", "assistant")
+        english = self.language == "en"
+        self.fill("#question", "How do I download my certificate?" if english else "मुझे प्रमाणपत्र कब मिलेगा?")
+        self.press("form[action='/assistant'] button", "assistant-answered")
+        passages = driver.find_elements(By.CSS_SELECTOR, "main ul.answer blockquote")
+        self.require(len(passages) >= 1, "the question got no passage")
+        self.require(("Open My certificates" if english else "अपने आप जारी होता है") in passages[0].text if passages else False,
+                     f"the first passage does not answer it: {passages[0].text if passages else ''}")
+        sources = driver.find_elements(By.CSS_SELECTOR, "main ul.answer a[href^='/assistant/documents/']")
+        if self.require(len(sources) >= 1, "the passage cites no source"):
+            driver.get(sources[0].get_attribute("href") + f"?lang={self.language}")
+            self.check("assistant-source")
+            self.open("/assistant", "assistant-again")
+        self.fill("#question", "What is the weather in Delhi tomorrow?" if english else "कल दिल्ली में मौसम कैसा रहेगा?")
+        self.press("form[action='/assistant'] button", "assistant-unknown")
+        first = driver.find_elements(By.CSS_SELECTOR, "main li.card")
+        self.require(bool(first) and "/courses?q=" in first[0].get_attribute("innerHTML"), "nothing answers the weather, yet no search was offered")
+        self.fill("#question", f"special casual leave for the {self.tag} residential programme")
+        self.press("form[action='/assistant'] button", "assistant-new-document")
+        self.require("special casual leave" in (driver.find_elements(By.CSS_SELECTOR, "main li.card")[0].text if driver.find_elements(By.CSS_SELECTOR, "main li.card") else ""),
+                     "the document just added does not answer")
+
     # The MDO admin: people, a bulk upload, a person's page, plans, compliance and a report.
     def mdo(self):
         driver = self.driver
@@ -934,7 +972,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("KARMAYOGI_URL", "http://127.0.0.1:8098"))
     parser.add_argument("--screenshots", default=None)
-    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases, accreditation, scorm or cmi5")
+    parser.add_argument("--only", default=None, help="run one scenario: learner, mdo, state, author, national, event, stateweek, programme, cohort, cases, accreditation, scorm, cmi5 or assistant")
     arguments = parser.parse_args()
     if arguments.screenshots:
         os.makedirs(arguments.screenshots, exist_ok=True)
@@ -948,7 +986,8 @@ def main():
              ("programme", 412, 915, "hi", False), ("cohort", 412, 915, "en", True), ("cohort", 1366, 900, "hi", True),
              ("cases", 412, 915, "en", True), ("cases", 1366, 900, "hi", True), ("cases", 412, 915, "en", False),
              ("accreditation", 412, 915, "en", True), ("accreditation", 1366, 900, "hi", True),
-             ("scorm", 412, 915, "en", True), ("scorm", 1366, 900, "hi", True), ("cmi5", 412, 915, "hi", True), ("cmi5", 1366, 900, "en", True)]
+             ("scorm", 412, 915, "en", True), ("scorm", 1366, 900, "hi", True), ("cmi5", 412, 915, "hi", True), ("cmi5", 1366, 900, "en", True),
+             ("assistant", 412, 915, "hi", True), ("assistant", 1366, 900, "en", True), ("assistant", 412, 915, "en", False)]
     if arguments.only:
         runs = [run for run in runs if run[0] == arguments.only]
     failures, pages = [], 0
