@@ -9,16 +9,6 @@ import Vapor
 /// than 5 points below the value recorded in Tests/Fixtures/assistant-quality.json (which `Benchmarks/assistant`
 /// writes), and every question nothing answers must get "I don't know".
 @Suite struct AssistantQualityTests {
-    struct QuestionSet: Decodable {
-        struct Question: Decodable {
-            struct Answer: Decodable { var title: String; var section: String }
-            var question: String
-            var language: String
-            var answers: [Answer]
-        }
-        var questions: [Question]
-    }
-
     struct Recorded: Decodable {
         var recallAt5: Double
         var ndcgAt10: Double
@@ -29,7 +19,7 @@ import Vapor
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     @Test func recallAtFiveHoldsOnTheQuestionSet() async throws {
-        let set = try JSONDecoder().decode(QuestionSet.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("assistant-questions.json")))
+        let set = try AssistantQuality.QuestionSet.read(Self.fixtures.appendingPathComponent("assistant-questions.json"))
         let recorded = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("assistant-quality.json")))
         #expect(set.questions.count >= 200)
         #expect(Set(set.questions.map(\.language)).isSuperset(of: ["en", "hi"]))
@@ -42,8 +32,7 @@ import Vapor
                                                json: ["kind": document.kind!, "title": document.title!, "language": document.language!, "body": document.body!])
                 #expect(added.status == .created, "\(document.title!): \(added.body)")
             }
-            let quality = try await AssistantQuality.measure(set.questions.map { ($0.question, $0.language, $0.answers.map { ($0.title, $0.section) }) },
-                                                             app: app, on: app.db)
+            let quality = try await AssistantQuality.measure(set, app: app, on: app.db)
             #expect(quality.recallAt5 >= recorded.recallAt5 - 0.05, "recall@5 \(quality.recallAt5), recorded \(recorded.recallAt5); missed: \(quality.missed.prefix(20))")
             #expect(quality.ndcgAt10 >= recorded.ndcgAt10 - 0.05, "nDCG@10 \(quality.ndcgAt10), recorded \(recorded.ndcgAt10)")
             // Answered (not "I don't know") as often as recorded, within 5 points.

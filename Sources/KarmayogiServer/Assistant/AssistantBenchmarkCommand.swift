@@ -19,28 +19,17 @@ struct AssistantBenchmarkCommand: AsyncCommand {
 
     var help: String { "Measures the assistant's recall@5, nDCG@10 and answer times in-process (for Benchmarks/assistant)." }
 
-    struct QuestionSet: Decodable {
-        struct Question: Decodable {
-            struct Answer: Decodable { var title: String; var section: String }
-            var question: String
-            var language: String
-            var answers: [Answer]
-        }
-        var questions: [Question]
-    }
-
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let database = app.db
         guard let path = signature.questions else { throw Abort(.badRequest, reason: "--questions: the question set's path") }
-        let set = try JSONDecoder().decode(QuestionSet.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        let questions = set.questions.map { ($0.question, $0.language, $0.answers.map { ($0.title, $0.section) }) }
+        let set = try AssistantQuality.QuestionSet.read(URL(fileURLWithPath: path))
         guard try await AssistantDocuments.all(on: database).isEmpty else { throw Abort(.badRequest, reason: "start from an empty database") }
         let author = UUID()
         for document in try AssistantDocuments.starter() {
             _ = try await AssistantDocuments.write(document, to: nil, by: author, now: Date(), on: database)
         }
-        let starter = try await AssistantQuality.measure(questions, app: app, on: database)
+        let starter = try await AssistantQuality.measure(set, app: app, on: database)
         context.console.print(Self.line("starter documents and the framework", starter))
         if let record = signature.record {
             let encoder = JSONEncoder()
@@ -63,7 +52,7 @@ struct AssistantBenchmarkCommand: AsyncCommand {
         let index = try await app.assistantKnowledge.current(app: app, on: database)
         context.console.print("index of \(index.count) passages (\(courseCount) courses, \(documentCount) documents and the starter set added) built in "
             + "\(Int(InsightsBenchmarkCommand.milliseconds(ContinuousClock.now - started))) ms")
-        let large = try await AssistantQuality.measure(questions, app: app, on: database)
+        let large = try await AssistantQuality.measure(set, app: app, on: database)
         context.console.print(Self.line("with those added", large))
 
         // A learner with three courses under way, whose records are read with every answer.
@@ -75,7 +64,8 @@ struct AssistantBenchmarkCommand: AsyncCommand {
         var times: [Double] = []
         var known = 0
         for number in 0..<asks {
-            let (question, language, _) = questions[number % questions.count]
+            let asked = set.questions[number % set.questions.count]
+            let (question, language) = (asked.question, asked.language)
             let started = ContinuousClock.now
             let answer = try await Assistant.ask(question, language: language, for: learner, app: app, on: database)
             times.append(InsightsBenchmarkCommand.milliseconds(ContinuousClock.now - started))

@@ -20,14 +20,29 @@ struct AssistantQuality: Codable {
     /// The questions nothing answers that were answered all the same.
     var wronglyKnown: [String] = []
 
-    /// `questions`: each question, its language, and the (document title, section) of each passage that answers it.
-    static func measure(_ questions: [(question: String, language: String, answers: [(title: String, section: String)])], app: Application,
-                        on database: any Database) async throws -> AssistantQuality {
+    /// A question set (Tests/Fixtures/assistant-questions.json): each question, its language, and the document title and
+    /// section of each passage that answers it (none: nothing should).
+    struct QuestionSet: Decodable {
+        struct Question: Decodable {
+            struct Answer: Decodable { var title: String; var section: String }
+            var question: String
+            var language: String
+            var answers: [Answer]
+        }
+        var questions: [Question]
+
+        static func read(_ url: URL) throws -> QuestionSet {
+            try JSONDecoder().decode(QuestionSet.self, from: Data(contentsOf: url))
+        }
+    }
+
+    static func measure(_ set: QuestionSet, app: Application, on database: any Database) async throws -> AssistantQuality {
         var quality = AssistantQuality()
         var recall = 0.0, ndcg = 0.0
-        for (question, language, answers) in questions {
+        for asked in set.questions {
+            let (question, answers) = (asked.question, asked.answers)
             quality.questions += 1
-            let found = try await Assistant.ranking(question, language: language, for: nil, app: app, on: database)
+            let found = try await Assistant.ranking(question, language: asked.language, for: nil, app: app, on: database)
             let known = found.confidence >= Assistant.threshold && !found.hits.isEmpty
             guard !answers.isEmpty else {
                 quality.unanswerable += 1
