@@ -151,6 +151,47 @@ import Vapor
         }
     }
 
+    @Test func aPDFsTextIsReadAndAScanIsRefusedWithItsReason() async throws {
+        try await withApp { app, _ in
+            let national = try await app.token("national")
+            let type = HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": "b0undary"])
+            let pdf = """
+                %PDF-1.4
+                1 0 obj
+                << /Type /Page /Resources << /Font << /F1 2 0 R >> >> /Contents 3 0 R >>
+                endobj
+                2 0 obj
+                << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>
+                endobj
+                3 0 obj
+                << /Length 99 >>
+                stream
+                BT /F1 14 Tf 72 760 Td (Leave for training) Tj ET BT /F1 11 Tf 72 730 Td (Officers get special casual leave.) Tj ET
+                endstream
+                endobj
+                trailer
+                << >>
+                %%EOF
+                """
+            let added = try await app.send(.POST, "/api/v1/assistant/documents", token: national,
+                                           bytes: multipart(["kind": "policy", "title": "Training leave", "language": "en"], file: ("leave.pdf", Array(pdf.utf8))), contentType: type)
+            #expect(added.status == .created, "\(added.body)")
+            let document = try added.decoded(AssistantDocumentDTO.self)
+            #expect(document.body == "Leave for training\nOfficers get special casual leave.")
+            #expect(document.fileName == "leave.pdf")
+            #expect(try await ask(app, "Do officers get special casual leave for training?").answer.first?.title == "Training leave")
+
+            let scan = pdf.replacingOccurrences(of: "BT /F1 14 Tf 72 760 Td (Leave for training) Tj ET BT /F1 11 Tf 72 730 Td (Officers get special casual leave.) Tj ET",
+                                                with: "q 595 0 0 842 0 0 cm /Im1 Do Q")
+            let refused = try await app.send(.POST, "/api/v1/assistant/documents", token: national,
+                                             bytes: multipart(["kind": "policy", "title": "Scanned", "language": "en"], file: ("scan.pdf", Array(scan.utf8))), contentType: type)
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.fields == ["file"])
+            #expect(refused.body.contains("scanned PDF"))
+            #expect(try await AssistantDocuments.all(on: app.db).map(\.title) == ["Training leave"])
+        }
+    }
+
     @Test func theConversationPageWorksWithoutAScriptInEnglishAndHindi() async throws {
         try await withApp { app, _ in
             _ = try await addDocument(app, ["kind": "faq", "title": "Certificates", "language": "en", "body": certificates])

@@ -61,11 +61,12 @@ struct AssistantController: RouteCollection {
         var file: File?
     }
 
-    /// A JSON body, or a multipart form whose `file` (UTF-8 text) is the body. The size is checked before the body is read.
+    /// A JSON body, or a multipart form whose `file` (UTF-8 text, or a PDF) gives the body. The size is checked before the
+    /// body is read.
     static func input(_ request: Request) async throws -> (AssistantDocumentInput, String?) {
-        let limit = AssistantDocuments.maxBodyCharacters * 4 + 64 * 1024
+        let limit = AssistantDocuments.maxUploadBytes + 64 * 1024
         if let declared = request.headers.first(name: .contentLength).flatMap(Int.init), declared > limit {
-            throw Problem(.payloadTooLarge, "A document may be at most \(AssistantDocuments.maxBodyCharacters) characters.")
+            throw Problem(.payloadTooLarge, "A document's file may be at most \(AssistantDocuments.maxUploadBytes >> 20) MiB.")
         }
         _ = try await request.body.collect(max: limit).get()
         guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data" else {

@@ -98,6 +98,8 @@ struct AssistantDocumentInput: StrictInput {
 /// The FAQ and policy documents: read by everyone signed in, added, changed and removed by national admins.
 enum AssistantDocuments {
     static let maxBodyCharacters = 200_000
+    /// A PDF of a long policy with its fonts runs to several MB for its 200,000 characters.
+    static let maxUploadBytes = 10 << 20
 
     static func mayManage(_ principal: Principal) -> Bool { principal.access.isNationalAdmin }
 
@@ -168,13 +170,15 @@ enum AssistantDocuments {
         try await document.delete(on: database)
     }
 
-    /// The text of an uploaded file: UTF-8 text (plain or Markdown). Anything else is refused, naming what it is.
+    /// The text of an uploaded file: UTF-8 text (plain or Markdown), or a PDF's text (each text line of its pages a line).
+    /// Anything else is refused, naming what it is.
     static func text(of bytes: [UInt8]) throws -> String {
         if let detected = FileSignature.detect(bytes) {
-            throw Problem.invalid("file", "is \(detected.description); the assistant reads text files (.txt, .md), UTF-8")
+            guard detected == .pdf else { throw Problem.invalid("file", "is \(detected.description); the assistant reads text files (.txt, .md, UTF-8) and PDFs") }
+            do { return try PDFText.extract(bytes) } catch let failure as PDFText.Failure { throw Problem.invalid("file", failure.description) }
         }
         guard let text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains(where: { $0.value == 0 }) else {
-            throw Problem.invalid("file", "is not UTF-8 text; the assistant reads text files (.txt, .md)")
+            throw Problem.invalid("file", "is not UTF-8 text; the assistant reads text files (.txt, .md, UTF-8) and PDFs")
         }
         return text
     }

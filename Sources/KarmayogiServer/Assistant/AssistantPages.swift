@@ -12,9 +12,9 @@ struct AssistantPages: RouteCollection {
         routes.post("assistant", "clear", use: Self.clear)
         routes.get("assistant", "documents", ":id", use: Self.document)
         routes.get("admin", "assistant", use: Self.documents)
-        routes.on(.POST, "admin", "assistant", body: .collect(maxSize: "2mb"), use: Self.add)
+        routes.on(.POST, "admin", "assistant", body: .collect(maxSize: "11mb"), use: Self.add)
         routes.get("admin", "assistant", ":id", use: Self.editForm)
-        routes.on(.POST, "admin", "assistant", ":id", body: .collect(maxSize: "2mb"), use: Self.edit)
+        routes.on(.POST, "admin", "assistant", ":id", body: .collect(maxSize: "11mb"), use: Self.edit)
         routes.post("admin", "assistant", ":id", "remove", use: Self.remove)
     }
 
@@ -171,7 +171,7 @@ struct AssistantPages: RouteCollection {
             <div class="pair">\(labelled("kind", "<select id=\"field-kind\" name=\"kind\">\(UI.options(kinds, chosen: form?.kind ?? "faq"))</select>"))\
             \(labelled("language", "<select id=\"field-language\" name=\"language\">\(UI.options(languages, chosen: form?.language ?? t.language))</select>"))</div>
             \(labelled("body", "<span class=\"hint\">\(t("assistant.bodyHint"))</span><textarea id=\"field-body\" name=\"body\" rows=\"14\">\(form?.body ?? "")</textarea>"))
-            \(labelled("file", "<span class=\"hint\">\(t("assistant.fileHint"))</span><input id=\"field-file\" name=\"file\" type=\"file\" accept=\".txt,.md,text/plain,text/markdown\">"))
+            \(labelled("file", "<span class=\"hint\">\(t("assistant.fileHint"))</span><input id=\"field-file\" name=\"file\" type=\"file\" accept=\".txt,.md,.pdf,text/plain,text/markdown,application/pdf\">"))
             <div class="actions"><button>\(button)</button></div>
             </form>
             """
