@@ -38,17 +38,20 @@ public enum PassageCutter {
     public struct Piece: Equatable, Sendable {
         public var section: String?
         public var text: String
+        /// Which part of the document it is from: 0 before the first heading, then 1, 2, … a heading each.
+        public var part: Int
     }
 
     public static func cut(_ text: String, words target: Int = 80) -> [Piece] {
         var pieces: [Piece] = []
         var section: String?
+        var part = 0
         var sentences: [String] = []
         func flushPart() {
             var current: [String] = [], count = 0
             func emit() {
                 let joined = current.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
-                if !joined.isEmpty { pieces.append(Piece(section: section, text: joined)) }
+                if !joined.isEmpty { pieces.append(Piece(section: section, text: joined, part: part)) }
                 current = []
                 count = 0
             }
@@ -77,6 +80,7 @@ public enum PassageCutter {
                 flushPart()
                 let heading = trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
                 section = heading.isEmpty ? nil : heading
+                part += 1
             } else if trimmed.isEmpty {
                 // A paragraph ends: its last sentence ends here even without a full stop.
                 if let last = sentences.last, !last.isEmpty { sentences.append("") }

@@ -618,8 +618,10 @@ class Journey:
                      f"the first passage does not answer it: {passages[0].text if passages else ''}")
         sources = driver.find_elements(By.CSS_SELECTOR, "main ul.answer a[href^='/assistant/documents/']")
         if self.require(len(sources) >= 1, "the passage cites no source"):
-            driver.get(sources[0].get_attribute("href") + f"?lang={self.language}")
+            address, _, part = sources[0].get_attribute("href").partition("#")
+            driver.get(f"{address}?lang={self.language}" + (f"#{part}" if part else ""))
             self.check("assistant-source")
+            self.require(not part or len(driver.find_elements(By.ID, part)) == 1, f"the cited part #{part} is not on the document's page")
             self.open("/assistant", "assistant-again")
         self.fill("#question", "What is the weather in Delhi tomorrow?" if english else "कल दिल्ली में मौसम कैसा रहेगा?")
         self.press("form[action='/assistant'] button", "assistant-unknown")

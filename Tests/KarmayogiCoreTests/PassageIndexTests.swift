@@ -24,6 +24,8 @@ import Testing
             """
         let pieces = PassageCutter.cut(text)
         #expect(pieces.map(\.section) == ["Certificates", "Learning", "Learning", "Learning", "हिंदी"])
+        // Each heading is a part, counted even when nothing stands under it (a document's page numbers them the same).
+        #expect(pieces.map(\.part) == [1, 2, 2, 2, 4])
         #expect(pieces[0].text == "A certificate is issued when the course is complete. It carries a QR code.")
         // Nine sentences of 20 words: passages of about eighty words, each ending at a sentence's end.
         let learning = pieces.filter { $0.section == "Learning" }

@@ -40,7 +40,11 @@ import Vapor
             #expect(first.source == .faq)
             #expect(first.title == "Certificates")
             #expect(first.section == "Downloading a certificate")
-            #expect(first.link == "/assistant/documents/\(document.id.uuidString.lowercased())")
+            #expect(first.link == "/assistant/documents/\(document.id.uuidString.lowercased())#part-2")
+            // The link's part is the cited heading on the document's page.
+            var reader = Browser(app)
+            try await reader.signIn("learner.mha")
+            #expect(try await reader.get("/assistant/documents/\(document.id.uuidString.lowercased())").body.contains("<h2 id=\"part-2\">Downloading a certificate</h2>"))
             #expect(first.text.contains("QR code"))
 
             // The competency framework answers too, linking to the competency's page.

@@ -198,7 +198,8 @@ enum AssistantDocuments {
             let key = "document:\(document.id!.uuidString.lowercased())"
             return (key, PassageCutter.cut(document.body).map { piece in
                 Passage(document: key, source: document.kind == "policy" ? .policy : .faq, title: document.title, section: piece.section, text: piece.text,
-                        link: "/assistant/documents/\(document.id!.uuidString.lowercased())", language: document.language)
+                        link: "/assistant/documents/\(document.id!.uuidString.lowercased())" + (piece.part > 0 ? "#part-\(piece.part)" : ""),
+                        language: document.language)
             })
         })
     }

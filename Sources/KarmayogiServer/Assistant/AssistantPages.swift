@@ -101,7 +101,9 @@ struct AssistantPages: RouteCollection {
         _ = try request.pagePrincipal()
         let t = request.catalogue
         let document = try await AssistantDocuments.find(try request.id(of: "document"), on: request.db)
+        // Each heading is a part with its own address (#part-1, #part-2, …), where the assistant's citations point.
         var parts: [HTML] = []
+        var part = 0
         var paragraph: [String] = []
         func flush() {
             if !paragraph.isEmpty { parts.append("<p>\(paragraph.joined(separator: " "))</p>") }
@@ -111,7 +113,8 @@ struct AssistantPages: RouteCollection {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("#") {
                 flush()
-                parts.append("<h2>\(trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces))</h2>")
+                part += 1
+                parts.append("<h2 id=\"part-\(part)\">\(trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces))</h2>")
             } else if trimmed.isEmpty { flush() } else { paragraph.append(trimmed) }
         }
         flush()
