@@ -126,6 +126,9 @@ import Vapor
             #expect(refused.status == .unprocessableEntity)
             #expect(Set(refused.fields) == ["kind", "title", "language", "body"])
             #expect(try await app.send(.PUT, path, token: national, json: ["body": ""]).fields == ["body"])
+            // A multipart change must bring the new file.
+            #expect(try await app.send(.PUT, path, token: national, bytes: multipart(["title": "Renamed"], file: ("", [])),
+                                       contentType: HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": "b0undary"])).fields == ["file"])
             // Files that are not text: refused by what their bytes are, whatever they are called.
             for (name, bytes) in [("policy.txt", Array("%PDF-1.7\n%âãÏÓ\n1 0 obj".utf8)), ("faq.md", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]),
                                   ("latin1.txt", [0x63, 0x61, 0x66, 0xE9, 0x0A])] as [(String, [UInt8])] {

@@ -44,6 +44,10 @@ struct AssistantController: RouteCollection {
         guard AssistantDocuments.mayManage(principal) else { throw Problem.forbidden }
         let document = try await AssistantDocuments.find(try request.id(of: "document"), on: request.db)
         let (input, fileName) = try await Self.input(request)
+        // A multipart change brings a new file; other changes come as JSON.
+        if request.headers.contentType?.subType == "form-data", fileName == nil {
+            throw Problem.invalid("file", "is required in a multipart form: the document's new file (send other changes as JSON)")
+        }
         return AssistantDocuments.dto(try await AssistantDocuments.save(input, fileName: fileName, to: document, by: principal,
                                                                         now: request.application.clock.now(), on: request.db))
     }
