@@ -320,17 +320,7 @@ public enum PDFText {
         var tokens: [Token] = []
         let characters = Array(text.utf8)
         var index = 0
-        func hex() -> [UInt8] {
-            var digits: [UInt8] = []
-            index += 1
-            while index < characters.count, characters[index] != UInt8(ascii: ">") {
-                if let value = hexValue(characters[index]) { digits.append(value) }
-                index += 1
-            }
-            index += 1
-            if digits.count % 2 == 1 { digits.append(0) }
-            return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-        }
+        func hex() -> [UInt8] { hexString(characters, at: &index) }
         while index < characters.count {
             let character = characters[index]
             if character == UInt8(ascii: "<"), index + 1 < characters.count, characters[index + 1] != UInt8(ascii: "<") {
@@ -352,6 +342,19 @@ public enum PDFText {
             }
         }
         return tokens
+    }
+
+    /// The bytes of the hex string `<…>` that starts at `index` (a missing last digit is 0); `index` moves past its `>`.
+    static func hexString(_ bytes: [UInt8], at index: inout Int) -> [UInt8] {
+        var digits: [UInt8] = []
+        index += 1
+        while index < bytes.count, bytes[index] != UInt8(ascii: ">") {
+            if let value = hexValue(bytes[index]) { digits.append(value) }
+            index += 1
+        }
+        index += 1
+        if digits.count % 2 == 1 { digits.append(0) }
+        return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
     }
 
     static func hexValue(_ character: UInt8) -> UInt8? {
@@ -407,17 +410,7 @@ public enum PDFText {
             }
             return bytes
         }
-        func readHex() -> [UInt8] {
-            var digits: [UInt8] = []
-            index += 1
-            while index < data.count, data[index] != UInt8(ascii: ">") {
-                if let value = hexValue(data[index]) { digits.append(value) }
-                index += 1
-            }
-            index += 1
-            if digits.count % 2 == 1 { digits.append(0) }
-            return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-        }
+        func readHex() -> [UInt8] { hexString(data, at: &index) }
         func isDelimiter(_ character: UInt8) -> Bool { "()<>[]{}/% \n\r\t\u{0C}".utf8.contains(character) || character == 0 }
         var arrayStack: [[Operand]] = []
         func push(_ operand: Operand) {
