@@ -48,6 +48,8 @@ struct RecommendationDTO: Content {
 }
 
 struct RecommendationsDTO: Content {
+    /// Whether the person's designation is mapped to competencies in their organisation.
+    var designationMapped: Bool
     var gaps: [GapDTO]
     var items: [RecommendationDTO]
 }
@@ -184,9 +186,9 @@ enum Guidance {
     static func recommendations(for person: Person, language: String, limit: Int, app: Application, on database: any Database) async throws -> RecommendationsDTO {
         let t = Catalogue.all[language] ?? Catalogue.all["en"]!
         let cards = try await app.catalogueSearch.cards(on: database)
-        let (gaps, _) = try await gaps(of: person, cards: cards, on: database)
+        let (gaps, mapped) = try await gaps(of: person, cards: cards, on: database)
         let gapDTOs = try await gapDTOs(gaps, on: database)
-        guard !gaps.isEmpty else { return RecommendationsDTO(gaps: [], items: []) }
+        guard !gaps.isEmpty else { return RecommendationsDTO(designationMapped: mapped, gaps: [], items: []) }
         let wanted = Set(gaps.map(\.competencyId))
         func serves(_ claims: [RoleRequirement]) -> Bool { claims.contains { wanted.contains($0.competencyId) } }
 
@@ -229,7 +231,7 @@ enum Guidance {
                                      closes: choice.closes, alsoCloses: choice.alsoCloses, score: choice.score, factors: choice.factors,
                                      why: choice.factors.map { reason($0, gap: gap, t) })
         }
-        return RecommendationsDTO(gaps: gapDTOs, items: items)
+        return RecommendationsDTO(designationMapped: mapped, gaps: gapDTOs, items: items)
     }
 
     /// One reason in words, with its points.

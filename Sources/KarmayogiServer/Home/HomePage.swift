@@ -90,8 +90,7 @@ struct HomePage: RouteCollection {
         if !result.items.isEmpty {
             body = "\(GuidancePages.list(result.items, t))<p><a href=\"/my/gaps\">\(t("guidance.allGaps"))</a></p>"
         } else if let designation = person.designation {
-            let mapped = try await Designations.requirements(of: designation, in: person.organisationID, on: request.db)
-            body = "<p class=\"muted\">\(t(result.gaps.isEmpty ? (mapped.isEmpty ? "home.designationUnmapped" : "home.noGaps") : "home.noCourseForGaps", ["designation": designation]))</p>"
+            body = "<p class=\"muted\">\(t(result.gaps.isEmpty ? (result.designationMapped ? "home.noGaps" : "home.designationUnmapped") : "home.noCourseForGaps", ["designation": designation]))</p>"
         } else {
             body = "<p class=\"muted\">\(t(result.gaps.isEmpty ? "home.noDesignation" : "home.noCourseForGaps"))</p>"
         }
