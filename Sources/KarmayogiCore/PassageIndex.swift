@@ -185,15 +185,30 @@ public struct PassageIndex: Sendable {
         public var score: Double
         /// From 0 to 1: the share of the question's weight this passage holds.
         public var coverage: Double
+        /// The cosine between the question's and the passage's sentence vectors, when the semantic ranking found it.
+        public var similarity: Double? = nil
+    }
+
+    /// The question's sentence vector and the passages' (aligned with this index's passages), for hybrid retrieval.
+    public struct SemanticQuery: Sendable {
+        public var vector: [Float]
+        public var vectors: PassageVectors
+
+        public init(vector: [Float], vectors: PassageVectors) {
+            self.vector = vector
+            self.vectors = vectors
+        }
     }
 
     public struct Retrieval: Sendable {
         /// The best passages, best first.
         public var hits: [Hit]
-        /// The best passage's coverage (0 when nothing matches).
+        /// The lexically best passage's coverage (0 when nothing matches).
         public var confidence: Double
         /// The question's words as they were matched.
         public var terms: [String]
+        /// The semantically nearest passage's cosine, when the search was hybrid.
+        public var similarity: Double? = nil
     }
 
     /// A passage with its words counted, once: an index is rebuilt from entries without reading the text again.
@@ -211,6 +226,9 @@ public struct PassageIndex: Sendable {
             length = counts.values.reduce(0, +)
         }
     }
+
+    /// The least cosine at which a passage is a semantic candidate.
+    public static let semanticFloor = 0.25
 
     public private(set) var passages: [Passage] = []
     private var postings: [String: [(passage: Int32, frequency: Float)]] = [:]
@@ -240,10 +258,11 @@ public struct PassageIndex: Sendable {
     }
 
     /// The passages that answer `question` best, at most `limit`; those in `language` rank a little higher. `also` are
-    /// passages of the moment (a person's own records), weighed with this index's word rarities.
-    public func search(_ question: String, language: String? = nil, limit: Int = 10, also extra: [Entry] = []) -> Retrieval {
+    /// passages of the moment (a person's own records), weighed with this index's word rarities. With `semantic`, the
+    /// lexical ranking and the nearest sentence vectors (the first 100 of each) are fused by reciprocal rank.
+    public func search(_ question: String, language: String? = nil, limit: Int = 10, also extra: [Entry] = [], semantic: SemanticQuery? = nil) -> Retrieval {
         let terms = Array(Set(KnowledgeWords.terms(question))).sorted()
-        guard !terms.isEmpty, !passages.isEmpty || !extra.isEmpty else { return Retrieval(hits: [], confidence: 0, terms: terms) }
+        guard !terms.isEmpty || semantic != nil, !passages.isEmpty || !extra.isEmpty else { return Retrieval(hits: [], confidence: 0, terms: terms) }
         let k1 = 1.2, b = 0.75
         let weights = Dictionary(uniqueKeysWithValues: terms.map { ($0, idf($0)) })
         func bm25(_ frequency: Float, _ length: Float) -> Double {
@@ -272,14 +291,24 @@ public struct PassageIndex: Sendable {
             if number >= passages.count { scores[number] = score * 1.5 }
             if let language, passage(number).language == language { scores[number]! *= 1.1 }
         }
-        let best = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit)
+        let lexical = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         // Summed in the same order both times, so that a passage holding every word covers exactly 1.
         let whole = terms.reduce(0) { $0 + weights[$1]! }
         func coverage(_ number: Int) -> Double {
             whole > 0 ? terms.filter { held[number]?.contains($0) == true }.reduce(0) { $0 + weights[$1]! } / whole : 0
         }
-        let hits = best.map { Hit(passage: passage($0.key), score: $0.value, coverage: coverage($0.key)) }
-        return Retrieval(hits: hits, confidence: hits.first?.coverage ?? 0, terms: terms)
+        var order = lexical, similarities: [Int: Double] = [:], nearest: Double?
+        let confidence = lexical.first.map(coverage) ?? 0
+        if let semantic {
+            // Cosines below the floor are noise for a sentence model: such passages are no semantic candidates. The
+            // lexical ranking counts as much as the question's words are found (its confidence).
+            let near = semantic.vectors.nearest(to: semantic.vector, limit: 100).filter { $0.similarity >= Self.semanticFloor }
+            for found in near { similarities[found.passage] = found.similarity }
+            nearest = near.first?.similarity
+            order = RankFusion.fuse([(Array(lexical.prefix(100)), max(2 * confidence, 0.1)), (near.map(\.passage), 1)]).map(\.item)
+        }
+        let hits = order.prefix(limit).map { Hit(passage: passage($0), score: scores[$0] ?? 0, coverage: coverage($0), similarity: similarities[$0]) }
+        return Retrieval(hits: hits, confidence: confidence, terms: terms, similarity: nearest)
     }
 }
 

@@ -38,6 +38,7 @@ func withBareApp(adjusting adjust: (inout Settings) -> Void = { _ in }, _ test: 
 
 private func cleanUp(_ app: Application, schema: String?) async {
     await app.jobs.stop()
+    await app.assistantKnowledge.stop()
     if let schema {
         try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
     }

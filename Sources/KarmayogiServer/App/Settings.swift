@@ -63,6 +63,9 @@ public struct Settings: Sendable {
     /// On SQLite, how long a transaction waits for its turn at the one writer before it is answered 503
     /// (`SQLITE_TURN_SECONDS`, 30; 120 in tests, whose machine runs hundreds of databases at once).
     public var sqliteTurnSeconds: TimeInterval
+    /// The embedding sidecar's address (`EMBEDDINGS_URL`, e.g. http://127.0.0.1:8190; off when unset): the assistant
+    /// then ranks by meaning as well as by words. A loopback address only; the server refuses to start with another.
+    public var embeddingsURL: String?
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -97,6 +100,7 @@ public struct Settings: Sendable {
         groupWriteWaitSeconds = variables["DATABASE_WRITE_WAIT_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.5), 120) } ?? (environment == .testing ? 60 : 5)
         sqliteTurnSeconds = variables["SQLITE_TURN_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 600) } ?? (environment == .testing ? 120 : 30)
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
+        embeddingsURL = variables["EMBEDDINGS_URL"].flatMap { $0.isEmpty ? nil : $0 }
         scheduledWork = variables["SCHEDULED_WORK"].map { !["0", "false", "off", "no"].contains($0.lowercased()) } ?? (environment != .testing)
     }
 }

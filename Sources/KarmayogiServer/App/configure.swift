@@ -21,6 +21,10 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     ProgrammeCompletions.register(on: app)
     app.catalogueSearch = CatalogueSearch()
     app.assistantKnowledge = AssistantKnowledge()
+    if let url = settings.embeddingsURL {
+        if let problem = EmbeddingSidecar.problem(with: url) { throw Problem(.internalServerError, "EMBEDDINGS_URL=\(url): \(problem)") }
+        app.embeddingSidecar = EmbeddingSidecar(url: url)
+    }
     app.campaignScopes = CampaignScopeCache()
     app.databaseFaults = DatabaseFaultLog()
     app.publishedContents = PublishedContents()
@@ -123,6 +127,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.migrations.add(CreateLTITools())
     app.migrations.add(IndexStatementFilters())
     app.migrations.add(CreateAssistant())
+    app.migrations.add(CreateAssistantEmbeddings())
     try await app.autoMigrate()
 
     // An HMAC-SHA256 key shorter than its hash is weak, and the JWT library stops the process on one: refused here, named.
@@ -151,6 +156,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.middleware.use(FailoverRetry(budget: settings.databaseURL == nil ? 0 : settings.failoverRetrySeconds))
     app.lifecycle.use(OnboardingLifecycle())
     app.lifecycle.use(JobsLifecycle())
+    app.lifecycle.use(AssistantLifecycle())
     PlatformMetrics.bootstrap()
     PlatformMetrics.poolCapacity.record(app.eventLoopCount * (settings.databaseURL == nil ? 1 : settings.postgresConnectionsPerEventLoop))
     try routes(app)
