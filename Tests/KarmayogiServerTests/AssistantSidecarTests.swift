@@ -54,9 +54,13 @@ import Vapor
         for url in ["http://127.0.0.1:8190", "http://localhost:8190/", "http://[::1]:8190", "http://127.0.0.2:8190"] {
             #expect(EmbeddingSidecar.problem(with: url) == nil, "\(url)")
         }
-        await #expect(throws: (any Error).self) {
-            try await withBareApp(adjusting: { $0.embeddingsURL = "http://192.168.1.20:8190" }) { _ in }
-        }
+        // The server does not start with one: configure refuses before opening the database.
+        let app = try await Application.make(.testing)
+        var settings = Settings(environment: .testing, variables: ["EMBEDDINGS_URL": "http://192.168.1.20:8190"])
+        settings.sqlitePath = ":memory:"
+        #expect(settings.embeddingsURL == "http://192.168.1.20:8190")
+        await #expect(throws: (any Error).self) { try await configure(app, settings: settings) }
+        try await app.asyncShutdown()
     }
 
     @Test(.enabled(if: TestSidecar.url != nil || TestSidecar.required, "the embedding sidecar's Python packages are not installed"))
