@@ -9,24 +9,16 @@ import Vapor
 /// made once and kept in the database for every node, and an assistant that answers as before when the sidecar is
 /// absent, stopped or misconfigured.
 @Suite struct AssistantSidecarTests {
-    let certificates = """
-        # When a certificate is issued
-        A certificate is issued automatically when you complete every required item of a course and pass its assessment.
-
-        # Downloading a certificate
-        Open My certificates to download each certificate as a PDF with a QR code and a verification link.
-        """
+    /// The document and the calls of the assistant's own tests.
+    let base = AssistantTests()
+    var certificates: String { base.certificates }
 
     func addCertificates(_ app: Application) async throws {
-        let added = try await app.send(.POST, "/api/v1/assistant/documents", token: try await app.token("national"),
-                                       json: ["kind": "faq", "title": "Certificates", "language": "en", "body": certificates])
-        #expect(added.status == .created, "\(added.body)")
+        _ = try await base.addDocument(app, ["kind": "faq", "title": "Certificates", "language": "en", "body": certificates])
     }
 
     func ask(_ app: Application, _ question: String, language: String = "en") async throws -> AnswerDTO {
-        let reply = try await app.send(.POST, "/api/v1/assistant/ask", token: try await app.token("learner.mha"), json: ["question": question, "language": language])
-        #expect(reply.status == .ok, "\(reply.body)")
-        return try reply.decoded(AnswerDTO.self)
+        try await base.ask(app, question, language: language)
     }
 
     func embeddingRows(_ app: Application) async throws -> Int {
