@@ -66,6 +66,9 @@ public struct Settings: Sendable {
     /// The embedding sidecar's address (`EMBEDDINGS_URL`, e.g. http://127.0.0.1:8190; off when unset): the assistant
     /// then ranks by meaning as well as by words. A loopback address only; the server refuses to start with another.
     public var embeddingsURL: String?
+    /// How long a question waits for its sentence vector before it is ranked by words alone
+    /// (`EMBEDDINGS_TIMEOUT_SECONDS`, 1; 30 in tests, whose machine runs hundreds of servers at once).
+    public var embeddingsTimeout: TimeInterval
 
     public init(environment: Environment, variables: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = variables["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -101,6 +104,7 @@ public struct Settings: Sendable {
         sqliteTurnSeconds = variables["SQLITE_TURN_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 1), 600) } ?? (environment == .testing ? 120 : 30)
         jobPollSeconds = variables["JOB_POLL_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.1), 60) } ?? 2
         embeddingsURL = variables["EMBEDDINGS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        embeddingsTimeout = variables["EMBEDDINGS_TIMEOUT_SECONDS"].flatMap(TimeInterval.init).map { min(max($0, 0.05), 120) } ?? (environment == .testing ? 30 : 1)
         scheduledWork = variables["SCHEDULED_WORK"].map { !["0", "false", "off", "no"].contains($0.lowercased()) } ?? (environment != .testing)
     }
 }

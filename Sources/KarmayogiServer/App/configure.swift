@@ -23,7 +23,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
     app.assistantKnowledge = AssistantKnowledge()
     if let url = settings.embeddingsURL {
         if let problem = EmbeddingSidecar.problem(with: url) { throw Problem(.internalServerError, "EMBEDDINGS_URL=\(url): \(problem)") }
-        app.embeddingSidecar = EmbeddingSidecar(url: url)
+        app.embeddingSidecar = EmbeddingSidecar(url: url, questionTimeout: settings.embeddingsTimeout)
     }
     app.campaignScopes = CampaignScopeCache()
     app.databaseFaults = DatabaseFaultLog()

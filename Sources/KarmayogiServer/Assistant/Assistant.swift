@@ -121,7 +121,7 @@ enum Assistant {
         if let principal { records = try await Self.records(of: principal, language: language, app: app, on: database) }
         var query: PassageIndex.SemanticQuery?
         if semantic, knowledge.vectors.held > 0, PassageVectors.readable(question), let sidecar = app.embeddingSidecar,
-           let vector = await sidecar.embed([question], timeout: .seconds(1), client: app.client)?.first {
+           let vector = await sidecar.embed([question], timeout: sidecar.questionTimeout, client: app.client)?.first {
             query = .init(vector: vector, vectors: knowledge.vectors)
         }
         return knowledge.index.search(question, language: language, limit: 10, also: records.map(PassageIndex.Entry.init), semantic: query)

@@ -14,15 +14,18 @@ final class EmbeddingSidecar: Sendable {
     private struct Answer: Decodable { var model: String; var dimensions: Int; var vectors: [String] }
 
     let url: String
+    /// How long a question waits for its vector.
+    let questionTimeout: TimeAmount
     /// How long after a failure the sidecar is left alone.
     let pause: TimeInterval
     private struct State { var health: Health?; var pausedUntil: Date? }
     private let state = NIOLockedValueBox(State())
 
-    init(url: String, pause: TimeInterval = 30) {
+    init(url: String, questionTimeout: TimeInterval = 1, pause: TimeInterval = 30) {
         var url = url
         while url.hasSuffix("/") { url.removeLast() }
         self.url = url
+        self.questionTimeout = .milliseconds(Int64(questionTimeout * 1000))
         self.pause = pause
     }
 
@@ -40,7 +43,7 @@ final class EmbeddingSidecar: Sendable {
         if let known = state.withLockedValue({ $0.health }) { return known }
         guard available else { return nil }
         do {
-            let response = try await client.get(URI(string: url + "/health")) { $0.timeout = .seconds(2) }
+            let response = try await client.get(URI(string: url + "/health")) { [questionTimeout] in $0.timeout = max(.seconds(2), questionTimeout) }
             guard response.status == .ok, let health = try? response.content.decode(Health.self), health.dimensions > 0, health.maxTexts > 0 else {
                 throw Problem(.badGateway, "the embedding sidecar's /health answered \(response.status.code)")
             }
