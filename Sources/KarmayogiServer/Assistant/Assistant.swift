@@ -294,7 +294,7 @@ final class AssistantKnowledge: Sendable {
             let logger = app.logger
             state.embedding = Task { [weak self] in
                 var done = 0, reported = 0
-                logger.info("assistant: embedding \(unembedded.count) passages with \(model)")
+                logger.notice("assistant: embedding \(unembedded.count) passages with \(model)")
                 for start in stride(from: 0, to: unembedded.count, by: Self.embeddingBatch) where !Task.isCancelled {
                     let batch = Array(unembedded[start..<min(start + Self.embeddingBatch, unembedded.count)])
                     guard let vectors = await sidecar.embed(batch.map(\.text), timeout: .seconds(120), client: app.client) else {
@@ -311,7 +311,7 @@ final class AssistantKnowledge: Sendable {
                     done += batch.count
                     if done * 10 / unembedded.count > reported || done == unembedded.count {
                         reported = done * 10 / unembedded.count
-                        logger.info("assistant: \(done) of \(unembedded.count) passages embedded")
+                        logger.notice("assistant: \(done) of \(unembedded.count) passages embedded")
                     }
                 }
                 self?.state.withLockedValue { $0.embedding = nil }
