@@ -8,6 +8,8 @@ public struct PassageVectors: Sendable {
     /// The vectors one after another, in the index's passage order; zeros where a passage has none.
     private var values: [Float]
     private var present: [Bool]
+    /// How many passages have a vector.
+    public private(set) var held = 0
 
     public init() {
         dimensions = 0
@@ -24,11 +26,9 @@ public struct PassageVectors: Sendable {
             guard let given = vector(number), given.count == dimensions else { continue }
             values.replaceSubrange(number * dimensions..<(number + 1) * dimensions, with: given)
             present[number] = true
+            held += 1
         }
     }
-
-    /// How many passages have a vector.
-    public var held: Int { present.lazy.filter { $0 }.count }
 
     /// The `limit` passages nearest to `query` (a unit vector), nearest first, with their cosine similarity.
     public func nearest(to query: [Float], limit: Int) -> [(passage: Int, similarity: Double)] {

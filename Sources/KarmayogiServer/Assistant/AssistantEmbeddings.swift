@@ -1,4 +1,3 @@
-import Crypto
 import Fluent
 import Foundation
 import KarmayogiCore
@@ -47,9 +46,7 @@ enum AssistantEmbeddings {
         [passage.title, passage.section ?? "", passage.text].filter { !$0.isEmpty }.joined(separator: ". ")
     }
 
-    static func hash(of passage: Passage) -> String {
-        SHA256.hash(data: Data(text(of: passage).utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func hash(of passage: Passage) -> String { SecretToken.hash(text(of: passage)) }
 
     /// Whether the (English) model reads a passage: passages in other languages are ranked lexically only.
     static func embeddable(_ passage: Passage) -> Bool { passage.language == "en" }
