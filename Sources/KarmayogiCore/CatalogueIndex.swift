@@ -330,9 +330,9 @@ public struct CatalogueIndex: Sendable {
             if !named.isEmpty { facets[name] = named }
         }
         put("language", languageCounts, languages.values) { $0 }
-        put("provider", providerCounts, providers.values) { $0.uuidString }
+        put("provider", providerCounts, providers.values) { UUIDText.uppercase($0) }
         put("area", areaCounts, Self.areas) { $0.rawValue }
-        put("competency", competencyCounts, competencies.values) { $0.uuidString }
+        put("competency", competencyCounts, competencies.values) { UUIDText.uppercase($0) }
         put("kind", kindCounts, Self.kinds) { $0.rawValue }
         put("duration", durationCounts, Self.durationBuckets) { $0 }
         return CatalogueResult(ids: top.dropFirst(query.offset).map { entries[$0.slot]!.entry.id }, total: keys.count, facets: facets)

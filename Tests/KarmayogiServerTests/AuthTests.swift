@@ -78,6 +78,27 @@ import Vapor
         }
     }
 
+    @Test func aTokenVerifiedOnceStillExpiresAndIsEndedBySignOut() async throws {
+        try await withApp { app, world in
+            let national = world.users["national"]!
+            let claims = AccessClaims(sub: .init(value: national.uuidString), exp: .init(value: Date().addingTimeInterval(3)), iat: .init(value: Date()), ver: 0)
+            let brief = try await app.jwt.keys.sign(claims)
+            let first = try await app.send(.GET, "/api/v1/me", token: brief)
+            #expect(first.status == .ok)
+            #expect(try first.decoded(UserDTO.self).id == national, "\(first.body)")
+            try await Task.sleep(for: .seconds(3.5))
+            let later = try await app.send(.GET, "/api/v1/me", token: brief)
+            #expect(later.status == .unauthorized && later.json["detail"] as? String == "The access token has expired; get a new one from POST /api/v1/auth/refresh.")
+
+            let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "national@test.example.org", "password": TestWorld.password])
+            let token = login.json["accessToken"] as! String
+            #expect(try await app.send(.GET, "/api/v1/me", token: token).status == .ok)
+            #expect(try await app.send(.POST, "/api/v1/auth/logout", token: token, json: ["refreshToken": login.json["refreshToken"] as! String]).status == .noContent)
+            let ended = try await app.send(.GET, "/api/v1/me", token: token)
+            #expect(ended.status == .unauthorized && (ended.json["detail"] as? String)?.contains("sign-out") == true, "\(ended.body)")
+        }
+    }
+
     @Test func refreshRotatesAndReuseRevokesTheFamily() async throws {
         try await withApp { app, _ in
             let login = try await app.send(.POST, "/api/v1/auth/login", json: ["email": "learner.mha@test.example.org", "password": TestWorld.password])

@@ -14,7 +14,7 @@ func routes(_ app: Application) throws {
     // Browsers ask for /favicon.ico on pages without an icon link (an error page in JSON, a file).
     app.get("favicon.ico") { $0.redirect(to: Assets.url("favicon.svg"), redirectType: .permanent) }
 
-    let api = app.grouped("api", "v1").grouped(BearerAuthenticator()).grouped(SignInRequired(document: Operations.openAPIDocument))
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator(verified: VerifiedTokens())).grouped(SignInRequired(document: Operations.openAPIDocument))
     api.get("openapi.json", use: Operations.openAPI)
     try api.register(collection: GeographyController())
     try api.register(collection: AuthController())

@@ -15,15 +15,15 @@ struct CataloguePages: RouteCollection {
     @Sendable static func catalogue(_ request: Request) async throws -> HTML {
         let t = request.catalogue
         var query = CatalogueQuery()
-        query.text = String((request.query[String.self, at: "q"] ?? "").prefix(200))
-        query.area = request.query[String.self, at: "area"].flatMap(CompetencyArea.init(rawValue:))
-        query.language = request.query[String.self, at: "language"].flatMap { Language.named($0)?.code }
-        query.kind = request.query[String.self, at: "kind"].flatMap(ContentKind.init(rawValue:))
-        query.sort = request.query[String.self, at: "sort"].flatMap(CatalogueQuery.Sort.init(rawValue:)) ?? .relevance
+        query.text = String((request.queryValues["q"] ?? "").prefix(200))
+        query.area = request.queryValues["area"].flatMap(CompetencyArea.init(rawValue:))
+        query.language = request.queryValues["language"].flatMap { Language.named($0)?.code }
+        query.kind = request.queryValues["kind"].flatMap(ContentKind.init(rawValue:))
+        query.sort = request.queryValues["sort"].flatMap(CatalogueQuery.Sort.init(rawValue:)) ?? .relevance
         let durations = ["under-30": (0, 29), "30-120": (30, 119), "120-600": (120, 599), "600-plus": (600, Int.max)]
-        let duration = request.query[String.self, at: "duration"].flatMap { durations[$0] == nil ? nil : $0 }
+        let duration = request.queryValues["duration"].flatMap { durations[$0] == nil ? nil : $0 }
         if let duration, let range = durations[duration] { (query.minDuration, query.maxDuration) = range }
-        query.offset = max(request.query[Int.self, at: "from"] ?? 0, 0)
+        query.offset = max(request.queryValues["from"].flatMap { Int($0) } ?? 0, 0)
         query.limit = 20
         let page = try await Courses.search(query, app: request.application, on: request.db)
 

@@ -339,9 +339,7 @@ enum Courses {
 
     /// The published catalogue, searched and filtered through the in-memory index, which also holds the page's cards.
     static func search(_ query: CatalogueQuery, app: Application, on database: any Database) async throws -> CataloguePage {
-        var (result, cards) = try await app.catalogueSearch.search(query, on: database)
-        let ratings = try await Ratings.summaries(of: cards.map(\.id), on: database)
-        for index in cards.indices { cards[index].rating = ratings[cards[index].id] ?? .unrated }
+        let (result, cards) = try await app.catalogueSearch.search(query, on: database)
         let end = query.offset + result.ids.count
         let next = end < result.total ? Cursor(key: String(end), id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).encoded : nil
         return CataloguePage(items: cards, nextCursor: NextCursor(next), total: result.total, facets: result.facets)
@@ -376,45 +374,45 @@ struct CourseController: RouteCollection {
 
     /// The catalogue (searched, filtered, faceted), or with `view=authoring` the courses one works on.
     @Sendable static func list(_ request: Request) async throws -> Response {
-        let text = request.query[String.self, at: "q"] ?? ""
+        let text = request.queryValues["q"] ?? ""
         if text.count > 200 { throw Problem.invalid("q", "must be at most 200 characters") }
         var language: String?
-        if let code = request.query[String.self, at: "language"] {
+        if let code = request.queryValues["language"] {
             guard let known = Language.named(code) else { throw Problem.invalid("language", "is not one of the platform's languages") }
             language = known.code
         }
         var providerId: UUID?
-        if let id = request.query[String.self, at: "providerId"] {
+        if let id = request.queryValues["providerId"] {
             guard let parsed = UUIDText.parse(id) else { throw Problem.invalid("providerId", "must be a UUID") }
             providerId = parsed
         }
-        let view = request.query[String.self, at: "view"] ?? "catalogue"
+        let view = request.queryValues["view"] ?? "catalogue"
         guard view == "catalogue" || view == "authoring" else { throw Problem.invalid("view", "must be catalogue or authoring") }
         var query = CatalogueQuery()
         query.text = text
         query.language = language
         query.providerId = providerId
         var errors: [FieldError] = []
-        if let area = request.query[String.self, at: "area"] {
+        if let area = request.queryValues["area"] {
             query.area = CompetencyArea(rawValue: area)
             if query.area == nil { errors.append(.init("area", "must be behavioural, functional or domain")) }
         }
-        if let id = request.query[String.self, at: "competencyId"] {
+        if let id = request.queryValues["competencyId"] {
             query.competencyId = UUIDText.parse(id)
             if query.competencyId == nil { errors.append(.init("competencyId", "must be a UUID")) }
         }
-        if let kind = request.query[String.self, at: "kind"] {
+        if let kind = request.queryValues["kind"] {
             query.kind = ContentKind(rawValue: kind)
             if query.kind == nil { errors.append(.init("kind", "must be one of \(ContentKind.allCases.map(\.rawValue).joined(separator: ", "))")) }
         }
         for (field, keyPath) in [("minDuration", \CatalogueQuery.minDuration), ("maxDuration", \CatalogueQuery.maxDuration)] {
-            if let value = request.query[String.self, at: field] {
+            if let value = request.queryValues[field] {
                 guard let minutes = Int(value), minutes >= 0 else { errors.append(.init(field, "must be a whole number of minutes")); continue }
                 query[keyPath: keyPath] = minutes
             }
         }
         if let min = query.minDuration, let max = query.maxDuration, min > max { errors.append(.init("minDuration", "must not exceed maxDuration")) }
-        if let sort = request.query[String.self, at: "sort"] {
+        if let sort = request.queryValues["sort"] {
             query.sort = CatalogueQuery.Sort(rawValue: sort) ?? .relevance
             if CatalogueQuery.Sort(rawValue: sort) == nil { errors.append(.init("sort", "must be relevance, popularity, rating or newest")) }
         }
@@ -432,7 +430,7 @@ struct CourseController: RouteCollection {
         }
         query.limit = page.limit
         if !errors.isEmpty { throw Problem.invalid(errors) }
-        return try await Courses.search(query, app: request.application, on: request.db).encodeResponse(for: request)
+        return try request.application.catalogueSearch.response(try await Courses.search(query, app: request.application, on: request.db))
     }
 
     @Sendable static func read(_ request: Request) async throws -> CourseDTO {

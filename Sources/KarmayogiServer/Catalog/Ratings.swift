@@ -89,7 +89,7 @@ struct RatingInput: StrictInput {
     var text: String?
 }
 
-struct RatingSummaryDTO: Content {
+struct RatingSummaryDTO: Content, Equatable {
     var average: Double
     var count: Int
     /// How many ratings gave 1, 2, 3, 4 and 5 stars.

@@ -229,7 +229,11 @@ struct AuthController: RouteCollection {
         return try await Authentication.issueTokens(for: user, on: request)
     }
 
-    @Sendable static func me(_ request: Request) async throws -> UserDTO {
-        try request.principal().me
+    @Sendable static func me(_ request: Request) async throws -> Response {
+        let principal = try request.principal()
+        guard let json = principal.meJSON else { return try await principal.me.encodeResponse(for: request) }
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: .ok, headers: headers, body: .init(buffer: json))
     }
 }

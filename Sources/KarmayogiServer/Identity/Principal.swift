@@ -2,13 +2,14 @@ import Fluent
 import Foundation
 import JWT
 import KarmayogiCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
 /// The signed-in person as every endpoint sees them: who, where in the tree, and what their grants reach.
 /// Loaded with two queries per request, and enough to answer `GET /me` without more.
 struct Principal: Authenticatable, Sendable {
-    var me: UserDTO
+    let me: UserDTO
     var organisationPath: String
     var access: Access
     /// Where the person counts in the rollups.
@@ -17,6 +18,8 @@ struct Principal: Authenticatable, Sendable {
     var tokenVersion: Int
     /// When the password was last set by a reset link: web sessions signed in before it end.
     var passwordChangedAt: Date? = nil
+    /// `me` as `GET /me` answers it, encoded when the person is read: the node keeps the person, and this with them.
+    var meJSON: ByteBuffer? = nil
 
     var userID: UUID { me.id }
     var organisationID: UUID { me.organisationId }
@@ -48,10 +51,12 @@ struct Principal: Authenticatable, Sendable {
                          organisationId: row.organisation_id, organisationName: row.organisation_name, stateCode: row.state_code,
                          districtCode: row.district_code, language: row.language, status: .active,
                          roles: Users.roles(in: row.organisation_id, held: held.map(\.role)), createdAt: row.created_at)
+        var json = ByteBuffer(), headers = HTTPHeaders()
+        try ContentConfiguration.global.requireEncoder(for: .json).encode(me, to: &json, headers: &headers)
         return Principal(me: me, organisationPath: row.path, access: Access(grants: held.compactMap(\.grant)),
                          place: LearnerPlace(organisationPath: row.path, userState: row.state_code, userDistrict: row.district_code,
                                              organisationState: row.organisation_state, organisationDistrict: row.organisation_district),
-                         tokenVersion: row.token_version, passwordChangedAt: row.password_changed_at)
+                         tokenVersion: row.token_version, passwordChangedAt: row.password_changed_at, meJSON: json)
     }
 
     /// The person signed in to this request: kept by this node (`PrincipalCache`) or read.
@@ -151,6 +156,8 @@ struct SignInRequired: AsyncMiddleware {
 /// Accepts `Authorization: Bearer <access token>`. A token that is bad, expired or ended signs nobody in, so public
 /// endpoints answer as to anyone; an endpoint that needs a sign-in answers 401 with the reason (`Request.principal()`).
 struct BearerAuthenticator: AsyncMiddleware {
+    let verified: VerifiedTokens
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let token = request.headers.bearerAuthorization?.token {
             do {
@@ -163,21 +170,58 @@ struct BearerAuthenticator: AsyncMiddleware {
     }
 
     private func principal(for token: String, on request: Request) async throws -> Principal {
-        let claims: AccessClaims
-        do {
-            claims = try await request.jwt.verify(token, as: AccessClaims.self)
-        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
-            throw Problem(.unauthorized, "The access token has expired; get a new one from POST /api/v1/auth/refresh.")
-        } catch {
-            throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
+        let expired = Problem(.unauthorized, "The access token has expired; get a new one from POST /api/v1/auth/refresh.")
+        let claims: VerifiedTokens.Claims
+        if let known = verified.claims(of: token) {
+            guard known.expires > Date() else { throw expired }
+            claims = known
+        } else {
+            let read: AccessClaims
+            do {
+                read = try await request.jwt.verify(token, as: AccessClaims.self)
+            } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+                throw expired
+            } catch {
+                throw Problem(.unauthorized, "The access token is not valid: it is malformed or not signed by this platform.")
+            }
+            guard let userID = UUIDText.parse(read.sub.value) else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
+            claims = .init(userID: userID, version: read.ver, expires: read.exp.value)
+            verified.keep(token, claims)
         }
-        guard let userID = UUIDText.parse(claims.sub.value), let principal = try await Principal.signedIn(userID, on: request)
+        guard let principal = try await Principal.signedIn(claims.userID, on: request)
         else { throw Problem(.unauthorized, "The account behind this token is no longer active.") }
-        guard claims.ver == principal.tokenVersion else {
+        guard claims.version == principal.tokenVersion else {
             throw Problem(.unauthorized, "This access token was ended by a sign-out; sign in again or refresh.")
         }
         return principal
     }
+}
+
+/// Access tokens this node has verified, with what they say: verifying one (its signature, then its claims' JSON) was a
+/// tenth of a signed-in request. Only the signature is skipped: expiry is checked at every use, and whether the token
+/// was ended against the person as kept (`PrincipalCache`). Held up to `capacity`, then started again.
+final class VerifiedTokens: Sendable {
+    struct Claims: Sendable {
+        var userID: UUID
+        var version: Int
+        var expires: Date
+    }
+
+    private let tokens = NIOLockedValueBox([String: Claims]())
+    let capacity: Int
+
+    init(capacity: Int = 50_000) { self.capacity = capacity }
+
+    func claims(of token: String) -> Claims? { tokens.withLockedValue { $0[token] } }
+
+    func keep(_ token: String, _ claims: Claims) {
+        tokens.withLockedValue { tokens in
+            if tokens.count >= capacity { tokens.removeAll(keepingCapacity: true) }
+            tokens[token] = claims
+        }
+    }
+
+    var count: Int { tokens.withLockedValue { $0.count } }
 }
 
 /// Random secrets handed to people (refresh and activation tokens); only their hashes are stored.

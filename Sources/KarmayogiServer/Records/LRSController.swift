@@ -270,12 +270,8 @@ extension Request {
 
     /// The query's parameters, each given once and each known to this resource (xAPI: refuse the unknown).
     func xapiParameters(allowed: Set<String>) throws -> [String: String] {
-        guard let query = url.query, !query.isEmpty else { return [:] }
         var parameters: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+        for (name, value) in QueryParameters.pairs(in: url.query) {
             if name == "method" { throw LearningRecords.problem("This LRS does not take the alternate request syntax (method=); send the request itself.", [FieldError("method", "is not taken")]) }
             guard allowed.contains(name) else { throw LearningRecords.problem("‘\(name.prefix(40))’ is not a parameter of this resource.", [FieldError(name, "is not a parameter of this resource")]) }
             guard parameters[name] == nil else { throw LearningRecords.problem("‘\(name)’ is given twice.", [FieldError(name, "is given twice")]) }
