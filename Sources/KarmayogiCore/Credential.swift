@@ -174,31 +174,20 @@ public enum CredentialJWS {
 
     public static func sign(_ payload: Data, kid: String, with key: Curve25519.Signing.PrivateKey) throws -> String {
         let header = try JSONEncoder().encode(Header(alg: "EdDSA", kid: kid, typ: "vc+jwt", cty: "vc"))
-        let input = base64URL(header) + "." + base64URL(payload)
-        return input + "." + base64URL(try key.signature(for: Data(input.utf8)))
+        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+        return input + "." + Base64URL.encode(try key.signature(for: Data(input.utf8)))
     }
 
     /// The payload of a JWS signed by one of `keys` (by `kid`), or why it is not.
     public static func verify(_ jws: String, keys: [String: Curve25519.Signing.PublicKey]) -> Result<Data, Failure> {
         let parts = jws.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = data(base64URL: parts[0]), let payload = data(base64URL: parts[1]), let signature = data(base64URL: parts[2])
+        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]), let signature = Base64URL.decode(parts[2])
         else { return .failure(.malformed("not a compact JWS (three base64url parts separated by dots)")) }
         guard let header = try? JSONDecoder().decode(Header.self, from: headerData) else { return .failure(.malformed("its header is not a JOSE header with alg and kid")) }
         guard header.alg == "EdDSA" else { return .failure(.malformed("signed with \(header.alg), not EdDSA (Ed25519)")) }
         guard let key = keys[header.kid] else { return .failure(.unknownKey(header.kid)) }
         guard key.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)) else { return .failure(.badSignature) }
         return .success(payload)
-    }
-
-    public static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    public static func data(base64URL text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard base64.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" }) else { return nil }
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }
 

@@ -11,17 +11,16 @@ public struct Cursor: Codable, Equatable, Sendable {
         self.id = id
     }
 
+    /// `{"key":…,"id":…}` in base64url, written by hand: every page of every list makes one.
     public var encoded: String {
-        let data = try! JSONEncoder().encode(self)
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        var json = Array(#"{"key":"#.utf8)
+        JSONText.appendString(key, to: &json)
+        json += Array(#","id":""#.utf8) + Array(UUIDText.uppercase(id).utf8) + Array(#""}"#.utf8)
+        return Base64URL.encode(json)
     }
 
     public init?(encoded: String) {
-        guard encoded.count <= 2048 else { return nil }
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
+        guard encoded.count <= 2048, let data = Base64URL.decode(encoded), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
             return nil
         }
         self = cursor

@@ -101,6 +101,32 @@ import Testing
         #expect(Cursor(encoded: cursor.encoded) == cursor)
         #expect(Cursor(encoded: "not a cursor") == nil)
         #expect(Cursor(encoded: String(repeating: "A", count: 5000)) == nil)
+        for key in ["", "quote \" backslash \\", "line\nbreak\u{1}", "कार्यालय प्रक्रिया ✓ 𝄞"] {
+            let odd = Cursor(key: key, id: UUID())
+            #expect(Cursor(encoded: odd.encoded) == odd, "\(key)")
+            #expect(odd.encoded.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }, "\(odd.encoded)")
+        }
+    }
+
+    @Test func base64URLMatchesFoundationsAlphabetSwappedAndUnpadded() {
+        var generator = SeededGenerator(seed: 7)
+        for count in 0..<40 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected, "\(count) bytes")
+            #expect(Base64URL.decode(expected) == Data(bytes))
+        }
+        #expect(Base64URL.decode("not base64!") == nil)
+    }
+
+    @Test func aJSONStringWrittenByHandReadsBackAsSent() throws {
+        for text in ["", "plain", "quote \" backslash \\ slash /", "line\nbreak\ttab\r\u{1}\u{1F}", "हिन्दी ✓ 𝄞"] {
+            var bytes: [UInt8] = []
+            JSONText.appendString(text, to: &bytes)
+            #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == text, "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(!bytes.contains { $0 < 0x20 })
+        }
     }
 }
 

@@ -17,8 +17,8 @@ import VaporTesting
 
         var jwks: [String: Any] {
             let primitives = try! key.publicKey.getKeyPrimitives()
-            return ["keys": [["kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": CredentialJWS.base64URL(primitives.modulus),
-                              "e": CredentialJWS.base64URL(primitives.publicExponent)]]]
+            return ["keys": [["kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": Base64URL.encode(primitives.modulus),
+                              "e": Base64URL.encode(primitives.publicExponent)]]]
         }
 
         /// A client assertion for the token endpoint.
@@ -52,7 +52,7 @@ import VaporTesting
                 return reply.fields
             }
             var small = tool.jwks
-            small["keys"] = [["kty": "RSA", "kid": "k", "n": CredentialJWS.base64URL(Data(repeating: 7, count: 64)), "e": "AQAB"]]
+            small["keys"] = [["kty": "RSA", "kid": "k", "n": Base64URL.encode(Data(repeating: 7, count: 64)), "e": "AQAB"]]
             #expect(try await refused(["name": "T", "loginUrl": "http://tool.example.org/login", "launchUrl": "https://t/launch", "jwks": tool.jwks]) == ["loginUrl"])
             #expect(try await refused(["name": "T", "loginUrl": "https://t/l", "launchUrl": "https://t/launch#x", "jwks": small]) == ["launchUrl", "jwks"])
             #expect(try await refused(["name": "", "loginUrl": "https://t/l", "launchUrl": "https://t/l", "jwks": tool.jwks, "jwksUrl": "https://t/k"]) == ["name", "jwksUrl"])
@@ -141,7 +141,7 @@ import VaporTesting
             let keys = try await JWTKeyCollection().add(jwksJSON: try await app.send(.GET, "/lti/jwks.json").body)
             let verified = try await keys.verify(token, as: IDToken.self)
             #expect(verified.iss.value == registered.platform.issuer && verified.aud.value == [registered.clientId] && verified.nonce == "nonce-1")
-            let payload = try #require(CredentialJWS.data(base64URL: token.split(separator: ".")[1]))
+            let payload = try #require(Base64URL.decode(token.split(separator: ".")[1]))
             let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
             #expect(claims[LTI.claim + "message_type"] as? String == "LtiResourceLinkRequest" && claims[LTI.claim + "version"] as? String == "1.3.0")
             #expect((claims[LTI.claim + "resource_link"] as? [String: Any])?["id"] as? String == item.lowercased())

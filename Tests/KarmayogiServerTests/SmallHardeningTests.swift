@@ -6,16 +6,6 @@ import Vapor
 @testable import KarmayogiServer
 
 @Suite struct SmallHardeningTests {
-    @Test func aJSONStringWrittenByHandReadsBackAsSent() throws {
-        for text in ["", "plain", "quote \" backslash \\ slash /", "line\nbreak\ttab\r\u{1}\u{1F}", "हिन्दी ✓ 𝄞"] {
-            var buffer = ByteBuffer()
-            buffer.writeJSONString(text)
-            let written = String(buffer: buffer)
-            #expect(try JSONDecoder().decode(String.self, from: Data(written.utf8)) == text, "\(written)")
-            #expect(!written.unicodeScalars.contains { $0.value < 0x20 }, "\(written)")
-        }
-    }
-
     @Test func anEmptyObjectEnrolsOneselfLikeNoBody() async throws {
         try await withApp { app, world in
             let (course, _) = try await publishedCourse(app, world)

@@ -195,6 +195,7 @@ struct QueryParameters: Sendable {
     subscript(_ name: String) -> String? { values[name] }
 
     private static func decoded(_ text: Substring) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
     }

@@ -131,10 +131,11 @@ final class CatalogueSearch: Sendable {
         return state.withLockedValue { ($0.index, $0.cards) }
     }
 
+    private static let signatureQuery: SQLQueryString = "SELECT MAX(updated_at) AS latest FROM \(ident: Course.schema)"
+
     private static func signature(on database: any Database) async throws -> Signature {
-        try await (database as! any SQLDatabase).select()
-            .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest")
-            .from(Course.schema).first(decoding: Signature.self) ?? Signature(latest: nil)
+        // As text, so the statement is not built anew for every search.
+        try await (database as! any SQLDatabase).raw(signatureQuery).first(decoding: Signature.self) ?? Signature(latest: nil)
     }
 
     /// All published courses, or only those changed at or after `since`: those published are (re)entered, the others leave.

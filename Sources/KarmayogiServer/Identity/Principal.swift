@@ -230,16 +230,9 @@ enum SecretToken {
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(33)
+        bytes.reserveCapacity(32)
         for _ in 0..<4 { withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) } }
-        bytes.append(0)
-        var text: [UInt8] = []
-        text.reserveCapacity(44)
-        for index in stride(from: 0, to: 33, by: 3) {
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift: UInt32 in [18, 12, 6, 0] { text.append(base64URL[Int(chunk >> shift & 63)]) }
-        }
-        return String(decoding: text.prefix(43), as: UTF8.self)
+        return Base64URL.encode(bytes)
     }
 
     static func hash(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
@@ -253,7 +246,6 @@ enum SecretToken {
         return String(decoding: text, as: UTF8.self)
     }
 
-    private static let base64URL = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 

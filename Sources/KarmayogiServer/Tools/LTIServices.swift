@@ -98,7 +98,7 @@ enum LTIServices {
     static func verified(_ assertion: String, request: Request) async throws -> LTITool {
         let invalid = { (reason: String) in OAuthError(status: .unauthorized, code: "invalid_client", description: reason) }
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let body = CredentialJWS.data(base64URL: parts[1]),
+        guard parts.count == 3, let body = Base64URL.decode(parts[1]),
               let claims = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let clientID = claims["iss"] as? String, clientID.count <= 200
         else { throw invalid("client_assertion is not a JWT naming its issuer") }
         guard let tool = try await LTITool.query(on: request.db).filter(\.$clientID == clientID).first(), tool.revokedAt == nil else {

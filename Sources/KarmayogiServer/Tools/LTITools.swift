@@ -29,9 +29,9 @@ struct LTIKeys: Sendable {
     func sign(_ claims: [String: Any]) throws -> String {
         let header = try JSONSerialization.data(withJSONObject: ["alg": "RS256", "typ": "JWT", "kid": kid], options: [.sortedKeys])
         let payload = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])
-        let input = CredentialJWS.base64URL(header) + "." + CredentialJWS.base64URL(payload)
+        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
         let signature = try privateKey.signature(for: Data(input.utf8), padding: .insecurePKCS1v1_5)
-        return input + "." + CredentialJWS.base64URL(signature.rawRepresentation)
+        return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 
     /// The public key set a tool verifies our messages with.
@@ -39,7 +39,7 @@ struct LTIKeys: Sendable {
         let primitives = try? privateKey.publicKey.getKeyPrimitives()
         let (modulus, exponent) = (primitives?.modulus ?? Data(), primitives?.publicExponent ?? Data())
         return ["keys": [["kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid,
-                          "n": CredentialJWS.base64URL(modulus), "e": CredentialJWS.base64URL(exponent)]]]
+                          "n": Base64URL.encode(modulus), "e": Base64URL.encode(exponent)]]]
     }
 }
 
@@ -156,8 +156,8 @@ enum LTITools {
             guard key["kty"] as? String == "RSA", let kid = key["kid"] as? String, (1...200).contains(kid.count), let n = key["n"] as? String, let e = key["e"] as? String, !n.isEmpty, !e.isEmpty, n.count <= 2048, e.count <= 16
             else { return (nil, "keys[\(index)]: must be an RSA public key with its id (kty RSA, kid, n and e)") }
             if let alg = key["alg"], alg as? String != "RS256" { return (nil, "keys[\(index)].alg: LTI 1.3 tools sign with RS256") }
-            guard let modulus = CredentialJWS.data(base64URL: Substring(n)), modulus.count >= 256 else { return (nil, "keys[\(index)].n: an RSA modulus of at least 2048 bits, base64url") }
-            guard CredentialJWS.data(base64URL: Substring(e)) != nil else { return (nil, "keys[\(index)].e: the exponent, base64url") }
+            guard let modulus = Base64URL.decode(Substring(n)), modulus.count >= 256 else { return (nil, "keys[\(index)].n: an RSA modulus of at least 2048 bits, base64url") }
+            guard Base64URL.decode(Substring(e)) != nil else { return (nil, "keys[\(index)].e: the exponent, base64url") }
         }
         guard let set = try? JSONDecoder().decode(JWKS.self, from: Data(text.utf8)) else { return (nil, "must be a JSON Web Key Set") }
         return (set, nil)
