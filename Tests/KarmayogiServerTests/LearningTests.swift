@@ -64,6 +64,51 @@ func update(_ course: String, _ item: String, status: Int, percent: Double = 0, 
         }
     }
 
+    @Test func selfEnrolmentsArrivingTogetherAreWrittenTogetherAndEachAnsweredRight() async throws {
+        try await withApp { app, world in
+            let (course, _) = try await publishedCourse(app, world)
+            let people = ["learner.mha", "learner.health", "learner.jaipur", "health.in.rajasthan"]
+            var signedIn: [String: String] = [:]
+            for person in people { signedIn[person] = try await app.token(person) }
+            let tokens = signedIn
+            // Four people, each sending four at once: one is created for each, and the other three find it.
+            let answers = try await withThrowingTaskGroup(of: (String, HTTPStatus, EnrolmentDTO).self) { group in
+                for person in people {
+                    for _ in 0..<4 {
+                        group.addTask {
+                            let reply = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: tokens[person]!)
+                            return (person, reply.status, try reply.decoded(EnrolmentDTO.self))
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(String, HTTPStatus, EnrolmentDTO)]()) { $0.append($1) }
+            }
+            for person in people {
+                let own = answers.filter { $0.0 == person }
+                #expect(own.filter { $0.1 == .created }.count == 1 && own.filter { $0.1 == .ok }.count == 3, "\(person)")
+                #expect(Set(own.map(\.2.id)).count == 1 && own.allSatisfy { $0.2.userId == world.users[person]! && $0.2.status == .active }, "\(person)")
+            }
+            #expect(try await Enrolment.query(on: app.db).count() == 4)
+            #expect(try await KarmaEntry.query(on: app.db).filter(\.$reason == .firstEnrolment).count() == 4)
+            #expect(try await counters(app, .nation).enrolments == 4)
+            #expect(try await counters(app, .nation, course: course).enrolments == 4)
+
+            // One who left comes back with two requests at once: both find the enrolment, taken up again.
+            #expect(try await app.send(.DELETE, "/api/v1/courses/\(course)/enrol", token: tokens["learner.mha"]!).status == .ok)
+            let back = try await withThrowingTaskGroup(of: (HTTPStatus, EnrolmentDTO).self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let reply = try await app.send(.POST, "/api/v1/courses/\(course)/enrol", token: tokens["learner.mha"]!)
+                        return (reply.status, try reply.decoded(EnrolmentDTO.self))
+                    }
+                }
+                return try await group.reduce(into: [(HTTPStatus, EnrolmentDTO)]()) { $0.append($1) }
+            }
+            #expect(back.allSatisfy { $0.0 == .ok && $0.1.status == .active }, "\(back.map(\.0))")
+            #expect(try await Enrolment.query(on: app.db).count() == 4)
+        }
+    }
+
     @Test func onlyPublishedCoursesAndAdminsWithinReach() async throws {
         try await withApp { app, world in
             let (course, _) = try await publishedCourse(app, world)

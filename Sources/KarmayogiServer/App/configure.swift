@@ -49,6 +49,7 @@ public func configure(_ app: Application, settings: Settings? = nil) async throw
         app.lifecycle.use(listener)
     }
     app.progressCommits = GroupCommit(app: app)
+    app.enrolCommits = GroupCommit(app: app)
     app.scanCommits = GroupCommit(app: app)
     app.activeDays = KnownActiveDays()
     let sql = app.db as! any SQLDatabase

@@ -102,6 +102,12 @@ final class CatalogueSearch: Sendable {
         return Response(status: .ok, headers: headers, body: .init(buffer: body))
     }
 
+    /// The published version of a course, as of now, or nil when it is not published.
+    func publishedVersion(of courseID: UUID, on database: any Database) async throws -> Int? {
+        _ = try await current(on: database)
+        return state.withLockedValue { $0.cards[courseID]?.version }
+    }
+
     /// Every published course's card, as of now.
     func cards(on database: any Database) async throws -> [UUID: CourseCard] {
         try await current(on: database).cards

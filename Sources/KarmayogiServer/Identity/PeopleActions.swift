@@ -24,7 +24,7 @@ enum PeopleActions {
         case "enrol":
             let courseID = try await findCourse(course ?? "", request: request)
             for (user, _) in people {
-                let (_, created) = try await Enrolments.enrol(courseID, user: user.id!, organisation: user.$organisation.id, by: principal, clock: request.application.clock, on: database)
+                let created = try await Enrolments.enrol(courseID, user: user.id!, organisation: user.$organisation.id, by: principal, clock: request.application.clock, on: database).created
                 outcomes.append((user.name, user.id!, t(created ? "people.outcome.enrolled" : "people.outcome.alreadyEnrolled"), created ? .success : .neutral))
             }
         case "plan":

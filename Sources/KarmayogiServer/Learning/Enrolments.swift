@@ -81,51 +81,30 @@ extension Application {
 enum Enrolments {
     /// Enrols a person in a published course. Enrolling again changes nothing; enrolling after leaving resumes
     /// where one left. The first enrolment of a life earns its karma in the same transaction.
+    /// `version`: the course's published version when the caller knows it (a self-enrolment reads it from the catalogue).
     static func enrol(_ courseID: UUID, user: UUID, organisation: UUID, by principal: Principal, clock: PlatformClock = .system,
-                      known: KnownActiveDays? = nil, on database: any Database) async throws -> (Enrolment, created: Bool) {
-        guard let version = try await Courses.publishedVersion(of: courseID, on: database) else { throw Problem.notFound("course") }
+                      known: KnownActiveDays? = nil, version: Int? = nil, on database: any Database) async throws -> EnrolWrite.Answer {
+        let write = try await write(courseID, user: user, organisation: organisation, by: principal, version: version, on: database)
+        return try await database.transaction { database in try await EnrolWrite.apply([write], at: clock.now(), known: known, on: database)[0] }
+    }
+
+    /// A person's enrolment in a course's published version, checked, ready for its transaction.
+    static func write(_ courseID: UUID, user: UUID, organisation: UUID, by principal: Principal, version: Int? = nil, on database: any Database) async throws -> EnrolWrite {
+        var version = version
+        if version == nil { version = try await Courses.publishedVersion(of: courseID, on: database) }
+        guard let version else { throw Problem.notFound("course") }
         // Where the learner counts: the signed-in person's own place when they enrol themselves.
         let place = user == principal.userID ? principal.place : try await Rollups.place(of: user, on: database)
-        return try await database.transaction { database in
-            // Inserted unless it exists: two enrolments sent at once make one, and the second is answered like a repeat.
-            let now = clock.now()
-            let enrolment = Enrolment()
-            enrolment.id = UUID()
-            enrolment.userID = user
-            enrolment.courseID = courseID
-            enrolment.organisationID = organisation
-            enrolment.version = version
-            enrolment.status = .active
-            enrolment.percent = 0
-            enrolment.secondsSpent = 0
-            enrolment.enrolledAt = now
-            enrolment.enrolledBy = principal.userID
-            let inserted = try await (database as! any SQLDatabase).insert(into: Enrolment.schema)
-                .columns("id", "user_id", "course_id", "organisation_id", "version", "status", "percent", "seconds_spent", "enrolled_at", "enrolled_by", "updated_at")
-                .values(SQLBind(enrolment.id!), SQLBind(user), SQLBind(courseID), SQLBind(organisation), SQLBind(version), SQLBind(Enrolment.Status.active.rawValue),
-                        SQLBind(0.0), SQLBind(0), SQLBind(now), SQLBind(principal.userID), SQLBind(now))
-                .ignoringConflicts(with: ["user_id", "course_id"]).returning("id").all()
-            if !inserted.isEmpty {
-                try await Karma.give(.firstEnrolment, to: user, in: organisation, course: courseID, at: now, on: database)
-                if let place {
-                    var tally = RollupTally()
-                    let day = IndiaDay.of(now)
-                    tally.add(RollupCounters(enrolments: 1), place: place, day: day, course: courseID)
-                    try await Rollups.record([.init(userID: user, place: place)], day: day, known: known, into: &tally, on: database)
-                    // Rollups, then campaigns: the order every counting transaction writes them in.
-                    try await Rollups.write(tally, on: database)
-                    try await CampaignCounts.record([CampaignFact(userID: user, place: place, course: courseID, version: version, enrolments: 1)], at: now, on: database)
-                }
-                return (enrolment, true)
-            }
-            guard let existing = try await of(user, in: [courseID], on: database).first else { throw Problem.notFound("enrolment") }
-            if existing.status == .left {
-                try await (database as! any SQLDatabase).update(Enrolment.schema).set("status", to: SQLBind(Enrolment.Status.active.rawValue))
-                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(existing.id!)).run()
-                existing.status = .active
-            }
-            return (existing, false)
-        }
+        return EnrolWrite(userID: user, courseID: courseID, organisationID: organisation, version: version, by: principal.userID, place: place)
+    }
+
+    /// Each (person, course) pair's enrolment, those that exist.
+    static func of(pairs: [(user: UUID, course: UUID)], on database: any Database) async throws -> [Enrolment] {
+        guard !pairs.isEmpty else { return [] }
+        let wanted = Set(pairs.map { [$0.user, $0.course] })
+        return try await read(on: database) {
+            $0.where("user_id", .in, SQLBind.group(Array(Set(pairs.map(\.user))))).where("course_id", .in, SQLBind.group(Array(Set(pairs.map(\.course)))))
+        }.filter { wanted.contains([$0.userID, $0.courseID]) }
     }
 
     /// An enrolment as a campaign's recount reads it: who, which course and version, and whether it began or completed
@@ -380,10 +359,14 @@ struct EnrolmentController: RouteCollection {
         let principal = try request.principal()
         let courseID = try request.id(of: "course")
         guard let input = try request.decodeStrictIfPresent(EnrolInput.self) else {
-            _ = try await Courses.visible(courseID, to: principal, on: request.db)
-            let (enrolment, created) = try await Enrolments.enrol(courseID, user: principal.userID, organisation: principal.organisationID, by: principal,
-                                                                  clock: request.application.clock, known: request.application.activeDays, on: request.db)
-            return try await EnrolmentDTO(enrolment).encodeResponse(status: created ? .created : .ok, for: request)
+            // Oneself, in a published course: the catalogue knows which (one freshness check instead of reading the course).
+            guard let version = try await request.application.catalogueSearch.publishedVersion(of: courseID, on: request.db) else {
+                throw Problem.notFound("course")
+            }
+            // Grouped with the self-enrolments that arrive at the same time.
+            let answer = try await request.application.enrolCommits.commit(try await Enrolments.write(courseID, user: principal.userID, organisation: principal.organisationID,
+                                                                                                      by: principal, version: version, on: request.db))
+            return try await answer.enrolment.encodeResponse(status: answer.created ? .created : .ok, for: request)
         }
         guard !principal.access.reach(of: .enrolUsers).isEmpty else { throw Problem(.forbidden, "Enrolling other people is for MDO, CBP and State admins.") }
         guard (1...1000).contains(input.userIds.count) else { throw Problem.invalid("userIds", "give 1 to 1,000 people") }
@@ -396,9 +379,8 @@ struct EnrolmentController: RouteCollection {
                 results.append(EnrolResult(userId: userID, outcome: "rejected", reason: "no person with that id is within your reach"))
                 continue
             }
-            let (enrolment, created) = try await Enrolments.enrol(courseID, user: userID, organisation: organisation.id!, by: principal,
-                                                                  clock: request.application.clock, on: request.db)
-            results.append(EnrolResult(userId: userID, outcome: created ? "enrolled" : "already enrolled", enrolment: EnrolmentDTO(enrolment)))
+            let answer = try await Enrolments.enrol(courseID, user: userID, organisation: organisation.id!, by: principal, clock: request.application.clock, on: request.db)
+            results.append(EnrolResult(userId: userID, outcome: answer.created ? "enrolled" : "already enrolled", enrolment: answer.enrolment))
         }
         return try await Page(items: results, nextCursor: nil).encodeResponse(for: request)
     }

@@ -68,6 +68,26 @@ enum Karma {
         return !given.isEmpty
     }
 
+    struct Gift: Sendable {
+        var reason: KarmaReason
+        var userID: UUID
+        var organisationID: UUID
+        var course: UUID?
+    }
+
+    /// Gives each its reason's points, in one statement (a once-only reason a person earned before is not given again).
+    static func give(_ gifts: [Gift], at date: Date, on database: any Database) async throws {
+        for start in stride(from: 0, to: gifts.count, by: 500) {
+            var insert = (database as! any SQLDatabase).insert(into: KarmaEntry.schema)
+                .columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at", "once_key")
+            for gift in gifts[start..<min(start + 500, gifts.count)] {
+                insert = insert.values(SQLBind(UUID()), SQLBind(gift.userID), SQLBind(gift.organisationID), SQLBind(gift.reason.rawValue), SQLBind(gift.reason.points),
+                                       SQLBind(gift.course), SQLBind(month(of: date)), SQLBind(date), SQLBind(onceOnly.contains(gift.reason) ? gift.reason.rawValue : nil))
+            }
+            try await insert.ignoringConflicts(with: ["user_id", "once_key"]).run()
+        }
+    }
+
     /// How many completions outside a plan earned points for the learner in `date`'s month.
     static func unplannedCompletions(of userID: UUID, in date: Date, on database: any Database) async throws -> Int {
         struct Row: Decodable { var count: Int }

@@ -455,7 +455,7 @@ enum Programmes {
             var enrolled: [UUID] = []
             if let organisation = organisations[nomination.userID] {
                 for course in programme.courseIDs {
-                    let (_, created) = try await Enrolments.enrol(course, user: nomination.userID, organisation: organisation, by: principal, clock: clock, on: database)
+                    let created = try await Enrolments.enrol(course, user: nomination.userID, organisation: organisation, by: principal, clock: clock, on: database).created
                     if created { enrolled.append(course) }
                 }
             }
