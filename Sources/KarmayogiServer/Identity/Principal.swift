@@ -220,8 +220,6 @@ final class VerifiedTokens: Sendable {
             tokens[token] = claims
         }
     }
-
-    var count: Int { tokens.withLockedValue { $0.count } }
 }
 
 /// Random secrets handed to people (refresh and activation tokens); only their hashes are stored.

@@ -58,34 +58,34 @@ enum Karma {
     @discardableResult
     static func give(_ reason: KarmaReason, points: Int? = nil, to userID: UUID, in organisationID: UUID, course: UUID? = nil, at date: Date = Date(),
                      on database: any Database) async throws -> Bool {
-        let once: String? = onceOnly.contains(reason) ? reason.rawValue : nil
-        let given = try await (database as! any SQLDatabase).insert(into: KarmaEntry.schema)
-            .columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at", "once_key")
-            .values(SQLBind(UUID()), SQLBind(userID), SQLBind(organisationID), SQLBind(reason.rawValue), SQLBind(points ?? reason.points),
-                    SQLBind(course), SQLBind(month(of: date)), SQLBind(date), SQLBind(once))
-            .ignoringConflicts(with: ["user_id", "once_key"])
-            .returning("id").all()
-        return !given.isEmpty
+        try await give([Gift(reason: reason, points: points, userID: userID, organisationID: organisationID, course: course)], at: date, on: database) == 1
     }
 
     struct Gift: Sendable {
         var reason: KarmaReason
+        /// The reason's own points unless given.
+        var points: Int? = nil
         var userID: UUID
         var organisationID: UUID
         var course: UUID?
     }
 
-    /// Gives each its reason's points, in one statement (a once-only reason a person earned before is not given again).
-    static func give(_ gifts: [Gift], at date: Date, on database: any Database) async throws {
+    /// Gives each its points, a statement per 500, and answers how many were given (a once-only reason a person earned
+    /// before is not given again).
+    @discardableResult
+    static func give(_ gifts: [Gift], at date: Date, on database: any Database) async throws -> Int {
+        var given = 0
         for start in stride(from: 0, to: gifts.count, by: 500) {
             var insert = (database as! any SQLDatabase).insert(into: KarmaEntry.schema)
                 .columns("id", "user_id", "organisation_id", "reason", "points", "course_id", "month", "given_at", "once_key")
             for gift in gifts[start..<min(start + 500, gifts.count)] {
-                insert = insert.values(SQLBind(UUID()), SQLBind(gift.userID), SQLBind(gift.organisationID), SQLBind(gift.reason.rawValue), SQLBind(gift.reason.points),
-                                       SQLBind(gift.course), SQLBind(month(of: date)), SQLBind(date), SQLBind(onceOnly.contains(gift.reason) ? gift.reason.rawValue : nil))
+                insert = insert.values(SQLBind(UUID()), SQLBind(gift.userID), SQLBind(gift.organisationID), SQLBind(gift.reason.rawValue),
+                                       SQLBind(gift.points ?? gift.reason.points), SQLBind(gift.course), SQLBind(month(of: date)), SQLBind(date),
+                                       SQLBind(onceOnly.contains(gift.reason) ? gift.reason.rawValue : nil))
             }
-            try await insert.ignoringConflicts(with: ["user_id", "once_key"]).run()
+            given += try await insert.ignoringConflicts(with: ["user_id", "once_key"]).returning("id").all().count
         }
+        return given
     }
 
     /// How many completions outside a plan earned points for the learner in `date`'s month.
